@@ -1,0 +1,46 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { Pool } from 'pg';
+import { PG_POOL, Queryable, queryOne } from '@sealpost/db';
+
+const INSERT_ACCOUNT = `
+  INSERT INTO directory.accounts (localpart, identity_key, unidentified_access_key)
+  VALUES ($1, $2, $3)
+  ON CONFLICT (localpart) DO NOTHING
+  RETURNING id`;
+const FIND_BY_ID = `
+  SELECT id, localpart, identity_key, unidentified_access_key FROM directory.accounts WHERE id = $1`;
+const FIND_BY_LOCALPART = `
+  SELECT id, localpart, identity_key, unidentified_access_key FROM directory.accounts WHERE localpart = $1`;
+
+export interface AccountRecord {
+  id: string;
+  localpart: string;
+  identityKey: Buffer;
+  unidentifiedAccessKey: Buffer | null;
+}
+
+interface AccountRow { id: string; localpart: string; identity_key: Buffer; unidentified_access_key: Buffer | null }
+
+/** Owner of `directory.accounts`. */
+@Injectable()
+export class AccountsRepository {
+  constructor(@Inject(PG_POOL) private readonly pool: Pool) {}
+
+  /** Returns the new account id, or null when the localpart is taken. */
+  async insert(account: { localpart: string; identityKey: Buffer; unidentifiedAccessKey?: Buffer }, db: Queryable = this.pool): Promise<string | null> {
+    const row = await queryOne<{ id: string }>(db, INSERT_ACCOUNT, [account.localpart, account.identityKey, account.unidentifiedAccessKey ?? null]);
+    return row?.id ?? null;
+  }
+
+  async findById(id: string, db: Queryable = this.pool): Promise<AccountRecord | null> {
+    return toRecord(await queryOne<AccountRow>(db, FIND_BY_ID, [id]));
+  }
+
+  async findByLocalpart(localpart: string, db: Queryable = this.pool): Promise<AccountRecord | null> {
+    return toRecord(await queryOne<AccountRow>(db, FIND_BY_LOCALPART, [localpart]));
+  }
+}
+
+function toRecord(row: AccountRow | null): AccountRecord | null {
+  return row && { id: row.id, localpart: row.localpart, identityKey: row.identity_key, unidentifiedAccessKey: row.unidentified_access_key };
+}

@@ -1,0 +1,50 @@
+import { Controller, Inject } from '@nestjs/common';
+import { MessagePattern, Payload } from '@nestjs/microservices';
+import type { DirectoryConfig } from '@sealpost/config';
+import {
+  ClaimBundlesReply, DeviceListReply, DirectoryPattern, ValidationError, parseAddress, parseDeviceSelector,
+} from '@sealpost/contracts';
+import { ApiError } from '@sealpost/http';
+import { DevicesRepository } from '../devices/devices.repository';
+import { DIRECTORY_CONFIG } from '../directory.tokens';
+import { KeysManager } from '../keys/keys-manager.service';
+
+/** Answers the other services of this homeserver over the Redis transport; errors travel as values. */
+@Controller()
+export class DirectoryBusController {
+  constructor(
+    private readonly devices: DevicesRepository,
+    private readonly keys: KeysManager,
+    @Inject(DIRECTORY_CONFIG) private readonly config: DirectoryConfig,
+  ) {}
+
+  @MessagePattern(DirectoryPattern.DeviceList)
+  async deviceList(@Payload() request: { address?: unknown }): Promise<DeviceListReply | null> {
+    const address = parseAddress(request?.address);
+    if (address.server !== this.config.serverName) return null;
+    const list = await this.devices.deviceListByLocalpart(address.localpart);
+    return list && {
+      address: `${address.localpart}@${address.server}`,
+      accountId: list.accountId,
+      identityKey: list.identityKey.toString('base64'),
+      devices: list.devices,
+    };
+  }
+
+  @MessagePattern(DirectoryPattern.ClaimBundles)
+  async claimBundles(@Payload() request: { address?: unknown; deviceId?: unknown; requester?: unknown }): Promise<ClaimBundlesReply> {
+    try {
+      const address = parseAddress(request?.address);
+      if (address.server !== this.config.serverName) throw new ApiError(404, 'not_found', 'not a local address');
+      const deviceId = parseDeviceSelector(String(request?.deviceId));
+      if (typeof request?.requester !== 'string' || request.requester.length === 0 || request.requester.length > 300) {
+        throw new ValidationError('requester', 'must name who asks');
+      }
+      return await this.keys.claim(request.requester, address.localpart, this.config.serverName, deviceId);
+    } catch (error) {
+      if (error instanceof ApiError) return { error: error.code, message: error.message, status: error.getStatus() };
+      if (error instanceof ValidationError) return { error: error.code, message: error.message, status: error.status };
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,82 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { Pool } from 'pg';
+import { PG_POOL, Queryable, queryOne } from '@sealpost/db';
+
+const INSERT_DEVICE = `
+  INSERT INTO directory.devices (account_id, device_id, registration_id, token_hash) VALUES ($1, $2, $3, $4)`;
+// Serialises concurrent links of one account on its row, then finds the lowest free id above 1.
+const LOCK_ACCOUNT = `SELECT id FROM directory.accounts WHERE id = $1 FOR UPDATE`;
+const NEXT_FREE_DEVICE_ID = `
+  SELECT min(candidate)::int AS device_id FROM generate_series(2, 127) AS candidate
+  WHERE NOT EXISTS (SELECT 1 FROM directory.devices d WHERE d.account_id = $1 AND d.device_id = candidate)`;
+const FIND_PRINCIPAL = `
+  SELECT d.account_id, d.device_id, a.localpart, a.identity_key
+  FROM directory.devices d JOIN directory.accounts a ON a.id = d.account_id
+  WHERE d.token_hash = $1`;
+const LIST_DEVICES = `
+  SELECT device_id, registration_id, created_at FROM directory.devices WHERE account_id = $1 ORDER BY device_id`;
+const DELETE_DEVICE = `DELETE FROM directory.devices WHERE account_id = $1 AND device_id = $2`;
+const DEVICE_LIST_BY_LOCALPART = `
+  SELECT a.id AS account_id, a.identity_key, d.device_id, d.registration_id
+  FROM directory.accounts a JOIN directory.devices d ON d.account_id = a.id
+  WHERE a.localpart = $1 ORDER BY d.device_id`;
+
+/** The authenticated caller: one device of one account. */
+export interface DevicePrincipal {
+  accountId: string;
+  deviceId: number;
+  localpart: string;
+  identityKey: Buffer;
+}
+
+export interface DeviceInfo { deviceId: number; registrationId: number; createdAt: Date }
+
+export interface AccountDeviceList {
+  accountId: string;
+  identityKey: Buffer;
+  devices: { deviceId: number; registrationId: number }[];
+}
+
+/** Owner of `directory.devices` (device ids, registration ids and token hashes). */
+@Injectable()
+export class DevicesRepository {
+  constructor(@Inject(PG_POOL) private readonly pool: Pool) {}
+
+  async insert(device: { accountId: string; deviceId: number; registrationId: number; tokenHash: Buffer }, db: Queryable = this.pool): Promise<void> {
+    await db.query(INSERT_DEVICE, [device.accountId, device.deviceId, device.registrationId, device.tokenHash]);
+  }
+
+  /** Must run in a transaction: locks the account row until commit. Null when all 127 ids are used. */
+  async lockAccountAndFindFreeId(accountId: string, tx: Queryable): Promise<number | null> {
+    await tx.query(LOCK_ACCOUNT, [accountId]);
+    const row = await queryOne<{ device_id: number | null }>(tx, NEXT_FREE_DEVICE_ID, [accountId]);
+    return row?.device_id ?? null;
+  }
+
+  async findPrincipalByTokenHash(tokenHash: Buffer, db: Queryable = this.pool): Promise<DevicePrincipal | null> {
+    const row = await queryOne<{ account_id: string; device_id: number; localpart: string; identity_key: Buffer }>(db, FIND_PRINCIPAL, [tokenHash]);
+    return row && { accountId: row.account_id, deviceId: row.device_id, localpart: row.localpart, identityKey: row.identity_key };
+  }
+
+  async list(accountId: string, db: Queryable = this.pool): Promise<DeviceInfo[]> {
+    const { rows } = await db.query<{ device_id: number; registration_id: number; created_at: Date }>(LIST_DEVICES, [accountId]);
+    return rows.map((r) => ({ deviceId: r.device_id, registrationId: r.registration_id, createdAt: r.created_at }));
+  }
+
+  /** Deletes the device; its keys go with it (ON DELETE CASCADE). False when it did not exist. */
+  async delete(accountId: string, deviceId: number, db: Queryable = this.pool): Promise<boolean> {
+    const { rowCount } = await db.query(DELETE_DEVICE, [accountId, deviceId]);
+    return rowCount === 1;
+  }
+
+  async deviceListByLocalpart(localpart: string, db: Queryable = this.pool): Promise<AccountDeviceList | null> {
+    const { rows } = await db.query<{ account_id: string; identity_key: Buffer; device_id: number; registration_id: number }>(
+      DEVICE_LIST_BY_LOCALPART, [localpart]);
+    if (rows.length === 0) return null;
+    return {
+      accountId: rows[0].account_id,
+      identityKey: rows[0].identity_key,
+      devices: rows.map((r) => ({ deviceId: r.device_id, registrationId: r.registration_id })),
+    };
+  }
+}

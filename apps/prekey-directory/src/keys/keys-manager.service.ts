@@ -1,0 +1,68 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { Pool } from 'pg';
+import type { BundleResponse, DeviceKeys, PreKeyCountResponse, UploadKeysRequest } from '@sealpost/contracts';
+import { PG_POOL, Queryable, withTransaction } from '@sealpost/db';
+import { notFound } from '@sealpost/http';
+import type { DevicePrincipal } from '../devices/devices.repository';
+import { toBundleResponse } from './bundle.mapper';
+import { ClaimRateLimiter } from './claim-rate-limiter.service';
+import { KeyKind } from './prekey-kind.constants';
+import { PrekeysLowNotifier } from './prekeys-low.notifier';
+import { assertKeysSignedByIdentity } from './prekey-signature.verifier';
+import { RepeatedUseSignedPreKeyStore } from './repeated-use-signed-prekey-store.repository';
+import { SingleUsePreKeyStore } from './single-use-prekey-store.repository';
+
+/** Every write and take of prekeys goes through here: signatures checked first, takes atomic. */
+@Injectable()
+export class KeysManager {
+  constructor(
+    @Inject(PG_POOL) private readonly pool: Pool,
+    private readonly signedKeys: RepeatedUseSignedPreKeyStore,
+    private readonly oneTimeKeys: SingleUsePreKeyStore,
+    private readonly rateLimiter: ClaimRateLimiter,
+    private readonly lowNotifier: PrekeysLowNotifier,
+  ) {}
+
+  /** For registration and linking: the caller has already checked signatures with `assertKeysSignedByIdentity`. */
+  async storeNewDeviceKeys(accountId: string, deviceId: number, keys: DeviceKeys, tx: Queryable): Promise<void> {
+    await this.signedKeys.put(accountId, deviceId, KeyKind.Ec, keys.signedPreKey, tx);
+    await this.signedKeys.put(accountId, deviceId, KeyKind.Pq, keys.pqLastResortPreKey, tx);
+    await this.oneTimeKeys.replaceAll(accountId, deviceId, KeyKind.Ec, keys.preKeys, tx);
+    await this.oneTimeKeys.replaceAll(accountId, deviceId, KeyKind.Pq, keys.pqPreKeys, tx);
+  }
+
+  async upload(device: DevicePrincipal, request: UploadKeysRequest): Promise<void> {
+    assertKeysSignedByIdentity(device.identityKey, request);
+    await withTransaction(this.pool, async (tx) => {
+      const { accountId, deviceId } = device;
+      if (request.signedPreKey) await this.signedKeys.put(accountId, deviceId, KeyKind.Ec, request.signedPreKey, tx);
+      if (request.pqLastResortPreKey) await this.signedKeys.put(accountId, deviceId, KeyKind.Pq, request.pqLastResortPreKey, tx);
+      if (request.preKeys?.length) await this.oneTimeKeys.replaceAll(accountId, deviceId, KeyKind.Ec, request.preKeys, tx);
+      if (request.pqPreKeys?.length) await this.oneTimeKeys.replaceAll(accountId, deviceId, KeyKind.Pq, request.pqPreKeys, tx);
+    });
+    if (request.preKeys?.length || request.pqPreKeys?.length) await this.lowNotifier.rearm(device.accountId, device.deviceId);
+  }
+
+  async counts(device: DevicePrincipal): Promise<PreKeyCountResponse> {
+    const { ec, pq } = await this.oneTimeKeys.counts(device.accountId, device.deviceId);
+    return { count: ec, pqCount: pq };
+  }
+
+  /**
+   * Claims one bundle per device (or for the one device asked for) of a local account.
+   * `requester` identifies who asks, for the per requester → target rate limit.
+   */
+  async claim(requester: string, localpart: string, serverName: string, deviceId: number | '*'): Promise<BundleResponse> {
+    await this.rateLimiter.admit(requester, localpart);
+    const address = `${localpart}@${serverName}`;
+    const bundle = await this.oneTimeKeys.takeBundle(localpart, deviceId === '*' ? null : deviceId);
+    if (!bundle) throw notFound('account');
+    if (bundle.devices.length === 0) throw notFound('device');
+    for (const d of bundle.devices) {
+      if (this.lowNotifier.isLow(d.ecLeft, d.pqLeft)) {
+        void this.lowNotifier.notify({ address, accountId: bundle.accountId, deviceId: d.deviceId, count: d.ecLeft, pqCount: d.pqLeft });
+      }
+    }
+    return toBundleResponse(address, bundle);
+  }
+}

@@ -1,0 +1,8 @@
+import type { MigrationSet } from '@sealpost/db';
+import { initialSchema } from './20261129150000-initial-schema';
+
+/** The prekey directory owns the `directory` schema; no other service reads it. */
+export const DIRECTORY_MIGRATIONS: MigrationSet = {
+  schema: 'directory',
+  migrations: [initialSchema],
+};

@@ -1,0 +1,48 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { BusModule } from '@sealpost/bus';
+import type { DirectoryConfig } from '@sealpost/config';
+import { CryptoModule } from '@sealpost/crypto';
+import { DatabaseModule } from '@sealpost/db';
+import { RedisModule } from '@sealpost/redis';
+import { AccountsController } from './accounts/accounts.controller';
+import { AccountsRepository } from './accounts/accounts.repository';
+import { AccountsService } from './accounts/accounts.service';
+import { RegistrationTokensRepository } from './accounts/registration-tokens.repository';
+import { DirectoryBusController } from './bus/directory-bus.controller';
+import { DevicesController } from './devices/devices.controller';
+import { DevicesRepository } from './devices/devices.repository';
+import { DevicesService } from './devices/devices.service';
+import { LinkCodesRepository } from './devices/link-codes.repository';
+import { DIRECTORY_CONFIG } from './directory.tokens';
+import { HealthController } from './health/health.controller';
+import { ClaimRateLimiter } from './keys/claim-rate-limiter.service';
+import { KeysController } from './keys/keys.controller';
+import { KeysManager } from './keys/keys-manager.service';
+import { PrekeysLowNotifier } from './keys/prekeys-low.notifier';
+import { RepeatedUseSignedPreKeyStore } from './keys/repeated-use-signed-prekey-store.repository';
+import { SingleUsePreKeyStore } from './keys/single-use-prekey-store.repository';
+import { DIRECTORY_MIGRATIONS } from './migrations';
+
+@Module({})
+export class PrekeyDirectoryModule {
+  static forConfig(config: DirectoryConfig): DynamicModule {
+    return {
+      module: PrekeyDirectoryModule,
+      imports: [
+        CryptoModule,
+        DatabaseModule.forService({
+          databaseUrl: config.databaseUrl, poolSize: config.dbPoolSize, applicationName: 'sealpost-directory', migrations: DIRECTORY_MIGRATIONS,
+        }),
+        RedisModule.forService({ redisUrl: config.redisUrl, prefix: config.redisPrefix, connectionName: 'sealpost-directory' }),
+        BusModule.forService({ redisUrl: config.redisUrl, namespace: config.redisPrefix }),
+      ],
+      controllers: [AccountsController, DevicesController, KeysController, HealthController, DirectoryBusController],
+      providers: [
+        { provide: DIRECTORY_CONFIG, useValue: config },
+        AccountsRepository, RegistrationTokensRepository, AccountsService,
+        DevicesRepository, LinkCodesRepository, DevicesService,
+        RepeatedUseSignedPreKeyStore, SingleUsePreKeyStore, ClaimRateLimiter, PrekeysLowNotifier, KeysManager,
+      ],
+    };
+  }
+}

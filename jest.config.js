@@ -1,0 +1,20 @@
+/** Two projects: fast unit specs beside the code, and integration/e2e specs against real Postgres and Redis. */
+const swc = ['@swc/jest', { ...require('./swc-jest.config') }];
+const moduleNameMapper = {
+  '^@sealpost/(config|contracts|crypto|db|http|bus|redis)$': '<rootDir>/libs/$1/src/index.ts',
+};
+const common = { rootDir: __dirname, transform: { '^.+\\.ts$': swc }, moduleNameMapper, testEnvironment: 'node' };
+
+module.exports = {
+  projects: [
+    { ...common, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs}/**/*.spec.ts'] },
+    {
+      ...common,
+      displayName: 'integration',
+      testMatch: ['<rootDir>/{apps,libs}/**/*.integration-spec.ts', '<rootDir>/test/**/*.e2e-spec.ts'],
+      globalSetup: '<rootDir>/test/setup/global-setup.ts',
+      setupFiles: ['<rootDir>/test/setup/test-env.ts'],
+      testTimeout: 60000,
+    },
+  ],
+};

@@ -1,0 +1,2 @@
+export { BusModule, BUS_CLIENT, busServerStrategy, createBusClient } from './bus.module';
+export type { BusOptions } from './bus.module';

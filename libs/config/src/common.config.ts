@@ -1,0 +1,33 @@
+import { EnvReader } from './env-reader';
+
+/** What every Sealpost service needs: who it is, where Redis and Postgres are. */
+export interface CommonConfig {
+  serverName: string;
+  redisUrl: string;
+  databaseUrl: string;
+  /** Prefix for every Redis key and BullMQ queue of this homeserver (several can share one Redis). */
+  redisPrefix: string;
+  host: string;
+  logLevel: 'error' | 'warn' | 'log' | 'debug';
+}
+
+export const SERVER_NAME_PATTERN = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
+
+export const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/sealpost';
+export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
+
+export function readCommonConfig(env: EnvReader): CommonConfig {
+  const serverName = env.string('SERVER_NAME', 'localhost', {
+    pattern: SERVER_NAME_PATTERN,
+    hint: 'a lower-case DNS-style name such as alpha.example',
+  });
+  const logLevel = env.string('LOG_LEVEL', 'log', { pattern: /^(error|warn|log|debug)$/, hint: 'error|warn|log|debug' });
+  return {
+    serverName,
+    redisUrl: env.url('REDIS_URL', DEFAULT_REDIS_URL, ['redis:', 'rediss:'], { secret: true }),
+    databaseUrl: env.url('DATABASE_URL', DEFAULT_DATABASE_URL, ['postgres:', 'postgresql:'], { secret: true }),
+    redisPrefix: env.string('REDIS_PREFIX', `sp:${serverName}:`, { pattern: /^[A-Za-z0-9:._-]{1,64}$/ }),
+    host: env.string('BIND_HOST', '127.0.0.1'),
+    logLevel: logLevel as CommonConfig['logLevel'],
+  };
+}

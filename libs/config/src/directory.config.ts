@@ -1,0 +1,37 @@
+import { CommonConfig, readCommonConfig } from './common.config';
+import { Env, EnvReader } from './env-reader';
+
+export interface DirectoryConfig extends CommonConfig {
+  port: number;
+  /** Anyone may register without a registration token. Off by default. */
+  openRegistration: boolean;
+  linkCodeTtlSeconds: number;
+  /** Below this many unused one-time keys (EC or PQ) a device is told to upload more. */
+  prekeyLowThreshold: number;
+  /** Token bucket per requester → target account for bundle claims. */
+  claimRateBurst: number;
+  claimRatePerMinute: number;
+  maxBodyBytes: number;
+  /** Most one-time keys of one kind a single upload may carry. */
+  maxPreKeysPerUpload: number;
+  /** Most unused one-time keys of one kind a device may hold. */
+  maxStoredPreKeys: number;
+  dbPoolSize: number;
+}
+
+export function loadDirectoryConfig(source: Env = process.env): DirectoryConfig {
+  const env = new EnvReader(source);
+  return env.finish({
+    ...readCommonConfig(env),
+    port: env.int('DIRECTORY_PORT', 8081, 0, 65535),
+    openRegistration: env.bool('OPEN_REGISTRATION', false),
+    linkCodeTtlSeconds: env.int('LINK_CODE_TTL_SECONDS', 600, 10, 86400),
+    prekeyLowThreshold: env.int('PREKEY_LOW_THRESHOLD', 10, 0, 10000),
+    claimRateBurst: env.int('CLAIM_RATE_BURST', 60, 1, 10_000_000),
+    claimRatePerMinute: env.number('CLAIM_RATE_PER_MINUTE', 60, 0.01, 100_000_000),
+    maxBodyBytes: env.int('DIRECTORY_MAX_BODY_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
+    maxPreKeysPerUpload: env.int('MAX_PREKEYS_PER_UPLOAD', 100, 1, 1000),
+    maxStoredPreKeys: env.int('MAX_STORED_PREKEYS', 1000, 1, 100000),
+    dbPoolSize: env.int('DIRECTORY_DB_POOL_SIZE', 20, 1, 500),
+  });
+}

@@ -1,0 +1,10 @@
+export { ConfigError, EnvReader, redactUrl } from './env-reader';
+export type { Env } from './env-reader';
+export { readCommonConfig, SERVER_NAME_PATTERN, DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL } from './common.config';
+export type { CommonConfig } from './common.config';
+export { loadDirectoryConfig } from './directory.config';
+export type { DirectoryConfig } from './directory.config';
+export { loadRelayConfig } from './relay.config';
+export type { RelayConfig } from './relay.config';
+export { loadGatewayConfig } from './gateway.config';
+export type { GatewayConfig } from './gateway.config';

@@ -1,0 +1,48 @@
+import { BundleResponse } from './directory-api';
+
+/** Request/response patterns answered by the prekey directory over the Redis transport. */
+export const DirectoryPattern = {
+  /** → DeviceListReply | null */
+  DeviceList: 'directory.device-list',
+  /** → BundleResponse | BusError */
+  ClaimBundles: 'directory.claim-bundles',
+} as const;
+
+/** Events the directory emits (fire-and-forget, Redis transport). */
+export const DirectoryEvent = {
+  /** A device's unused one-time keys fell under the threshold: PrekeysLowEvent. */
+  PrekeysLow: 'directory.prekeys-low',
+  /** An account's device list changed (link, removal, key change): DevicesChangedEvent. */
+  DevicesChanged: 'directory.devices-changed',
+  /** A device was removed: its queue must go too. DeviceRemovedEvent. */
+  DeviceRemoved: 'directory.device-removed',
+} as const;
+
+export interface DeviceListRequest { address: string }
+
+export interface DeviceListReply {
+  address: string;
+  accountId: string;
+  identityKey: string;
+  devices: { deviceId: number; registrationId: number }[];
+}
+
+export interface ClaimBundlesRequest {
+  address: string;
+  deviceId: number | '*';
+  /** Who asks (`localpart@server` of the requesting account, or `server` for a federation peer), for rate limits. */
+  requester: string;
+}
+
+/** Errors cross the bus as values, never as thrown stack traces. */
+export interface BusError { error: string; message: string; status: number }
+
+export type ClaimBundlesReply = BundleResponse | BusError;
+
+export function isBusError(value: unknown): value is BusError {
+  return typeof value === 'object' && value !== null && 'error' in value && 'status' in value;
+}
+
+export interface PrekeysLowEvent { address: string; accountId: string; deviceId: number; count: number; pqCount: number }
+export interface DevicesChangedEvent { address: string; accountId: string }
+export interface DeviceRemovedEvent { address: string; accountId: string; deviceId: number }

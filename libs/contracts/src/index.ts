@@ -1,0 +1,17 @@
+export { ValidationError, requireObject, requireInt, requireString, requireBase64, requireArray, requireBool, rejectUnknownFields, optional } from './validation';
+export { parseAddress, formatAddress, parseDeviceSelector, LOCALPART_PATTERN, SERVER_PATTERN, MIN_DEVICE_ID, MAX_DEVICE_ID, MAX_KEY_ID } from './address';
+export type { Address } from './address';
+export { parseSignedKey, parseOneTimePreKey, parseKeyList, parseDeviceKeyFields, EC_KEY_BYTES, KEM_KEY_MAX_BYTES, SIGNATURE_BYTES } from './prekeys';
+export type { OneTimePreKey, SignedKey, PreKeyKind, DeviceKeys } from './prekeys';
+export {
+  parseRegisterAccountRequest, parseLinkDeviceRequest, parseUploadKeysRequest, parseDeviceIdParam,
+  MAX_REGISTRATION_ID, UNIDENTIFIED_ACCESS_KEY_BYTES,
+} from './directory-api';
+export type {
+  RegisterAccountRequest, RegisterAccountResponse, LinkDeviceRequest, LinkDeviceResponse, LinkCodeResponse,
+  UploadKeysRequest, DeviceListResponse, PreKeyCountResponse, BundleResponse, BundleDeviceJson, SignedKeyJson, PreKeyJson,
+} from './directory-api';
+export { DirectoryPattern, DirectoryEvent, isBusError } from './directory-bus';
+export type {
+  DeviceListRequest, DeviceListReply, ClaimBundlesRequest, ClaimBundlesReply, BusError, PrekeysLowEvent, DevicesChangedEvent, DeviceRemovedEvent,
+} from './directory-bus';

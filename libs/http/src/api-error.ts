@@ -1,0 +1,19 @@
+import { HttpException } from '@nestjs/common';
+
+/**
+ * An answer the API gives on purpose: a status, a stable snake_case `error` code, a human `message`
+ * and, for some answers, extra fields (e.g. 409 {missingDevices, extraDevices}).
+ * Messages never carry secrets or envelope content.
+ */
+export class ApiError extends HttpException {
+  constructor(status: number, readonly code: string, message: string, readonly extra: Record<string, unknown> = {}, readonly headers: Record<string, string> = {}) {
+    super({ error: code, message, ...extra }, status);
+  }
+}
+
+export const unauthorized = () => new ApiError(401, 'unauthorized', 'a valid device token is required');
+export const notFound = (what: string) => new ApiError(404, 'not_found', `${what} not found`);
+export const tooManyRequests = (retryAfterSeconds: number) =>
+  new ApiError(429, 'rate_limited', `too many requests; retry after ${retryAfterSeconds} s`, { retryAfter: retryAfterSeconds }, {
+    'retry-after': String(retryAfterSeconds),
+  });
