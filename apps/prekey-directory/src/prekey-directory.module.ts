@@ -3,6 +3,7 @@ import { BusModule } from '@sealpost/bus';
 import type { DirectoryConfig } from '@sealpost/config';
 import { CryptoModule } from '@sealpost/crypto';
 import { DatabaseModule } from '@sealpost/db';
+import { HealthController } from '@sealpost/http';
 import { RedisModule } from '@sealpost/redis';
 import { AccountsController } from './accounts/accounts.controller';
 import { AccountsRepository } from './accounts/accounts.repository';
@@ -14,7 +15,7 @@ import { DevicesRepository } from './devices/devices.repository';
 import { DevicesService } from './devices/devices.service';
 import { LinkCodesRepository } from './devices/link-codes.repository';
 import { DIRECTORY_CONFIG } from './directory.tokens';
-import { HealthController } from './health/health.controller';
+
 import { ClaimRateLimiter } from './keys/claim-rate-limiter.service';
 import { KeysController } from './keys/keys.controller';
 import { KeysManager } from './keys/keys-manager.service';

@@ -8,3 +8,4 @@ export { loadRelayConfig } from './relay.config';
 export type { RelayConfig } from './relay.config';
 export { loadGatewayConfig } from './gateway.config';
 export type { GatewayConfig } from './gateway.config';
+export { readEnvFile } from './env-file';

@@ -2,6 +2,7 @@ import { DynamicModule, INestApplication, LogLevel, Type } from '@nestjs/common'
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { ApiErrorFilter } from './api-error.filter';
+import { QuietFrameworkLogger } from './quiet-framework.logger';
 
 export interface HttpAppOptions {
   bodyLimit: number;
@@ -14,8 +15,7 @@ const LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose']
 export async function createHttpApp(module: Type<unknown> | DynamicModule, options: HttpAppOptions): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({ bodyLimit: options.bodyLimit, trustProxy: false, return503OnClosing: true });
   const app = await NestFactory.create<NestFastifyApplication>(module, adapter, {
-    logger: LEVELS.slice(0, LEVELS.indexOf(options.logLevel) + 1),
-    bufferLogs: false,
+    logger: new QuietFrameworkLogger(options.logLevel === 'debug', LEVELS.slice(0, LEVELS.indexOf(options.logLevel) + 1)),
   });
   app.useGlobalFilters(new ApiErrorFilter());
   app.enableShutdownHooks();

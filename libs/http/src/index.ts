@@ -3,3 +3,4 @@ export { ApiErrorFilter } from './api-error.filter';
 export { createHttpApp, listeningUrl } from './http-app.factory';
 export type { HttpAppOptions } from './http-app.factory';
 export { runService, dependencyProblems, START_POSTGRES_HINT, START_REDIS_HINT } from './service-runner';
+export { HealthController } from './health.controller';

@@ -18,13 +18,15 @@ export function redisOptionsFromUrl(url: string): RedisOptions {
 export async function redisUnreachableReason(redisUrl: string): Promise<string | null> {
   const { default: Redis } = await import('ioredis');
   const redis = new Redis({ ...redisOptionsFromUrl(redisUrl), lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 3000 });
-  redis.on('error', () => undefined);
+  let lastError: { code?: string; message?: string } | undefined;
+  redis.on('error', (error) => { lastError = error; });
   try {
     await redis.connect();
     await redis.ping();
     return null;
   } catch (error) {
-    return (error as { code?: string }).code ?? (error as Error).message;
+    const cause = lastError ?? (error as { code?: string; message?: string });
+    return cause.code ?? cause.message ?? 'unreachable';
   } finally {
     redis.disconnect();
   }

@@ -2,7 +2,7 @@ import { Controller, Get, Inject } from '@nestjs/common';
 import Redis from 'ioredis';
 import { Pool } from 'pg';
 import { PG_POOL } from '@sealpost/db';
-import { ApiError } from '@sealpost/http';
+import { ApiError } from './api-error';
 import { REDIS } from '@sealpost/redis';
 
 /** Liveness and readiness for orchestrators: 200 when Postgres and Redis answer, else 503. */

@@ -1,0 +1,2 @@
+/** Injection token of the gateway's typed, validated config. */
+export const GATEWAY_CONFIG = Symbol('GATEWAY_CONFIG');

@@ -1,0 +1,48 @@
+import { ConfigError, loadDirectoryConfig, readEnvFile } from '@sealpost/config';
+import { MigrationSet, createPool, ensureDatabase, migrateDownOne, migrateUp } from '@sealpost/db';
+import { dependencyProblems } from '@sealpost/http';
+import { DIRECTORY_MIGRATIONS } from '../apps/prekey-directory/src/migrations';
+import { RELAY_MIGRATIONS } from '../apps/relay/src/migrations';
+import { GATEWAY_MIGRATIONS } from '../apps/federation-gateway/src/migrations';
+
+const SETS: Record<string, MigrationSet> = { 'prekey-directory': DIRECTORY_MIGRATIONS, relay: RELAY_MIGRATIONS, 'federation-gateway': GATEWAY_MIGRATIONS };
+
+/** `npm run migrate [-- up]` applies every service's pending migrations; `-- down SERVICE` reverts its last one. */
+async function main(): Promise<number> {
+  const args = process.argv.slice(2);
+  const envIndex = args.indexOf('--env');
+  const fileEnv = envIndex >= 0 ? readEnvFile(args[envIndex + 1] ?? '') : {};
+  if (envIndex >= 0) args.splice(envIndex, 2);
+  const config = loadDirectoryConfig({ ...process.env, ...fileEnv });
+  const problems = await dependencyProblems(config);
+  if (problems.length > 0) {
+    process.stderr.write(`${problems.join('\n')}\n`);
+    return 69;
+  }
+  await ensureDatabase(config.databaseUrl);
+  const pool = createPool(config.databaseUrl, 1, 'sealpost-migrate');
+  try {
+    const [verb = 'up', service] = args;
+    if (verb === 'up') {
+      for (const [name, set] of Object.entries(SETS)) {
+        const applied = await migrateUp(pool, set);
+        process.stdout.write(`${name} (schema ${set.schema}): ${applied.length ? `applied ${applied.join(', ')}` : 'up to date'}\n`);
+      }
+      return 0;
+    }
+    if (verb === 'down' && service && SETS[service]) {
+      const reverted = await migrateDownOne(pool, SETS[service]);
+      process.stdout.write(reverted ? `${service}: reverted ${reverted}\n` : `${service}: nothing to revert\n`);
+      return 0;
+    }
+    process.stderr.write(`usage: npm run migrate -- [up | down ${Object.keys(SETS).join('|')}]\n`);
+    return 64;
+  } finally {
+    await pool.end();
+  }
+}
+
+main().then((code) => process.exit(code), (error) => {
+  process.stderr.write(error instanceof ConfigError ? `${error.message}\n` : `migrate: ${(error as Error).message}\n`);
+  process.exit(1);
+});
