@@ -18,12 +18,16 @@ export class NamespacedServerRedis extends ServerRedis {
     return `${this.namespace}${pattern}`;
   }
 
+  override getReplyPattern(pattern: string): string {
+    return `${this.namespace}${pattern}.reply`;
+  }
+
   override bindEvents(subClient: any, pubClient: any): void {
     subClient.on('message', (channel: string, buffer: string) => {
       if (!channel.startsWith(this.namespace)) return;
       const pattern = channel.slice(this.namespace.length);
-      // Handler lookup uses the plain pattern; the reply goes to `${channel}.reply`.
-      this.handleMessage(pattern, buffer, pubClient, channel).catch((err) => this.handleError(err));
+      // Handler lookup uses the plain pattern; getReplyPattern puts the namespace back for the reply.
+      this.handleMessage(pattern, buffer, pubClient, pattern).catch((err: unknown) => this.handleError(String(err)));
     });
     for (const pattern of this.messageHandlers.keys()) subClient.subscribe(`${this.namespace}${pattern}`);
   }

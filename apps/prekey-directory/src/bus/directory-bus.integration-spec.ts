@@ -1,0 +1,35 @@
+import { firstValueFrom } from 'rxjs';
+import { createBusClient } from '../../../../libs/bus/src';
+import { BundleResponse, ClaimBundlesReply, DeviceListReply, DirectoryPattern } from '../../../../libs/contracts/src';
+import { RunningDirectory, startDirectory } from '../../../../test/support/directory-harness';
+import { registerAccount } from '../../../../test/support/accounts';
+
+describe('directory on the bus (Redis transport)', () => {
+  let dir: RunningDirectory;
+  let bus: ReturnType<typeof createBusClient>;
+  beforeAll(async () => {
+    dir = await startDirectory();
+    bus = createBusClient({ redisUrl: dir.config.redisUrl, namespace: dir.config.redisPrefix });
+    await bus.connect();
+  });
+  afterAll(async () => { await bus.close(); await dir.close(); });
+
+  it('answers the device list of an address with device ids and registration ids', async () => {
+    const bob = await registerAccount(dir.url);
+    const reply = await firstValueFrom(bus.send<DeviceListReply | null>(DirectoryPattern.DeviceList, { address: bob.address }));
+    expect(reply).toEqual({ address: bob.address, accountId: bob.accountId, identityKey: bob.identity.identityKeyBase64, devices: [{ deviceId: 1, registrationId: bob.registrationId }] });
+    expect(await firstValueFrom(bus.send(DirectoryPattern.DeviceList, { address: 'nobody-x@alpha.test' }))).toBeNull();
+  });
+
+  it('claims bundles with the same atomic take, and answers errors as values', async () => {
+    const bob = await registerAccount(dir.url, { preKeys: 1, pqPreKeys: 1 });
+    const first = await firstValueFrom(bus.send<ClaimBundlesReply>(DirectoryPattern.ClaimBundles, { address: bob.address, deviceId: '*', requester: 'beta.test' }));
+    const second = await firstValueFrom(bus.send<ClaimBundlesReply>(DirectoryPattern.ClaimBundles, { address: bob.address, deviceId: 1, requester: 'beta.test' }));
+    expect((first as BundleResponse).devices[0].preKey?.keyId).toBe(1);
+    expect((second as BundleResponse).devices[0].preKey).toBeNull();
+    const missing = await firstValueFrom(bus.send<ClaimBundlesReply>(DirectoryPattern.ClaimBundles, { address: 'nobody-y@alpha.test', deviceId: '*', requester: 'beta.test' }));
+    expect(missing).toMatchObject({ status: 404, error: 'not_found' });
+    const malformed = await firstValueFrom(bus.send<ClaimBundlesReply>(DirectoryPattern.ClaimBundles, { address: 'NOT AN ADDRESS', deviceId: '*', requester: 'x' }));
+    expect(malformed).toMatchObject({ status: 400, error: 'invalid_request' });
+  });
+});
