@@ -26,7 +26,8 @@ export function readCommonConfig(env: EnvReader): CommonConfig {
     serverName,
     redisUrl: env.url('REDIS_URL', DEFAULT_REDIS_URL, ['redis:', 'rediss:'], { secret: true }),
     databaseUrl: env.url('DATABASE_URL', DEFAULT_DATABASE_URL, ['postgres:', 'postgresql:'], { secret: true }),
-    redisPrefix: env.string('REDIS_PREFIX', `sp:${serverName}:`, { pattern: /^[A-Za-z0-9:._-]{1,64}$/ }),
+    // The default is derived from SERVER_NAME; when that is already reported bad, don't blame the prefix too.
+    redisPrefix: env.string('REDIS_PREFIX', `sp:${SERVER_NAME_PATTERN.test(serverName) ? serverName : 'invalid'}:`, { pattern: /^[A-Za-z0-9:._-]{1,300}$/ }),
     host: env.string('BIND_HOST', '127.0.0.1'),
     logLevel: logLevel as CommonConfig['logLevel'],
   };

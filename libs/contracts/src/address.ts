@@ -30,7 +30,7 @@ export function formatAddress(address: Address): string {
 /** A device id path segment: 1..127, or `*` for every device. */
 export function parseDeviceSelector(value: unknown, field = 'deviceId'): number | '*' {
   if (value === '*') return '*';
-  if (typeof value === 'string' && /^[0-9]{1,3}$/.test(value)) {
+  if (typeof value === 'string' && /^[1-9][0-9]{0,2}$/.test(value)) {
     const n = Number(value);
     if (n >= MIN_DEVICE_ID && n <= MAX_DEVICE_ID) return n;
   }

@@ -71,7 +71,7 @@ export function parseUploadKeysRequest(body: unknown, maxPerUpload: number): Upl
 }
 
 export function parseDeviceIdParam(value: unknown): number {
-  if (typeof value === 'string' && /^[0-9]{1,3}$/.test(value) && Number(value) >= 1 && Number(value) <= MAX_DEVICE_ID) {
+  if (typeof value === 'string' && /^[1-9][0-9]{0,2}$/.test(value) && Number(value) >= 1 && Number(value) <= MAX_DEVICE_ID) {
     return Number(value);
   }
   throw new ValidationError('deviceId', `must be a device id 1..${MAX_DEVICE_ID}`);

@@ -5,28 +5,13 @@ import { ApiError } from './api-error';
 
 interface ErrorBody { error: string; message: string; [k: string]: unknown }
 
-/** Fastify's own request errors (body parsing, size, media type), mapped to the API's error body. */
-function fromFastifyError(error: { code?: string; statusCode?: number; message?: string }): [number, ErrorBody] | null {
-  switch (error.code) {
-    case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return [413, { error: 'payload_too_large', message: 'request body is too large' }];
-    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return [415, { error: 'unsupported_media_type', message: 'send application/json' }];
-    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-      return [400, { error: 'invalid_request', message: 'body: must be a JSON object' }];
-    case 'FST_ERR_CTP_INVALID_JSON_BODY':
-      return [400, { error: 'invalid_json', message: 'body is not valid JSON' }];
-    default:
-      break;
-  }
-  if (error instanceof SyntaxError || error.code === 'FST_ERR_CTP_INVALID_CONTENT_LENGTH') {
-    return [400, { error: 'invalid_json', message: 'body is not valid JSON' }];
-  }
-  if (typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500) {
-    return [error.statusCode, { error: 'bad_request', message: 'the request could not be read' }];
-  }
-  return null;
-}
+const FRAMEWORK_ANSWERS: Record<number, ErrorBody> = {
+  400: { error: 'invalid_json', message: 'body is not valid JSON' },
+  404: { error: 'not_found', message: 'no such route' },
+  405: { error: 'method_not_allowed', message: 'method not allowed on this route' },
+  413: { error: 'payload_too_large', message: 'request body is too large' },
+  415: { error: 'unsupported_media_type', message: 'request bodies must be application/json' },
+};
 
 /** Every error leaves as `{error, message}` JSON; unexpected ones are 500 and logged without request data. */
 @Catch()
@@ -49,12 +34,14 @@ export class ApiErrorFilter implements ExceptionFilter {
       return [exception.status, { error: exception.code, message: exception.message }, {}];
     }
     if (exception instanceof HttpException) {
+      // Fastify's own request errors reach here already wrapped by Nest; their texts may quote the body, so they are replaced.
       const status = exception.getStatus();
-      if (status === 404) return [404, { error: 'not_found', message: 'no such route' }, {}];
-      return [status, { error: status < 500 ? 'bad_request' : 'internal', message: exception.message }, {}];
+      const known = FRAMEWORK_ANSWERS[status];
+      if (known) return [status, known, {}];
+      if (status < 500) return [status, { error: 'bad_request', message: 'the request could not be read' }, {}];
+      this.logger.error(`unexpected HTTP ${status}`);
+      return [500, { error: 'internal', message: 'internal error' }, {}];
     }
-    const fastify = fromFastifyError(exception as { code?: string });
-    if (fastify) return [fastify[0], fastify[1], {}];
     const error = exception as Error;
     this.logger.error(`unexpected ${error?.name ?? 'error'}: ${error?.message ?? String(exception)}`, error?.stack);
     return [500, { error: 'internal', message: 'internal error' }, {}];

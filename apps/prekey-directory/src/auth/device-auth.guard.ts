@@ -17,7 +17,7 @@ export class DeviceAuthGuard implements CanActivate {
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
     const header = request.headers.authorization;
-    const match = typeof header === 'string' ? /^Bearer ([A-Za-z0-9+/=]{1,128})$/.exec(header) : null;
+    const match = typeof header === 'string' ? /^Bearer ([A-Za-z0-9+/=]{1,128})$/i.exec(header) : null;
     const hash = match ? hashBearerToken(match[1]) : null;
     if (!hash) throw unauthorized();
     const device = await this.devices.findPrincipalByTokenHash(hash);
