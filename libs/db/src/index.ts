@@ -1,7 +1,7 @@
 export { createPool, ensureDatabase, postgresUnreachableReason, isPgError, PG_UNIQUE_VIOLATION, PG_FOREIGN_KEY_VIOLATION } from './database';
 export { migrateUp, migrateDownOne } from './migration-runner';
 export type { Migration, MigrationSet } from './migration-runner';
-export { withTransaction, queryOne } from './queryable';
-export type { Queryable } from './queryable';
+export { withTransaction, queryOne, queryNamed, namedStatement } from './queryable';
+export type { Queryable, NamedStatement } from './queryable';
 export { DatabaseModule, PG_POOL } from './database.module';
 export type { DatabaseModuleOptions } from './database.module';

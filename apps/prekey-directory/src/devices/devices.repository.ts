@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Pool } from 'pg';
-import { PG_POOL, Queryable, queryOne } from '@sealpost/db';
+import { PG_POOL, Queryable, namedStatement, queryOne } from '@sealpost/db';
 
 const INSERT_DEVICE = `
   INSERT INTO directory.devices (account_id, device_id, registration_id, token_hash) VALUES ($1, $2, $3, $4)`;
@@ -9,10 +9,10 @@ const LOCK_ACCOUNT = `SELECT id FROM directory.accounts WHERE id = $1 FOR UPDATE
 const NEXT_FREE_DEVICE_ID = `
   SELECT min(candidate)::int AS device_id FROM generate_series(2, 127) AS candidate
   WHERE NOT EXISTS (SELECT 1 FROM directory.devices d WHERE d.account_id = $1 AND d.device_id = candidate)`;
-const FIND_PRINCIPAL = `
+const FIND_PRINCIPAL = namedStatement('directory.devices.find-principal', `
   SELECT d.account_id, d.device_id, a.localpart, a.identity_key
   FROM directory.devices d JOIN directory.accounts a ON a.id = d.account_id
-  WHERE d.token_hash = $1`;
+  WHERE d.token_hash = $1`);
 const LIST_DEVICES = `
   SELECT device_id, registration_id, created_at FROM directory.devices WHERE account_id = $1 ORDER BY device_id`;
 const DELETE_DEVICE = `DELETE FROM directory.devices WHERE account_id = $1 AND device_id = $2`;

@@ -1,18 +1,18 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Pool } from 'pg';
 import type { OneTimePreKey, SignedKey } from '@sealpost/contracts';
-import { PG_POOL, Queryable } from '@sealpost/db';
+import { PG_POOL, Queryable, namedStatement, queryNamed } from '@sealpost/db';
 import { KeyKind } from './prekey-kind.constants';
 
-const DELETE_ALL_OF_KIND = `
-  DELETE FROM directory.one_time_prekeys WHERE account_id = $1 AND device_id = $2 AND kind = $3`;
-const INSERT_MANY = `
+const DELETE_ALL_OF_KIND = namedStatement('directory.otpk.delete-kind', `
+  DELETE FROM directory.one_time_prekeys WHERE account_id = $1 AND device_id = $2 AND kind = $3`);
+const INSERT_MANY = namedStatement('directory.otpk.insert-many', `
   INSERT INTO directory.one_time_prekeys (account_id, device_id, kind, key_id, public_key, signature)
   SELECT $1, $2, $3, k.key_id, k.public_key, k.signature
-  FROM unnest($4::int[], $5::bytea[], $6::bytea[]) AS k (key_id, public_key, signature)`;
-const COUNT_BY_KIND = `
+  FROM unnest($4::int[], $5::bytea[], $6::bytea[]) AS k (key_id, public_key, signature)`);
+const COUNT_BY_KIND = namedStatement('directory.otpk.count', `
   SELECT count(*) FILTER (WHERE kind = 1)::int AS ec, count(*) FILTER (WHERE kind = 2)::int AS pq
-  FROM directory.one_time_prekeys WHERE account_id = $1 AND device_id = $2`;
+  FROM directory.one_time_prekeys WHERE account_id = $1 AND device_id = $2`);
 
 /**
  * Takes one EC and one PQ one-time key per device of an account, in one statement, together with
@@ -22,7 +22,7 @@ const COUNT_BY_KIND = `
  * takers) gets no EC key and its PQ last-resort key instead. Remaining counts come from the
  * statement's snapshot, which is enough for the low-key notice.
  */
-const TAKE_BUNDLE = `
+const TAKE_BUNDLE = namedStatement('directory.otpk.take-bundle', `
   WITH target AS (
     SELECT id, identity_key FROM directory.accounts WHERE localpart = $1
   ), devs AS (
@@ -65,7 +65,7 @@ const TAKE_BUNDLE = `
   LEFT JOIN taken ec ON ec.device_id = d.device_id AND ec.kind = 1
   LEFT JOIN taken pq ON pq.device_id = d.device_id AND pq.kind = 2
   LEFT JOIN remaining r ON r.device_id = d.device_id
-  ORDER BY d.device_id`;
+  ORDER BY d.device_id`);
 
 interface TakeRow {
   account_id: string; identity_key: Buffer; device_id: number | null; registration_id: number;
@@ -97,9 +97,9 @@ export class SingleUsePreKeyStore {
 
   /** Replaces every unused key of one kind of one device (run inside the caller's transaction). */
   async replaceAll(accountId: string, deviceId: number, kind: KeyKind, keys: (OneTimePreKey | SignedKey)[], tx: Queryable): Promise<void> {
-    await tx.query(DELETE_ALL_OF_KIND, [accountId, deviceId, kind]);
+    await queryNamed(tx, DELETE_ALL_OF_KIND, [accountId, deviceId, kind]);
     if (keys.length === 0) return;
-    await tx.query(INSERT_MANY, [
+    await queryNamed(tx, INSERT_MANY, [
       accountId, deviceId, kind,
       keys.map((k) => k.keyId),
       keys.map((k) => k.publicKey),
@@ -108,13 +108,13 @@ export class SingleUsePreKeyStore {
   }
 
   async counts(accountId: string, deviceId: number, db: Queryable = this.pool): Promise<{ ec: number; pq: number }> {
-    const { rows } = await db.query<{ ec: number; pq: number }>(COUNT_BY_KIND, [accountId, deviceId]);
+    const { rows } = await queryNamed<{ ec: number; pq: number }>(db, COUNT_BY_KIND, [accountId, deviceId]);
     return rows[0];
   }
 
   /** Null when the account does not exist; `devices` is empty when the chosen device does not. */
   async takeBundle(localpart: string, deviceId: number | null, db: Queryable = this.pool): Promise<TakenBundle | null> {
-    const { rows } = await db.query<TakeRow>(TAKE_BUNDLE, [localpart, deviceId]);
+    const { rows } = await queryNamed<TakeRow>(db, TAKE_BUNDLE, [localpart, deviceId]);
     if (rows.length === 0) return null;
     const devices = rows.filter((r) => r.device_id !== null).map((r): TakenDeviceBundle => {
       const pqTaken = r.pq_id !== null;
