@@ -1,11 +1,11 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { loadRelayConfig } from '@sealpost/config';
-import { createHttpApp, listeningUrl, runService } from '@sealpost/http';
-import { RelayModule } from './relay.module';
+import { listeningUrl, runService } from '@sealpost/http';
+import { createRelayApp } from './relay.app';
 
 void runService('relay', () => loadRelayConfig(), async (config) => {
-  const app = await createHttpApp(RelayModule.forConfig(config), { bodyLimit: 1024 * 1024, logLevel: config.logLevel });
+  const app = await createRelayApp(config);
   await app.listen(config.port, config.host);
-  new Logger('Relay').log(`relay of ${config.serverName} listening on ${listeningUrl(app)}`);
+  new Logger('Relay').log(`relay of ${config.serverName} listening on ${listeningUrl(app)} (WebSocket at /v1/websocket)`);
 });

@@ -1,21 +1,49 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { BusModule } from '@sealpost/bus';
 import type { RelayConfig } from '@sealpost/config';
+import { CryptoModule } from '@sealpost/crypto';
 import { DatabaseModule } from '@sealpost/db';
 import { HealthController } from '@sealpost/http';
 import { RedisModule } from '@sealpost/redis';
+import { AckBatcher } from './delivery/ack-batcher.service';
+import { ConnectionRegistry } from './delivery/connection-registry.service';
+import { DeliveryNotifier } from './delivery/delivery-notifier.service';
+import { WebSocketGateway } from './delivery/websocket.gateway';
+import { DirectoryClient } from './directory-client/directory-client.service';
+import { OptionalDeviceAuthGuard } from './directory-client/relay-auth.guard';
+import { RelayEventsController } from './directory-client/relay-events.controller';
+import { EnvelopeExpiryProcessor } from './expiry/envelope-expiry.processor';
+import { EnvelopePersister } from './mailbox/envelope-persister.service';
+import { IdempotencyKeysRepository } from './mailbox/idempotency-keys.repository';
+import { MessageIntake } from './mailbox/message-intake.service';
+import { MessagesController } from './mailbox/messages.controller';
+import { MessagesStore } from './mailbox/messages-store.repository';
+import { SendRateLimiter } from './mailbox/send-rate-limiter.service';
 import { RELAY_MIGRATIONS } from './migrations';
+import { RELAY_CONFIG, RELAY_INSTANCE_ID } from './relay.tokens';
 
-/** The message-queue relay. For now it boots and reports health; envelope intake and delivery follow. */
+/** The message-queue relay: durable per-device queues of sealed envelopes, pushed over WebSocket. */
 @Module({})
 export class RelayModule {
   static forConfig(config: RelayConfig): DynamicModule {
     return {
       module: RelayModule,
       imports: [
-        DatabaseModule.forService({ databaseUrl: config.databaseUrl, poolSize: 10, applicationName: 'sealpost-relay', migrations: RELAY_MIGRATIONS }),
+        CryptoModule,
+        DatabaseModule.forService({ databaseUrl: config.databaseUrl, poolSize: config.dbPoolSize, applicationName: 'sealpost-relay', migrations: RELAY_MIGRATIONS }),
         RedisModule.forService({ redisUrl: config.redisUrl, prefix: config.redisPrefix, connectionName: 'sealpost-relay' }),
+        BusModule.forService({ redisUrl: config.redisUrl, namespace: config.redisPrefix }),
       ],
-      controllers: [HealthController],
+      controllers: [MessagesController, HealthController, RelayEventsController],
+      providers: [
+        { provide: RELAY_CONFIG, useValue: config },
+        { provide: RELAY_INSTANCE_ID, useValue: randomUUID() },
+        DirectoryClient, OptionalDeviceAuthGuard,
+        MessagesStore, IdempotencyKeysRepository, EnvelopePersister, SendRateLimiter, MessageIntake,
+        AckBatcher, ConnectionRegistry, DeliveryNotifier, WebSocketGateway,
+        EnvelopeExpiryProcessor,
+      ],
     };
   }
 }

@@ -1,11 +1,52 @@
+import { availableParallelism } from 'node:os';
 import { CommonConfig, readCommonConfig } from './common.config';
 import { Env, EnvReader } from './env-reader';
 
 export interface RelayConfig extends CommonConfig {
   port: number;
+  maxBodyBytes: number;
+  /** Cap on one envelope's `content` (decoded bytes). */
+  maxContentBytes: number;
+  /** Unacked envelopes older than this are deleted by the expiry job. */
+  envelopeTtlSeconds: number;
+  expiryIntervalSeconds: number;
+  /** Envelopes sent on one socket and not yet acked, at most (backpressure). */
+  maxInFlightPerSocket: number;
+  pingIntervalSeconds: number;
+  /** Token buckets: sends per sender device, and per recipient account. */
+  senderRateBurst: number;
+  senderRatePerMinute: number;
+  recipientRateBurst: number;
+  recipientRatePerMinute: number;
+  /** Most unacked envelopes queued for one device; beyond it sends get 429 recipient_queue_full. */
+  queueCapPerDevice: number;
+  /** Group commit: most envelopes per transaction, and the longest wait to fill one. */
+  groupCommitMaxBatch: number;
+  groupCommitMaxWaitMs: number;
+  /** How long device lists and token lookups from the directory are cached (invalidated by bus events first). */
+  directoryCacheTtlSeconds: number;
+  dbPoolSize: number;
 }
 
 export function loadRelayConfig(source: Env = process.env): RelayConfig {
   const env = new EnvReader(source);
-  return env.finish({ ...readCommonConfig(env), port: env.int('RELAY_PORT', 8082, 0, 65535) });
+  return env.finish({
+    ...readCommonConfig(env),
+    port: env.int('RELAY_PORT', 8082, 0, 65535),
+    maxBodyBytes: env.int('RELAY_MAX_BODY_BYTES', 4 * 1024 * 1024, 1024, 256 * 1024 * 1024),
+    maxContentBytes: env.int('MAX_ENVELOPE_BYTES', 256 * 1024, 1, 64 * 1024 * 1024),
+    envelopeTtlSeconds: env.int('ENVELOPE_TTL_SECONDS', 30 * 86400, 1, 365 * 86400),
+    expiryIntervalSeconds: env.int('EXPIRY_INTERVAL_SECONDS', 3600, 1, 86400),
+    maxInFlightPerSocket: env.int('MAX_IN_FLIGHT_PER_SOCKET', 100, 1, 10000),
+    pingIntervalSeconds: env.int('WS_PING_INTERVAL_SECONDS', 30, 1, 3600),
+    senderRateBurst: env.int('SEND_RATE_BURST', 600, 1, 100_000_000),
+    senderRatePerMinute: env.number('SEND_RATE_PER_MINUTE', 600, 0.01, 1e9),
+    recipientRateBurst: env.int('RECEIVE_RATE_BURST', 1200, 1, 100_000_000),
+    recipientRatePerMinute: env.number('RECEIVE_RATE_PER_MINUTE', 1200, 0.01, 1e9),
+    queueCapPerDevice: env.int('QUEUE_CAP_PER_DEVICE', 50_000, 1, 100_000_000),
+    groupCommitMaxBatch: env.int('GROUP_COMMIT_MAX_BATCH', 256, 1, 10_000),
+    groupCommitMaxWaitMs: env.number('GROUP_COMMIT_MAX_WAIT_MS', 2, 0, 1000),
+    directoryCacheTtlSeconds: env.int('DIRECTORY_CACHE_TTL_SECONDS', 30, 0, 3600),
+    dbPoolSize: env.int('RELAY_DB_POOL_SIZE', 4 * availableParallelism(), 1, 500),
+  });
 }

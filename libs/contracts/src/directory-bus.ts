@@ -6,6 +6,8 @@ export const DirectoryPattern = {
   DeviceList: 'directory.device-list',
   /** → BundleResponse | BusError */
   ClaimBundles: 'directory.claim-bundles',
+  /** {tokenHash: base64 SHA-256 of a bearer token} → AuthenticatedDevice | null */
+  Authenticate: 'directory.authenticate',
 } as const;
 
 /** Events the directory emits (fire-and-forget, Redis transport). */
@@ -25,7 +27,14 @@ export interface DeviceListReply {
   accountId: string;
   identityKey: string;
   devices: { deviceId: number; registrationId: number }[];
+  /** Base64 SHA-256 of the account's unidentified-access key (never the key itself), or null. */
+  unidentifiedAccessKeyHash: string | null;
 }
+
+export interface AuthenticateRequest { tokenHash: string }
+
+/** A device whose bearer token hash matched. */
+export interface AuthenticatedDevice { accountId: string; deviceId: number; address: string }
 
 export interface ClaimBundlesRequest {
   address: string;

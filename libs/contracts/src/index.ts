@@ -13,5 +13,11 @@ export type {
 } from './directory-api';
 export { DirectoryPattern, DirectoryEvent, isBusError } from './directory-bus';
 export type {
-  DeviceListRequest, DeviceListReply, ClaimBundlesRequest, ClaimBundlesReply, BusError, PrekeysLowEvent, DevicesChangedEvent, DeviceRemovedEvent,
+  DeviceListRequest, DeviceListReply, AuthenticateRequest, AuthenticatedDevice, ClaimBundlesRequest, ClaimBundlesReply, BusError, PrekeysLowEvent, DevicesChangedEvent, DeviceRemovedEvent,
 } from './directory-bus';
+export { parseSendMessagesRequest, parseAckFrame, MAX_ACK_IDS } from './relay-api';
+export type {
+  OutgoingMessage, SendMessagesRequest, SendMessagesResponse, EnvelopeJson, MismatchedDevicesBody, StaleDevicesBody, AckFrame,
+} from './relay-api';
+export { QueueName, JobName, bullPrefix } from './jobs';
+export type { JobPayloads, JobOf } from './jobs';

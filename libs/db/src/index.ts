@@ -5,3 +5,5 @@ export { withTransaction, queryOne, queryNamed, namedStatement } from './queryab
 export type { Queryable, NamedStatement } from './queryable';
 export { DatabaseModule, PG_POOL } from './database.module';
 export type { DatabaseModuleOptions } from './database.module';
+export { GroupCommitBatcher } from './group-commit.batcher';
+export type { GroupCommitOptions } from './group-commit.batcher';

@@ -2,8 +2,9 @@ import { Controller, Inject } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import type { DirectoryConfig } from '@sealpost/config';
 import {
-  ClaimBundlesReply, DeviceListReply, DirectoryPattern, ValidationError, parseAddress, parseDeviceSelector,
+  AuthenticatedDevice, ClaimBundlesReply, DeviceListReply, DirectoryPattern, ValidationError, parseAddress, parseDeviceSelector,
 } from '@sealpost/contracts';
+import { sha256 } from '@sealpost/crypto';
 import { ApiError } from '@sealpost/http';
 import { DevicesRepository } from '../devices/devices.repository';
 import { DIRECTORY_CONFIG } from '../directory.tokens';
@@ -28,7 +29,16 @@ export class DirectoryBusController {
       accountId: list.accountId,
       identityKey: list.identityKey.toString('base64'),
       devices: list.devices,
+      unidentifiedAccessKeyHash: list.unidentifiedAccessKey ? sha256(list.unidentifiedAccessKey).toString('base64') : null,
     };
+  }
+
+  /** For the relay: which device a bearer token belongs to, by the token's SHA-256 only. */
+  @MessagePattern(DirectoryPattern.Authenticate)
+  async authenticate(@Payload() request: { tokenHash?: unknown }): Promise<AuthenticatedDevice | null> {
+    if (typeof request?.tokenHash !== 'string' || !/^[A-Za-z0-9+/]{43}=$/.test(request.tokenHash)) return null;
+    const device = await this.devices.findPrincipalByTokenHash(Buffer.from(request.tokenHash, 'base64'));
+    return device && { accountId: device.accountId, deviceId: device.deviceId, address: `${device.localpart}@${this.config.serverName}` };
   }
 
   @MessagePattern(DirectoryPattern.ClaimBundles)

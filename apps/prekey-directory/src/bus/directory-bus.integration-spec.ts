@@ -3,6 +3,7 @@ import { createBusClient } from '../../../../libs/bus/src';
 import { BundleResponse, ClaimBundlesReply, DeviceListReply, DirectoryPattern } from '../../../../libs/contracts/src';
 import { RunningDirectory, startDirectory } from '../../../../test/support/directory-harness';
 import { registerAccount } from '../../../../test/support/accounts';
+import { sha256 } from '../../../../libs/crypto/src';
 
 describe('directory on the bus (Redis transport)', () => {
   let dir: RunningDirectory;
@@ -17,8 +18,16 @@ describe('directory on the bus (Redis transport)', () => {
   it('answers the device list of an address with device ids and registration ids', async () => {
     const bob = await registerAccount(dir.url);
     const reply = await firstValueFrom(bus.send<DeviceListReply | null>(DirectoryPattern.DeviceList, { address: bob.address }));
-    expect(reply).toEqual({ address: bob.address, accountId: bob.accountId, identityKey: bob.identity.identityKeyBase64, devices: [{ deviceId: 1, registrationId: bob.registrationId }] });
+    expect(reply).toEqual({ address: bob.address, accountId: bob.accountId, identityKey: bob.identity.identityKeyBase64, devices: [{ deviceId: 1, registrationId: bob.registrationId }], unidentifiedAccessKeyHash: null });
     expect(await firstValueFrom(bus.send(DirectoryPattern.DeviceList, { address: 'nobody-x@alpha.test' }))).toBeNull();
+  });
+
+  it('authenticates a device by the SHA-256 of its bearer token, and nothing else', async () => {
+    const bob = await registerAccount(dir.url);
+    const tokenHash = sha256(Buffer.from(bob.token, 'base64')).toString('base64');
+    expect(await firstValueFrom(bus.send(DirectoryPattern.Authenticate, { tokenHash }))).toEqual({ accountId: bob.accountId, deviceId: 1, address: bob.address });
+    expect(await firstValueFrom(bus.send(DirectoryPattern.Authenticate, { tokenHash: sha256('other').toString('base64') }))).toBeNull();
+    expect(await firstValueFrom(bus.send(DirectoryPattern.Authenticate, { tokenHash: bob.token.slice(0, 10) }))).toBeNull();
   });
 
   it('claims bundles with the same atomic take, and answers errors as values', async () => {

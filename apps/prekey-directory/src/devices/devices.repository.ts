@@ -17,7 +17,7 @@ const LIST_DEVICES = `
   SELECT device_id, registration_id, created_at FROM directory.devices WHERE account_id = $1 ORDER BY device_id`;
 const DELETE_DEVICE = `DELETE FROM directory.devices WHERE account_id = $1 AND device_id = $2`;
 const DEVICE_LIST_BY_LOCALPART = `
-  SELECT a.id AS account_id, a.identity_key, d.device_id, d.registration_id
+  SELECT a.id AS account_id, a.identity_key, a.unidentified_access_key, d.device_id, d.registration_id
   FROM directory.accounts a JOIN directory.devices d ON d.account_id = a.id
   WHERE a.localpart = $1 ORDER BY d.device_id`;
 
@@ -34,6 +34,7 @@ export interface DeviceInfo { deviceId: number; registrationId: number; createdA
 export interface AccountDeviceList {
   accountId: string;
   identityKey: Buffer;
+  unidentifiedAccessKey: Buffer | null;
   devices: { deviceId: number; registrationId: number }[];
 }
 
@@ -70,12 +71,13 @@ export class DevicesRepository {
   }
 
   async deviceListByLocalpart(localpart: string, db: Queryable = this.pool): Promise<AccountDeviceList | null> {
-    const { rows } = await db.query<{ account_id: string; identity_key: Buffer; device_id: number; registration_id: number }>(
+    const { rows } = await db.query<{ account_id: string; identity_key: Buffer; unidentified_access_key: Buffer | null; device_id: number; registration_id: number }>(
       DEVICE_LIST_BY_LOCALPART, [localpart]);
     if (rows.length === 0) return null;
     return {
       accountId: rows[0].account_id,
       identityKey: rows[0].identity_key,
+      unidentifiedAccessKey: rows[0].unidentified_access_key,
       devices: rows.map((r) => ({ deviceId: r.device_id, registrationId: r.registration_id })),
     };
   }

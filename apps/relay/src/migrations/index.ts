@@ -1,4 +1,5 @@
 import type { MigrationSet } from '@sealpost/db';
+import { envelopeQueues } from './20261129160000-envelope-queues';
 
-/** The relay owns the `relay` schema (envelope queues arrive with the relay issue). */
-export const RELAY_MIGRATIONS: MigrationSet = { schema: 'relay', migrations: [] };
+/** The relay owns the `relay` schema; no other service reads it. */
+export const RELAY_MIGRATIONS: MigrationSet = { schema: 'relay', migrations: [envelopeQueues] };

@@ -1,0 +1,181 @@
+import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import Redis from 'ioredis';
+import type WebSocket from 'ws';
+import type { RelayConfig } from '@sealpost/config';
+import { AuthenticatedDevice, parseAckFrame } from '@sealpost/contracts';
+import { REDIS, REDIS_PREFIX } from '@sealpost/redis';
+import { MessagesStore } from '../mailbox/messages-store.repository';
+import { RELAY_CONFIG, RELAY_INSTANCE_ID } from '../relay.tokens';
+import { AckBatcher } from './ack-batcher.service';
+import { CLOSE_DEVICE_REMOVED, CLOSE_REPLACED, DeviceConnection } from './device-connection';
+import { PresenceScripts } from './presence.scripts';
+
+/** Every Nth sweep also re-fetches for every socket, in case a wake-up was lost. */
+const SAFETY_POLL_EVERY_SWEEPS = 10;
+
+interface InstanceMessage { t: 'wake' | 'kick'; a: string; d: number; since?: number }
+
+/**
+ * The sockets this relay instance holds, one per device, and its side of presence in Redis:
+ * a second connection of a device closes the first (4409) here or on another instance; wake-ups
+ * for a device reach the instance holding it through that instance's Redis channel.
+ */
+@Injectable()
+export class ConnectionRegistry implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger(ConnectionRegistry.name);
+  private readonly connections = new Map<string, DeviceConnection>();
+  private readonly presence: PresenceScripts;
+  private subscriber!: Redis;
+  private sweepTimer?: NodeJS.Timeout;
+  private sweeps = 0;
+  private missedWakeups = false;
+
+  constructor(
+    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(REDIS_PREFIX) prefix: string,
+    @Inject(RELAY_CONFIG) private readonly config: RelayConfig,
+    @Inject(RELAY_INSTANCE_ID) private readonly instanceId: string,
+    private readonly store: MessagesStore,
+    private readonly acks: AckBatcher,
+  ) {
+    this.presence = new PresenceScripts(redis, prefix);
+  }
+
+  async onModuleInit(): Promise<void> {
+    this.subscriber = this.redis.duplicate({ lazyConnect: true, maxRetriesPerRequest: null });
+    this.subscriber.on('error', () => undefined);
+    this.subscriber.on('close', () => { this.missedWakeups = true; });
+    // After a Redis outage, wake every socket: envelopes stored meanwhile had no wake-up.
+    this.subscriber.on('ready', () => { if (this.missedWakeups) this.wakeAll(); });
+    this.subscriber.on('message', (_channel: string, message: string) => this.onInstanceMessage(message));
+    await this.subscriber.connect();
+    await this.subscriber.subscribe(this.presence.instanceChannel(this.instanceId));
+    this.missedWakeups = false;
+    this.sweepTimer = setInterval(() => void this.sweep(), this.config.pingIntervalSeconds * 1000);
+    this.sweepTimer.unref();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    clearInterval(this.sweepTimer);
+    for (const connection of this.connections.values()) connection.close(1001, 'server shutting down');
+    await this.subscriber?.quit().catch(() => this.subscriber.disconnect());
+  }
+
+  get size(): number {
+    return this.connections.size;
+  }
+
+  local(accountId: string, deviceId: number): DeviceConnection | undefined {
+    return this.connections.get(`${accountId}/${deviceId}`);
+  }
+
+  open(socket: WebSocket, device: AuthenticatedDevice): void {
+    const connection = new DeviceConnection(socket, device, {
+      store: this.store,
+      maxInFlight: this.config.maxInFlightPerSocket,
+      onAck: (c, ids) => this.acks.acknowledge(c.device.accountId, c.device.deviceId, ids),
+      onFetchError: (error) => this.logger.warn(`queue fetch failed: ${(error as Error).message}`),
+    });
+    const previous = this.connections.get(connection.key);
+    this.connections.set(connection.key, connection);
+    previous?.close(CLOSE_REPLACED, 'replaced by a newer connection of this device');
+
+    socket.on('pong', () => { connection.alive = true; });
+    socket.on('message', (data, isBinary) => this.onFrame(connection, data as Buffer, isBinary));
+    socket.on('close', () => this.onClose(connection));
+    socket.on('error', () => undefined);
+
+    void this.claimPresence(connection);
+    connection.wake();
+  }
+
+  /** A device was removed from its account: close its socket. */
+  closeDevice(accountId: string, deviceId: number): void {
+    this.local(accountId, deviceId)?.close(CLOSE_DEVICE_REMOVED, 'device removed');
+  }
+
+  /** Wakes the local socket of each device, or routes the wake-up to the instance holding it. */
+  async wake(accountId: string, deviceIds: number[]): Promise<void> {
+    const remote: { accountId: string; deviceId: number }[] = [];
+    for (const deviceId of deviceIds) {
+      const connection = this.local(accountId, deviceId);
+      if (connection) connection.wake();
+      else remote.push({ accountId, deviceId });
+    }
+    if (remote.length === 0) return;
+    try {
+      await this.presence.wakeHolders(remote, (d) => JSON.stringify({ t: 'wake', a: d.accountId, d: d.deviceId } satisfies InstanceMessage));
+    } catch {
+      // Redis is down: the envelopes are stored; sockets re-fetch when Redis is back (wakeAll).
+    }
+  }
+
+  private async claimPresence(connection: DeviceConnection): Promise<void> {
+    const { accountId, deviceId } = connection.device;
+    try {
+      const previous = await this.presence.claim(accountId, deviceId, this.instanceId, this.presenceTtl());
+      if (previous && previous !== this.instanceId) {
+        await this.presence.publish(previous, JSON.stringify({ t: 'kick', a: accountId, d: deviceId, since: connection.openedAt } satisfies InstanceMessage));
+      }
+    } catch {
+      this.missedWakeups = true;
+    }
+  }
+
+  private onInstanceMessage(raw: string): void {
+    let message: InstanceMessage;
+    try {
+      message = JSON.parse(raw) as InstanceMessage;
+    } catch {
+      return;
+    }
+    const connection = this.local(message.a, message.d);
+    if (!connection) return;
+    if (message.t === 'wake') connection.wake();
+    else if (message.t === 'kick' && connection.openedAt <= (message.since ?? Date.now())) {
+      connection.close(CLOSE_REPLACED, 'replaced by a newer connection of this device');
+    }
+  }
+
+  private onFrame(connection: DeviceConnection, data: Buffer, isBinary: boolean): void {
+    const frame = isBinary ? null : parseAckFrame(data.toString('utf8'));
+    if (!frame) {
+      connection.socket.send('{"type":"error","error":"invalid_frame","message":"expected {\\"type\\":\\"ack\\",\\"ids\\":[...]}"}');
+      return;
+    }
+    connection.acknowledge(frame.ids);
+  }
+
+  private onClose(connection: DeviceConnection): void {
+    if (this.connections.get(connection.key) !== connection) return;
+    this.connections.delete(connection.key);
+    void this.presence.release(connection.device.accountId, connection.device.deviceId, this.instanceId).catch(() => undefined);
+  }
+
+  private async sweep(): Promise<void> {
+    this.sweeps += 1;
+    const safetyPoll = this.missedWakeups || this.sweeps % SAFETY_POLL_EVERY_SWEEPS === 0;
+    this.missedWakeups = false;
+    const devices: AuthenticatedDevice[] = [];
+    for (const connection of this.connections.values()) {
+      if (!connection.alive) {
+        connection.socket.terminate();
+        continue;
+      }
+      connection.alive = false;
+      connection.socket.ping();
+      devices.push(connection.device);
+      if (safetyPoll) connection.wake();
+    }
+    await this.presence.refresh(devices, this.instanceId, this.presenceTtl()).catch(() => { this.missedWakeups = true; });
+  }
+
+  private wakeAll(): void {
+    this.missedWakeups = false;
+    for (const connection of this.connections.values()) connection.wake();
+  }
+
+  private presenceTtl(): number {
+    return this.config.pingIntervalSeconds * 3;
+  }
+}

@@ -1,0 +1,100 @@
+import type WebSocket from 'ws';
+import type { AuthenticatedDevice, EnvelopeJson } from '@sealpost/contracts';
+import type { MessagesStore, StoredEnvelope } from '../mailbox/messages-store.repository';
+
+export const CLOSE_REPLACED = 4409;
+export const CLOSE_DEVICE_REMOVED = 4410;
+
+export interface ConnectionDeps {
+  store: MessagesStore;
+  maxInFlight: number;
+  onAck(connection: DeviceConnection, ids: string[]): void;
+  onFetchError(error: unknown): void;
+}
+
+/**
+ * One device's socket. Pushes the device's queue in seq order, at most `maxInFlight` unacked at
+ * a time (backpressure), says `queue-empty` once the backlog is drained, and follows new
+ * envelopes on wake-ups. Because per device the commit order is the seq order, following
+ * `seq > lastSentSeq` never skips an envelope. Unacked envelopes stay stored and come again on
+ * the next connection.
+ */
+export class DeviceConnection {
+  readonly openedAt = Date.now();
+  alive = true;
+  private lastSentSeq = 0;
+  private readonly inFlight = new Set<string>();
+  private draining = false;
+  private wakeAgain = false;
+  private sentQueueEmpty = false;
+
+  constructor(readonly socket: WebSocket, readonly device: AuthenticatedDevice, private readonly deps: ConnectionDeps) {}
+
+  get key(): string {
+    return `${this.device.accountId}/${this.device.deviceId}`;
+  }
+
+  get isOpen(): boolean {
+    return this.socket.readyState === this.socket.OPEN;
+  }
+
+  /** New envelopes may be stored: fetch and push what fits. Coalesces while a fetch runs. */
+  wake(): void {
+    if (this.draining) {
+      this.wakeAgain = true;
+      return;
+    }
+    void this.drain();
+  }
+
+  acknowledge(ids: string[]): void {
+    for (const id of ids) this.inFlight.delete(id);
+    this.deps.onAck(this, ids);
+    this.wake();
+  }
+
+  close(code: number, reason: string): void {
+    if (this.socket.readyState === this.socket.OPEN || this.socket.readyState === this.socket.CONNECTING) this.socket.close(code, reason);
+  }
+
+  private async drain(): Promise<void> {
+    this.draining = true;
+    try {
+      do {
+        this.wakeAgain = false;
+        while (this.isOpen && this.inFlight.size < this.deps.maxInFlight) {
+          const room = this.deps.maxInFlight - this.inFlight.size;
+          const batch = await this.deps.store.fetchAfter(this.device.accountId, this.device.deviceId, this.lastSentSeq, room);
+          for (const envelope of batch) this.push(envelope);
+          if (batch.length < room) {
+            if (!this.sentQueueEmpty && this.isOpen) {
+              this.sentQueueEmpty = true;
+              this.socket.send('{"type":"queue-empty"}');
+            }
+            break;
+          }
+        }
+      } while (this.wakeAgain && this.isOpen && this.inFlight.size < this.deps.maxInFlight);
+    } catch (error) {
+      this.deps.onFetchError(error);
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  private push(envelope: StoredEnvelope): void {
+    if (!this.isOpen) return;
+    const json: EnvelopeJson = {
+      id: envelope.id,
+      type: envelope.type,
+      ...(envelope.source !== null ? { source: envelope.source, sourceDevice: envelope.sourceDevice ?? undefined } : {}),
+      destinationDevice: this.device.deviceId,
+      clientTimestamp: envelope.clientTimestamp,
+      serverTimestamp: envelope.serverTimestamp,
+      content: envelope.content.toString('base64'),
+    };
+    this.inFlight.add(envelope.id);
+    this.lastSentSeq = envelope.seq;
+    this.socket.send(`{"type":"envelope","envelope":${JSON.stringify(json)}}`);
+  }
+}

@@ -1,0 +1,64 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { ClientProxy } from '@nestjs/microservices';
+import { firstValueFrom, timeout } from 'rxjs';
+import { BUS_CLIENT } from '@sealpost/bus';
+import type { RelayConfig } from '@sealpost/config';
+import { AuthenticatedDevice, DeviceListReply, DirectoryPattern } from '@sealpost/contracts';
+import { ApiError } from '@sealpost/http';
+import { RELAY_CONFIG } from '../relay.tokens';
+import { ExpiringCache } from './expiring-cache';
+
+const BUS_TIMEOUT_MS = 5000;
+const CACHE_ENTRIES = 100_000;
+
+/**
+ * What the relay asks the prekey directory over the bus: who a token belongs to, and an
+ * address's current devices. Both are cached briefly and dropped at once when the directory
+ * announces a device change or removal (see RelayEventsController).
+ */
+@Injectable()
+export class DirectoryClient {
+  private readonly devices: ExpiringCache<string, DeviceListReply | null>;
+  private readonly tokens: ExpiringCache<string, AuthenticatedDevice>;
+
+  constructor(@Inject(BUS_CLIENT) private readonly bus: ClientProxy, @Inject(RELAY_CONFIG) config: RelayConfig) {
+    this.devices = new ExpiringCache(config.directoryCacheTtlSeconds * 1000, CACHE_ENTRIES);
+    this.tokens = new ExpiringCache(config.directoryCacheTtlSeconds * 1000, CACHE_ENTRIES);
+  }
+
+  /** The device whose bearer token has this SHA-256 (base64), or null. Unknown tokens are never cached. */
+  async authenticate(tokenHash: string): Promise<AuthenticatedDevice | null> {
+    const cached = this.tokens.get(tokenHash);
+    if (cached) return cached;
+    const device = await this.ask<AuthenticatedDevice | null>(DirectoryPattern.Authenticate, { tokenHash });
+    if (device) this.tokens.set(tokenHash, device);
+    return device;
+  }
+
+  /** The address's devices; `fresh` skips the cache (used before answering 409/410). */
+  async deviceList(address: string, fresh = false): Promise<DeviceListReply | null> {
+    if (!fresh) {
+      const cached = this.devices.get(address);
+      if (cached !== undefined) return cached;
+    }
+    const reply = await this.ask<DeviceListReply | null>(DirectoryPattern.DeviceList, { address });
+    this.devices.set(address, reply);
+    return reply;
+  }
+
+  forgetAddress(address: string): void {
+    this.devices.delete(address);
+  }
+
+  forgetDevice(accountId: string, deviceId: number): void {
+    this.tokens.deleteWhere((d) => d.accountId === accountId && d.deviceId === deviceId);
+  }
+
+  private async ask<T>(pattern: string, payload: unknown): Promise<T> {
+    try {
+      return await firstValueFrom(this.bus.send<T>(pattern, payload).pipe(timeout(BUS_TIMEOUT_MS)));
+    } catch {
+      throw new ApiError(503, 'directory_unavailable', 'the prekey directory did not answer; retry later', {}, { 'retry-after': '1' });
+    }
+  }
+}

@@ -1,0 +1,30 @@
+import { Body, Controller, Headers, HttpCode, Inject, Param, Put, UseGuards } from '@nestjs/common';
+import type { RelayConfig } from '@sealpost/config';
+import { AuthenticatedDevice, SendMessagesResponse, ValidationError, parseSendMessagesRequest } from '@sealpost/contracts';
+import { OptionalDevice, OptionalDeviceAuthGuard } from '../directory-client/relay-auth.guard';
+import { RELAY_CONFIG } from '../relay.tokens';
+import { MessageIntake } from './message-intake.service';
+
+const IDEMPOTENCY_KEY = /^[A-Za-z0-9._:-]{1,128}$/;
+
+@Controller('v1/messages')
+export class MessagesController {
+  constructor(private readonly intake: MessageIntake, @Inject(RELAY_CONFIG) private readonly config: RelayConfig) {}
+
+  @Put(':address')
+  @HttpCode(200)
+  @UseGuards(OptionalDeviceAuthGuard)
+  send(
+    @Param('address') address: string,
+    @Body() body: unknown,
+    @OptionalDevice() sender: AuthenticatedDevice | null,
+    @Headers('unidentified-access-key') unidentifiedAccessKey?: string,
+    @Headers('idempotency-key') idempotencyKey?: string,
+  ): Promise<SendMessagesResponse> {
+    if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
+      throw new ValidationError('Idempotency-Key', 'must be 1..128 characters of [A-Za-z0-9._:-]');
+    }
+    const request = parseSendMessagesRequest(body, this.config.maxContentBytes);
+    return this.intake.send(address, request, { sender, unidentifiedAccessKey, idempotencyKey });
+  }
+}

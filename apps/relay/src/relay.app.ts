@@ -1,0 +1,15 @@
+import { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { busServerStrategy } from '@sealpost/bus';
+import type { RelayConfig } from '@sealpost/config';
+import { createHttpApp } from '@sealpost/http';
+import { WebSocketGateway } from './delivery/websocket.gateway';
+import { RelayModule } from './relay.module';
+
+/** Builds the relay (HTTP, WebSocket upgrades, bus listener) without listening, for main and tests. */
+export async function createRelayApp(config: RelayConfig): Promise<NestFastifyApplication> {
+  const app = await createHttpApp(RelayModule.forConfig(config), { bodyLimit: config.maxBodyBytes, logLevel: config.logLevel });
+  app.get(WebSocketGateway).attach(app.getHttpServer());
+  app.connectMicroservice(busServerStrategy({ redisUrl: config.redisUrl, namespace: config.redisPrefix }));
+  await app.startAllMicroservices();
+  return app;
+}

@@ -1,0 +1,55 @@
+import WebSocket from 'ws';
+import type { EnvelopeJson } from '../../libs/contracts/src';
+
+/**
+ * A device's WebSocket as a test drives it: collects envelopes and queue-empty markers,
+ * acks on request, and records how it was closed.
+ */
+export class DeviceSocket {
+  readonly envelopes: EnvelopeJson[] = [];
+  queueEmpty = 0;
+  closeCode: number | null = null;
+  private readonly socket: WebSocket;
+  private readonly opened: Promise<void>;
+
+  constructor(relayUrl: string, token: string, private readonly autoAck = false) {
+    this.socket = new WebSocket(`${relayUrl.replace(/^http/, 'ws')}/v1/websocket`, { headers: { authorization: `Bearer ${token}` } });
+    this.opened = new Promise((resolve, reject) => {
+      this.socket.once('open', () => resolve());
+      this.socket.once('unexpected-response', (_req, res) => reject(new Error(`upgrade refused: ${res.statusCode}`)));
+      this.socket.once('error', reject);
+    });
+    this.socket.on('message', (data) => {
+      const frame = JSON.parse(data.toString()) as { type: string; envelope?: EnvelopeJson };
+      if (frame.type === 'envelope' && frame.envelope) {
+        this.envelopes.push(frame.envelope);
+        if (this.autoAck) this.ack([frame.envelope.id]);
+      } else if (frame.type === 'queue-empty') {
+        this.queueEmpty += 1;
+      }
+    });
+    this.socket.on('close', (code) => { this.closeCode = code; });
+  }
+
+  static async connect(relayUrl: string, token: string, autoAck = false): Promise<DeviceSocket> {
+    const socket = new DeviceSocket(relayUrl, token, autoAck);
+    await socket.opened;
+    return socket;
+  }
+
+  ack(ids: string[]): void {
+    this.socket.send(JSON.stringify({ type: 'ack', ids }));
+  }
+
+  sendRaw(text: string): void {
+    this.socket.send(text);
+  }
+
+  async close(): Promise<void> {
+    if (this.socket.readyState === WebSocket.CLOSED) return;
+    await new Promise<void>((resolve) => {
+      this.socket.once('close', () => resolve());
+      this.socket.close();
+    });
+  }
+}
