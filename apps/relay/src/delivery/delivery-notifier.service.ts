@@ -1,12 +1,22 @@
 import { Injectable } from '@nestjs/common';
+import type { StoredEnvelope } from '../mailbox/messages-store.repository';
 import { ConnectionRegistry } from './connection-registry.service';
 
-/** Called after envelopes are committed: wakes the devices' sockets, wherever they are. */
+/**
+ * Called after envelopes are committed: a socket on this instance gets them in memory; sockets
+ * on other instances get a wake-up through Redis and fetch from Postgres.
+ */
 @Injectable()
 export class DeliveryNotifier {
   constructor(private readonly registry: ConnectionRegistry) {}
 
-  stored(accountId: string, deviceIds: number[]): void {
-    void this.registry.wake(accountId, deviceIds);
+  stored(accountId: string, envelopes: (StoredEnvelope & { deviceId: number })[]): void {
+    const remote: number[] = [];
+    for (const envelope of envelopes) {
+      const local = this.registry.local(accountId, envelope.deviceId);
+      if (local) local.offer([envelope]);
+      else remote.push(envelope.deviceId);
+    }
+    if (remote.length > 0) void this.registry.wake(accountId, remote);
   }
 }

@@ -47,6 +47,20 @@ export class DeviceConnection {
     void this.drain();
   }
 
+  /**
+   * Envelopes just committed for this device, handed over in memory by the same instance:
+   * pushed without a fetch when they directly follow what was sent and there is room;
+   * otherwise this is an ordinary wake-up.
+   */
+  offer(envelopes: StoredEnvelope[]): void {
+    const contiguous = envelopes.length > 0 && envelopes[0].seq === this.lastSentSeq + 1;
+    if (this.draining || !this.sentQueueEmpty || !contiguous || this.inFlight.size + envelopes.length > this.deps.maxInFlight) {
+      this.wake();
+      return;
+    }
+    for (const envelope of envelopes) this.push(envelope);
+  }
+
   acknowledge(ids: string[]): void {
     for (const id of ids) this.inFlight.delete(id);
     this.deps.onAck(this, ids);

@@ -68,7 +68,7 @@ export class MessageIntake {
       envelopes, response, idempotency: context.idempotencyKey ? { scope, key: context.idempotencyKey } : undefined,
     });
     if (!result.stored) return result.previousResponse as SendMessagesResponse;
-    this.notifier.stored(recipient.accountId, envelopes.map((e) => e.deviceId));
+    this.notifier.stored(recipient.accountId, envelopes.map((e, i) => ({ ...e, seq: result.seqs[i] })));
     return response;
   }
 
