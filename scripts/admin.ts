@@ -1,6 +1,6 @@
-import { ConfigError, loadDirectoryConfig, readEnvFile } from '@sealpost/config';
+import { ConfigError } from '@sealpost/config';
+import { EXIT_UNAVAILABLE, cliContext } from './cli-context';
 import { createPool, ensureDatabase, migrateUp } from '@sealpost/db';
-import { dependencyProblems } from '@sealpost/http';
 import { initCrypto } from '@sealpost/crypto';
 import { DIRECTORY_MIGRATIONS } from '../apps/prekey-directory/src/migrations';
 import { UsageError, registrationTokenCommand } from '../apps/prekey-directory/src/admin/registration-token.command';
@@ -12,16 +12,9 @@ const USAGE = `usage: npm run admin -- [--env FILE] <command>
 
 /** Operator commands, run against the same DATABASE_URL / REDIS_URL as the services. */
 async function main(): Promise<number> {
-  const args = process.argv.slice(2);
-  const envIndex = args.indexOf('--env');
-  const fileEnv = envIndex >= 0 ? readEnvFile(args[envIndex + 1] ?? '') : {};
-  if (envIndex >= 0) args.splice(envIndex, 2);
-  const config = loadDirectoryConfig({ ...process.env, ...fileEnv });
-  const problems = await dependencyProblems(config);
-  if (problems.length > 0) {
-    process.stderr.write(`${problems.join('\n')}\n`);
-    return 69;
-  }
+  const context = await cliContext(process.argv.slice(2));
+  if (!context) return EXIT_UNAVAILABLE;
+  const { config, args } = context;
   await initCrypto();
   await ensureDatabase(config.databaseUrl);
   const pool = createPool(config.databaseUrl, 2, 'sealpost-admin');

@@ -1,6 +1,6 @@
-import { ConfigError, loadDirectoryConfig, readEnvFile } from '@sealpost/config';
+import { ConfigError } from '@sealpost/config';
+import { EXIT_UNAVAILABLE, cliContext } from './cli-context';
 import { MigrationSet, createPool, ensureDatabase, migrateDownOne, migrateUp } from '@sealpost/db';
-import { dependencyProblems } from '@sealpost/http';
 import { DIRECTORY_MIGRATIONS } from '../apps/prekey-directory/src/migrations';
 import { RELAY_MIGRATIONS } from '../apps/relay/src/migrations';
 import { GATEWAY_MIGRATIONS } from '../apps/federation-gateway/src/migrations';
@@ -9,16 +9,9 @@ const SETS: Record<string, MigrationSet> = { 'prekey-directory': DIRECTORY_MIGRA
 
 /** `npm run migrate [-- up]` applies every service's pending migrations; `-- down SERVICE` reverts its last one. */
 async function main(): Promise<number> {
-  const args = process.argv.slice(2);
-  const envIndex = args.indexOf('--env');
-  const fileEnv = envIndex >= 0 ? readEnvFile(args[envIndex + 1] ?? '') : {};
-  if (envIndex >= 0) args.splice(envIndex, 2);
-  const config = loadDirectoryConfig({ ...process.env, ...fileEnv });
-  const problems = await dependencyProblems(config);
-  if (problems.length > 0) {
-    process.stderr.write(`${problems.join('\n')}\n`);
-    return 69;
-  }
+  const context = await cliContext(process.argv.slice(2));
+  if (!context) return EXIT_UNAVAILABLE;
+  const { config, args } = context;
   await ensureDatabase(config.databaseUrl);
   const pool = createPool(config.databaseUrl, 1, 'sealpost-migrate');
   try {
