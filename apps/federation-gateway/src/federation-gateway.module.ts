@@ -1,24 +1,55 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import { BusModule } from '@sealpost/bus';
 import type { GatewayConfig } from '@sealpost/config';
+import { CryptoModule } from '@sealpost/crypto';
 import { DatabaseModule } from '@sealpost/db';
 import { HealthController } from '@sealpost/http';
 import { RedisModule } from '@sealpost/redis';
+import { AdminTokenGuard, FederationAdminController } from './admin/federation-admin.controller';
+import { FederationStatus } from './admin/federation-status.service';
 import { DiscoveryController } from './discovery/discovery.controller';
 import { GATEWAY_CONFIG } from './gateway.tokens';
+import { FederationAuthGuard } from './inbound/federation-auth.guard';
+import { FederationKeysController } from './inbound/federation-keys.controller';
+import { FederationMessagesController } from './inbound/federation-messages.controller';
 import { GATEWAY_MIGRATIONS } from './migrations';
+import { DestinationsRepository } from './outbound/destinations.repository';
+import { FederationBusController } from './outbound/federation-bus.controller';
+import { OutboundDelivery } from './outbound/outbound-delivery.service';
+import { OutboxScheduler } from './outbound/outbox-scheduler.service';
+import { OutboxRepository } from './outbound/outbox.repository';
+import { SenderNotices } from './outbound/sender-notices.service';
+import { FederationHttpClient } from './peers/federation-http.client';
+import { PeerKeysRepository } from './peers/peer-keys.repository';
+import { PeerKeysService } from './peers/peer-keys.service';
+import { PeerResolver } from './peers/peer-resolver.service';
+import { ServerKeysController } from './server-keys/server-keys.controller';
+import { ServerKeysRepository } from './server-keys/server-keys.repository';
+import { ServerKeysService } from './server-keys/server-keys.service';
 
-/** The federation gateway. For now: discovery and health; signed server-to-server calls follow. */
+/** The federation gateway: discovery, server keys, signed server-to-server calls in and out, the outbox. */
 @Module({})
 export class FederationGatewayModule {
   static forConfig(config: GatewayConfig): DynamicModule {
     return {
       module: FederationGatewayModule,
       imports: [
-        DatabaseModule.forService({ databaseUrl: config.databaseUrl, poolSize: 10, applicationName: 'sealpost-gateway', migrations: GATEWAY_MIGRATIONS }),
+        CryptoModule,
+        DatabaseModule.forService({ databaseUrl: config.databaseUrl, poolSize: config.dbPoolSize, applicationName: 'sealpost-gateway', migrations: GATEWAY_MIGRATIONS }),
         RedisModule.forService({ redisUrl: config.redisUrl, prefix: config.redisPrefix, connectionName: 'sealpost-gateway' }),
+        BusModule.forService({ redisUrl: config.redisUrl, namespace: config.redisPrefix }),
       ],
-      controllers: [DiscoveryController, HealthController],
-      providers: [{ provide: GATEWAY_CONFIG, useValue: config }],
+      controllers: [
+        DiscoveryController, HealthController, ServerKeysController, FederationKeysController, FederationMessagesController,
+        FederationBusController, FederationAdminController,
+      ],
+      providers: [
+        { provide: GATEWAY_CONFIG, useValue: config },
+        ServerKeysRepository, ServerKeysService,
+        PeerResolver, PeerKeysRepository, PeerKeysService, FederationHttpClient, FederationAuthGuard,
+        OutboxRepository, DestinationsRepository, OutboxScheduler, SenderNotices, OutboundDelivery,
+        FederationStatus, AdminTokenGuard,
+      ],
     };
   }
 }

@@ -1,11 +1,11 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { loadGatewayConfig } from '@sealpost/config';
-import { createHttpApp, listeningUrl, runService } from '@sealpost/http';
-import { FederationGatewayModule } from './federation-gateway.module';
+import { listeningUrl, runService } from '@sealpost/http';
+import { createGatewayApp } from './gateway.app';
 
 void runService('federation-gateway', () => loadGatewayConfig(), async (config) => {
-  const app = await createHttpApp(FederationGatewayModule.forConfig(config), { bodyLimit: 1024 * 1024, logLevel: config.logLevel });
+  const app = await createGatewayApp(config);
   await app.listen(config.port, config.host);
-  new Logger('FederationGateway').log(`federation gateway of ${config.serverName} listening on ${listeningUrl(app)}`);
+  new Logger('FederationGateway').log(`federation gateway of ${config.serverName} listening on ${listeningUrl(app)} (public ${config.publicUrl})`);
 });

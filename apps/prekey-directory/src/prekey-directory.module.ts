@@ -23,6 +23,7 @@ import { PrekeysLowNotifier } from './keys/prekeys-low.notifier';
 import { RepeatedUseSignedPreKeyStore } from './keys/repeated-use-signed-prekey-store.repository';
 import { SingleUsePreKeyStore } from './keys/single-use-prekey-store.repository';
 import { DIRECTORY_MIGRATIONS } from './migrations';
+import { RemoteBundlesClient } from './federation/remote-bundles.client';
 
 @Module({})
 export class PrekeyDirectoryModule {
@@ -42,7 +43,7 @@ export class PrekeyDirectoryModule {
         { provide: DIRECTORY_CONFIG, useValue: config },
         AccountsRepository, RegistrationTokensRepository, AccountsService,
         DevicesRepository, LinkCodesRepository, DevicesService,
-        RepeatedUseSignedPreKeyStore, SingleUsePreKeyStore, ClaimRateLimiter, PrekeysLowNotifier, KeysManager,
+        RepeatedUseSignedPreKeyStore, SingleUsePreKeyStore, ClaimRateLimiter, PrekeysLowNotifier, KeysManager, RemoteBundlesClient,
       ],
     };
   }

@@ -18,6 +18,8 @@ import { EnvelopePersister } from './mailbox/envelope-persister.service';
 import { IdempotencyKeysRepository } from './mailbox/idempotency-keys.repository';
 import { MessageIntake } from './mailbox/message-intake.service';
 import { MessagesController } from './mailbox/messages.controller';
+import { RelayBusController } from './mailbox/relay-bus.controller';
+import { FederationClient } from './federation-client/federation-client.service';
 import { MessagesStore } from './mailbox/messages-store.repository';
 import { SendRateLimiter } from './mailbox/send-rate-limiter.service';
 import { RELAY_MIGRATIONS } from './migrations';
@@ -35,11 +37,11 @@ export class RelayModule {
         RedisModule.forService({ redisUrl: config.redisUrl, prefix: config.redisPrefix, connectionName: 'sealpost-relay' }),
         BusModule.forService({ redisUrl: config.redisUrl, namespace: config.redisPrefix }),
       ],
-      controllers: [MessagesController, HealthController, RelayEventsController],
+      controllers: [MessagesController, HealthController, RelayEventsController, RelayBusController],
       providers: [
         { provide: RELAY_CONFIG, useValue: config },
         { provide: RELAY_INSTANCE_ID, useValue: randomUUID() },
-        DirectoryClient, OptionalDeviceAuthGuard,
+        DirectoryClient, OptionalDeviceAuthGuard, FederationClient,
         MessagesStore, IdempotencyKeysRepository, EnvelopePersister, SendRateLimiter, MessageIntake,
         AckBatcher, ConnectionRegistry, DeliveryNotifier, WebSocketGateway,
         EnvelopeExpiryProcessor,

@@ -81,6 +81,11 @@ export class EnvReader {
     return value;
   }
 
+  /** Records a problem found by a caller's own parsing. */
+  report(problem: string): void {
+    this.problems.push(problem);
+  }
+
   /** Throws a ConfigError listing every problem seen so far. */
   finish<T>(config: T): T {
     if (this.problems.length > 0) throw new ConfigError(this.problems);

@@ -7,7 +7,52 @@ export interface GatewayConfig extends CommonConfig {
   publicUrl: string;
   directoryUrl: string;
   relayUrl: string;
+  /** Where the server's private signing keys live (files, mode 0600); never in Postgres or Redis. */
+  keysDir: string;
+  /** Static peer map `server=baseUrl,…`, used before discovery over https (tests use loopback URLs). */
+  peers: Map<string, string>;
+  /** Allow outbound federation requests to loopback/private addresses (SSRF guard off). */
+  allowPrivatePeers: boolean;
+  /** Only these origins may federate (empty = any); these never may. */
+  allowOrigins: Set<string>;
+  denyOrigins: Set<string>;
+  /** Accepted clock skew of a request's `created`, seconds. */
+  signatureMaxSkewSeconds: number;
+  /** Per-origin token bucket and cap on concurrent inbound requests. */
+  originRateBurst: number;
+  originRatePerMinute: number;
+  originMaxConcurrent: number;
+  /** Outbox: first retry delay, largest delay, and how long to keep trying before telling the sender. */
+  retryBaseMs: number;
+  retryMaxMs: number;
+  outboxMaxAgeSeconds: number;
+  /** Most envelopes in one signed delivery request. */
+  deliveryBatchSize: number;
+  /** Lifetime of a server signing key before rotation is due. */
+  serverKeyValiditySeconds: number;
+  /** Bearer token for the JSON admin endpoint `/admin/federation/*`; unset = endpoint off. */
+  adminToken?: string;
+  requestTimeoutMs: number;
+  dbPoolSize: number;
 }
+
+function parsePeers(env: EnvReader, raw: string | undefined): Map<string, string> {
+  const peers = new Map<string, string>();
+  if (!raw) return peers;
+  for (const entry of raw.split(',').map((e) => e.trim()).filter(Boolean)) {
+    const [server, url] = entry.split('=');
+    try {
+      const parsed = new URL(url);
+      if (!server || !['http:', 'https:'].includes(parsed.protocol)) throw new Error();
+      peers.set(server.trim(), url.trim().replace(/\/$/, ''));
+    } catch {
+      env.report(`FEDERATION_PEERS must be server=URL pairs separated by commas (bad entry "${entry}")`);
+    }
+  }
+  return peers;
+}
+
+const list = (raw: string | undefined) => new Set((raw ?? '').split(',').map((s) => s.trim()).filter(Boolean));
 
 export function loadGatewayConfig(source: Env = process.env): GatewayConfig {
   const env = new EnvReader(source);
@@ -21,5 +66,22 @@ export function loadGatewayConfig(source: Env = process.env): GatewayConfig {
     publicUrl: publicUrl.replace(/\/$/, ''),
     directoryUrl: env.url('PUBLIC_DIRECTORY_URL', local(env.int('DIRECTORY_PORT', 8081, 0, 65535)), ['http:', 'https:']).replace(/\/$/, ''),
     relayUrl: env.url('PUBLIC_RELAY_URL', local(env.int('RELAY_PORT', 8082, 0, 65535)), ['http:', 'https:']).replace(/\/$/, ''),
+    keysDir: env.string('KEYS_DIR', `var/keys/${common.serverName}`),
+    peers: parsePeers(env, env.optionalString('FEDERATION_PEERS')),
+    allowPrivatePeers: env.bool('FEDERATION_ALLOW_PRIVATE_PEERS', false),
+    allowOrigins: list(env.optionalString('FEDERATION_ALLOW_ORIGINS')),
+    denyOrigins: list(env.optionalString('FEDERATION_DENY_ORIGINS')),
+    signatureMaxSkewSeconds: env.int('FEDERATION_SIGNATURE_MAX_SKEW_SECONDS', 60, 1, 3600),
+    originRateBurst: env.int('FEDERATION_ORIGIN_RATE_BURST', 20000, 1, 1e9),
+    originRatePerMinute: env.number('FEDERATION_ORIGIN_RATE_PER_MINUTE', 600000, 0.01, 1e12),
+    originMaxConcurrent: env.int('FEDERATION_ORIGIN_MAX_CONCURRENT', 64, 1, 100000),
+    retryBaseMs: env.int('FEDERATION_RETRY_BASE_MS', 1000, 10, 3_600_000),
+    retryMaxMs: env.int('FEDERATION_RETRY_MAX_MS', 600_000, 10, 86_400_000),
+    outboxMaxAgeSeconds: env.int('FEDERATION_OUTBOX_MAX_AGE_SECONDS', 7 * 86400, 1, 365 * 86400),
+    deliveryBatchSize: env.int('FEDERATION_DELIVERY_BATCH_SIZE', 100, 1, 1000),
+    serverKeyValiditySeconds: env.int('SERVER_KEY_VALIDITY_SECONDS', 90 * 86400, 60, 10 * 365 * 86400),
+    adminToken: env.optionalString('ADMIN_TOKEN', { secret: true }),
+    requestTimeoutMs: env.int('FEDERATION_REQUEST_TIMEOUT_MS', 10_000, 100, 120_000),
+    dbPoolSize: env.int('GATEWAY_DB_POOL_SIZE', 8, 1, 500),
   });
 }

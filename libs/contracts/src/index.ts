@@ -21,3 +21,7 @@ export type {
 } from './relay-api';
 export { QueueName, JobName, bullPrefix } from './jobs';
 export type { JobPayloads, JobOf } from './jobs';
+export { parseRemoteDelivery, parseDeliveryBatch, MAX_DELIVERIES_PER_REQUEST } from './federation-api';
+export type { RemoteDelivery, DeliveryResult } from './federation-api';
+export { FederationPattern, RelayPattern } from './federation-bus';
+export type { OutboundDeliveryRequest, InboundDeliveryRequest, DeliveryReply, DeliveryNoticeRequest } from './federation-bus';

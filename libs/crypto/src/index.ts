@@ -18,3 +18,6 @@ export {
   isEcPublicKey,
   isKemPublicKey,
 } from './key-formats';
+export { generateEd25519KeyPair, signEd25519 } from './ed25519.signer';
+export type { Ed25519KeyPair } from './ed25519.signer';
+export { canonicalJson } from './canonical-json';

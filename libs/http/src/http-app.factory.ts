@@ -8,6 +8,8 @@ import { QuietFrameworkLogger } from './quiet-framework.logger';
 export interface HttpAppOptions {
   bodyLimit: number;
   logLevel: 'error' | 'warn' | 'log' | 'debug';
+  /** Keep the exact request bytes as `request.rawBody` (for Content-Digest checks). */
+  rawBody?: boolean;
 }
 
 const LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
@@ -28,6 +30,7 @@ export async function createHttpApp(module: Type<unknown> | DynamicModule, optio
   });
   adapter.getInstance().addHook('onRequest', refuseNonJsonBodies);
   const app = await NestFactory.create<NestFastifyApplication>(module, adapter, {
+    rawBody: options.rawBody ?? false,
     logger: new QuietFrameworkLogger(options.logLevel === 'debug', LEVELS.slice(0, LEVELS.indexOf(options.logLevel) + 1)),
   });
   app.useGlobalFilters(new ApiErrorFilter());

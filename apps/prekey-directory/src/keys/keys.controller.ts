@@ -1,16 +1,22 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, Put, UseGuards } from '@nestjs/common';
 import type { DirectoryConfig } from '@sealpost/config';
 import { BundleResponse, PreKeyCountResponse, parseAddress, parseDeviceSelector, parseUploadKeysRequest } from '@sealpost/contracts';
-import { ApiError } from '@sealpost/http';
 import { CurrentDevice, DeviceAuthGuard } from '../auth/device-auth.guard';
 import type { DevicePrincipal } from '../devices/devices.repository';
 import { DIRECTORY_CONFIG } from '../directory.tokens';
+import { RemoteBundlesClient } from '../federation/remote-bundles.client';
+import { ClaimRateLimiter } from './claim-rate-limiter.service';
 import { KeysManager } from './keys-manager.service';
 
 @Controller('v1/keys')
 @UseGuards(DeviceAuthGuard)
 export class KeysController {
-  constructor(private readonly keys: KeysManager, @Inject(DIRECTORY_CONFIG) private readonly config: DirectoryConfig) {}
+  constructor(
+    private readonly keys: KeysManager,
+    private readonly remote: RemoteBundlesClient,
+    private readonly limiter: ClaimRateLimiter,
+    @Inject(DIRECTORY_CONFIG) private readonly config: DirectoryConfig,
+  ) {}
 
   @Put()
   @HttpCode(204)
@@ -24,11 +30,13 @@ export class KeysController {
   }
 
   @Get(':address/:deviceId')
-  claim(@CurrentDevice() device: DevicePrincipal, @Param('address') rawAddress: string, @Param('deviceId') rawDeviceId: string): Promise<BundleResponse> {
+  async claim(@CurrentDevice() device: DevicePrincipal, @Param('address') rawAddress: string, @Param('deviceId') rawDeviceId: string): Promise<BundleResponse> {
     const address = parseAddress(rawAddress);
     const deviceId = parseDeviceSelector(rawDeviceId);
     if (address.server !== this.config.serverName) {
-      throw new ApiError(404, 'federation_unavailable', `bundles of ${address.server} cannot be fetched: federation is not enabled on this homeserver`);
+      const target = `${address.localpart}@${address.server}`;
+      await this.limiter.admit(device.accountId, target);
+      return this.remote.claim(target, deviceId, device.accountId);
     }
     return this.keys.claim(device.accountId, address.localpart, this.config.serverName, deviceId);
   }

@@ -1,17 +1,21 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { RelayConfig } from '@sealpost/config';
-import { AuthenticatedDevice, DeviceListReply, SendMessagesRequest, SendMessagesResponse, parseAddress } from '@sealpost/contracts';
+import {
+  AuthenticatedDevice, DeliveryReply, DeviceListReply, RemoteDelivery, SendMessagesRequest, SendMessagesResponse, ValidationError, parseAddress,
+} from '@sealpost/contracts';
 import { constantTimeEqual, sha256 } from '@sealpost/crypto';
 import { ApiError } from '@sealpost/http';
 import { DirectoryClient } from '../directory-client/directory-client.service';
 import { DeliveryNotifier } from '../delivery/delivery-notifier.service';
+import { FederationClient } from '../federation-client/federation-client.service';
 import { RELAY_CONFIG } from '../relay.tokens';
 import { EnvelopePersister } from './envelope-persister.service';
 import { MessagesStore, NewEnvelope } from './messages-store.repository';
 import { SendRateLimiter } from './send-rate-limiter.service';
 
 export interface SendContext {
+  /** The sending device; for envelopes from another homeserver, its address (accountId is `remote:…`). */
   sender: AuthenticatedDevice | null;
   /** Base64 of the 16-byte key, from the Unidentified-Access-Key header (sealed sender). */
   unidentifiedAccessKey?: string;
@@ -31,15 +35,63 @@ export class MessageIntake {
     private readonly persister: EnvelopePersister,
     private readonly store: MessagesStore,
     private readonly notifier: DeliveryNotifier,
+    private readonly federation: FederationClient,
   ) {}
 
   async send(rawAddress: string, request: SendMessagesRequest, context: SendContext): Promise<SendMessagesResponse> {
     const address = parseAddress(rawAddress);
     if (!context.sender && !context.unidentifiedAccessKey) throw sealedRefusal();
-    if (address.server !== this.config.serverName) {
-      throw new ApiError(404, 'federation_unavailable', `${address.server} is another homeserver and federation is not enabled here`);
-    }
     const target = `${address.localpart}@${address.server}`;
+    if (address.server !== this.config.serverName) return this.sendRemote(target, request, context);
+    const scope = context.sender ? `device:${context.sender.accountId}:${context.sender.deviceId}` : null;
+    return this.storeForLocal(target, request, context, (recipientAccountId) => scope ?? `sealed:${recipientAccountId}`);
+  }
+
+  /** Envelopes from another homeserver (through its gateway and ours), idempotent on the origin's delivery id. */
+  async deliverInbound(origin: string, delivery: RemoteDelivery): Promise<DeliveryReply> {
+    try {
+      const request: SendMessagesRequest = {
+        timestamp: delivery.timestamp, urgent: delivery.urgent,
+        messages: delivery.messages.map((m) => ({ ...m, content: Buffer.from(m.content, 'base64') })),
+      };
+      const sender = delivery.source ? { accountId: `remote:${delivery.source}`, deviceId: delivery.sourceDevice ?? 1, address: delivery.source } : null;
+      const response = await this.storeForLocal(delivery.address, request, {
+        sender, unidentifiedAccessKey: delivery.unidentifiedAccessKey, idempotencyKey: delivery.id,
+      }, () => `fed:${origin}`);
+      return { status: 200, body: { ...response } };
+    } catch (error) {
+      if (error instanceof ApiError) return { status: error.getStatus(), body: error.getResponse() as Record<string, unknown> };
+      if (error instanceof ValidationError) return { status: error.status, body: { error: error.code, message: error.message } };
+      throw error;
+    }
+  }
+
+  /** A send to a user of another homeserver goes to the gateway: delivered now, or kept in its durable outbox. */
+  private async sendRemote(target: string, request: SendMessagesRequest, context: SendContext): Promise<SendMessagesResponse> {
+    if (context.sender) await this.limiter.admit(context.sender, `remote:${target}`);
+    const scope = context.sender ? `device:${context.sender.accountId}:${context.sender.deviceId}` : `sealed:${target}`;
+    const delivery: RemoteDelivery = {
+      id: context.idempotencyKey ? uuidFrom(sha256(`${scope}\n${context.idempotencyKey}`)) : randomUUID(),
+      address: target,
+      timestamp: request.timestamp,
+      urgent: request.urgent,
+      messages: request.messages.map((m) => ({ deviceId: m.deviceId, registrationId: m.registrationId, type: m.type, content: m.content.toString('base64') })),
+      ...(context.sender
+        ? { source: context.sender.address, sourceDevice: context.sender.deviceId }
+        : { unidentifiedAccessKey: context.unidentifiedAccessKey }),
+    };
+    const reply = await this.federation.deliver({
+      destination: parseAddress(target).server, delivery,
+      sender: context.sender ? { accountId: context.sender.accountId, deviceId: context.sender.deviceId } : undefined,
+    });
+    if (reply.status === 200 || reply.status === 202) return { serverTimestamp: Date.now() };
+    const { error, message, ...extra } = reply.body as { error?: string; message?: string };
+    throw new ApiError(reply.status, String(error ?? 'federation_refused'), String(message ?? `the recipient's homeserver answered ${reply.status}`), extra);
+  }
+
+  private async storeForLocal(
+    target: string, request: SendMessagesRequest, context: SendContext, idempotencyScope: (recipientAccountId: string) => string,
+  ): Promise<SendMessagesResponse> {
     let recipient = await this.directory.deviceList(target);
     if (!context.sender) this.checkUnidentifiedAccess(recipient, context.unidentifiedAccessKey!);
     if (!recipient) throw new ApiError(404, 'not_found', 'no such account');
@@ -63,7 +115,7 @@ export class MessageIntake {
       content: m.content,
     }));
     const response: SendMessagesResponse = { serverTimestamp };
-    const scope = context.sender ? `device:${context.sender.accountId}:${context.sender.deviceId}` : `sealed:${recipient.accountId}`;
+    const scope = idempotencyScope(recipient.accountId);
     const result = await this.persister.persist({
       envelopes, response, idempotency: context.idempotencyKey ? { scope, key: context.idempotencyKey } : undefined,
     });
@@ -113,4 +165,13 @@ export class MessageIntake {
       throw new ApiError(429, 'recipient_queue_full', `the recipient has too many undelivered envelopes (devices ${full.join(', ')}); retry later`, { fullDevices: full }, { 'retry-after': '60' });
     }
   }
+}
+
+/** A UUID (v4 layout) derived from 16 bytes of a hash: the same idempotent send gets the same delivery id. */
+function uuidFrom(hash: Buffer): string {
+  const b = Buffer.from(hash.subarray(0, 16));
+  b[6] = (b[6] & 0x0f) | 0x40;
+  b[8] = (b[8] & 0x3f) | 0x80;
+  const h = b.toString('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }

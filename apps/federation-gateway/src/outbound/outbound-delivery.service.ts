@@ -1,0 +1,139 @@
+import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
+import { Pool } from 'pg';
+import type { GatewayConfig } from '@sealpost/config';
+import { DeliveryReply, DeliveryResult, OutboundDeliveryRequest } from '@sealpost/contracts';
+import { GroupCommitBatcher, PG_POOL, withTransaction } from '@sealpost/db';
+import { GATEWAY_CONFIG } from '../gateway.tokens';
+import { FederationHttpClient, PeerAnswer } from '../peers/federation-http.client';
+import { PeerUnreachable } from '../peers/peer-resolver.service';
+import { PeerAddressRefused } from '../peers/ssrf-guard';
+import { OutboxRepository, OutboxRow } from './outbox.repository';
+import { OutboxScheduler } from './outbox-scheduler.service';
+import { SenderNotices } from './sender-notices.service';
+
+const QUEUED: DeliveryReply = { status: 202, body: { queued: true } };
+const retryable = (status: number) => status === 429 || status >= 500;
+
+/**
+ * Outbound federation delivery. A delivery is tried at once (deliveries to one destination
+ * arriving together share one signed request); if the peer is unreachable or answers 5xx/429 it
+ * goes to the durable outbox (Postgres) and is retried with backoff by the flusher. While a
+ * destination has a backlog, new deliveries queue behind it, keeping per-sender order.
+ * A peer's 4xx answer (409/410/404/401/403) is passed back to the sender.
+ */
+@Injectable()
+export class OutboundDelivery implements OnModuleInit {
+  private readonly batchers = new Map<string, GroupCommitBatcher<OutboundDeliveryRequest, DeliveryReply>>();
+  private readonly backlogged = new Set<string>();
+
+  constructor(
+    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+    @Inject(PG_POOL) private readonly pool: Pool,
+    private readonly client: FederationHttpClient,
+    private readonly outbox: OutboxRepository,
+    private readonly scheduler: OutboxScheduler,
+    private readonly notices: SenderNotices,
+  ) {}
+
+  async onModuleInit(): Promise<void> {
+    for (const destination of await this.outbox.destinations()) this.backlogged.add(destination);
+    this.scheduler.onFlush((destination) => this.flush(destination));
+  }
+
+  async deliver(request: OutboundDeliveryRequest): Promise<DeliveryReply> {
+    if (this.backlogged.has(request.destination)) return (await this.keep(request.destination, [request], null))[0];
+    let batcher = this.batchers.get(request.destination);
+    if (!batcher) {
+      batcher = new GroupCommitBatcher({
+        maxBatch: this.config.deliveryBatchSize, maxWaitMs: 2, maxConcurrentCommits: 4,
+        commit: (requests) => this.tryNow(request.destination, requests),
+      });
+      this.batchers.set(request.destination, batcher);
+    }
+    return batcher.submit(request);
+  }
+
+  /** Sends what the outbox holds for `destination`, oldest first, until it is empty or the peer fails. */
+  async flush(destination: string): Promise<void> {
+    for (;;) {
+      const outcome = await withTransaction(this.pool, async (tx) => {
+        const rows = await this.outbox.lockOldest(destination, this.config.deliveryBatchSize, tx);
+        if (rows.length === 0) return { kind: 'empty' as const };
+        const cutoff = Date.now() - this.config.outboxMaxAgeSeconds * 1000;
+        const expired = rows.filter((r) => r.createdAt.getTime() < cutoff);
+        const live = rows.filter((r) => r.createdAt.getTime() >= cutoff);
+        await this.outbox.delete(expired.map((r) => r.id), tx);
+        if (live.length === 0) return { kind: 'progress' as const, expired, refused: [] as [OutboxRow, string][] };
+        const answer = await this.send(destination, live.map((r) => r.delivery));
+        if ('error' in answer) return { kind: 'failed' as const, error: answer.error, retryAfter: answer.retryAfter, expired };
+        const refused: [OutboxRow, string][] = [];
+        const done: string[] = [];
+        for (const row of live) {
+          const result = answer.results.get(row.id);
+          if (!result || retryable(result.status)) continue;
+          done.push(row.id);
+          if (result.status >= 300) refused.push([row, `${result.status} ${String(result.body?.error ?? '')}`.trim()]);
+        }
+        await this.outbox.delete(done, tx);
+        const partial = done.length < live.length;
+        return partial ? { kind: 'failed' as const, error: 'some deliveries answered 5xx/429', retryAfter: null, expired, refused } : { kind: 'progress' as const, expired, refused };
+      });
+      if (outcome.kind === 'empty') {
+        this.backlogged.delete(destination);
+        await this.scheduler.destinationRecovered(destination);
+        return;
+      }
+      if (outcome.expired.length > 0) await this.notices.deliveryFailed(outcome.expired, `not accepted by ${destination} within ${this.config.outboxMaxAgeSeconds} s`);
+      for (const [row, reason] of 'refused' in outcome && outcome.refused ? outcome.refused : []) await this.notices.deliveryFailed([row], `refused by ${destination}: ${reason}`);
+      if (outcome.kind === 'failed') {
+        await this.scheduler.retryLater(destination, outcome.error, outcome.retryAfter);
+        return;
+      }
+    }
+  }
+
+  private async tryNow(destination: string, requests: OutboundDeliveryRequest[]): Promise<DeliveryReply[]> {
+    const answer = await this.send(destination, requests.map((r) => r.delivery));
+    if ('error' in answer) return this.keep(destination, requests, answer.error, answer.retryAfter);
+    const replies: DeliveryReply[] = [];
+    const retry: OutboundDeliveryRequest[] = [];
+    for (const request of requests) {
+      const result = answer.results.get(request.delivery.id);
+      if (!result || retryable(result.status)) retry.push(request);
+      else replies.push({ status: result.status, body: result.body });
+    }
+    if (retry.length > 0) await this.keep(destination, retry, 'some deliveries answered 5xx/429', null);
+    return requests.map((r) => {
+      const result = answer.results.get(r.delivery.id);
+      return result && !retryable(result.status) ? { status: result.status, body: result.body } : QUEUED;
+    });
+  }
+
+  private async keep(destination: string, requests: OutboundDeliveryRequest[], error: string | null, retryAfter: number | null = null): Promise<DeliveryReply[]> {
+    await this.outbox.add(requests.map((r) => ({ destination, delivery: r.delivery, sender: r.sender })));
+    const wasBacklogged = this.backlogged.has(destination);
+    this.backlogged.add(destination);
+    if (error) await this.scheduler.retryLater(destination, error, retryAfter);
+    else if (!wasBacklogged) await this.scheduler.flushSoon(destination);
+    return requests.map(() => QUEUED);
+  }
+
+  /** One signed batch request; per-delivery results, or why the whole request should be retried. */
+  private async send(destination: string, deliveries: OutboundDeliveryRequest['delivery'][]):
+    Promise<{ results: Map<string, DeliveryResult> } | { error: string; retryAfter: number | null }> {
+    let answer: PeerAnswer<{ results?: DeliveryResult[]; error?: string }>;
+    try {
+      answer = await this.client.request(destination, 'PUT', '/federation/v1/messages', { deliveries });
+    } catch (error) {
+      if (error instanceof PeerUnreachable || error instanceof PeerAddressRefused) return { error: error.message, retryAfter: null };
+      throw error;
+    }
+    if (retryable(answer.status)) return { error: `HTTP ${answer.status}`, retryAfter: answer.retryAfterSeconds };
+    if (answer.status !== 200 || !Array.isArray(answer.body?.results)) {
+      // The whole request was refused (e.g. 401/403): every delivery gets that answer.
+      const body = (answer.body ?? { error: 'federation_refused', message: `HTTP ${answer.status}` }) as Record<string, unknown>;
+      return { results: new Map(deliveries.map((d) => [d.id, { id: d.id, status: answer.status, body }])) };
+    }
+    return { results: new Map(answer.body.results.map((r) => [r.id, r])) };
+  }
+}

@@ -1,0 +1,68 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { Pool } from 'pg';
+import type { RemoteDelivery } from '@sealpost/contracts';
+import { PG_POOL, Queryable } from '@sealpost/db';
+
+const INSERT = `
+  INSERT INTO federation.outbox (id, destination, delivery, sender_account_id, sender_device_id)
+  SELECT * FROM unnest($1::uuid[], $2::text[], $3::jsonb[], $4::uuid[], $5::smallint[])
+  ON CONFLICT (id) DO NOTHING`;
+/** Rows locked by another flusher (another replica) are skipped, so nothing is sent twice at once. */
+const LOCK_OLDEST = `
+  SELECT id, delivery, sender_account_id, sender_device_id, created_at FROM federation.outbox
+  WHERE destination = $1 ORDER BY created_at, id LIMIT $2 FOR UPDATE SKIP LOCKED`;
+const DELETE_IDS = `DELETE FROM federation.outbox WHERE id = ANY($1::uuid[])`;
+const DESTINATIONS_WITH_ROWS = `SELECT DISTINCT destination FROM federation.outbox`;
+const STATS = `
+  SELECT destination, count(*)::int AS depth, min(created_at) AS oldest FROM federation.outbox GROUP BY destination`;
+const DELETE_DESTINATION = `DELETE FROM federation.outbox WHERE destination = $1`;
+
+export interface OutboxRow {
+  id: string;
+  delivery: RemoteDelivery;
+  senderAccountId: string | null;
+  senderDeviceId: number | null;
+  createdAt: Date;
+}
+
+export interface OutboxEntry { destination: string; delivery: RemoteDelivery; sender?: { accountId: string; deviceId: number } }
+
+/** Owner of `federation.outbox`: deliveries to other homeservers not yet accepted by them. */
+@Injectable()
+export class OutboxRepository {
+  constructor(@Inject(PG_POOL) private readonly pool: Pool) {}
+
+  async add(entries: OutboxEntry[], db: Queryable = this.pool): Promise<void> {
+    if (entries.length === 0) return;
+    await db.query(INSERT, [
+      entries.map((e) => e.delivery.id), entries.map((e) => e.destination), entries.map((e) => JSON.stringify(e.delivery)),
+      entries.map((e) => e.sender?.accountId ?? null), entries.map((e) => e.sender?.deviceId ?? null),
+    ]);
+  }
+
+  /** Inside a transaction: the destination's oldest rows, locked until commit. */
+  async lockOldest(destination: string, limit: number, tx: Queryable): Promise<OutboxRow[]> {
+    const { rows } = await tx.query<{ id: string; delivery: RemoteDelivery; sender_account_id: string | null; sender_device_id: number | null; created_at: Date }>(
+      LOCK_OLDEST, [destination, limit]);
+    return rows.map((r) => ({ id: r.id, delivery: r.delivery, senderAccountId: r.sender_account_id, senderDeviceId: r.sender_device_id, createdAt: r.created_at }));
+  }
+
+  async delete(ids: string[], db: Queryable = this.pool): Promise<void> {
+    if (ids.length > 0) await db.query(DELETE_IDS, [ids]);
+  }
+
+  async destinations(db: Queryable = this.pool): Promise<string[]> {
+    const { rows } = await db.query<{ destination: string }>(DESTINATIONS_WITH_ROWS);
+    return rows.map((r) => r.destination);
+  }
+
+  async stats(db: Queryable = this.pool): Promise<Map<string, { depth: number; oldest: Date }>> {
+    const { rows } = await db.query<{ destination: string; depth: number; oldest: Date }>(STATS);
+    return new Map(rows.map((r) => [r.destination, { depth: r.depth, oldest: r.oldest }]));
+  }
+
+  async dropDestination(destination: string, db: Queryable = this.pool): Promise<number> {
+    const { rowCount } = await db.query(DELETE_DESTINATION, [destination]);
+    return rowCount ?? 0;
+  }
+}

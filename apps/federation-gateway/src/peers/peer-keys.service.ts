@@ -1,0 +1,101 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { GatewayConfig } from '@sealpost/config';
+import { verifyEd25519 } from '@sealpost/crypto';
+import { GATEWAY_CONFIG } from '../gateway.tokens';
+import { ServerKeysDocument, serverKeysSigningBytes } from '../server-keys/server-keys.service';
+import { PeerKeysRepository, PinnedKey } from './peer-keys.repository';
+import { PeerResolver } from './peer-resolver.service';
+
+const CACHE_MS = 300_000;
+const MIN_FETCH_INTERVAL_MS = 10_000;
+
+/**
+ * Peers' public signing keys: fetched from their `/federation/v1/server-keys`, checked, then
+ * pinned. Once a peer has pinned keys, a new document is accepted only if one of the still-valid
+ * pinned keys signed it (a proper rotation); otherwise it is refused and logged.
+ */
+@Injectable()
+export class PeerKeysService {
+  private readonly logger = new Logger(PeerKeysService.name);
+  private readonly cache = new Map<string, { keys: PinnedKey[]; until: number }>();
+  private readonly lastFetch = new Map<string, number>();
+
+  constructor(
+    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+    private readonly repository: PeerKeysRepository,
+    private readonly resolver: PeerResolver,
+  ) {}
+
+  /** The public key `server#keyId` may sign with now, or null. */
+  async verificationKey(server: string, keyId: string): Promise<Buffer | null> {
+    const known = await this.pinned(server);
+    const hit = known.find((k) => k.keyId === keyId && k.validUntil.getTime() > Date.now());
+    if (hit) return hit.publicKey;
+    if (!(await this.refresh(server))) return null;
+    const after = await this.pinned(server);
+    return after.find((k) => k.keyId === keyId && k.validUntil.getTime() > Date.now())?.publicKey ?? null;
+  }
+
+  /** Fetches and (if acceptable) pins the peer's current document; true when anything new was pinned. */
+  async refresh(server: string): Promise<boolean> {
+    const last = this.lastFetch.get(server) ?? 0;
+    if (Date.now() - last < MIN_FETCH_INTERVAL_MS) return false;
+    this.lastFetch.set(server, Date.now());
+    let doc: ServerKeysDocument;
+    try {
+      const base = await this.resolver.federationUrl(server);
+      const response = await fetch(`${base}/federation/v1/server-keys`, { signal: AbortSignal.timeout(this.config.requestTimeoutMs), redirect: 'error' });
+      if (!response.ok) return false;
+      doc = (await response.json()) as ServerKeysDocument;
+    } catch {
+      return false;
+    }
+    const verdict = this.judge(server, doc, await this.repository.list(server));
+    if (verdict) {
+      this.logger.warn(`refused server keys of ${server}: ${verdict}`);
+      return false;
+    }
+    for (const key of doc.keys) {
+      await this.repository.pin(server, { keyId: key.keyId, publicKey: Buffer.from(key.publicKey, 'base64'), validUntil: new Date(key.validUntil) });
+    }
+    this.cache.delete(server);
+    return true;
+  }
+
+  forget(server: string): void {
+    this.cache.delete(server);
+    this.lastFetch.delete(server);
+  }
+
+  /** Null when the document is acceptable, else the reason. */
+  judge(server: string, doc: ServerKeysDocument, pinned: PinnedKey[]): string | null {
+    if (!doc || doc.server !== server || !Array.isArray(doc.keys) || typeof doc.signatures !== 'object' || doc.signatures === null) {
+      return 'malformed document';
+    }
+    const bytes = Buffer.from(serverKeysSigningBytes({ server: doc.server, keys: doc.keys, oldKeys: Array.isArray(doc.oldKeys) ? doc.oldKeys : [] }));
+    const signedBy = (keyId: string, publicKey: Buffer) => {
+      const signature = doc.signatures[keyId];
+      return typeof signature === 'string' && verifyEd25519(publicKey, bytes, Buffer.from(signature, 'base64'));
+    };
+    const listed = doc.keys.filter((k) => typeof k?.keyId === 'string' && Buffer.from(String(k.publicKey), 'base64').length === 32 && !Number.isNaN(Date.parse(k.validUntil)));
+    if (listed.length !== doc.keys.length || listed.length === 0) return 'no well-formed keys';
+    if (!listed.some((k) => signedBy(k.keyId, Buffer.from(k.publicKey, 'base64')))) return 'not signed by any key it lists';
+    for (const k of listed) {
+      const same = pinned.find((p) => p.keyId === k.keyId);
+      if (same && !same.publicKey.equals(Buffer.from(k.publicKey, 'base64'))) return `key ${k.keyId} changed its bytes`;
+    }
+    const stillValid = pinned.filter((p) => p.validUntil.getTime() > Date.now());
+    if (stillValid.length > 0 && !stillValid.some((p) => signedBy(p.keyId, p.publicKey))) {
+      return 'new keys are not signed by any key pinned for this peer (no valid rotation)';
+    }
+    return null;
+  }
+
+  private async pinned(server: string): Promise<PinnedKey[]> {
+    const cached = this.cache.get(server);
+    if (cached && cached.until > Date.now()) return cached.keys;
+    const keys = await this.repository.list(server);
+    this.cache.set(server, { keys, until: Date.now() + CACHE_MS });
+    return keys;
+  }
+}
