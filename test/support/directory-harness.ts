@@ -1,5 +1,7 @@
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { TEST_KEYS_ROOT } from './test-keys';
 import { DirectoryConfig, loadDirectoryConfig } from '../../libs/config/src';
 import { createDirectoryApp } from '../../apps/prekey-directory/src/directory.app';
 import { listeningUrl } from '../../libs/http/src';
@@ -26,6 +28,7 @@ export async function startDirectory(env: Record<string, string> = {}): Promise<
     DIRECTORY_PORT: '0',
     LOG_LEVEL: 'error',
     OPEN_REGISTRATION: 'true',
+    KEYS_DIR: join(TEST_KEYS_ROOT, 'alpha.test'),
     ...env,
   });
   const app = await createDirectoryApp(config);

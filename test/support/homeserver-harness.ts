@@ -3,7 +3,9 @@ import { DirectoryConfig, RelayConfig, loadDirectoryConfig, loadRelayConfig } fr
 import { listeningUrl } from '../../libs/http/src';
 import { createDirectoryApp } from '../../apps/prekey-directory/src/directory.app';
 import { createRelayApp } from '../../apps/relay/src/relay.app';
+import { join } from 'node:path';
 import { testPrefix } from './directory-harness';
+import { TEST_KEYS_ROOT } from './test-keys';
 
 export interface RunningHomeserver {
   directoryUrl: string;
@@ -28,6 +30,7 @@ export async function startHomeserver(options: { relays?: number; env?: Record<s
     REDIS_PREFIX: testPrefix(),
     LOG_LEVEL: 'error',
     OPEN_REGISTRATION: 'true',
+    KEYS_DIR: join(TEST_KEYS_ROOT, 'alpha.test'),
     ...options.env,
   };
   const directoryConfig = loadDirectoryConfig({ ...env, DIRECTORY_PORT: '0' });

@@ -24,6 +24,8 @@ import { RepeatedUseSignedPreKeyStore } from './keys/repeated-use-signed-prekey-
 import { SingleUsePreKeyStore } from './keys/single-use-prekey-store.repository';
 import { DIRECTORY_MIGRATIONS } from './migrations';
 import { RemoteBundlesClient } from './federation/remote-bundles.client';
+import { CertificateController } from './sealed-sender/certificate.controller';
+import { SealedSenderKeys } from './sealed-sender/sealed-sender-keys.service';
 
 @Module({})
 export class PrekeyDirectoryModule {
@@ -38,12 +40,12 @@ export class PrekeyDirectoryModule {
         RedisModule.forService({ redisUrl: config.redisUrl, prefix: config.redisPrefix, connectionName: 'sealpost-directory' }),
         BusModule.forService({ redisUrl: config.redisUrl, namespace: config.redisPrefix }),
       ],
-      controllers: [AccountsController, DevicesController, KeysController, HealthController, DirectoryBusController],
+      controllers: [AccountsController, DevicesController, KeysController, CertificateController, HealthController, DirectoryBusController],
       providers: [
         { provide: DIRECTORY_CONFIG, useValue: config },
         AccountsRepository, RegistrationTokensRepository, AccountsService,
         DevicesRepository, LinkCodesRepository, DevicesService,
-        RepeatedUseSignedPreKeyStore, SingleUsePreKeyStore, ClaimRateLimiter, PrekeysLowNotifier, KeysManager, RemoteBundlesClient,
+        RepeatedUseSignedPreKeyStore, SingleUsePreKeyStore, ClaimRateLimiter, PrekeysLowNotifier, KeysManager, RemoteBundlesClient, SealedSenderKeys,
       ],
     };
   }

@@ -9,6 +9,8 @@ export interface CommonConfig {
   redisPrefix: string;
   host: string;
   logLevel: 'error' | 'warn' | 'log' | 'debug';
+  /** Folder of this homeserver's private server keys (files, 0600): never in Postgres or Redis. */
+  keysDir: string;
 }
 
 export const SERVER_NAME_PATTERN = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
@@ -30,5 +32,6 @@ export function readCommonConfig(env: EnvReader): CommonConfig {
     redisPrefix: env.string('REDIS_PREFIX', `sp:${SERVER_NAME_PATTERN.test(serverName) ? serverName : 'invalid'}:`, { pattern: /^[A-Za-z0-9:._-]{1,300}$/ }),
     host: env.string('BIND_HOST', '127.0.0.1'),
     logLevel: logLevel as CommonConfig['logLevel'],
+    keysDir: env.string('KEYS_DIR', `var/keys/${SERVER_NAME_PATTERN.test(serverName) ? serverName : 'invalid'}`),
   };
 }

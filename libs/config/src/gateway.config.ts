@@ -7,8 +7,6 @@ export interface GatewayConfig extends CommonConfig {
   publicUrl: string;
   directoryUrl: string;
   relayUrl: string;
-  /** Where the server's private signing keys live (files, mode 0600); never in Postgres or Redis. */
-  keysDir: string;
   /** Static peer map `server=baseUrl,…`, used before discovery over https (tests use loopback URLs). */
   peers: Map<string, string>;
   /** Allow outbound federation requests to loopback/private addresses (SSRF guard off). */
@@ -66,7 +64,6 @@ export function loadGatewayConfig(source: Env = process.env): GatewayConfig {
     publicUrl: publicUrl.replace(/\/$/, ''),
     directoryUrl: env.url('PUBLIC_DIRECTORY_URL', local(env.int('DIRECTORY_PORT', 8081, 0, 65535)), ['http:', 'https:']).replace(/\/$/, ''),
     relayUrl: env.url('PUBLIC_RELAY_URL', local(env.int('RELAY_PORT', 8082, 0, 65535)), ['http:', 'https:']).replace(/\/$/, ''),
-    keysDir: env.string('KEYS_DIR', `var/keys/${common.serverName}`),
     peers: parsePeers(env, env.optionalString('FEDERATION_PEERS')),
     allowPrivatePeers: env.bool('FEDERATION_ALLOW_PRIVATE_PEERS', false),
     allowOrigins: list(env.optionalString('FEDERATION_ALLOW_ORIGINS')),

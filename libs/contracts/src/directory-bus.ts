@@ -8,6 +8,8 @@ export const DirectoryPattern = {
   ClaimBundles: 'directory.claim-bundles',
   /** {tokenHash: base64 SHA-256 of a bearer token} → AuthenticatedDevice | null */
   Authenticate: 'directory.authenticate',
+  /** {} → {trustRoot: base64 of the sealed-sender trust root public key} */
+  SealedSenderTrustRoot: 'directory.sealed-sender-trust-root',
 } as const;
 
 /** Events the directory emits (fire-and-forget, Redis transport). */

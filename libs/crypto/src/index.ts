@@ -21,3 +21,5 @@ export {
 export { generateEd25519KeyPair, signEd25519 } from './ed25519.signer';
 export type { Ed25519KeyPair } from './ed25519.signer';
 export { canonicalJson } from './canonical-json';
+export { libsignal } from './libsignal.loader';
+export type { Libsignal } from './libsignal.loader';
