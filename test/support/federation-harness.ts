@@ -4,7 +4,7 @@ import { GatewayConfig, loadGatewayConfig } from '../../libs/config/src';
 import { createGatewayApp } from '../../apps/federation-gateway/src/gateway.app';
 import { RunningHomeserver, startHomeserver } from './homeserver-harness';
 import { freePort } from './service-process';
-import { TEST_KEYS_ROOT } from './test-keys';
+import { TEST_KEYS_ROOT, federationTestDatabaseUrl } from './test-keys';
 
 export interface FederatedHomeserver extends RunningHomeserver {
   server: string;
@@ -27,8 +27,7 @@ export async function startFederation(servers: string[], env: Record<string, Rec
   const peers = servers.map((s) => `${s}=http://127.0.0.1:${ports.get(s)}`).join(',');
   const running: FederatedHomeserver[] = [];
   for (const server of servers) {
-    const database = `sealpost_test_${server.replace(/[^a-z0-9]/g, '_')}`;
-    const databaseUrl = process.env.TEST_DATABASE_URL!.replace(/\/[^/]*$/, `/${database}`);
+    const databaseUrl = federationTestDatabaseUrl(process.env.TEST_DATABASE_URL!, server);
     const common = {
       SERVER_NAME: server,
       DATABASE_URL: databaseUrl,

@@ -3,3 +3,8 @@ import { join } from 'node:path';
 
 /** Where test homeservers keep their signing keys during one test run (emptied by the global setup). */
 export const TEST_KEYS_ROOT = join(tmpdir(), 'sealpost-test-keys');
+
+/** The database of one federation test homeserver: the test database's name + the server name. */
+export function federationTestDatabaseUrl(testDatabaseUrl: string, server: string): string {
+  return testDatabaseUrl.replace(/\/([^/]*)$/, (_m, name: string) => `/${name}_${server.replace(/[^a-z0-9]/g, '_')}`);
+}

@@ -38,9 +38,17 @@ export class TokenBucketScript {
     this.redis = redis as WithTokenBucket;
   }
 
-  /** Takes one token from `key`; `perMinute` tokens flow back each minute up to `capacity`. */
+  /**
+   * Takes one token from `key`; `perMinute` tokens flow back each minute up to `capacity`.
+   * Fails open: while Redis cannot be reached the request is allowed (limits are protection,
+   * not correctness, and a Redis outage must not stop durable sends).
+   */
   async take(key: string, capacity: number, perMinute: number): Promise<BucketVerdict> {
-    const [allowed, wait] = await this.redis.sealpostTokenBucket(key, capacity, perMinute / 60_000);
-    return { allowed: allowed === 1, retryAfterMs: wait };
+    try {
+      const [allowed, wait] = await this.redis.sealpostTokenBucket(key, capacity, perMinute / 60_000);
+      return { allowed: allowed === 1, retryAfterMs: wait };
+    } catch {
+      return { allowed: true, retryAfterMs: 0 };
+    }
   }
 }

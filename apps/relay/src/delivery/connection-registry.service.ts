@@ -45,8 +45,11 @@ export class ConnectionRegistry implements OnModuleInit, OnApplicationShutdown {
     this.subscriber = this.redis.duplicate({ lazyConnect: true, maxRetriesPerRequest: null });
     this.subscriber.on('error', () => undefined);
     this.subscriber.on('close', () => { this.missedWakeups = true; });
-    // After a Redis outage, wake every socket: envelopes stored meanwhile had no wake-up.
-    this.subscriber.on('ready', () => { if (this.missedWakeups) this.wakeAll(); });
+    // After a Redis outage: presence died with Redis, so claim it again first (other replicas
+    // route wake-ups by it), then wake every socket for what was stored meanwhile.
+    this.subscriber.on('ready', () => { if (this.missedWakeups) void this.recoverAfterOutage(); });
+    this.redis.on('close', () => { this.missedWakeups = true; });
+    this.redis.on('ready', () => { if (this.missedWakeups) void this.recoverAfterOutage(); });
     this.subscriber.on('message', (_channel: string, message: string) => this.onInstanceMessage(message));
     await this.subscriber.connect();
     await this.subscriber.subscribe(this.presence.instanceChannel(this.instanceId));
@@ -106,7 +109,7 @@ export class ConnectionRegistry implements OnModuleInit, OnApplicationShutdown {
     try {
       await this.presence.wakeHolders(remote, (d) => JSON.stringify({ t: 'wake', a: d.accountId, d: d.deviceId } satisfies InstanceMessage));
     } catch {
-      // Redis is down: the envelopes are stored; sockets re-fetch when Redis is back (wakeAll).
+      // Redis is down: the envelopes are stored; sockets re-fetch when Redis is back (recoverAfterOutage).
     }
   }
 
@@ -170,8 +173,10 @@ export class ConnectionRegistry implements OnModuleInit, OnApplicationShutdown {
     await this.presence.refresh(devices, this.instanceId, this.presenceTtl()).catch(() => { this.missedWakeups = true; });
   }
 
-  private wakeAll(): void {
+  private async recoverAfterOutage(): Promise<void> {
     this.missedWakeups = false;
+    const devices = [...this.connections.values()].map((c) => c.device);
+    await this.presence.refresh(devices, this.instanceId, this.presenceTtl()).catch(() => { this.missedWakeups = true; });
     for (const connection of this.connections.values()) connection.wake();
   }
 
