@@ -93,9 +93,12 @@ export class ServerKeysService implements OnModuleInit, OnApplicationShutdown {
     return valid[valid.length - 1] ?? null;
   }
 
+  /** Adds keys found in KEYS_DIR; a key already loaded is kept even if its file went away. */
   private async reload(): Promise<void> {
-    this.keys = await this.files.list();
-    for (const k of this.keys) {
+    const found = await this.files.list();
+    const known = new Set(this.keys.map((k) => k.keyId));
+    this.keys = [...this.keys, ...found.filter((k) => !known.has(k.keyId))].sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+    for (const k of found.filter((f) => !known.has(f.keyId))) {
       await this.repository.record({ keyId: k.keyId, publicKey: Buffer.from(k.publicKey, 'base64'), createdAt: new Date(k.createdAt), validUntil: new Date(k.validUntil) });
     }
   }
