@@ -1,29 +1,40 @@
-import { ConfigError } from '@sealpost/config';
+import { ConfigError, loadGatewayConfig } from '@sealpost/config';
 import { EXIT_UNAVAILABLE, cliContext } from './cli-context';
 import { createPool, ensureDatabase, migrateUp } from '@sealpost/db';
 import { initCrypto } from '@sealpost/crypto';
 import { DIRECTORY_MIGRATIONS } from '../apps/prekey-directory/src/migrations';
 import { UsageError, registrationTokenCommand } from '../apps/prekey-directory/src/admin/registration-token.command';
+import { GATEWAY_MIGRATIONS } from '../apps/federation-gateway/src/migrations';
+import { FederationUsageError, federationCommand } from '../apps/federation-gateway/src/admin/federation.command';
 
 const USAGE = `usage: npm run admin -- [--env FILE] <command>
   registration-token create --uses N [--expires-in 7d]
   registration-token list
-  registration-token revoke ID`;
+  registration-token revoke ID
+  federation status
+  federation reset SERVER
+  federation ping SERVER
+  federation rotate-key`;
 
 /** Operator commands, run against the same DATABASE_URL / REDIS_URL as the services. */
 async function main(): Promise<number> {
   const context = await cliContext(process.argv.slice(2));
   if (!context) return EXIT_UNAVAILABLE;
-  const { config, args } = context;
+  const { config, args, env } = context;
   await initCrypto();
   await ensureDatabase(config.databaseUrl);
   const pool = createPool(config.databaseUrl, 2, 'sealpost-admin');
   try {
     await migrateUp(pool, DIRECTORY_MIGRATIONS);
     const [group, ...rest] = args;
+    const print = (line: string) => process.stdout.write(`${line}\n`);
     if (group === 'registration-token') {
-      await registrationTokenCommand(pool, rest, (line) => process.stdout.write(`${line}\n`));
+      await registrationTokenCommand(pool, rest, print);
       return 0;
+    }
+    if (group === 'federation') {
+      await migrateUp(pool, GATEWAY_MIGRATIONS);
+      return await federationCommand(pool, loadGatewayConfig(env), rest, print);
     }
     process.stderr.write(`${USAGE}\n`);
     return 64;
@@ -33,8 +44,8 @@ async function main(): Promise<number> {
 }
 
 main().then((code) => process.exit(code), (error) => {
-  if (error instanceof UsageError) process.stderr.write(`${error.message}\n`);
+  if (error instanceof UsageError || error instanceof FederationUsageError) process.stderr.write(`${error.message}\n`);
   else if (error instanceof ConfigError) process.stderr.write(`${error.message}\n`);
   else process.stderr.write(`admin: ${(error as Error).message}\n`);
-  process.exit(error instanceof UsageError ? 64 : 1);
+  process.exit(error instanceof UsageError || error instanceof FederationUsageError ? 64 : 1);
 });

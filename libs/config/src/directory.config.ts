@@ -6,6 +6,8 @@ export interface DirectoryConfig extends CommonConfig {
   port: number;
   /** Anyone may register without a registration token. Off by default. */
   openRegistration: boolean;
+  /** A fixed registration token with unlimited uses (demos, tests); unset by default. */
+  staticRegistrationToken?: string;
   linkCodeTtlSeconds: number;
   /** Below this many unused one-time keys (EC or PQ) a device is told to upload more. */
   prekeyLowThreshold: number;
@@ -26,6 +28,7 @@ export function loadDirectoryConfig(source: Env = process.env): DirectoryConfig 
     ...readCommonConfig(env),
     port: env.int('DIRECTORY_PORT', 8081, 0, 65535),
     openRegistration: env.bool('OPEN_REGISTRATION', false),
+    staticRegistrationToken: env.optionalString('REGISTRATION_TOKEN', { secret: true }),
     linkCodeTtlSeconds: env.int('LINK_CODE_TTL_SECONDS', 600, 10, 86400),
     prekeyLowThreshold: env.int('PREKEY_LOW_THRESHOLD', 10, 0, 10000),
     claimRateBurst: env.int('CLAIM_RATE_BURST', 60, 1, 10_000_000),

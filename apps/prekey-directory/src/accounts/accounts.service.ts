@@ -4,7 +4,7 @@ import { Pool } from 'pg';
 import { BUS_CLIENT } from '@sealpost/bus';
 import type { DirectoryConfig } from '@sealpost/config';
 import { DirectoryEvent, RegisterAccountRequest, RegisterAccountResponse } from '@sealpost/contracts';
-import { hashSecretCode, identityKeyKind, newBearerToken } from '@sealpost/crypto';
+import { constantTimeEqual, hashSecretCode, identityKeyKind, newBearerToken } from '@sealpost/crypto';
 import { PG_POOL, withTransaction } from '@sealpost/db';
 import { ApiError } from '@sealpost/http';
 import { ValidationError } from '@sealpost/contracts';
@@ -40,7 +40,7 @@ export class AccountsService {
     }
     const { token, hash } = newBearerToken();
     const accountId = await withTransaction(this.pool, async (tx) => {
-      if (request.registrationToken && !this.config.openRegistration) {
+      if (request.registrationToken && !this.config.openRegistration && !this.isStaticToken(request.registrationToken)) {
         const ok = await this.registrationTokens.consumeOneUse(hashSecretCode(request.registrationToken), tx);
         if (!ok) throw new ApiError(403, 'invalid_registration_token', 'the registration token is unknown, used up or expired');
       }
@@ -53,5 +53,10 @@ export class AccountsService {
     const address = `${request.localpart}@${this.config.serverName}`;
     this.bus.emit(DirectoryEvent.DevicesChanged, { address, accountId });
     return { address, accountId, deviceId: PRIMARY_DEVICE_ID, token };
+  }
+
+  private isStaticToken(presented: string): boolean {
+    const configured = this.config.staticRegistrationToken;
+    return configured !== undefined && constantTimeEqual(Buffer.from(presented), Buffer.from(configured));
   }
 }

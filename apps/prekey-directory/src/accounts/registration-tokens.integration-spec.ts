@@ -68,3 +68,18 @@ describe('registration tokens (closed registration, the default)', () => {
     expect(stored.some((s: string) => s.includes(token))).toBe(false);
   });
 });
+
+describe('REGISTRATION_TOKEN (a fixed token for demos and tests)', () => {
+  let dir: RunningDirectory;
+  beforeAll(async () => { dir = await startDirectory({ OPEN_REGISTRATION: 'false', REGISTRATION_TOKEN: 'fixed-demo-token-1' }); });
+  afterAll(async () => { await dir.close(); });
+
+  it('is accepted any number of times, while other tokens are still checked', async () => {
+    for (let i = 0; i < 3; i++) {
+      const res = await call('POST', `${dir.url}/v1/accounts`, { body: { ...registrationBody(makeSignalIdentity({ reuseKemKey: true }), uniqueLocalpart()), registrationToken: 'fixed-demo-token-1' } });
+      expect(res.status).toBe(201);
+    }
+    const other = await call('POST', `${dir.url}/v1/accounts`, { body: { ...registrationBody(makeSignalIdentity({ reuseKemKey: true }), uniqueLocalpart()), registrationToken: 'fixed-demo-token-2' } });
+    expect(other.status).toBe(403);
+  });
+});
