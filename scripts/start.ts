@@ -84,7 +84,7 @@ async function main(): Promise<void> {
     `  relay              ${local(relay.port)}   (/v1/messages, /v1/websocket)`,
     `  federation gateway ${local(gateway.port)}   (/federation/v1/*)`,
     `  discovery          ${gateway.publicUrl}/.well-known/sealpost`,
-    `  registration       ${directory.openRegistration ? 'open' : 'by token: npm run admin -- registration-token create --uses 10'}`,
+    `  registration       ${directory.openRegistration ? 'open' : `by token${directory.staticRegistrationToken ? ' (REGISTRATION_TOKEN is set)' : ''}: npm run admin -- registration-token create --uses 10`}`,
     'Press Ctrl-C to stop.',
     '',
   ].join('\n'));

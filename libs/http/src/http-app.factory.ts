@@ -21,7 +21,7 @@ export async function createHttpApp(module: Type<unknown> | DynamicModule, optio
     trustProxy: false,
     return503OnClosing: true,
     // An address can be 64 + 1 + 253 characters; Fastify's default limit of 100 would refuse it.
-    maxParamLength: 512,
+    routerOptions: { maxParamLength: 512 },
     // Malformed URLs (bad percent-encoding) never reach Nest: answer them here, in the API's shape.
     frameworkErrors: (_error: Error, _request: unknown, reply: FastifyReply) => {
       void reply.code(400).type('application/json; charset=utf-8')
