@@ -5,6 +5,7 @@ import { initCrypto } from '@sealpost/crypto';
 import { DIRECTORY_MIGRATIONS } from '../apps/prekey-directory/src/migrations';
 import { UsageError, registrationTokenCommand } from '../apps/prekey-directory/src/admin/registration-token.command';
 import { GATEWAY_MIGRATIONS } from '../apps/federation-gateway/src/migrations';
+import { KtObservationsRepository } from '../apps/federation-gateway/src/kt-gossip/kt-observations.repository';
 import { FederationUsageError, federationCommand } from '../apps/federation-gateway/src/admin/federation.command';
 
 const USAGE = `usage: npm run admin -- [--env FILE] <command>
@@ -14,7 +15,8 @@ const USAGE = `usage: npm run admin -- [--env FILE] <command>
   federation status
   federation reset SERVER
   federation ping SERVER
-  federation rotate-key`;
+  federation rotate-key
+  kt evidence`;
 
 /** Operator commands, run against the same DATABASE_URL / REDIS_URL as the services. */
 async function main(): Promise<number> {
@@ -31,6 +33,17 @@ async function main(): Promise<number> {
     if (group === 'registration-token') {
       await registrationTokenCommand(pool, rest, print);
       return 0;
+    }
+    if (group === 'kt' && rest[0] === 'evidence') {
+      await migrateUp(pool, GATEWAY_MIGRATIONS);
+      const evidence = await new KtObservationsRepository(pool).evidence();
+      if (evidence.length === 0) print('no evidence of equivocation: every tree head seen of every peer was consistent');
+      for (const e of evidence) {
+        print(`#${e.id} ${e.server} at ${e.detectedAt.toISOString()}: ${e.reason}`);
+        print(`  kept:        ${JSON.stringify(e.keptHead)}`);
+        print(`  conflicting: ${JSON.stringify(e.conflictingHead)}`);
+      }
+      return evidence.length === 0 ? 0 : 2;
     }
     if (group === 'federation') {
       await migrateUp(pool, GATEWAY_MIGRATIONS);

@@ -9,6 +9,9 @@ import { AdminTokenGuard, FederationAdminController } from './admin/federation-a
 import { FederationStatus } from './admin/federation-status.service';
 import { DiscoveryController } from './discovery/discovery.controller';
 import { GATEWAY_CONFIG } from './gateway.tokens';
+import { FederationKtController } from './kt-gossip/federation-kt.controller';
+import { KtGossip } from './kt-gossip/kt-gossip.service';
+import { KtObservationsRepository } from './kt-gossip/kt-observations.repository';
 import { FederationAuthGuard } from './inbound/federation-auth.guard';
 import { FederationKeysController } from './inbound/federation-keys.controller';
 import { FederationMessagesController } from './inbound/federation-messages.controller';
@@ -41,14 +44,14 @@ export class FederationGatewayModule {
       ],
       controllers: [
         DiscoveryController, HealthController, ServerKeysController, FederationKeysController, FederationMessagesController,
-        FederationBusController, FederationAdminController,
+        FederationBusController, FederationAdminController, FederationKtController,
       ],
       providers: [
         { provide: GATEWAY_CONFIG, useValue: config },
         ServerKeysRepository, ServerKeysService,
         PeerResolver, PeerKeysRepository, PeerKeysService, FederationHttpClient, FederationAuthGuard,
         OutboxRepository, DestinationsRepository, OutboxScheduler, SenderNotices, OutboundDelivery,
-        FederationStatus, AdminTokenGuard,
+        FederationStatus, AdminTokenGuard, KtObservationsRepository, KtGossip,
       ],
     };
   }

@@ -26,6 +26,12 @@ import { DIRECTORY_MIGRATIONS } from './migrations';
 import { RemoteBundlesClient } from './federation/remote-bundles.client';
 import { CertificateController } from './sealed-sender/certificate.controller';
 import { SealedSenderKeys } from './sealed-sender/sealed-sender-keys.service';
+import { KtController } from './transparency/kt.controller';
+import { KtHeadSigner } from './transparency/kt-head-signer.service';
+import { KtHeadsRepository } from './transparency/kt-heads.repository';
+import { KtLogRepository } from './transparency/kt-log.repository';
+import { KtSigningKey } from './transparency/kt-signing-key.service';
+import { TransparencyLog } from './transparency/transparency-log.service';
 
 @Module({})
 export class PrekeyDirectoryModule {
@@ -40,12 +46,13 @@ export class PrekeyDirectoryModule {
         RedisModule.forService({ redisUrl: config.redisUrl, prefix: config.redisPrefix, connectionName: 'sealpost-directory' }),
         BusModule.forService({ redisUrl: config.redisUrl, namespace: config.redisPrefix }),
       ],
-      controllers: [AccountsController, DevicesController, KeysController, CertificateController, HealthController, DirectoryBusController],
+      controllers: [AccountsController, DevicesController, KeysController, CertificateController, KtController, HealthController, DirectoryBusController],
       providers: [
         { provide: DIRECTORY_CONFIG, useValue: config },
         AccountsRepository, RegistrationTokensRepository, AccountsService,
         DevicesRepository, LinkCodesRepository, DevicesService,
         RepeatedUseSignedPreKeyStore, SingleUsePreKeyStore, ClaimRateLimiter, PrekeysLowNotifier, KeysManager, RemoteBundlesClient, SealedSenderKeys,
+        KtLogRepository, KtHeadsRepository, KtSigningKey, TransparencyLog, KtHeadSigner,
       ],
     };
   }

@@ -32,6 +32,8 @@ export interface GatewayConfig extends CommonConfig {
   adminToken?: string;
   requestTimeoutMs: number;
   dbPoolSize: number;
+  /** How often each peer's signed tree head is fetched and checked (also on federation contact). */
+  ktGossipIntervalSeconds: number;
 }
 
 function parsePeers(env: EnvReader, raw: string | undefined): Map<string, string> {
@@ -80,5 +82,6 @@ export function loadGatewayConfig(source: Env = process.env): GatewayConfig {
     adminToken: env.optionalString('ADMIN_TOKEN', { secret: true }),
     requestTimeoutMs: env.int('FEDERATION_REQUEST_TIMEOUT_MS', 10_000, 100, 120_000),
     dbPoolSize: env.int('GATEWAY_DB_POOL_SIZE', 8, 1, 500),
+    ktGossipIntervalSeconds: env.number('KT_GOSSIP_INTERVAL_SECONDS', 60, 0.1, 86400),
   });
 }

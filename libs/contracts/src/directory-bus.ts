@@ -10,6 +10,12 @@ export const DirectoryPattern = {
   Authenticate: 'directory.authenticate',
   /** {} → {trustRoot: base64 of the sealed-sender trust root public key} */
   SealedSenderTrustRoot: 'directory.sealed-sender-trust-root',
+  /** {} → the latest SignedTreeHead of the transparency log */
+  KtHead: 'directory.kt-head',
+  /** {from, to} → {proof: base64[]} | BusError */
+  KtConsistency: 'directory.kt-consistency',
+  /** {} → {keyId, publicKey}: the key that signs tree heads */
+  KtPublicKey: 'directory.kt-public-key',
 } as const;
 
 /** Events the directory emits (fire-and-forget, Redis transport). */

@@ -8,6 +8,7 @@ import { ApiError, tooManyRequests } from '@sealpost/http';
 import { COVERED_COMPONENTS, checkSignaturePolicy, parseSignatureHeaders, verifyContentDigest, verifyRequestSignature } from '@sealpost/http-signatures';
 import { REDIS, REDIS_PREFIX, TokenBucketScript } from '@sealpost/redis';
 import { GATEWAY_CONFIG } from '../gateway.tokens';
+import { KtGossip } from '../kt-gossip/kt-gossip.service';
 import { PeerKeysService } from '../peers/peer-keys.service';
 
 type FederationRequest = FastifyRequest & { rawBody?: Buffer; federationOrigin?: string };
@@ -29,6 +30,7 @@ export class FederationAuthGuard implements CanActivate {
     @Inject(REDIS) private readonly redis: Redis,
     @Inject(REDIS_PREFIX) private readonly prefix: string,
     private readonly peerKeys: PeerKeysService,
+    private readonly gossip: KtGossip,
   ) {
     this.bucket = new TokenBucketScript(redis);
   }
@@ -66,6 +68,7 @@ export class FederationAuthGuard implements CanActivate {
     this.inFlight.set(origin, running + 1);
     reply.raw.once('close', () => this.inFlight.set(origin, (this.inFlight.get(origin) ?? 1) - 1));
     request.federationOrigin = origin;
+    this.gossip.contact(origin);
     return true;
   }
 

@@ -1,5 +1,6 @@
 import type { MigrationSet } from '@sealpost/db';
 import { federationSchema } from './20261129170000-federation';
+import { ktGossip } from './20261129181000-kt-gossip';
 
 /** The gateway owns the `federation` schema; no other service reads it. */
-export const GATEWAY_MIGRATIONS: MigrationSet = { schema: 'federation', migrations: [federationSchema] };
+export const GATEWAY_MIGRATIONS: MigrationSet = { schema: 'federation', migrations: [federationSchema, ktGossip] };

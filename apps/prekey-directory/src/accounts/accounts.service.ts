@@ -14,6 +14,7 @@ import { KeysManager } from '../keys/keys-manager.service';
 import { assertKeysSignedByIdentity } from '../keys/prekey-signature.verifier';
 import { AccountsRepository } from './accounts.repository';
 import { RegistrationTokensRepository } from './registration-tokens.repository';
+import { TransparencyLog } from '../transparency/transparency-log.service';
 
 const PRIMARY_DEVICE_ID = 1;
 
@@ -28,6 +29,7 @@ export class AccountsService {
     private readonly devices: DevicesRepository,
     private readonly registrationTokens: RegistrationTokensRepository,
     private readonly keys: KeysManager,
+    private readonly transparency: TransparencyLog,
   ) {}
 
   async register(request: RegisterAccountRequest): Promise<RegisterAccountResponse> {
@@ -48,6 +50,7 @@ export class AccountsService {
       if (!id) throw new ApiError(409, 'localpart_taken', `the localpart "${request.localpart}" is taken`);
       await this.devices.insert({ accountId: id, deviceId: PRIMARY_DEVICE_ID, registrationId: request.registrationId, tokenHash: hash }, tx);
       await this.keys.storeNewDeviceKeys(id, PRIMARY_DEVICE_ID, request, tx);
+      await this.transparency.appendDeviceList(id, tx);
       return id;
     });
     const address = `${request.localpart}@${this.config.serverName}`;

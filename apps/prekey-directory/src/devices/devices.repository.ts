@@ -16,6 +16,10 @@ const FIND_PRINCIPAL = namedStatement('directory.devices.find-principal', `
 const LIST_DEVICES = `
   SELECT device_id, registration_id, created_at FROM directory.devices WHERE account_id = $1 ORDER BY device_id`;
 const DELETE_DEVICE = `DELETE FROM directory.devices WHERE account_id = $1 AND device_id = $2`;
+const DEVICE_LIST_BY_ACCOUNT = `
+  SELECT a.localpart, a.identity_key, d.device_id, d.registration_id
+  FROM directory.accounts a LEFT JOIN directory.devices d ON d.account_id = a.id
+  WHERE a.id = $1 ORDER BY d.device_id`;
 const DEVICE_LIST_BY_LOCALPART = `
   SELECT a.id AS account_id, a.identity_key, a.unidentified_access_key, d.device_id, d.registration_id
   FROM directory.accounts a JOIN directory.devices d ON d.account_id = a.id
@@ -68,6 +72,17 @@ export class DevicesRepository {
   async delete(accountId: string, deviceId: number, db: Queryable = this.pool): Promise<boolean> {
     const { rowCount } = await db.query(DELETE_DEVICE, [accountId, deviceId]);
     return rowCount === 1;
+  }
+
+  /** The account's identity key and devices, as the transparency log records them. */
+  async deviceListOfAccount(accountId: string, db: Queryable = this.pool): Promise<{ localpart: string; identityKey: Buffer; devices: { deviceId: number; registrationId: number }[] } | null> {
+    const { rows } = await db.query<{ localpart: string; identity_key: Buffer; device_id: number | null; registration_id: number | null }>(DEVICE_LIST_BY_ACCOUNT, [accountId]);
+    if (rows.length === 0) return null;
+    return {
+      localpart: rows[0].localpart,
+      identityKey: rows[0].identity_key,
+      devices: rows.filter((r) => r.device_id !== null).map((r) => ({ deviceId: r.device_id as number, registrationId: r.registration_id as number })),
+    };
   }
 
   async deviceListByLocalpart(localpart: string, db: Queryable = this.pool): Promise<AccountDeviceList | null> {

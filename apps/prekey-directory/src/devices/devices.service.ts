@@ -13,6 +13,7 @@ import { assertKeysSignedByIdentity } from '../keys/prekey-signature.verifier';
 import { AccountsRepository } from '../accounts/accounts.repository';
 import { DevicePrincipal, DevicesRepository } from './devices.repository';
 import { LinkCodesRepository } from './link-codes.repository';
+import { TransparencyLog } from '../transparency/transparency-log.service';
 
 const LINK_CODE_BYTES = 18;
 
@@ -27,6 +28,7 @@ export class DevicesService {
     private readonly linkCodes: LinkCodesRepository,
     private readonly accounts: AccountsRepository,
     private readonly keys: KeysManager,
+    private readonly transparency: TransparencyLog,
   ) {}
 
   async createLinkCode(device: DevicePrincipal): Promise<LinkCodeResponse> {
@@ -49,6 +51,7 @@ export class DevicesService {
       assertKeysSignedByIdentity(account.identityKey, request);
       await this.devices.insert({ accountId, deviceId, registrationId: request.registrationId, tokenHash: hash }, tx);
       await this.keys.storeNewDeviceKeys(accountId, deviceId, request, tx);
+      await this.transparency.appendDeviceList(accountId, tx);
       return { accountId, deviceId, localpart: account.localpart };
     });
     const address = `${linked.localpart}@${this.config.serverName}`;
@@ -66,8 +69,11 @@ export class DevicesService {
   /** Removes a linked device: its token stops working at once and its keys go with it. */
   async remove(device: DevicePrincipal, deviceId: number): Promise<void> {
     if (deviceId === 1) throw new ApiError(403, 'primary_device', 'device 1 is the primary device and cannot be removed');
-    const removed = await this.devices.delete(device.accountId, deviceId);
-    if (!removed) throw notFound('device');
+    await withTransaction(this.pool, async (tx) => {
+      const removed = await this.devices.delete(device.accountId, deviceId, tx);
+      if (!removed) throw notFound('device');
+      await this.transparency.appendDeviceList(device.accountId, tx);
+    });
     const address = `${device.localpart}@${this.config.serverName}`;
     this.bus.emit(DirectoryEvent.DevicesChanged, { address, accountId: device.accountId });
     this.bus.emit(DirectoryEvent.DeviceRemoved, { address, accountId: device.accountId, deviceId });

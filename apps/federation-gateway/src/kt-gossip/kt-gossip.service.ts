@@ -1,0 +1,110 @@
+import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import type { GatewayConfig } from '@sealpost/config';
+import { verifyEd25519 } from '@sealpost/crypto';
+import { SignedTreeHead, ktHeadSigningBytes, verifyConsistency } from '@sealpost/transparency';
+import { GATEWAY_CONFIG } from '../gateway.tokens';
+import { DestinationsRepository } from '../outbound/destinations.repository';
+import { FederationHttpClient } from '../peers/federation-http.client';
+import { PeerResolver } from '../peers/peer-resolver.service';
+import { KtObservationsRepository } from './kt-observations.repository';
+
+const CONTACT_GOSSIP_MIN_INTERVAL_MS = 10_000;
+const b64 = (s: string) => Buffer.from(s, 'base64');
+
+export type GossipOutcome = 'consistent' | 'first-seen' | 'evidence' | 'refused' | 'unreachable';
+
+/**
+ * Key-transparency gossip: fetches each peer's signed tree head periodically and on federation
+ * contact, checks its signature with the peer's pinned tree-head key and its consistency with the
+ * largest head kept for that peer (a consistency proof from the peer), and keeps any pair of
+ * signed heads that cannot both be true as evidence of equivocation.
+ */
+@Injectable()
+export class KtGossip implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger(KtGossip.name);
+  private readonly lastContact = new Map<string, number>();
+  private timer?: NodeJS.Timeout;
+
+  constructor(
+    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+    private readonly observations: KtObservationsRepository,
+    private readonly client: FederationHttpClient,
+    private readonly resolver: PeerResolver,
+    private readonly destinations: DestinationsRepository,
+  ) {}
+
+  onModuleInit(): void {
+    this.timer = setInterval(() => void this.gossipAll(), this.config.ktGossipIntervalSeconds * 1000);
+    this.timer.unref();
+  }
+
+  onApplicationShutdown(): void {
+    clearInterval(this.timer);
+  }
+
+  /** A peer contacted us: gossip with it soon (at most every 10 s per peer). */
+  contact(server: string): void {
+    const last = this.lastContact.get(server) ?? 0;
+    if (Date.now() - last < CONTACT_GOSSIP_MIN_INTERVAL_MS) return;
+    this.lastContact.set(server, Date.now());
+    void this.gossipWith(server).catch(() => undefined);
+  }
+
+  async gossipAll(): Promise<void> {
+    const peers = new Set([...this.config.peers.keys(), ...(await this.destinations.all().catch(() => [])).map((d) => d.destination)]);
+    peers.delete(this.config.serverName);
+    for (const server of peers) await this.gossipWith(server).catch((error: Error) => this.logger.warn(`kt gossip with ${server}: ${error.message}`));
+  }
+
+  async gossipWith(server: string): Promise<GossipOutcome> {
+    const key = await this.treeHeadKey(server);
+    if (!key) return 'unreachable';
+    let head: SignedTreeHead;
+    try {
+      const answer = await this.client.request<SignedTreeHead>(server, 'GET', '/federation/v1/kt/head');
+      if (answer.status !== 200) return 'unreachable';
+      head = answer.body;
+    } catch {
+      return 'unreachable';
+    }
+    if (head?.server !== server || !verifyEd25519(key, ktHeadSigningBytes(head), b64(head.signature ?? ''))) {
+      this.logger.warn(`refused a tree head of ${server}: bad signature`);
+      return 'refused';
+    }
+    const kept = await this.observations.largest(server);
+    await this.observations.observe(head);
+    if (!kept) return 'first-seen';
+    const problem = await this.inconsistency(server, kept, head);
+    if (!problem) return 'consistent';
+    await this.observations.addEvidence(server, kept, head, problem);
+    this.logger.error(`EQUIVOCATION by ${server}: ${problem} (kept as evidence)`);
+    return 'evidence';
+  }
+
+  private async inconsistency(server: string, a: SignedTreeHead, b: SignedTreeHead): Promise<string | null> {
+    const [older, newer] = a.treeSize <= b.treeSize ? [a, b] : [b, a];
+    if (older.treeSize === newer.treeSize) return older.rootHash === newer.rootHash ? null : `two roots for tree size ${older.treeSize}`;
+    if (older.treeSize === 0) return null;
+    const answer = await this.client.request<{ proof?: string[] }>(server, 'GET', `/federation/v1/kt/consistency?from=${older.treeSize}&to=${newer.treeSize}`)
+      .catch(() => null);
+    if (!answer || answer.status !== 200 || !Array.isArray(answer.body?.proof)) return `no consistency proof from ${older.treeSize} to ${newer.treeSize}`;
+    const ok = verifyConsistency(older.treeSize, newer.treeSize, b64(older.rootHash), b64(newer.rootHash), answer.body.proof.map(b64));
+    return ok ? null : `head ${newer.treeSize} does not extend head ${older.treeSize}`;
+  }
+
+  /** The peer's tree-head key, pinned at first sight from its discovery document. */
+  private async treeHeadKey(server: string): Promise<Buffer | null> {
+    const pinned = await this.observations.pinnedKey(server);
+    if (pinned) return pinned.publicKey;
+    try {
+      const base = await this.resolver.federationUrl(server);
+      const response = await fetch(`${base}/.well-known/sealpost`, { signal: AbortSignal.timeout(this.config.requestTimeoutMs), redirect: 'error' });
+      const doc = (await response.json()) as { server?: string; ktPublicKey?: string };
+      if (doc.server !== server || typeof doc.ktPublicKey !== 'string' || b64(doc.ktPublicKey).length !== 32) return null;
+      await this.observations.pinKey(server, 'discovery', b64(doc.ktPublicKey));
+      return b64(doc.ktPublicKey);
+    } catch {
+      return null;
+    }
+  }
+}

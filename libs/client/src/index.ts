@@ -1,0 +1,7 @@
+export { KeyTransparencyClient } from './key-transparency.client';
+export type { FetchJson, KtDirectory, VerifiedRecord, BundleToCheck } from './key-transparency.client';
+export { OwnerMonitor } from './owner-monitor';
+export { KtVerificationError } from './kt-errors';
+export type { KtFailureKind, OwnerAlert } from './kt-errors';
+export { MemoryKtStateStore } from './kt-state.store';
+export type { KtStateStore } from './kt-state.store';
