@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { DirectoryConfig } from '@sealpost/config';
 import { Queryable } from '@sealpost/db';
 import {
-  KtRecord, NodeKey, appendLeaves, consistencyNodes, consistencyPath, encodeKtRecord, inclusionNodes, inclusionPath, leafHash, rootHash, rootNodes,
+  KtRecord, NodeKey, appendLeaves, appendNodes, consistencyNodes, consistencyPath, encodeKtRecord, inclusionNodes, inclusionPath, leafHash, rootHash, rootNodes,
 } from '@sealpost/transparency';
 import { DevicesRepository } from '../devices/devices.repository';
 import { DIRECTORY_CONFIG } from '../directory.tokens';
@@ -45,7 +45,7 @@ export class TransparencyLog {
   async appendRecords(records: KtRecord[], size: number, tx: Queryable): Promise<void> {
     const encoded = records.map((r) => encodeKtRecord(r));
     const hashes = encoded.map((bytes) => leafHash(bytes));
-    const needed = leftNeighbours(size, records.length);
+    const needed = appendNodes(size, records.length);
     const stored = await this.log.readNodes(needed, tx);
     const created = appendLeaves(size, hashes, (key) => lookupIn(stored, key));
     await this.log.insertLeaves(records.map((r, i) => ({ leafIndex: size + i, address: r.address, version: r.version, record: encoded[i], leafHash: hashes[i] })), tx);
@@ -80,17 +80,4 @@ function lookupIn(nodes: Map<string, Buffer>, key: NodeKey): Buffer {
   const hash = nodes.get(`${key.level}:${key.index}`);
   if (!hash) throw new Error(`transparency log node ${key.level}:${key.index} missing`);
   return hash;
-}
-
-/**
- * The stored nodes that appending `count` leaves to a log of `size` may combine with: for each
- * level, the complete node just left of the new leaves' range.
- */
-function leftNeighbours(size: number, count: number): NodeKey[] {
-  const keys: NodeKey[] = [];
-  for (let level = 0; 2 ** level <= size + count; level++) {
-    const firstNew = Math.floor(size / 2 ** level);
-    if (firstNew % 2 === 1 && (firstNew + 1) * 2 ** level <= size + count) keys.push({ level, index: firstNew - 1 });
-  }
-  return keys;
 }
