@@ -72,9 +72,12 @@ export class KtGossip implements OnModuleInit, OnApplicationShutdown {
       return 'refused';
     }
     const kept = await this.observations.largest(server);
-    await this.observations.observe(head);
-    if (!kept) return 'first-seen';
+    if (!kept) {
+      await this.observations.observe(head, true);
+      return 'first-seen';
+    }
     const problem = await this.inconsistency(server, kept, head);
+    await this.observations.observe(head, !problem);
     if (!problem) return 'consistent';
     await this.observations.addEvidence(server, kept, head, problem);
     this.logger.error(`EQUIVOCATION by ${server}: ${problem} (kept as evidence)`);

@@ -6,9 +6,11 @@ import type { SignedTreeHead } from '@sealpost/transparency';
 const PINNED_KEY = `SELECT key_id, public_key FROM federation.peer_kt_keys WHERE server = $1`;
 const PIN_KEY = `INSERT INTO federation.peer_kt_keys (server, key_id, public_key) VALUES ($1, $2, $3) ON CONFLICT (server) DO NOTHING`;
 const OBSERVE = `
-  INSERT INTO federation.kt_observed_heads (server, tree_size, root_hash, head) VALUES ($1, $2, $3, $4)
-  ON CONFLICT (server, tree_size, root_hash) DO UPDATE SET head = EXCLUDED.head, observed_at = now()`;
-const LARGEST = `SELECT head FROM federation.kt_observed_heads WHERE server = $1 ORDER BY tree_size DESC, observed_at DESC LIMIT 1`;
+  INSERT INTO federation.kt_observed_heads (server, tree_size, root_hash, head, consistent) VALUES ($1, $2, $3, $4, $5)
+  ON CONFLICT (server, tree_size, root_hash) DO UPDATE SET head = EXCLUDED.head, observed_at = now(),
+    consistent = federation.kt_observed_heads.consistent AND EXCLUDED.consistent`;
+const LARGEST = `
+  SELECT head FROM federation.kt_observed_heads WHERE server = $1 AND consistent ORDER BY tree_size DESC, observed_at DESC LIMIT 1`;
 const OBSERVED = `SELECT head FROM federation.kt_observed_heads WHERE server = $1 ORDER BY tree_size DESC, observed_at DESC LIMIT $2`;
 const ADD_EVIDENCE = `INSERT INTO federation.kt_evidence (server, kept_head, conflicting_head, reason) VALUES ($1, $2, $3, $4)`;
 const LIST_EVIDENCE = `SELECT id, server, kept_head, conflicting_head, reason, detected_at FROM federation.kt_evidence ORDER BY id`;
@@ -29,10 +31,12 @@ export class KtObservationsRepository {
     await db.query(PIN_KEY, [server, keyId, publicKey]);
   }
 
-  async observe(head: SignedTreeHead, db: Queryable = this.pool): Promise<void> {
-    await db.query(OBSERVE, [head.server, head.treeSize, Buffer.from(head.rootHash, 'base64'), JSON.stringify(head)]);
+  /** Records a head seen; `consistent` false marks one that conflicted with what was kept. */
+  async observe(head: SignedTreeHead, consistent: boolean, db: Queryable = this.pool): Promise<void> {
+    await db.query(OBSERVE, [head.server, head.treeSize, Buffer.from(head.rootHash, 'base64'), JSON.stringify(head), consistent]);
   }
 
+  /** The largest head of `server` that was consistent with everything kept before it. */
   async largest(server: string, db: Queryable = this.pool): Promise<SignedTreeHead | null> {
     const { rows } = await db.query<{ head: SignedTreeHead }>(LARGEST, [server]);
     return rows[0]?.head ?? null;

@@ -16,6 +16,8 @@ export const ktGossip: Migration = {
         tree_size bigint NOT NULL,
         root_hash bytea NOT NULL,
         head jsonb NOT NULL,
+        -- false: kept only as part of evidence, never as the basis for later checks
+        consistent boolean NOT NULL,
         observed_at timestamptz NOT NULL DEFAULT now(),
         PRIMARY KEY (server, tree_size, root_hash)
       );
