@@ -14,6 +14,8 @@ export const DirectoryPattern = {
   KtHead: 'directory.kt-head',
   /** {from, to} → {proof: base64[]} | BusError */
   KtConsistency: 'directory.kt-consistency',
+  /** {address, version, treeSize?} → the same answer as GET /v1/kt/inclusion | BusError */
+  KtInclusion: 'directory.kt-inclusion',
   /** {} → {keyId, publicKey}: the key that signs tree heads */
   KtPublicKey: 'directory.kt-public-key',
 } as const;

@@ -27,6 +27,12 @@ export class FederationKtController {
     return busAnswer(this.bus.send<{ proof: string[] } | BusError>(DirectoryPattern.KtConsistency, { from: Number(from), to: Number(to) }), 'directory') as Promise<{ proof: string[] }>;
   }
 
+  @Get('inclusion')
+  @UseGuards(FederationAuthGuard)
+  inclusion(@Query('address') address: string, @Query('version') version: string, @Query('treeSize') treeSize?: string): Promise<unknown> {
+    return busAnswer(this.bus.send(DirectoryPattern.KtInclusion, { address, version, treeSize }), 'directory');
+  }
+
   /** Public: the signed heads of `server` this gateway has observed, newest first, for anyone to compare. */
   @Get('observed/:server')
   async observed(@Param('server') server: string): Promise<{ server: string; heads: SignedTreeHead[] }> {

@@ -83,6 +83,18 @@ export class KtController {
     return { proof: b64(await this.log.consistency(from as number, to as number)) };
   }
 
+  @MessagePattern(DirectoryPattern.KtInclusion)
+  async busInclusion(@Payload() request: { address?: unknown; version?: unknown; treeSize?: unknown }) {
+    try {
+      return await this.inclusion(request?.address, request?.version === undefined ? undefined : String(request.version),
+        request?.treeSize === undefined ? undefined : String(request.treeSize));
+    } catch (error) {
+      if (error instanceof ApiError) return { status: error.getStatus(), error: error.code, message: error.message };
+      if (error instanceof ValidationError) return { status: error.status, error: error.code, message: error.message };
+      throw error;
+    }
+  }
+
   @MessagePattern(DirectoryPattern.KtPublicKey)
   busPublicKey(): { keyId: string; publicKey: string } {
     return { keyId: this.key.keyId, publicKey: this.key.publicKey.toString('base64') };

@@ -2,7 +2,7 @@ import { Pool } from 'pg';
 import { RunningHomeserver, startHomeserver } from '../../../../test/support/homeserver-harness';
 import { TestAccount, registerAccount } from '../../../../test/support/accounts';
 import { eventually } from '../../../../test/support/bus-listener';
-import { RecordingSocket, b64, holdsFor, primary, refusedUpgrade, send, storedEnvelopes, testPool } from '../../../../test/support/relay-testkit';
+import { RecordingSocket, b64, closeAllSockets, holdsFor, primary, refusedUpgrade, send, storedEnvelopes, testPool } from '../../../../test/support/relay-testkit';
 
 const contents = (socket: RecordingSocket) => socket.envelopes.map((e) => Buffer.from(e.content, 'base64').toString());
 
@@ -14,6 +14,7 @@ describe('relay: WebSocket delivery', () => {
   let hs: RunningHomeserver;
   let pool: Pool;
   beforeAll(async () => { hs = await startHomeserver(); pool = testPool(); });
+  afterEach(closeAllSockets);
   afterAll(async () => { await hs.close(); await pool.end(); });
 
   async function queue(from: TestAccount, to: TestAccount, texts: string[]) {
@@ -78,7 +79,7 @@ describe('relay: WebSocket delivery', () => {
     await socket.close();
   });
 
-  it('redelivers unacked envelopes on the next connection with the same ids, and never acked ones', async () => {
+  it('redelivers unacked envelopes on the next connection with the same ids, and not the acked ones', async () => {
     const alice = await registerAccount(hs.directoryUrl);
     const bob = await registerAccount(hs.directoryUrl);
     await queue(alice, bob, ['a', 'b', 'c', 'd', 'e']);
@@ -87,21 +88,47 @@ describe('relay: WebSocket delivery', () => {
     const ids = first.envelopes.map((e) => e.id);
     expect(ids).toHaveLength(5);
     first.ack([ids[0], ids[2]]);
+    // Acks are deleted in batches: wait for the delete to commit (the immediate case is the next test).
+    await eventually(async () => (await storedEnvelopes(pool, bob.accountId)) === 3);
     await first.close();
 
     const second = await RecordingSocket.connect(hs.relayUrl, bob.token);
     await eventually(() => second.queueEmptyCount === 1);
     expect(second.envelopes.map((e) => e.id)).toEqual([ids[1], ids[3], ids[4]]);
     expect(contents(second)).toEqual(['b', 'd', 'e']);
-    // Same envelopes, not copies: everything but the id-independent fields is identical too.
+    // The same envelopes, field for field.
     expect(second.envelopes).toEqual([first.envelopes[1], first.envelopes[3], first.envelopes[4]]);
     second.ack(second.envelopes.map((e) => e.id));
+    await eventually(async () => (await storedEnvelopes(pool, bob.accountId)) === 0);
     await second.close();
 
     const third = await RecordingSocket.connect(hs.relayUrl, bob.token);
     await eventually(() => third.queueEmptyCount === 1);
     expect(third.envelopes).toEqual([]);
     await third.close();
+  });
+
+  it('an ack sent just before closing is honoured by the very next connection (acked envelopes are not delivered again)', async () => {
+    const alice = await registerAccount(hs.directoryUrl);
+    const bob = await registerAccount(hs.directoryUrl);
+    const redelivered: string[] = [];
+    // Several rounds: the client acks everything, closes, and reconnects at once (an app going to
+    // the background and back, a network switch).
+    for (let round = 0; round < 5; round++) {
+      await queue(alice, bob, [`round ${round}`]);
+      const socket = await RecordingSocket.connect(hs.relayUrl, bob.token);
+      await eventually(() => socket.queueEmptyCount === 1);
+      const acked = socket.envelopes.map((e) => e.id);
+      socket.ack(acked);
+      await socket.close();
+      const next = await RecordingSocket.connect(hs.relayUrl, bob.token);
+      await eventually(() => next.queueEmptyCount === 1);
+      redelivered.push(...next.envelopes.filter((e) => acked.includes(e.id)).map((e) => Buffer.from(e.content, 'base64').toString()));
+      next.ack(next.envelopes.map((e) => e.id));
+      await eventually(async () => (await storedEnvelopes(pool, bob.accountId)) === 0);
+      await next.close();
+    }
+    expect(redelivered).toEqual([]);
   });
 
   it('ignores acks of ids that are not this device\'s: another device\'s envelope stays queued', async () => {
@@ -195,6 +222,7 @@ describe('relay: WebSocket delivery', () => {
 describe('relay: WebSocket backpressure (MAX_IN_FLIGHT_PER_SOCKET=5)', () => {
   let hs: RunningHomeserver;
   beforeAll(async () => { hs = await startHomeserver({ env: { MAX_IN_FLIGHT_PER_SOCKET: '5' } }); });
+  afterEach(closeAllSockets);
   afterAll(async () => { await hs.close(); });
 
   it('an unacking socket gets exactly 5 of 20 queued envelopes; acking them releases the next 5, and so on, in order, then queue-empty', async () => {
@@ -234,6 +262,7 @@ describe('relay: WebSocket backpressure (MAX_IN_FLIGHT_PER_SOCKET=5)', () => {
 describe('relay: WebSocket keep-alive (WS_PING_INTERVAL_SECONDS=1)', () => {
   let hs: RunningHomeserver;
   beforeAll(async () => { hs = await startHomeserver({ env: { WS_PING_INTERVAL_SECONDS: '1' } }); });
+  afterEach(closeAllSockets);
   afterAll(async () => { await hs.close(); });
 
   it('keeps a socket that answers pings open, and terminates one that does not', async () => {
@@ -246,5 +275,28 @@ describe('relay: WebSocket keep-alive (WS_PING_INTERVAL_SECONDS=1)', () => {
     expect(alive.isOpen).toBe(true);
     await holdsFor(() => alive.isOpen, 1500, 'the ponging socket stays open');
     await alive.close();
+  });
+});
+
+describe('relay: shutdown with connected sockets', () => {
+  afterEach(closeAllSockets);
+
+  it('closes open sockets (1001 going away) and finishes shutting down while clients are still connected', async () => {
+    const hs = await startHomeserver();
+    try {
+      const bob = await registerAccount(hs.directoryUrl);
+      const socket = await RecordingSocket.connect(hs.relayUrl, bob.token);
+      await eventually(() => socket.queueEmptyCount === 1);
+      const closing = hs.relays[0].close().then(() => 'closed' as const);
+      // Bounded: a relay that waits for its clients to leave would hang a rolling restart.
+      const outcome = await Promise.race([closing, new Promise<'still running'>((r) => setTimeout(() => r('still running'), 5000))]);
+      const codeSeen = socket.closeCode;
+      await closeAllSockets();
+      await closing;
+      expect(outcome).toBe('closed');
+      expect(codeSeen).toBe(1001);
+    } finally {
+      await hs.directory.close();
+    }
   });
 });
