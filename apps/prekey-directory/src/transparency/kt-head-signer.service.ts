@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import type { DirectoryConfig } from '@sealpost/config';
 import { SignedTreeHead, ktHeadSigningBytes } from '@sealpost/transparency';
 import { DIRECTORY_CONFIG } from '../directory.tokens';
@@ -11,7 +11,7 @@ import { TransparencyLog } from './transparency-log.service';
  * a new head when the log grew, a re-signed one with a fresh timestamp otherwise.
  */
 @Injectable()
-export class KtHeadSigner implements OnModuleInit, OnApplicationShutdown {
+export class KtHeadSigner implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(KtHeadSigner.name);
   private timer?: NodeJS.Timeout;
 
@@ -22,7 +22,8 @@ export class KtHeadSigner implements OnModuleInit, OnApplicationShutdown {
     private readonly key: KtSigningKey,
   ) {}
 
-  async onModuleInit(): Promise<void> {
+  /** After every module has initialised (the signing key is loaded by then). */
+  async onApplicationBootstrap(): Promise<void> {
     await this.signNow().catch((error: Error) => this.logger.warn(`could not sign a tree head: ${error.message}`));
     this.timer = setInterval(() => void this.signNow().catch((error: Error) => this.logger.warn(`could not sign a tree head: ${error.message}`)), this.config.ktEpochSeconds * 1000);
     this.timer.unref();
