@@ -21,6 +21,7 @@ import { MessagesController } from './mailbox/messages.controller';
 import { RelayBusController } from './mailbox/relay-bus.controller';
 import { FederationClient } from './federation-client/federation-client.service';
 import { MessagesStore } from './mailbox/messages-store.repository';
+import { QueueDepthCache } from './mailbox/queue-depth.cache';
 import { SendRateLimiter } from './mailbox/send-rate-limiter.service';
 import { RELAY_MIGRATIONS } from './migrations';
 import { RELAY_CONFIG, RELAY_INSTANCE_ID } from './relay.tokens';
@@ -42,7 +43,7 @@ export class RelayModule {
         { provide: RELAY_CONFIG, useValue: config },
         { provide: RELAY_INSTANCE_ID, useValue: randomUUID() },
         DirectoryClient, OptionalDeviceAuthGuard, FederationClient,
-        MessagesStore, IdempotencyKeysRepository, EnvelopePersister, SendRateLimiter, MessageIntake,
+        MessagesStore, QueueDepthCache, IdempotencyKeysRepository, EnvelopePersister, SendRateLimiter, MessageIntake,
         AckBatcher, ConnectionRegistry, DeliveryNotifier, WebSocketGateway,
         EnvelopeExpiryProcessor,
       ],

@@ -24,8 +24,10 @@ export interface GatewayConfig extends CommonConfig {
   retryBaseMs: number;
   retryMaxMs: number;
   outboxMaxAgeSeconds: number;
-  /** Most envelopes in one signed delivery request. */
+  /** Most envelopes in one signed delivery request, longest wait to fill one, and requests in flight per destination. */
   deliveryBatchSize: number;
+  deliveryBatchWaitMs: number;
+  deliveryMaxRequestsInFlight: number;
   /** Lifetime of a server signing key before rotation is due. */
   serverKeyValiditySeconds: number;
   /** Bearer token for the JSON admin endpoint `/admin/federation/*`; unset = endpoint off. */
@@ -78,6 +80,8 @@ export function loadGatewayConfig(source: Env = process.env): GatewayConfig {
     retryMaxMs: env.int('FEDERATION_RETRY_MAX_MS', 600_000, 10, 86_400_000),
     outboxMaxAgeSeconds: env.int('FEDERATION_OUTBOX_MAX_AGE_SECONDS', 7 * 86400, 1, 365 * 86400),
     deliveryBatchSize: env.int('FEDERATION_DELIVERY_BATCH_SIZE', 100, 1, 1000),
+    deliveryBatchWaitMs: env.number('FEDERATION_DELIVERY_BATCH_WAIT_MS', 5, 0, 1000),
+    deliveryMaxRequestsInFlight: env.int('FEDERATION_DELIVERY_MAX_IN_FLIGHT', 8, 1, 256),
     serverKeyValiditySeconds: env.int('SERVER_KEY_VALIDITY_SECONDS', 90 * 86400, 60, 10 * 365 * 86400),
     adminToken: env.optionalString('ADMIN_TOKEN', { secret: true }),
     requestTimeoutMs: env.int('FEDERATION_REQUEST_TIMEOUT_MS', 10_000, 100, 120_000),

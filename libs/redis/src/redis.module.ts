@@ -30,6 +30,8 @@ export class RedisModule {
               connectionName: options.connectionName,
               maxRetriesPerRequest: 3,
               enableOfflineQueue: true,
+              // Commands issued in the same tick share one round trip (rate-limit buckets, presence).
+              enableAutoPipelining: true,
               lazyConnect: true,
             });
             redis.on('error', () => undefined);

@@ -13,6 +13,11 @@ import { SenderNotices } from './sender-notices.service';
 
 const QUEUED: DeliveryReply = { status: 202, body: { queued: true } };
 const retryable = (status: number) => status === 429 || status >= 500;
+/**
+ * A whole request refused as unauthenticated usually means the peer could not check our
+ * signature yet (keys not fetched, clock skew): kept and retried, never dropped on the spot.
+ */
+const retryableWholeRequest = (status: number) => retryable(status) || status === 401;
 
 /**
  * Outbound federation delivery. A delivery is tried at once (deliveries to one destination
@@ -45,7 +50,7 @@ export class OutboundDelivery implements OnModuleInit {
     let batcher = this.batchers.get(request.destination);
     if (!batcher) {
       batcher = new GroupCommitBatcher({
-        maxBatch: this.config.deliveryBatchSize, maxWaitMs: 2, maxConcurrentCommits: 4,
+        maxBatch: this.config.deliveryBatchSize, maxWaitMs: this.config.deliveryBatchWaitMs, maxConcurrentCommits: this.config.deliveryMaxRequestsInFlight,
         commit: (requests) => this.tryNow(request.destination, requests),
       });
       this.batchers.set(request.destination, batcher);
@@ -128,7 +133,7 @@ export class OutboundDelivery implements OnModuleInit {
       if (error instanceof PeerUnreachable || error instanceof PeerAddressRefused) return { error: error.message, retryAfter: null };
       throw error;
     }
-    if (retryable(answer.status)) return { error: `HTTP ${answer.status}`, retryAfter: answer.retryAfterSeconds };
+    if (retryableWholeRequest(answer.status)) return { error: `HTTP ${answer.status}`, retryAfter: answer.retryAfterSeconds };
     if (answer.status !== 200 || !Array.isArray(answer.body?.results)) {
       // The whole request was refused (e.g. 401/403): every delivery gets that answer.
       const body = (answer.body ?? { error: 'federation_refused', message: `HTTP ${answer.status}` }) as Record<string, unknown>;

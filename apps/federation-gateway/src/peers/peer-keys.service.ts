@@ -19,6 +19,8 @@ export class PeerKeysService {
   private readonly logger = new Logger(PeerKeysService.name);
   private readonly cache = new Map<string, { keys: PinnedKey[]; until: number }>();
   private readonly lastFetch = new Map<string, number>();
+  /** One fetch per peer at a time: concurrent first requests all wait for it (no spurious 401s). */
+  private readonly inFlight = new Map<string, Promise<boolean>>();
 
   constructor(
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
@@ -38,9 +40,19 @@ export class PeerKeysService {
 
   /** Fetches and (if acceptable) pins the peer's current document; true when anything new was pinned. */
   async refresh(server: string): Promise<boolean> {
+    const running = this.inFlight.get(server);
+    if (running) return running;
     const last = this.lastFetch.get(server) ?? 0;
     if (Date.now() - last < MIN_FETCH_INTERVAL_MS) return false;
-    this.lastFetch.set(server, Date.now());
+    const fetching = this.fetchAndPin(server).finally(() => {
+      this.lastFetch.set(server, Date.now());
+      this.inFlight.delete(server);
+    });
+    this.inFlight.set(server, fetching);
+    return fetching;
+  }
+
+  private async fetchAndPin(server: string): Promise<boolean> {
     let doc: ServerKeysDocument;
     try {
       const base = await this.resolver.federationUrl(server);

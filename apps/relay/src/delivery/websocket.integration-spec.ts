@@ -22,7 +22,7 @@ describe('relay: WebSocket delivery', () => {
   }
 
   it('refuses an upgrade without a token, with an unknown token or a malformed Authorization: HTTP 401 with the JSON error body', async () => {
-    const cases = [{}, { authorization: 'Bearer AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=' }, { authorization: 'Bearer !!!' }, { authorization: 'Basic YWxpY2U6cHc=' }];
+    const cases: Record<string, string>[] = [{}, { authorization: 'Bearer AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=' }, { authorization: 'Bearer !!!' }, { authorization: 'Basic YWxpY2U6cHc=' }];
     for (const headers of cases) {
       const refused = await refusedUpgrade(hs.relayUrl, headers);
       expect(refused.status).toBe(401);

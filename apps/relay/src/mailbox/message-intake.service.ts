@@ -9,6 +9,7 @@ import { ApiError } from '@sealpost/http';
 import { DirectoryClient } from '../directory-client/directory-client.service';
 import { DeliveryNotifier } from '../delivery/delivery-notifier.service';
 import { FederationClient } from '../federation-client/federation-client.service';
+import { QueueDepthCache } from './queue-depth.cache';
 import { RELAY_CONFIG } from '../relay.tokens';
 import { EnvelopePersister } from './envelope-persister.service';
 import { MessagesStore, NewEnvelope } from './messages-store.repository';
@@ -36,6 +37,7 @@ export class MessageIntake {
     private readonly store: MessagesStore,
     private readonly notifier: DeliveryNotifier,
     private readonly federation: FederationClient,
+    private readonly depths: QueueDepthCache,
   ) {}
 
   async send(rawAddress: string, request: SendMessagesRequest, context: SendContext): Promise<SendMessagesResponse> {
@@ -120,6 +122,7 @@ export class MessageIntake {
       envelopes, response, idempotency: context.idempotencyKey ? { scope, key: context.idempotencyKey } : undefined,
     });
     if (!result.stored) return result.previousResponse as SendMessagesResponse;
+    this.depths.stored(recipient.accountId, envelopes.map((e) => e.deviceId));
     this.notifier.stored(recipient.accountId, envelopes.map((e, i) => ({ ...e, seq: result.seqs[i] })));
     return response;
   }
@@ -159,7 +162,7 @@ export class MessageIntake {
   }
 
   private async assertQueuesNotFull(accountId: string, request: SendMessagesRequest): Promise<void> {
-    const depths = await this.store.queueDepths(accountId);
+    const depths = await this.depths.depthsOf(accountId);
     const full = request.messages.filter((m) => (depths.get(m.deviceId) ?? 0) + 1 > this.config.queueCapPerDevice).map((m) => m.deviceId);
     if (full.length) {
       throw new ApiError(429, 'recipient_queue_full', `the recipient has too many undelivered envelopes (devices ${full.join(', ')}); retry later`, { fullDevices: full }, { 'retry-after': '60' });

@@ -20,7 +20,7 @@ async function dumpKeys(redis: Redis, pattern: string): Promise<{ key: string; v
       else if (type === 'hash') values = await redis.hgetallBuffer(key).then((h) => Object.entries(h).flatMap(([f, v]) => [Buffer.from(f), v]));
       else if (type === 'list') values = await redis.lrangeBuffer(key, 0, -1);
       else if (type === 'set') values = await redis.smembersBuffer(key);
-      else if (type === 'zset') values = await redis.zrangeBuffer(key, 0, -1);
+      else if (type === 'zset') values = await redis.zrangeBuffer(key, '0', '-1');
       else if (type === 'stream') {
         const entries = (await redis.xrangeBuffer(key, '-', '+')) as unknown as [Buffer, Buffer[]][];
         values = entries.flatMap(([, fields]) => fields);

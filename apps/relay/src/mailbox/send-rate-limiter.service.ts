@@ -14,16 +14,17 @@ export class SendRateLimiter {
     this.bucket = new TokenBucketScript(redis);
   }
 
-  /** Throws 429 with Retry-After when the sender (if known) or the recipient is over its limit. */
+  /**
+   * Throws 429 with Retry-After when the sender (if known) or the recipient is over its limit.
+   * The sender's bucket is taken first, so a sender over its own limit cannot drain the
+   * recipient's budget.
+   */
   async admit(sender: { accountId: string; deviceId: number } | null, recipientAccountId: string): Promise<void> {
-    const checks = [this.bucket.take(`${this.prefix}rl:recv:{${recipientAccountId}}`, this.config.recipientRateBurst, this.config.recipientRatePerMinute)];
     if (sender) {
-      checks.push(this.bucket.take(`${this.prefix}rl:send:{${sender.accountId}}:${sender.deviceId}`, this.config.senderRateBurst, this.config.senderRatePerMinute));
+      const own = await this.bucket.take(`${this.prefix}rl:send:{${sender.accountId}}:${sender.deviceId}`, this.config.senderRateBurst, this.config.senderRatePerMinute);
+      if (!own.allowed) throw tooManyRequests(Math.max(1, Math.ceil(own.retryAfterMs / 1000)));
     }
-    const verdicts = await Promise.all(checks);
-    const refused = verdicts.filter((v) => !v.allowed);
-    if (refused.length > 0) {
-      throw tooManyRequests(Math.max(1, Math.ceil(Math.max(...refused.map((v) => v.retryAfterMs)) / 1000)));
-    }
+    const recipient = await this.bucket.take(`${this.prefix}rl:recv:{${recipientAccountId}}`, this.config.recipientRateBurst, this.config.recipientRatePerMinute);
+    if (!recipient.allowed) throw tooManyRequests(Math.max(1, Math.ceil(recipient.retryAfterMs / 1000)));
   }
 }

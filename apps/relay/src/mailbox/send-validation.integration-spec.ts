@@ -3,11 +3,13 @@ import { Pool } from 'pg';
 import { RunningHomeserver, startHomeserver } from '../../../../test/support/homeserver-harness';
 import { TestAccount, registerAccount } from '../../../../test/support/accounts';
 import { call } from '../../../../test/support/http';
+import { startFakeGateway } from '../../../../test/support/fake-gateway';
 import { primary, send, storedEnvelopes, testPool } from '../../../../test/support/relay-testkit';
 
 /**
  * Every bad send gets a clear 4xx with `{error, message}` and stores nothing (DESIGN §4, §7):
- * size cap 413, malformed bodies 400, remote and unknown addresses 404, bad tokens 401.
+ * size cap 413, malformed bodies 400, unknown local addresses 404, bad tokens 401; remote
+ * addresses go to the federation gateway, whose answer is passed back.
  */
 describe('relay: send validation', () => {
   let hs: RunningHomeserver;
@@ -91,13 +93,30 @@ describe('relay: send validation', () => {
     }
   });
 
-  it('a remote address (another homeserver) is 404 federation_unavailable, identified or sealed', async () => {
-    const identified = await put('bob@beta.example', { timestamp: 1, messages: [message()] });
-    expect(identified.status).toBe(404);
-    expect(identified.body).toEqual({ error: 'federation_unavailable', message: expect.stringContaining('beta.example') });
-    const sealed = await send(hs.relayUrl, 'bob@beta.example', [primary(bob)], 'x', { accessKey: randomBytes(16).toString('base64') });
-    expect(sealed.status).toBe(404);
-    expect(sealed.body.error).toBe('federation_unavailable');
+  it('a remote address is not looked up locally: it is handed to the federation gateway, and the gateway\'s refusal is the answer', async () => {
+    const gateway = await startFakeGateway(process.env.TEST_REDIS_URL!, hs.relayConfig.redisPrefix);
+    try {
+      gateway.reply = { status: 404, body: { error: 'unknown_server', message: 'beta.example is not a known homeserver' } };
+      const refused = await put('bob@beta.example', { timestamp: 7, messages: [message({ registrationId: 99 })] });
+      expect(refused.status).toBe(404);
+      expect(refused.body).toEqual({ error: 'unknown_server', message: 'beta.example is not a known homeserver' });
+      expect(gateway.received).toEqual([{
+        destination: 'beta.example',
+        sender: { accountId: alice.accountId, deviceId: 1 },
+        delivery: {
+          id: expect.any(String), address: 'bob@beta.example', timestamp: 7, urgent: false,
+          messages: [{ deviceId: 1, registrationId: 99, type: 1, content: Buffer.from('x').toString('base64') }],
+          source: alice.address, sourceDevice: 1,
+        },
+      }]);
+      // Kept in the gateway's outbox (202) is a success for the sender.
+      gateway.reply = { status: 202, body: {} };
+      const accepted = await put('bob@beta.example', { timestamp: 8, messages: [message({ registrationId: 99 })] });
+      expect(accepted.status).toBe(200);
+      expect(accepted.body).toEqual({ serverTimestamp: expect.any(Number) });
+    } finally {
+      await gateway.close();
+    }
   });
 
   it('an unknown local address with a valid token is 404 not_found', async () => {
