@@ -1,0 +1,200 @@
+import { randomBytes } from 'node:crypto';
+import { Pool } from 'pg';
+import WebSocket from 'ws';
+import type { EnvelopeJson } from '../../libs/contracts/src';
+import { makeSignalIdentity } from '../../libs/crypto/src/testing/signal-identity';
+import { TestAccount, registrationBody, uniqueLocalpart } from './accounts';
+import { JsonAnswer, call } from './http';
+
+/** Helpers for the relay's integration specs: devices, sends, raw sockets and the relay's tables. */
+
+export const b64 = (text: string): string => Buffer.from(text).toString('base64');
+
+export interface LinkedDevice { deviceId: number; token: string; registrationId: number }
+
+/** Links one more device to `account` through the directory (link code, then POST /v1/devices). */
+export async function linkDevice(directoryUrl: string, account: TestAccount, registrationId = 1 + Math.floor(Math.random() * 16000)): Promise<LinkedDevice> {
+  const codeAnswer = await call('POST', `${directoryUrl}/v1/devices/link-codes`, { token: account.token });
+  if (codeAnswer.status !== 201) throw new Error(`link code failed: ${codeAnswer.status} ${JSON.stringify(codeAnswer.body)}`);
+  const keyBase = 10_000 + Math.floor(Math.random() * 1_000_000);
+  const linked = await call('POST', `${directoryUrl}/v1/devices`, {
+    body: {
+      code: codeAnswer.body.code,
+      registrationId,
+      signedPreKey: account.identity.signedPreKey(keyBase),
+      pqLastResortPreKey: account.identity.pqPreKey(keyBase + 1),
+      preKeys: [account.identity.preKey(keyBase + 2)],
+      pqPreKeys: [account.identity.pqPreKey(keyBase + 3)],
+    },
+  });
+  if (linked.status !== 201) throw new Error(`link failed: ${linked.status} ${JSON.stringify(linked.body)}`);
+  return { deviceId: linked.body.deviceId, token: linked.body.token, registrationId };
+}
+
+export interface SealedAccount extends TestAccount {
+  /** The 16-byte unidentified-access key as registered, base64. */
+  accessKey: string;
+}
+
+/** Registers an account with an unidentified-access key (what `registerAccount` leaves out). */
+export async function registerWithAccessKey(directoryUrl: string, stem = 'sealed'): Promise<SealedAccount> {
+  const identity = makeSignalIdentity({ reuseKemKey: true });
+  const localpart = uniqueLocalpart(stem);
+  const accessKey = randomBytes(16).toString('base64');
+  const body = { ...registrationBody(identity, localpart), unidentifiedAccessKey: accessKey };
+  const res = await call('POST', `${directoryUrl}/v1/accounts`, { body });
+  if (res.status !== 201) throw new Error(`registration failed: ${res.status} ${JSON.stringify(res.body)}`);
+  return { identity, localpart, address: res.body.address, accountId: res.body.accountId, token: res.body.token, registrationId: body.registrationId, accessKey };
+}
+
+export interface Recipient { deviceId: number; registrationId: number }
+
+export interface SendOptions {
+  token?: string;
+  accessKey?: string;
+  idempotencyKey?: string;
+  timestamp?: number;
+  type?: number;
+  headers?: Record<string, string>;
+}
+
+/** `PUT /v1/messages/{address}` with one envelope of `content` (text, base64-encoded here) per recipient device. */
+export function send(relayUrl: string, address: string, devices: Recipient[], content: string, opts: SendOptions = {}): Promise<JsonAnswer> {
+  const headers: Record<string, string> = { ...opts.headers };
+  if (opts.accessKey !== undefined) headers['unidentified-access-key'] = opts.accessKey;
+  if (opts.idempotencyKey !== undefined) headers['idempotency-key'] = opts.idempotencyKey;
+  return call('PUT', `${relayUrl}/v1/messages/${address}`, {
+    token: opts.token,
+    headers,
+    body: {
+      timestamp: opts.timestamp ?? Date.now(),
+      messages: devices.map((d) => ({ deviceId: d.deviceId, registrationId: d.registrationId, type: opts.type ?? 1, content: b64(content) })),
+    },
+  });
+}
+
+/** The primary device of an account as a send target. */
+export const primary = (account: { registrationId: number }): Recipient => ({ deviceId: 1, registrationId: account.registrationId });
+
+export type Frame = { type: 'envelope'; envelope: EnvelopeJson } | { type: 'queue-empty' } | { type: 'error'; error?: string; message?: string } | { type: string; [k: string]: unknown };
+
+const openSockets = new Set<RecordingSocket>();
+
+/** Closes every RecordingSocket a spec left open (call in afterEach), so a failed test cannot block the relay's shutdown. */
+export async function closeAllSockets(): Promise<void> {
+  const sockets = [...openSockets];
+  openSockets.clear();
+  for (const s of sockets) s.socket.terminate();
+}
+
+/**
+ * A device socket that records every frame in arrival order (envelopes, queue-empty, errors),
+ * whether it is still open, and how it closed. Never acks unless told to.
+ */
+export class RecordingSocket {
+  readonly frames: Frame[] = [];
+  closeCode: number | null = null;
+  closeReason = '';
+  /** When set, each envelope is acked as soon as it arrives. */
+  autoAck = false;
+  readonly socket: WebSocket;
+  private constructor(socket: WebSocket) {
+    this.socket = socket;
+    socket.on('message', (data) => {
+      const frame = JSON.parse(data.toString()) as Frame;
+      this.frames.push(frame);
+      if (this.autoAck && frame.type === 'envelope') this.ack([(frame as { envelope: EnvelopeJson }).envelope.id]);
+    });
+    socket.on('close', (code, reason) => { this.closeCode = code; this.closeReason = reason.toString(); });
+    socket.on('error', () => undefined);
+    openSockets.add(this);
+    socket.on('close', () => openSockets.delete(this));
+  }
+
+  static async connect(relayUrl: string, token: string, options: { autoPong?: boolean } = {}): Promise<RecordingSocket> {
+    const ws = new WebSocket(`${relayUrl.replace(/^http/, 'ws')}/v1/websocket`, { headers: { authorization: `Bearer ${token}` }, ...options });
+    const recording = new RecordingSocket(ws);
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', () => resolve());
+      ws.once('unexpected-response', (_req, res) => reject(new Error(`upgrade refused: ${res.statusCode}`)));
+      ws.once('error', reject);
+    });
+    return recording;
+  }
+
+  get envelopes(): EnvelopeJson[] {
+    return this.frames.filter((f): f is { type: 'envelope'; envelope: EnvelopeJson } => f.type === 'envelope').map((f) => f.envelope);
+  }
+
+  get queueEmptyCount(): number {
+    return this.frames.filter((f) => f.type === 'queue-empty').length;
+  }
+
+  get errors(): Frame[] {
+    return this.frames.filter((f) => f.type === 'error');
+  }
+
+  get isOpen(): boolean {
+    return this.socket.readyState === WebSocket.OPEN;
+  }
+
+  ack(ids: string[]): void {
+    this.socket.send(JSON.stringify({ type: 'ack', ids }));
+  }
+
+  sendRaw(data: string | Buffer): void {
+    this.socket.send(data);
+  }
+
+  async close(): Promise<void> {
+    if (this.socket.readyState === WebSocket.CLOSED) return;
+    await new Promise<void>((resolve) => {
+      this.socket.once('close', () => resolve());
+      this.socket.close();
+    });
+  }
+}
+
+/** The answer to a WebSocket upgrade that the relay refused: status and the body text. */
+export async function refusedUpgrade(relayUrl: string, headers: Record<string, string>): Promise<{ status: number; contentType: string | undefined; body: string }> {
+  const ws = new WebSocket(`${relayUrl.replace(/^http/, 'ws')}/v1/websocket`, { headers });
+  return new Promise((resolve, reject) => {
+    ws.once('open', () => { ws.close(); reject(new Error('upgrade was accepted')); });
+    ws.once('error', (error) => reject(error));
+    ws.once('unexpected-response', (_req, res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => { body += chunk; });
+      res.on('end', () => {
+        resolve({ status: res.statusCode ?? 0, contentType: res.headers['content-type'], body });
+        ws.terminate();
+      });
+    });
+  });
+}
+
+/**
+ * Asserts that `predicate` keeps holding for `ms` (polled): for proving that something does NOT
+ * happen (no extra envelope pushed), where no event can be awaited. Bounded by `ms`.
+ */
+export async function holdsFor(predicate: () => boolean, ms: number, what = 'condition'): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (!predicate()) throw new Error(`${what} stopped holding`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  if (!predicate()) throw new Error(`${what} stopped holding`);
+}
+
+/** A pool on the test database, for checking the relay's tables directly. */
+export function testPool(): Pool {
+  return new Pool({ connectionString: process.env.TEST_DATABASE_URL, max: 2 });
+}
+
+/** How many envelopes the relay holds for an account (optionally one device). */
+export async function storedEnvelopes(pool: Pool, accountId: string, deviceId?: number): Promise<number> {
+  const { rows } = deviceId === undefined
+    ? await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM relay.envelopes WHERE account_id = $1', [accountId])
+    : await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM relay.envelopes WHERE account_id = $1 AND device_id = $2', [accountId, deviceId]);
+  return rows[0].n;
+}
