@@ -13,6 +13,7 @@ import { DirectoryBusController } from './bus/directory-bus.controller';
 import { DevicesController } from './devices/devices.controller';
 import { DevicesRepository } from './devices/devices.repository';
 import { DevicesService } from './devices/devices.service';
+import { DeviceEventsPublisher } from './devices/device-events.publisher';
 import { LinkCodesRepository } from './devices/link-codes.repository';
 import { DIRECTORY_CONFIG } from './directory.tokens';
 
@@ -50,7 +51,7 @@ export class PrekeyDirectoryModule {
       providers: [
         { provide: DIRECTORY_CONFIG, useValue: config },
         AccountsRepository, RegistrationTokensRepository, AccountsService,
-        DevicesRepository, LinkCodesRepository, DevicesService,
+        DevicesRepository, LinkCodesRepository, DevicesService, DeviceEventsPublisher,
         RepeatedUseSignedPreKeyStore, SingleUsePreKeyStore, ClaimRateLimiter, PrekeysLowNotifier, KeysManager, RemoteBundlesClient, SealedSenderKeys,
         KtLogRepository, KtHeadsRepository, KtSigningKey, TransparencyLog, KtHeadSigner,
       ],

@@ -1,14 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { ClientProxy } from '@nestjs/microservices';
 import { Pool } from 'pg';
-import { BUS_CLIENT } from '@sealpost/bus';
 import type { DirectoryConfig } from '@sealpost/config';
-import { DirectoryEvent, RegisterAccountRequest, RegisterAccountResponse } from '@sealpost/contracts';
+import { RegisterAccountRequest, RegisterAccountResponse } from '@sealpost/contracts';
 import { constantTimeEqual, hashSecretCode, identityKeyKind, newBearerToken } from '@sealpost/crypto';
 import { PG_POOL, withTransaction } from '@sealpost/db';
 import { ApiError } from '@sealpost/http';
 import { ValidationError } from '@sealpost/contracts';
 import { DevicesRepository } from '../devices/devices.repository';
+import { DeviceEventsPublisher } from '../devices/device-events.publisher';
 import { DIRECTORY_CONFIG } from '../directory.tokens';
 import { KeysManager } from '../keys/keys-manager.service';
 import { assertKeysSignedByIdentity } from '../keys/prekey-signature.verifier';
@@ -24,7 +23,7 @@ export class AccountsService {
   constructor(
     @Inject(PG_POOL) private readonly pool: Pool,
     @Inject(DIRECTORY_CONFIG) private readonly config: DirectoryConfig,
-    @Inject(BUS_CLIENT) private readonly bus: ClientProxy,
+    private readonly events: DeviceEventsPublisher,
     private readonly accounts: AccountsRepository,
     private readonly devices: DevicesRepository,
     private readonly registrationTokens: RegistrationTokensRepository,
@@ -54,7 +53,7 @@ export class AccountsService {
       return id;
     });
     const address = `${request.localpart}@${this.config.serverName}`;
-    this.bus.emit(DirectoryEvent.DevicesChanged, { address, accountId });
+    await this.events.devicesChanged({ address, accountId });
     return { address, accountId, deviceId: PRIMARY_DEVICE_ID, token };
   }
 

@@ -1,9 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { ClientProxy } from '@nestjs/microservices';
 import { Pool } from 'pg';
-import { BUS_CLIENT } from '@sealpost/bus';
 import type { DirectoryConfig } from '@sealpost/config';
-import { DeviceListResponse, DirectoryEvent, LinkCodeResponse, LinkDeviceRequest, LinkDeviceResponse } from '@sealpost/contracts';
+import { DeviceListResponse, LinkCodeResponse, LinkDeviceRequest, LinkDeviceResponse } from '@sealpost/contracts';
 import { hashSecretCode, newBearerToken, newSecretCode } from '@sealpost/crypto';
 import { PG_POOL, withTransaction } from '@sealpost/db';
 import { ApiError, notFound } from '@sealpost/http';
@@ -13,6 +11,7 @@ import { assertKeysSignedByIdentity } from '../keys/prekey-signature.verifier';
 import { AccountsRepository } from '../accounts/accounts.repository';
 import { DevicePrincipal, DevicesRepository } from './devices.repository';
 import { LinkCodesRepository } from './link-codes.repository';
+import { DeviceEventsPublisher } from './device-events.publisher';
 import { TransparencyLog } from '../transparency/transparency-log.service';
 
 const LINK_CODE_BYTES = 18;
@@ -23,7 +22,7 @@ export class DevicesService {
   constructor(
     @Inject(PG_POOL) private readonly pool: Pool,
     @Inject(DIRECTORY_CONFIG) private readonly config: DirectoryConfig,
-    @Inject(BUS_CLIENT) private readonly bus: ClientProxy,
+    private readonly events: DeviceEventsPublisher,
     private readonly devices: DevicesRepository,
     private readonly linkCodes: LinkCodesRepository,
     private readonly accounts: AccountsRepository,
@@ -55,7 +54,7 @@ export class DevicesService {
       return { accountId, deviceId, localpart: account.localpart };
     });
     const address = `${linked.localpart}@${this.config.serverName}`;
-    this.bus.emit(DirectoryEvent.DevicesChanged, { address, accountId: linked.accountId });
+    await this.events.devicesChanged({ address, accountId: linked.accountId });
     return { address, deviceId: linked.deviceId, token };
   }
 
@@ -75,8 +74,7 @@ export class DevicesService {
       await this.transparency.appendDeviceList(device.accountId, tx);
     });
     const address = `${device.localpart}@${this.config.serverName}`;
-    this.bus.emit(DirectoryEvent.DevicesChanged, { address, accountId: device.accountId });
-    this.bus.emit(DirectoryEvent.DeviceRemoved, { address, accountId: device.accountId, deviceId });
+    await this.events.deviceRemoved({ address, accountId: device.accountId, deviceId });
   }
 
   private async accountById(accountId: string, tx: Parameters<AccountsRepository['findById']>[1]) {

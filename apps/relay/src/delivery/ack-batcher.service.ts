@@ -29,9 +29,20 @@ export class AckBatcher {
     });
   }
 
+  /** Deletes still in flight per device: a reconnect waits for them, so acked envelopes are not sent again. */
+  private readonly pending = new Map<string, Promise<void>>();
+
   acknowledge(accountId: string, deviceId: number, ids: string[]): void {
-    for (const id of ids) {
-      this.batcher.submit({ accountId, deviceId, id }).catch((error) => this.logger.warn(`ack delete failed, will redeliver: ${(error as Error).message}`));
-    }
+    const key = `${accountId}/${deviceId}`;
+    const deletes = Promise.all(ids.map((id) => this.batcher.submit({ accountId, deviceId, id })))
+      .then(() => undefined, (error: Error) => this.logger.warn(`ack delete failed, will redeliver: ${error.message}`));
+    const all = Promise.all([this.pending.get(key), deletes]).then(() => undefined);
+    this.pending.set(key, all);
+    void all.then(() => { if (this.pending.get(key) === all) this.pending.delete(key); });
+  }
+
+  /** Resolves once every ack of this device received so far on this relay is deleted (or failed). */
+  settled(accountId: string, deviceId: number): Promise<void> {
+    return this.pending.get(`${accountId}/${deviceId}`) ?? Promise.resolve();
   }
 }

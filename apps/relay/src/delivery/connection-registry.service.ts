@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import Redis from 'ioredis';
 import type WebSocket from 'ws';
 import type { RelayConfig } from '@sealpost/config';
@@ -9,6 +9,8 @@ import { RELAY_CONFIG, RELAY_INSTANCE_ID } from '../relay.tokens';
 import { AckBatcher } from './ack-batcher.service';
 import { CLOSE_DEVICE_REMOVED, CLOSE_REPLACED, DeviceConnection } from './device-connection';
 import { PresenceScripts } from './presence.scripts';
+
+const SHUTDOWN_GRACE_MS = 2000;
 
 /** Every Nth sweep also re-fetches for every socket, in case a wake-up was lost. */
 const SAFETY_POLL_EVERY_SWEEPS = 10;
@@ -21,7 +23,7 @@ interface InstanceMessage { t: 'wake' | 'kick'; a: string; d: number; since?: nu
  * for a device reach the instance holding it through that instance's Redis channel.
  */
 @Injectable()
-export class ConnectionRegistry implements OnModuleInit, OnApplicationShutdown {
+export class ConnectionRegistry implements OnModuleInit, BeforeApplicationShutdown, OnApplicationShutdown {
   private readonly logger = new Logger(ConnectionRegistry.name);
   private readonly connections = new Map<string, DeviceConnection>();
   private readonly presence: PresenceScripts;
@@ -29,6 +31,7 @@ export class ConnectionRegistry implements OnModuleInit, OnApplicationShutdown {
   private sweepTimer?: NodeJS.Timeout;
   private sweeps = 0;
   private missedWakeups = false;
+  private closing = false;
 
   constructor(
     @Inject(REDIS) private readonly redis: Redis,
@@ -58,10 +61,29 @@ export class ConnectionRegistry implements OnModuleInit, OnApplicationShutdown {
     this.sweepTimer.unref();
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  /**
+   * Before the HTTP server closes (which waits for every open connection, upgraded ones too):
+   * say goodbye (1001) to every socket and cut those that do not close within a grace period.
+   */
+  async beforeApplicationShutdown(): Promise<void> {
+    this.closing = true;
     clearInterval(this.sweepTimer);
-    for (const connection of this.connections.values()) connection.close(1001, 'server shutting down');
+    const sockets = [...this.connections.values()];
+    for (const connection of sockets) connection.close(1001, 'server shutting down');
+    await Promise.race([
+      Promise.all(sockets.map((c) => new Promise<void>((resolve) => (c.socket.readyState === c.socket.CLOSED ? resolve() : c.socket.once('close', () => resolve()))))),
+      new Promise((resolve) => setTimeout(resolve, SHUTDOWN_GRACE_MS)),
+    ]);
+    for (const connection of sockets) connection.socket.terminate();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
     await this.subscriber?.quit().catch(() => this.subscriber.disconnect());
+  }
+
+  /** True once shutdown began: no new sockets. */
+  get isClosing(): boolean {
+    return this.closing;
   }
 
   get size(): number {
@@ -89,7 +111,8 @@ export class ConnectionRegistry implements OnModuleInit, OnApplicationShutdown {
     socket.on('error', () => undefined);
 
     void this.claimPresence(connection);
-    connection.wake();
+    // Acks the previous connection sent just before closing are deleted first (same relay).
+    void this.acks.settled(device.accountId, device.deviceId).then(() => connection.wake());
   }
 
   /** A device was removed from its account: close its socket. */

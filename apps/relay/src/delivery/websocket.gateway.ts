@@ -31,6 +31,7 @@ export class WebSocketGateway implements OnApplicationShutdown {
   private async upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     socket.on('error', () => undefined);
     if ((request.url ?? '').split('?')[0] !== WEBSOCKET_PATH) return refuse(socket, 404, 'not_found', 'no such route');
+    if (this.registry.isClosing) return refuse(socket, 503, 'shutting_down', 'this relay is shutting down; reconnect');
     let device;
     try {
       device = await deviceFromAuthorization(request.headers.authorization, this.directory);
@@ -39,6 +40,7 @@ export class WebSocketGateway implements OnApplicationShutdown {
     }
     if (!device || device === 'invalid') return refuse(socket, 401, 'unauthorized', 'a valid device token is required');
     const authenticated = device;
+    if (this.registry.isClosing) return refuse(socket, 503, 'shutting_down', 'this relay is shutting down; reconnect');
     this.server.handleUpgrade(request, socket, head, (ws) => {
       try {
         this.registry.open(ws, authenticated);

@@ -20,6 +20,8 @@ const CACHE_ENTRIES = 100_000;
 export class DirectoryClient {
   private readonly devices: ExpiringCache<string, DeviceListReply | null>;
   private readonly tokens: ExpiringCache<string, AuthenticatedDevice>;
+  /** Raised on every invalidation of an address, so a reply fetched before it is never cached after it. */
+  private readonly generations = new Map<string, number>();
 
   constructor(@Inject(BUS_CLIENT) private readonly bus: ClientProxy, @Inject(RELAY_CONFIG) config: RelayConfig) {
     this.devices = new ExpiringCache(config.directoryCacheTtlSeconds * 1000, CACHE_ENTRIES);
@@ -41,13 +43,16 @@ export class DirectoryClient {
       const cached = this.devices.get(address);
       if (cached !== undefined) return cached;
     }
+    const generation = this.generations.get(address) ?? 0;
     const reply = await this.ask<DeviceListReply | null>(DirectoryPattern.DeviceList, { address });
-    this.devices.set(address, reply);
+    if ((this.generations.get(address) ?? 0) === generation) this.devices.set(address, reply);
     return reply;
   }
 
   forgetAddress(address: string): void {
     this.devices.delete(address);
+    this.generations.set(address, (this.generations.get(address) ?? 0) + 1);
+    if (this.generations.size > CACHE_ENTRIES) this.generations.clear();
   }
 
   forgetDevice(accountId: string, deviceId: number): void {

@@ -1,0 +1,36 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { ClientProxy } from '@nestjs/microservices';
+import { lastValueFrom, timeout } from 'rxjs';
+import { BUS_CLIENT } from '@sealpost/bus';
+import { DeviceRemovedEvent, DevicesChangedEvent, DirectoryEvent } from '@sealpost/contracts';
+
+const PUBLISH_TIMEOUT_MS = 2000;
+
+/**
+ * Announces device-list changes on the bus and waits until Redis has taken the publish, so the
+ * relays drop their cached lists before the client that made the change gets its answer.
+ * A failed publish is logged, never fails the change (the relays' caches also expire).
+ */
+@Injectable()
+export class DeviceEventsPublisher {
+  private readonly logger = new Logger(DeviceEventsPublisher.name);
+
+  constructor(@Inject(BUS_CLIENT) private readonly bus: ClientProxy) {}
+
+  async devicesChanged(event: DevicesChangedEvent): Promise<void> {
+    await this.publish(DirectoryEvent.DevicesChanged, event);
+  }
+
+  async deviceRemoved(event: DeviceRemovedEvent): Promise<void> {
+    await this.publish(DirectoryEvent.DevicesChanged, { address: event.address, accountId: event.accountId });
+    await this.publish(DirectoryEvent.DeviceRemoved, event);
+  }
+
+  private async publish(pattern: string, payload: unknown): Promise<void> {
+    try {
+      await lastValueFrom(this.bus.emit(pattern, payload).pipe(timeout(PUBLISH_TIMEOUT_MS)), { defaultValue: undefined });
+    } catch (error) {
+      this.logger.warn(`could not announce ${pattern}: ${(error as Error).message}`);
+    }
+  }
+}
