@@ -15,11 +15,19 @@ import { EnvelopePersister } from './envelope-persister.service';
 import { MessagesStore, NewEnvelope } from './messages-store.repository';
 import { SendRateLimiter } from './send-rate-limiter.service';
 
+/** Base64 SHA-256 of a presented Unidentified-Access-Key (16 bytes, base64), or null if malformed. */
+function accessKeyHash(key: string | undefined): string | null {
+  if (!key || !/^[A-Za-z0-9+/]{22}==$/.test(key)) return null;
+  return sha256(Buffer.from(key, 'base64')).toString('base64');
+}
+
 export interface SendContext {
   /** The sending device; for envelopes from another homeserver, its address (accountId is `remote:…`). */
   sender: AuthenticatedDevice | null;
   /** Base64 of the 16-byte key, from the Unidentified-Access-Key header (sealed sender). */
   unidentifiedAccessKey?: string;
+  /** For deliveries from another homeserver: the SHA-256 of the key its sender presented. */
+  unidentifiedAccessKeyHash?: string;
   idempotencyKey?: string;
 }
 
@@ -58,7 +66,7 @@ export class MessageIntake {
       };
       const sender = delivery.source ? { accountId: `remote:${delivery.source}`, deviceId: delivery.sourceDevice ?? 1, address: delivery.source } : null;
       const response = await this.storeForLocal(delivery.address, request, {
-        sender, unidentifiedAccessKey: delivery.unidentifiedAccessKey, idempotencyKey: delivery.id,
+        sender, unidentifiedAccessKeyHash: delivery.unidentifiedAccessKeyHash, idempotencyKey: delivery.id,
       }, () => `fed:${origin}`);
       return { status: 200, body: { ...response } };
     } catch (error) {
@@ -71,6 +79,8 @@ export class MessageIntake {
   /** A send to a user of another homeserver goes to the gateway: delivered now, or kept in its durable outbox. */
   private async sendRemote(target: string, request: SendMessagesRequest, context: SendContext): Promise<SendMessagesResponse> {
     if (context.sender) await this.limiter.admit(context.sender, `remote:${target}`);
+    const presentedHash = context.sender ? null : accessKeyHash(context.unidentifiedAccessKey);
+    if (!context.sender && !presentedHash) throw sealedRefusal();
     const scope = context.sender ? `device:${context.sender.accountId}:${context.sender.deviceId}` : `sealed:${target}`;
     const delivery: RemoteDelivery = {
       id: context.idempotencyKey ? uuidFrom(sha256(`${scope}\n${context.idempotencyKey}`)) : randomUUID(),
@@ -80,7 +90,7 @@ export class MessageIntake {
       messages: request.messages.map((m) => ({ deviceId: m.deviceId, registrationId: m.registrationId, type: m.type, content: m.content.toString('base64') })),
       ...(context.sender
         ? { source: context.sender.address, sourceDevice: context.sender.deviceId }
-        : { unidentifiedAccessKey: context.unidentifiedAccessKey }),
+        : { unidentifiedAccessKeyHash: presentedHash as string }),
     };
     const reply = await this.federation.deliver({
       destination: parseAddress(target).server, delivery,
@@ -95,7 +105,7 @@ export class MessageIntake {
     target: string, request: SendMessagesRequest, context: SendContext, idempotencyScope: (recipientAccountId: string) => string,
   ): Promise<SendMessagesResponse> {
     let recipient = await this.directory.deviceList(target);
-    if (!context.sender) this.checkUnidentifiedAccess(recipient, context.unidentifiedAccessKey!);
+    if (!context.sender) this.checkUnidentifiedAccess(recipient, context.unidentifiedAccessKeyHash ?? accessKeyHash(context.unidentifiedAccessKey));
     if (!recipient) throw new ApiError(404, 'not_found', 'no such account');
     if (this.mismatch(recipient, request, context.sender)) {
       recipient = (await this.directory.deviceList(target, true)) ?? recipient;
@@ -127,10 +137,10 @@ export class MessageIntake {
     return response;
   }
 
-  private checkUnidentifiedAccess(recipient: DeviceListReply | null, key: string): void {
-    if (!/^[A-Za-z0-9+/]{22}==$/.test(key) || !recipient?.unidentifiedAccessKeyHash) throw sealedRefusal();
-    const presented = sha256(Buffer.from(key, 'base64'));
-    if (!constantTimeEqual(presented, Buffer.from(recipient.unidentifiedAccessKeyHash, 'base64'))) throw sealedRefusal();
+  /** `presentedHash`: SHA-256 of the presented key (null when the header was malformed). */
+  private checkUnidentifiedAccess(recipient: DeviceListReply | null, presentedHash: string | null): void {
+    if (!presentedHash || !recipient?.unidentifiedAccessKeyHash) throw sealedRefusal();
+    if (!constantTimeEqual(Buffer.from(presentedHash, 'base64'), Buffer.from(recipient.unidentifiedAccessKeyHash, 'base64'))) throw sealedRefusal();
   }
 
   /** The devices a send must cover: all of the recipient's, less the sending device itself. */
