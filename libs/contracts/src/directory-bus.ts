@@ -65,3 +65,11 @@ export function isBusError(value: unknown): value is BusError {
 export interface PrekeysLowEvent { address: string; accountId: string; deviceId: number; count: number; pqCount: number }
 export interface DevicesChangedEvent { address: string; accountId: string }
 export interface DeviceRemovedEvent { address: string; accountId: string; deviceId: number }
+
+/**
+ * Redis key of an address's device-list generation: raised by the directory on every change,
+ * before it answers; relays cache a device list together with the generation it was read at.
+ */
+export function deviceListGenerationKey(prefix: string, address: string): string {
+  return `${prefix}devlist-gen:{${address}}`;
+}

@@ -11,7 +11,7 @@ export type {
   RegisterAccountRequest, RegisterAccountResponse, LinkDeviceRequest, LinkDeviceResponse, LinkCodeResponse,
   UploadKeysRequest, DeviceListResponse, PreKeyCountResponse, BundleResponse, BundleDeviceJson, SignedKeyJson, PreKeyJson,
 } from './directory-api';
-export { DirectoryPattern, DirectoryEvent, isBusError } from './directory-bus';
+export { DirectoryPattern, DirectoryEvent, isBusError, deviceListGenerationKey } from './directory-bus';
 export type {
   DeviceListRequest, DeviceListReply, AuthenticateRequest, AuthenticatedDevice, ClaimBundlesRequest, ClaimBundlesReply, BusError, PrekeysLowEvent, DevicesChangedEvent, DeviceRemovedEvent,
 } from './directory-bus';

@@ -24,13 +24,22 @@ const MAX_CONTENT_BYTES = 64 * 1024 * 1024;
 export class FederationMessagesController {
   constructor(@Inject(BUS_CLIENT) private readonly bus: ClientProxy, @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig) {}
 
-  /** Batch: `{deliveries: [...]}` → `{results: [{id, status, body}]}`. */
+  /**
+   * Batch: `{deliveries: [...]}` → `{results: [{id, status, body}]}`. Deliveries to one recipient
+   * are stored one after another in batch order (the origin's send order); different recipients
+   * in parallel.
+   */
   @Put()
   @HttpCode(200)
   async deliverBatch(@FederationOrigin() origin: string, @Body() body: unknown): Promise<{ results: DeliveryResult[] }> {
     const deliveries = parseDeliveryBatch(body, MAX_CONTENT_BYTES);
-    const results = await Promise.all(deliveries.map(async (d) => ({ id: d.id, ...(await this.deliverOne(origin, d)) })));
-    return { results };
+    const byRecipient = new Map<string, RemoteDelivery[]>();
+    for (const d of deliveries) byRecipient.set(d.address, [...(byRecipient.get(d.address) ?? []), d]);
+    const results = new Map<string, DeliveryResult>();
+    await Promise.all([...byRecipient.values()].map(async (group) => {
+      for (const d of group) results.set(d.id, { id: d.id, ...(await this.deliverOne(origin, d)) });
+    }));
+    return { results: deliveries.map((d) => results.get(d.id) as DeliveryResult) };
   }
 
   @Put(':address')

@@ -63,7 +63,10 @@ export class OutboundDelivery implements OnModuleInit {
     for (;;) {
       const outcome = await withTransaction(this.pool, async (tx) => {
         const rows = await this.outbox.lockOldest(destination, this.config.deliveryBatchSize, tx);
-        if (rows.length === 0) return { kind: 'empty' as const };
+        if (rows.length === 0) {
+          // Nothing unlocked: either empty, or another flusher (replica) holds the rows right now.
+          return (await this.outbox.hasRows(destination, tx)) ? { kind: 'busy' as const } : { kind: 'empty' as const };
+        }
         const cutoff = Date.now() - this.config.outboxMaxAgeSeconds * 1000;
         const expired = rows.filter((r) => r.createdAt.getTime() < cutoff);
         const live = rows.filter((r) => r.createdAt.getTime() >= cutoff);
@@ -83,6 +86,7 @@ export class OutboundDelivery implements OnModuleInit {
         const partial = done.length < live.length;
         return partial ? { kind: 'failed' as const, error: 'some deliveries answered 5xx/429', retryAfter: null, expired, refused } : { kind: 'progress' as const, expired, refused };
       });
+      if (outcome.kind === 'busy') return;
       if (outcome.kind === 'empty') {
         this.backlogged.delete(destination);
         await this.scheduler.destinationRecovered(destination);

@@ -60,11 +60,18 @@ export class OutboxScheduler implements OnModuleInit, OnApplicationShutdown {
     });
   }
 
-  /** Records a failed attempt and schedules the next one after the backoff. */
+  /**
+   * Records a failed attempt and schedules the next one after the backoff. The retry job has an
+   * id of its own: it is usually scheduled from inside the running flush job, whose id BullMQ
+   * would treat as taken.
+   */
   async retryLater(destination: string, error: string, retryAfterSeconds: number | null): Promise<void> {
     const delay = await this.backoffMs(destination, retryAfterSeconds);
     await this.destinations.recordFailure(destination, delay, error);
-    await this.flushSoon(destination, delay).catch(() => undefined);
+    await this.queue?.add(JobName.FlushDestination, { destination }, {
+      jobId: `retry-${Buffer.from(destination).toString('base64url')}-${Date.now() + Math.round(delay)}`,
+      delay: Math.round(delay), removeOnComplete: true, removeOnFail: true,
+    }).catch(() => undefined);
   }
 
   async destinationRecovered(destination: string): Promise<void> {

@@ -12,6 +12,7 @@ const LOCK_OLDEST = `
   SELECT id, delivery, sender_account_id, sender_device_id, created_at FROM federation.outbox
   WHERE destination = $1 ORDER BY created_at, id LIMIT $2 FOR UPDATE SKIP LOCKED`;
 const DELETE_IDS = `DELETE FROM federation.outbox WHERE id = ANY($1::uuid[])`;
+const HAS_ROWS = `SELECT EXISTS (SELECT 1 FROM federation.outbox WHERE destination = $1) AS any`;
 const DESTINATIONS_WITH_ROWS = `SELECT DISTINCT destination FROM federation.outbox`;
 const STATS = `
   SELECT destination, count(*)::int AS depth, min(created_at) AS oldest FROM federation.outbox GROUP BY destination`;
@@ -45,6 +46,11 @@ export class OutboxRepository {
     const { rows } = await tx.query<{ id: string; delivery: RemoteDelivery; sender_account_id: string | null; sender_device_id: number | null; created_at: Date }>(
       LOCK_OLDEST, [destination, limit]);
     return rows.map((r) => ({ id: r.id, delivery: r.delivery, senderAccountId: r.sender_account_id, senderDeviceId: r.sender_device_id, createdAt: r.created_at }));
+  }
+
+  async hasRows(destination: string, db: Queryable = this.pool): Promise<boolean> {
+    const { rows } = await db.query<{ any: boolean }>(HAS_ROWS, [destination]);
+    return rows[0].any;
   }
 
   async delete(ids: string[], db: Queryable = this.pool): Promise<void> {

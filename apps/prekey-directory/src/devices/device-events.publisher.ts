@@ -1,8 +1,10 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ClientProxy } from '@nestjs/microservices';
 import { lastValueFrom, timeout } from 'rxjs';
+import Redis from 'ioredis';
 import { BUS_CLIENT } from '@sealpost/bus';
-import { DeviceRemovedEvent, DevicesChangedEvent, DirectoryEvent } from '@sealpost/contracts';
+import { REDIS, REDIS_PREFIX } from '@sealpost/redis';
+import { DeviceRemovedEvent, DevicesChangedEvent, DirectoryEvent, deviceListGenerationKey } from '@sealpost/contracts';
 
 const PUBLISH_TIMEOUT_MS = 2000;
 
@@ -15,14 +17,24 @@ const PUBLISH_TIMEOUT_MS = 2000;
 export class DeviceEventsPublisher {
   private readonly logger = new Logger(DeviceEventsPublisher.name);
 
-  constructor(@Inject(BUS_CLIENT) private readonly bus: ClientProxy) {}
+  constructor(
+    @Inject(BUS_CLIENT) private readonly bus: ClientProxy,
+    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(REDIS_PREFIX) private readonly prefix: string,
+  ) {}
 
+  /**
+   * Raises the address's device-list generation in Redis (relays compare it with their cached
+   * list on every send, so no send after this answer can use the old list), then announces it.
+   */
   async devicesChanged(event: DevicesChangedEvent): Promise<void> {
+    await this.redis.incr(deviceListGenerationKey(this.prefix, event.address)).catch((error: Error) =>
+      this.logger.warn(`could not raise the device-list generation: ${error.message}`));
     await this.publish(DirectoryEvent.DevicesChanged, event);
   }
 
   async deviceRemoved(event: DeviceRemovedEvent): Promise<void> {
-    await this.publish(DirectoryEvent.DevicesChanged, { address: event.address, accountId: event.accountId });
+    await this.devicesChanged({ address: event.address, accountId: event.accountId });
     await this.publish(DirectoryEvent.DeviceRemoved, event);
   }
 

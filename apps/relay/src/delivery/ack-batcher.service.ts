@@ -23,7 +23,13 @@ export class AckBatcher {
       maxConcurrentCommits: 2,
       commit: async (acks) => {
         await this.store.deleteAcked(acks);
-        for (const accountId of new Set(acks.map((a) => a.accountId))) this.depths.acknowledged(accountId);
+        const perAccount = new Map<string, Map<number, number>>();
+        for (const a of acks) {
+          const devices = perAccount.get(a.accountId) ?? new Map<number, number>();
+          devices.set(a.deviceId, (devices.get(a.deviceId) ?? 0) + 1);
+          perAccount.set(a.accountId, devices);
+        }
+        for (const [accountId, devices] of perAccount) this.depths.acknowledged(accountId, devices);
         return acks.map(() => undefined);
       },
     });

@@ -62,9 +62,12 @@ export class DeviceConnection {
   }
 
   acknowledge(ids: string[]): void {
+    const wasFull = this.inFlight.size >= this.deps.maxInFlight;
     for (const id of ids) this.inFlight.delete(id);
     this.deps.onAck(this, ids);
-    this.wake();
+    // Only a window that was full may have left stored envelopes unsent; otherwise every
+    // committed envelope was already pushed (in memory or by a fetch) and there is nothing to read.
+    if (wasFull || this.wakeAgain) this.wake();
   }
 
   close(code: number, reason: string): void {

@@ -3,7 +3,9 @@ import { ClientProxy } from '@nestjs/microservices';
 import { firstValueFrom, timeout } from 'rxjs';
 import { BUS_CLIENT } from '@sealpost/bus';
 import type { RelayConfig } from '@sealpost/config';
-import { AuthenticatedDevice, DeviceListReply, DirectoryPattern } from '@sealpost/contracts';
+import Redis from 'ioredis';
+import { AuthenticatedDevice, DeviceListReply, DirectoryPattern, deviceListGenerationKey } from '@sealpost/contracts';
+import { REDIS, REDIS_PREFIX } from '@sealpost/redis';
 import { ApiError } from '@sealpost/http';
 import { RELAY_CONFIG } from '../relay.tokens';
 import { ExpiringCache } from './expiring-cache';
@@ -18,12 +20,17 @@ const CACHE_ENTRIES = 100_000;
  */
 @Injectable()
 export class DirectoryClient {
-  private readonly devices: ExpiringCache<string, DeviceListReply | null>;
+  private readonly devices: ExpiringCache<string, { reply: DeviceListReply | null; generation: string }>;
   private readonly tokens: ExpiringCache<string, AuthenticatedDevice>;
   /** Raised on every invalidation of an address, so a reply fetched before it is never cached after it. */
   private readonly generations = new Map<string, number>();
 
-  constructor(@Inject(BUS_CLIENT) private readonly bus: ClientProxy, @Inject(RELAY_CONFIG) config: RelayConfig) {
+  constructor(
+    @Inject(BUS_CLIENT) private readonly bus: ClientProxy,
+    @Inject(RELAY_CONFIG) config: RelayConfig,
+    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(REDIS_PREFIX) private readonly prefix: string,
+  ) {
     this.devices = new ExpiringCache(config.directoryCacheTtlSeconds * 1000, CACHE_ENTRIES);
     this.tokens = new ExpiringCache(config.directoryCacheTtlSeconds * 1000, CACHE_ENTRIES);
   }
@@ -37,15 +44,20 @@ export class DirectoryClient {
     return device;
   }
 
-  /** The address's devices; `fresh` skips the cache (used before answering 409/410). */
+  /**
+   * The address's devices; `fresh` skips the cache (used before answering 409/410). A cached list
+   * is used only while the address's generation in Redis is the one it was read at, so a send
+   * made after the directory answered a link or removal never sees the old list.
+   */
   async deviceList(address: string, fresh = false): Promise<DeviceListReply | null> {
-    if (!fresh) {
+    const generation = await this.redis.get(deviceListGenerationKey(this.prefix, address)).then((g) => g ?? '0', () => null);
+    if (!fresh && generation !== null) {
       const cached = this.devices.get(address);
-      if (cached !== undefined) return cached;
+      if (cached !== undefined && cached.generation === generation) return cached.reply;
     }
-    const generation = this.generations.get(address) ?? 0;
+    const localGeneration = this.generations.get(address) ?? 0;
     const reply = await this.ask<DeviceListReply | null>(DirectoryPattern.DeviceList, { address });
-    if ((this.generations.get(address) ?? 0) === generation) this.devices.set(address, reply);
+    if (generation !== null && (this.generations.get(address) ?? 0) === localGeneration) this.devices.set(address, { reply, generation });
     return reply;
   }
 

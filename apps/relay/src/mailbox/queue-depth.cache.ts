@@ -30,7 +30,10 @@ export class QueueDepthCache {
     for (const id of deviceIds) depths.set(id, (depths.get(id) ?? 0) + 1);
   }
 
-  acknowledged(accountId: string): void {
-    this.depths.delete(accountId);
+  /** `deleted` acked envelopes of these devices are gone: lower the cached depths. */
+  acknowledged(accountId: string, perDevice: Map<number, number>): void {
+    const depths = this.depths.get(accountId);
+    if (!depths) return;
+    for (const [deviceId, count] of perDevice) depths.set(deviceId, Math.max(0, (depths.get(deviceId) ?? 0) - count));
   }
 }

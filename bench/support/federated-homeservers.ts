@@ -1,0 +1,201 @@
+/**
+ * Complete homeservers for the federation bench: each one a prekey directory, a relay and a
+ * federation gateway (three child processes) with its own database, Redis prefix, keys folder
+ * and server name, all federating on loopback through a static peer map.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createServer } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Client } from 'pg';
+import { request } from 'undici';
+import { REDIS_URL, exitOnSigtermPreload, resetSchemas } from './homeserver';
+import { pidsByName } from './proc-stats';
+import { ServiceProcess, spawnService } from './service-process';
+
+/**
+ * A port that is free now, picked at random BELOW the kernel's ephemeral range (32768+): every
+ * port here must be known before any service starts (peers list each other's gateways), and
+ * ports handed out by `listen(0)` elsewhere on a busy machine were seen to take one meanwhile.
+ */
+async function reservePort(taken: Set<number>): Promise<number> {
+  for (;;) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    if (taken.has(port)) continue;
+    const free = await new Promise<boolean>((resolvePromise) => {
+      const server = createServer();
+      server.once('error', () => resolvePromise(false));
+      server.listen(port, '127.0.0.1', () => server.close(() => resolvePromise(true)));
+    });
+    if (free) {
+      taken.add(port);
+      return port;
+    }
+  }
+}
+
+export type ServiceKind = 'directory' | 'relay' | 'gateway';
+export const SERVICE_KINDS: ServiceKind[] = ['directory', 'relay', 'gateway'];
+
+const ENTRIES: Record<ServiceKind, string> = {
+  directory: 'dist/apps/prekey-directory/src/main.js',
+  relay: 'dist/apps/relay/src/main.js',
+  gateway: 'dist/apps/federation-gateway/src/main.js',
+};
+
+/** The Postgres application_name each service's pool uses (libs/db createPool). */
+export const APPLICATION_NAMES: Record<ServiceKind, string> = {
+  directory: 'sealpost-directory',
+  relay: 'sealpost-relay',
+  gateway: 'sealpost-gateway',
+};
+
+export interface HomeserverSpec {
+  /** Short label for logs and reports, e.g. `alpha`. */
+  label: string;
+  serverName: string;
+  databaseUrl: string;
+  /** Extra env per service (on top of the common env; the caller's own env passes through underneath). */
+  env?: Partial<Record<ServiceKind, Record<string, string>>>;
+  /** Services to run under `--cpu-prof`, writing `<label>-<service>.cpuprofile` into `cpuProfDir`. */
+  cpuProfile?: ServiceKind[];
+}
+
+interface Ports { directory: number; relay: number; gateway: number }
+
+export interface RunningHomeserver {
+  label: string;
+  serverName: string;
+  databaseUrl: string;
+  redisPrefix: string;
+  keysDir: string;
+  ports: Ports;
+  services: Record<ServiceKind, ServiceProcess>;
+  stop(): Promise<void>;
+}
+
+export interface FederationOptions {
+  /** Folder for `--cpu-prof` output of the services named in each spec's `cpuProfile`. */
+  cpuProfDir?: string;
+  /** Schemas dropped in each database before start (the services re-migrate). */
+  resetSchemas?: string[];
+}
+
+/**
+ * Starts every homeserver of `specs`, federating with each other (FEDERATION_PEERS lists all of
+ * them, loopback allowed). Each child is pushed into `holder.services` as soon as it is spawned
+ * so a signal handler can stop it while start-up is still running. Per homeserver the directory
+ * starts first (it creates the database), then the relay and the gateway together.
+ */
+export async function startFederation(specs: HomeserverSpec[], options: FederationOptions, holder: { services: ServiceProcess[] }): Promise<RunningHomeserver[]> {
+  const root = resolve(__dirname, '..', '..', '..');
+  const ports = new Map<string, Ports>();
+  const taken = new Set<number>();
+  const port = () => reservePort(taken);
+  for (const spec of specs) ports.set(spec.serverName, { directory: await port(), relay: await port(), gateway: await port() });
+  const peers = specs.map((s) => `${s.serverName}=http://127.0.0.1:${ports.get(s.serverName)!.gateway}`).join(',');
+  for (const spec of specs) await resetSchemas(spec.databaseUrl, options.resetSchemas ?? ['directory', 'relay', 'federation']);
+
+  const outcomes = await Promise.allSettled(specs.map(async (spec): Promise<RunningHomeserver> => {
+    const p = ports.get(spec.serverName)!;
+    const redisPrefix = `bench:${spec.label}:${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}:`;
+    const keysDir = mkdtempSync(join(tmpdir(), `sealpost-bench-${spec.label}-keys-`));
+    const common: Record<string, string> = {
+      SERVER_NAME: spec.serverName, DATABASE_URL: spec.databaseUrl, REDIS_URL, REDIS_PREFIX: redisPrefix, BIND_HOST: '127.0.0.1',
+      DIRECTORY_PORT: String(p.directory), RELAY_PORT: String(p.relay), GATEWAY_PORT: String(p.gateway),
+      PUBLIC_URL: `http://127.0.0.1:${p.gateway}`, FEDERATION_PEERS: peers, FEDERATION_ALLOW_PRIVATE_PEERS: 'true',
+      KEYS_DIR: keysDir, OPEN_REGISTRATION: 'true', LOG_LEVEL: 'warn',
+    };
+    const started: Partial<Record<ServiceKind, ServiceProcess>> = {};
+    let stopping = false;
+    const spawnOne = (kind: ServiceKind): ServiceProcess => {
+      const profile = options.cpuProfDir && spec.cpuProfile?.includes(kind)
+        ? ['-r', exitOnSigtermPreload(), '--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`, `--cpu-prof-name=${spec.label}-${kind}.cpuprofile`]
+        : [];
+      const service = spawnService({
+        name: `${spec.label}-${kind}`, entry: resolve(root, ENTRIES[kind]), port: p[kind], nodeArgs: profile,
+        env: { ...common, ...spec.env?.[kind] }, startTimeoutMs: 60_000,
+      });
+      holder.services.push(service);
+      started[kind] = service;
+      service.child.once('exit', (code, signal) => {
+        if (!stopping) process.stderr.write(`${spec.label}-${kind} (pid ${service.pid}) exited unexpectedly: code ${code}, signal ${signal}\n`);
+      });
+      return service;
+    };
+    const stopAll = async (): Promise<void> => {
+      stopping = true;
+      // Front to back: nothing new comes in while the services behind still answer.
+      for (const kind of ['relay', 'gateway', 'directory'] as ServiceKind[]) await started[kind]?.stop().catch(() => undefined);
+      rmSync(keysDir, { recursive: true, force: true });
+    };
+    const startOne = async (): Promise<RunningHomeserver> => {
+      const directory = spawnOne('directory');
+      await directory.waitUntilHealthy();
+      const relay = spawnOne('relay');
+      const gateway = spawnOne('gateway');
+      await Promise.all([relay.waitUntilHealthy(), gateway.waitUntilHealthy()]);
+      // A health answer from somebody else's process on a stolen port must not pass for ours.
+      await sleep(200);
+      for (const [kind, service] of Object.entries(started)) {
+        if (service!.child.exitCode !== null || service!.child.signalCode !== null) throw new Error(`${spec.label}-${kind} exited right after start-up`);
+      }
+      const keys = await request(`${gateway.baseUrl}/federation/v1/server-keys`);
+      const doc = (await keys.body.json().catch(() => null)) as { server?: string } | null;
+      if (keys.statusCode !== 200 || doc?.server !== spec.serverName) {
+        throw new Error(`${gateway.baseUrl} does not serve ${spec.serverName}'s server keys (HTTP ${keys.statusCode}, server ${doc?.server})`);
+      }
+      return {
+        label: spec.label, serverName: spec.serverName, databaseUrl: spec.databaseUrl, redisPrefix, keysDir, ports: p,
+        services: { directory, relay, gateway }, stop: stopAll,
+      };
+    };
+    try {
+      return await startOne();
+    } catch (error) {
+      await stopAll();
+      throw error;
+    }
+  }));
+  const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+  if (failed) {
+    // Stop the homeservers that did start too (and remove their keys folders) before giving up.
+    await Promise.all(outcomes.map((o) => (o.status === 'fulfilled' ? o.value.stop() : undefined)));
+    throw failed.reason;
+  }
+  return outcomes.map((o) => (o as PromiseFulfilledResult<RunningHomeserver>).value);
+}
+
+/**
+ * Postgres processes working for one homeserver: its client backends by service (application
+ * name) in its own database. Background processes (WAL writer, checkpointer...) serve every
+ * database: see `postgresBackgroundPids`.
+ */
+export async function postgresBackendsByService(databaseUrl: string): Promise<Record<ServiceKind, number[]>> {
+  const client = new Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ pid: number; application_name: string }>(
+      `SELECT pid, application_name FROM pg_stat_activity
+        WHERE pid <> pg_backend_pid() AND datname = current_database() AND backend_type = 'client backend'`,
+    );
+    const of = (kind: ServiceKind) => rows.filter((r) => r.application_name === APPLICATION_NAMES[kind]).map((r) => r.pid);
+    return { directory: of('directory'), relay: of('relay'), gateway: of('gateway') };
+  } finally {
+    await client.end();
+  }
+}
+
+/** Postgres' own background processes (shared by all databases of the cluster). */
+export async function postgresBackgroundPids(databaseUrl: string): Promise<number[]> {
+  const client = new Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE backend_type <> 'client backend'`);
+    const running = new Set(pidsByName('postgres'));
+    return rows.map((r) => r.pid).filter((pid) => running.has(pid));
+  } finally {
+    await client.end();
+  }
+}
