@@ -25,6 +25,7 @@ import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool } from 'undici';
 import WebSocket from 'ws';
+import { runBench } from './support/bench-main';
 import { mapConcurrent } from './support/closed-loop';
 import { Homeserver, Registered, postJson, resetSchemas, startHomeserver } from './support/homeserver';
 import { rssMiB } from './support/proc-stats';
@@ -265,16 +266,4 @@ const stopServices = async (): Promise<void> => {
   state.closing = true;
   for (const service of [...holder.services].reverse()) await service.stop().catch(() => undefined);
 };
-process.once('SIGINT', () => {
-  process.stderr.write('interrupted; stopping the relay and the directory\n');
-  void stopServices().then(() => process.exit(130));
-});
-process.once('SIGTERM', () => void stopServices().then(() => process.exit(143)));
-
-main(holder, state)
-  .then(stopServices)
-  .catch(async (error: unknown) => {
-    process.stderr.write(`bench failed: ${(error as Error).stack ?? String(error)}\n`);
-    await stopServices();
-    process.exit(1);
-  });
+runBench(() => main(holder, state), stopServices, 'the relay and the directory');

@@ -15,6 +15,7 @@ import { cpus } from 'node:os';
 import { resolve } from 'node:path';
 import { Client } from 'pg';
 import { Pool } from 'undici';
+import { runBench } from './support/bench-main';
 import { LoopResult, mapConcurrent, runClosedLoop } from './support/closed-loop';
 import { CpuSampler, CpuUse, pidsByName, rssMiB } from './support/proc-stats';
 import { ServiceProcess, freePort, spawnService } from './support/service-process';
@@ -211,16 +212,4 @@ const service: { current?: ServiceProcess } = {};
 const stopService = async (): Promise<void> => {
   await service.current?.stop().catch(() => undefined);
 };
-process.once('SIGINT', () => {
-  process.stderr.write('interrupted; stopping the directory\n');
-  void stopService().then(() => process.exit(130));
-});
-process.once('SIGTERM', () => void stopService().then(() => process.exit(143)));
-
-main(service)
-  .then(stopService)
-  .catch(async (error: unknown) => {
-    process.stderr.write(`bench failed: ${(error as Error).stack ?? String(error)}\n`);
-    await stopService();
-    process.exit(1);
-  });
+runBench(() => main(service), stopService, 'the directory');

@@ -21,7 +21,6 @@
  * GATEWAY_DB_POOL_SIZE, ...) pass through to all six services. `--cpu-prof DIR` writes V8 CPU
  * profiles (<server>-<service>.cpuprofile) of the chosen services into DIR when they stop.
  */
-import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { resolve } from 'node:path';
@@ -30,18 +29,21 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import Redis from 'ioredis';
 import { Client } from 'pg';
 import { Pool } from 'undici';
+import { parseArgs } from './support/bench-args';
+import { runBench } from './support/bench-main';
 import { mapConcurrent } from './support/closed-loop';
+import { DeliveryLedger, MAX_CONTENT, MIN_CONTENT, MeasuredWindow, fmt, round } from './support/delivery-ledger';
 import {
   RunningHomeserver, SERVICE_KINDS, ServiceKind, postgresBackendsByService, postgresBackgroundPids, startFederation,
 } from './support/federated-homeservers';
 import { LatencyHistogram } from './support/histogram';
 import { REDIS_URL, Registered, postJson } from './support/homeserver';
-import { intendedNs, runOpenLoop } from './support/open-loop';
+import { runOpenLoop } from './support/open-loop';
 import { WindowCpu, WindowCpuSampler } from './support/cpu-accounting';
 import { pidsByName, rssMiB } from './support/proc-stats';
 import type { ServiceProcess } from './support/service-process';
 import { benchAccountKeys } from './support/signal-devices';
-import { ReceivedEnvelope, WsReceiver, connectReceiver } from './support/ws-receiver';
+import { ReceivedEnvelope, WsReceiver, connectAllDrained, terminateAll } from './support/ws-receiver';
 
 const ALPHA = { label: 'alpha', serverName: 'alpha.test', databaseUrl: 'postgres://postgres@127.0.0.1:5432/sealpost_bench_fed_alpha' };
 const BETA = { label: 'beta', serverName: 'beta.test', databaseUrl: 'postgres://postgres@127.0.0.1:5432/sealpost_bench_fed_beta' };
@@ -51,10 +53,6 @@ const RATE_ENV = {
 };
 /** Signal whisper ciphertext (carried opaquely). */
 const CIPHERTEXT_TYPE = 1;
-const MIN_CONTENT = 64;
-const MAX_CONTENT = 512;
-/** Content header: 4 bytes of this run's magic, 4 bytes of the send's sequence number. */
-const HEADER_BYTES = 8;
 const PRIME_SEQ = 0xffffffff;
 
 interface Options {
@@ -72,23 +70,15 @@ function parseOptions(argv: string[]): Options {
     '--http-connections': 'httpConnections', '--max-outstanding': 'maxOutstanding',
   };
   const usage = `usage: [${Object.keys(names).join(' N] [')} N] [--cpu-prof DIR] [--cpu-prof-services alpha-relay,alpha-gateway,...]`;
-  for (let i = 0; i < argv.length; i += 2) {
-    if (argv[i] === '--cpu-prof' && argv[i + 1]) {
-      options.cpuProfDir = resolve(argv[i + 1]);
-      continue;
-    }
-    if (argv[i] === '--cpu-prof-services' && argv[i + 1]) {
-      options.cpuProfServices = argv[i + 1].split(',').map((s) => s.trim()).filter(Boolean);
+  parseArgs(argv, options, names, usage, {
+    '--cpu-prof': (dir) => { options.cpuProfDir = resolve(dir); },
+    '--cpu-prof-services': (list) => {
+      options.cpuProfServices = list.split(',').map((s) => s.trim()).filter(Boolean);
       const valid = ['alpha', 'beta'].flatMap((h) => SERVICE_KINDS.map((k) => `${h}-${k}`));
       const bad = options.cpuProfServices.filter((s) => !valid.includes(s));
       if (bad.length) throw new Error(`--cpu-prof-services: unknown ${bad.join(', ')} (valid: ${valid.join(', ')})`);
-      continue;
-    }
-    const key = names[argv[i]];
-    const value = Number(argv[i + 1]);
-    if (!key || !Number.isFinite(value) || value < 0) throw new Error(usage);
-    options[key] = value;
-  }
+    },
+  });
   if (options.senders < 1 || options.recipients < 1 || options.rate <= 0 || options.httpConnections < 1 || options.maxOutstanding < 1) {
     throw new Error('--senders, --recipients, --rate, --http-connections and --max-outstanding must be positive');
   }
@@ -97,8 +87,6 @@ function parseOptions(argv: string[]): Options {
 
 interface Recipient extends Registered { index: number; registrationId: number; path: string }
 
-const fmt = (value: number): string => value.toFixed(2);
-const round = (value: number, digits = 2): number => Number(value.toFixed(digits));
 
 /** Anonymous resident memory (VmRSS less shared file/shmem pages) in MiB: fair for Postgres backends. */
 function rssAnonMiB(pid: number): number {
@@ -176,85 +164,33 @@ async function main(holder: { services: ServiceProcess[]; homeservers: RunningHo
     });
     const registerSeconds = (Date.now() - setupStart) / 1000;
 
-    const magic = randomBytes(4).readUInt32BE(0);
-    const total = Math.round(options.rate * (options.warmup + options.seconds));
-    const warmupCount = Math.round(options.rate * options.warmup);
-    const recipientOf = new Int32Array(total).fill(-1);
-    const statusOf = new Uint16Array(total); // 0 = no answer (yet) or network error
-    const receivedCount = new Uint8Array(total);
-    const seenIds = new Set<string>();
-    let duplicateIds = 0;
-    let misrouted = 0;
-    let foreign = 0;
+    const ledger = new DeliveryLedger(options);
+    const { total, warmupCount, recipientOf, receivedCount, perSecond } = ledger;
     let wrongSource = 0;
     let primesReceived = 0;
-    let receivedTotal = 0;
-    let receivedInWindow = 0;
-    const latency = new LatencyHistogram(); // measured sends: intended send → delivered on bob's socket
-    const acceptLatency = new LatencyHistogram(); // measured sends: intended send → 2xx from alpha's relay
     const acceptToDeliver = new LatencyHistogram(); // measured sends: alpha's 2xx → delivered (negative → 1 µs)
-    const issueLag = new LatencyHistogram(); // measured sends: intended → actually issued by this client
     const okAtNs = new Float64Array(total); // hrtime of the 2xx, relative to t0, ns
-    let t0 = 0n;
-    let windowStart = 0n;
-    let windowEnd = 0n;
-    const seconds = Math.ceil(options.warmup + options.seconds) + 1;
-    const perSecond = Array.from({ length: seconds }, () => ({ delivered: 0, ok: 0, latency: new LatencyHistogram(), outstanding: 0 }));
-    const secondOf = (ns: bigint): number => Math.max(0, Math.min(seconds - 1, Math.floor(Number(ns - t0) / 1e9)));
-    const intended = (seq: number): bigint => intendedNs(t0, options.rate, seq);
     const senderOf = new Uint16Array(total);
 
     const onEnvelope = (envelope: ReceivedEnvelope, receiver: WsReceiver, now: bigint): void => {
-      if (seenIds.has(envelope.id)) duplicateIds++;
-      else seenIds.add(envelope.id);
-      const content = Buffer.from(envelope.content, 'base64');
-      if (content.length < HEADER_BYTES || content.readUInt32BE(0) !== magic) {
-        foreign++;
-        return;
-      }
-      const seq = content.readUInt32BE(4);
+      const seq = ledger.receive(envelope, receiver.index, now, PRIME_SEQ);
       if (seq === PRIME_SEQ) {
         primesReceived++;
         return;
       }
-      if (seq >= total) {
-        foreign++;
-        return;
-      }
-      receivedTotal++;
-      if (receivedCount[seq] < 255) receivedCount[seq]++;
-      if (recipientOf[seq] !== receiver.index) misrouted++;
+      if (seq === undefined) return;
       if (envelope.source !== senders[senderOf[seq]].address) wrongSource++;
-      if (now >= windowStart && now < windowEnd) receivedInWindow++;
-      const slot = perSecond[secondOf(now)];
-      slot.delivered++;
-      if (receivedCount[seq] !== 1) return;
-      slot.latency.recordSince(intended(seq));
-      if (seq >= warmupCount) {
-        latency.recordSince(intended(seq));
-        if (okAtNs[seq] > 0) acceptToDeliver.recordSince(t0 + BigInt(Math.round(okAtNs[seq])));
-      }
+      if (receivedCount[seq] === 1 && seq >= warmupCount && okAtNs[seq] > 0) acceptToDeliver.recordSince(ledger.t0 + BigInt(Math.round(okAtNs[seq])));
     };
     const wsUrl = `${beta.services.relay.baseUrl.replace(/^http/, 'ws')}/v1/websocket`;
     const connectStart = Date.now();
-    const receivers = await mapConcurrent(recipients, 50, (r) => connectReceiver(wsUrl, r.token, r.index, onEnvelope));
-    holder.receivers.push(...receivers);
-    const deadline = Date.now() + 10_000;
-    while (receivers.some((r) => !r.queueEmpty) && Date.now() < deadline) await sleep(20);
-    const notEmpty = receivers.filter((r) => !r.queueEmpty).length;
-    if (notEmpty) throw new Error(`${notEmpty} sockets did not say queue-empty`);
+    const receivers = await connectAllDrained(wsUrl, recipients, onEnvelope, holder.receivers);
     console.log(`setup: ${options.senders} senders on alpha.test, ${options.recipients} recipients on beta.test registered (${registerSeconds.toFixed(1)} s); ` +
       `${receivers.length} beta sockets open and drained (${((Date.now() - connectStart) / 1000).toFixed(1)} s)`);
 
     // ---- content and request bodies ----
-    const randomPool = randomBytes(1 << 20);
     const body = (seq: number, recipient: Recipient): string => {
-      const size = MIN_CONTENT + Math.floor(Math.random() * (MAX_CONTENT - MIN_CONTENT + 1));
-      const content = Buffer.allocUnsafe(size);
-      content.writeUInt32BE(magic, 0);
-      content.writeUInt32BE(seq >>> 0, 4);
-      const offset = Math.floor(Math.random() * (randomPool.length - size));
-      randomPool.copy(content, HEADER_BYTES, offset, offset + size - HEADER_BYTES);
+      const content = ledger.content(seq);
       return JSON.stringify({
         timestamp: Date.now(),
         messages: [{ deviceId: 1, registrationId: recipient.registrationId, type: CIPHERTEXT_TYPE, content: content.toString('base64') }],
@@ -290,8 +226,6 @@ async function main(holder: { services: ServiceProcess[]; homeservers: RunningHo
     }
 
     // ---- open-model load ----
-    const statusCounts = new Map<string, number>();
-    let firstError = '';
     const send = async (seq: number): Promise<void> => {
       const from = Math.floor(Math.random() * senders.length);
       const to = Math.floor(Math.random() * recipients.length);
@@ -299,30 +233,10 @@ async function main(holder: { services: ServiceProcess[]; homeservers: RunningHo
       recipientOf[seq] = to;
       senderOf[seq] = from;
       const payload = body(seq, recipient);
-      if (seq >= warmupCount) issueLag.recordSince(intended(seq));
-      try {
-        const answer = await alphaRelay.request({
-          method: 'PUT', path: recipient.path, body: payload,
-          headers: { 'content-type': 'application/json', authorization: senders[from].authorization },
-        });
-        const status = answer.statusCode;
-        if (status >= 200 && status < 300) {
-          await answer.body.dump();
-          const now = process.hrtime.bigint();
-          okAtNs[seq] = Number(now - t0);
-          perSecond[secondOf(now)].ok++;
-          if (seq >= warmupCount) acceptLatency.recordSince(intended(seq));
-        } else {
-          const text = await answer.body.text();
-          if (!firstError) firstError = `${status} ${text.slice(0, 300)}`;
-        }
-        statusOf[seq] = status;
-        statusCounts.set(String(status), (statusCounts.get(String(status)) ?? 0) + 1);
-      } catch (error) {
-        const key = `error:${(error as { code?: string }).code ?? (error as Error).name}`;
-        statusCounts.set(key, (statusCounts.get(key) ?? 0) + 1);
-        if (!firstError) firstError = `${key} ${(error as Error).message}`;
-      }
+      await ledger.send(alphaRelay, seq, {
+        method: 'PUT', path: recipient.path, body: payload,
+        headers: { 'content-type': 'application/json', authorization: senders[from].authorization },
+      }, (now) => { okAtNs[seq] = Number(now - ledger.t0); });
     };
 
     // Postgres backends by homeserver and service, read before and after the window (pools grow under load).
@@ -341,7 +255,6 @@ async function main(holder: { services: ServiceProcess[]; homeservers: RunningHo
     for (const hs of [alpha, beta]) for (const kind of SERVICE_KINDS) servicePids[`${hs.label}-${kind}`] = [hs.services[kind].pid];
     const loopDelay = monitorEventLoopDelay({ resolution: 10 });
     let sampler: WindowCpuSampler | undefined;
-    let windowClosed = false;
     let measuredRss: Record<string, number | null> | undefined;
     const anonSum = (pids: number[]): number => pids.reduce((sum, pid) => sum + rssAnonMiB(pid), 0);
     const readRss = (pg: Record<string, number[]>): Record<string, number | null> => ({
@@ -350,54 +263,32 @@ async function main(holder: { services: ServiceProcess[]; homeservers: RunningHo
       'pg backends beta (anon)': anonSum([...pg['pg beta-relay'], ...pg['pg beta-gateway'], ...pg['pg beta-directory']]),
       client: process.memoryUsage().rss / 1048576,
     });
-    t0 = process.hrtime.bigint() + 5_000_000n;
-    windowStart = t0 + BigInt(Math.round(options.warmup * 1e9));
-    windowEnd = windowStart + BigInt(Math.round(options.seconds * 1e9));
-    const run = runOpenLoop({
-      rate: options.rate, total, maxOutstanding: options.maxOutstanding, t0, start: send,
-      onTick: (now) => {
-        if (!sampler && now >= windowStart) {
-          sampler = new WindowCpuSampler();
-          loopDelay.enable();
-        }
-        if (sampler && !windowClosed && now >= windowEnd) {
-          sampler.stop();
-          windowClosed = true;
-          loopDelay.disable();
-          measuredRss = readRss(pgBefore);
-        }
-        if (now >= t0) perSecond[secondOf(now)].outstanding = run.outstanding() + run.waiting();
+    const window = new MeasuredWindow(ledger, {
+      open: () => {
+        sampler = new WindowCpuSampler();
+        loopDelay.enable();
       },
-      doneWhen: () => windowClosed,
+      close: () => {
+        sampler!.stop();
+        loopDelay.disable();
+        measuredRss = readRss(pgBefore);
+      },
+    });
+    ledger.startClock();
+    const run = runOpenLoop({
+      rate: options.rate, total, maxOutstanding: options.maxOutstanding, t0: ledger.t0, start: send,
+      onTick: (now) => {
+        window.tick(now);
+        if (now >= ledger.t0) perSecond[ledger.secondOf(now)].outstanding = run.outstanding() + run.waiting();
+      },
+      doneWhen: () => window.closed,
     });
     await run.issued;
-    const sendsDoneAt = Date.now();
 
     // ---- drain: every answer in, then every 2xx'd envelope delivered (or the drain time is up) ----
-    while ((run.outstanding() > 0 || run.waiting() > 0) && Date.now() - sendsDoneAt < 120_000) await sleep(20);
-    const answersDoneAt = Date.now();
-    const isOk = (i: number): boolean => statusOf[i] >= 200 && statusOf[i] < 300;
-    const missing = (): number => { let n = 0; for (let i = 0; i < total; i++) if (isOk(i) && receivedCount[i] === 0) n++; return n; };
-    while (missing() > 0 && Date.now() - answersDoneAt < options.drain * 1000) await sleep(50);
-    await sleep(500); // late duplicates, if any
-    const drainSeconds = (Date.now() - answersDoneAt) / 1000;
-    let okTotal = 0;
-    let lost = 0;
-    let receivedWithoutOk = 0;
-    let duplicateSeqs = 0;
-    let okMeasured = 0;
-    let deliveredMeasured = 0;
-    for (let i = 0; i < total; i++) {
-      const ok = isOk(i);
-      if (ok) okTotal++;
-      if (ok && receivedCount[i] === 0) lost++;
-      if (!ok && receivedCount[i] > 0) receivedWithoutOk++;
-      if (receivedCount[i] > 1) duplicateSeqs++;
-      if (i >= warmupCount) {
-        if (ok) okMeasured++;
-        if (receivedCount[i] > 0) deliveredMeasured++;
-      }
-    }
+    const drainSeconds = await ledger.drain(() => run.outstanding() > 0 || run.waiting() > 0, options.drain);
+    const { okTotal, lost, receivedWithoutOk, duplicateSeqs, okMeasured, deliveredMeasured } = ledger.tally();
+    const { latency, acceptLatency, receivedInWindow, duplicateIds, misrouted, foreign, firstError } = ledger;
     const unanswered = total - run.answered();
     const alphaOutbox = await outboxState(alpha.databaseUrl);
     const federationRequests = (await admittedFederationRequests(beta.redisPrefix, alpha.serverName)) - requestsBefore;
@@ -408,7 +299,7 @@ async function main(holder: { services: ServiceProcess[]; homeservers: RunningHo
     const rss = measuredRss ?? readRss(pgAfter);
     const deliveriesPerSec = receivedInWindow / options.seconds;
     const okPerSecInWindow = perSecond.slice(Math.ceil(options.warmup), Math.ceil(options.warmup + options.seconds)).reduce((s, p) => s + p.ok, 0) / options.seconds;
-    const non2xx = Object.fromEntries([...statusCounts].filter(([k]) => !/^2\d\d$/.test(k)));
+    const non2xx = ledger.non2xx();
     const pct = (name: string): number => cpu.groups[name] ?? 0;
     const sum = (names: string[]): number => names.reduce((s, n) => s + pct(n), 0);
 
@@ -421,14 +312,13 @@ async function main(holder: { services: ServiceProcess[]; homeservers: RunningHo
     console.log(`config: ${tuning}; client: undici Pool of ${options.httpConnections} keep-alive connections to alpha's relay, ${options.recipients} beta sockets (auto-ack, batched per event-loop turn)`);
     console.log(`load: PUT /v1/messages/{bob@beta.test} on alpha's relay, bearer token of a random one of ${options.senders} alpha senders, one message for bob's device 1, ` +
       `${MIN_CONTENT}-${MAX_CONTENT} B content, random recipient of ${options.recipients}; ${options.warmup} s warm-up + ${options.seconds} s measured at the same rate`);
-    console.log(`offered          ${options.rate.toFixed(0)} envelopes/s  (${total - warmupCount} measured sends, ${total} in all)`);
+    console.log(ledger.offeredLine());
     console.log(`achieved         ${deliveriesPerSec.toFixed(0)} deliveries/s on beta sockets in the measured window (2xx ${okPerSecInWindow.toFixed(0)}/s); ${deliveredMeasured} of ${okMeasured} measured 2xx'd sends delivered`);
-    console.log(`send → deliver   p50 ${fmt(latency.percentileMs(50))}  p99 ${fmt(latency.percentileMs(99))}  p99.9 ${fmt(latency.percentileMs(99.9))}  max ${fmt(latency.maxMs)} ms  (from the INTENDED send time; ${latency.count} samples)`);
-    console.log(`send → 2xx       p50 ${fmt(acceptLatency.percentileMs(50))}  p99 ${fmt(acceptLatency.percentileMs(99))}  p99.9 ${fmt(acceptLatency.percentileMs(99.9))}  max ${fmt(acceptLatency.maxMs)} ms  (alpha's relay answers after beta accepted or alpha's outbox kept it)`);
+    console.log(ledger.deliverLine());
+    console.log(ledger.acceptLine('  (alpha\'s relay answers after beta accepted or alpha\'s outbox kept it)'));
     console.log(`2xx → deliver    p50 ${fmt(acceptToDeliver.percentileMs(50))}  p99 ${fmt(acceptToDeliver.percentileMs(99))}  max ${fmt(acceptToDeliver.maxMs)} ms  (beta's push, after alpha answered; 0.001 = delivered before the 2xx arrived)`);
-    console.log(`client schedule  issue lag p99 ${fmt(issueLag.percentileMs(99))} max ${fmt(issueLag.maxMs)} ms; event-loop delay p99 ${fmt(loopDelay.percentile(99) / 1e6)} max ${fmt(loopDelay.max / 1e6)} ms; ` +
-      `peak outstanding ${run.peakOutstanding()}, waited for a slot (cap ${options.maxOutstanding}) ${run.waitedForSlot()}`);
-    console.log(`http             2xx ${okTotal} of ${total}; non-2xx ${JSON.stringify(non2xx)}${unanswered ? `; unanswered ${unanswered}` : ''}`);
+    console.log(ledger.scheduleLine(loopDelay, run.peakOutstanding(), options.maxOutstanding, run.waitedForSlot()));
+    console.log(ledger.httpLine(okTotal, unanswered));
     console.log(`lost ${lost} (2xx'd, not received ${drainSeconds.toFixed(1)} s after the last answer)   duplicate ids ${duplicateIds}   duplicate sends ${duplicateSeqs}   misrouted ${misrouted}   ` +
       `wrong source ${wrongSource}   received without 2xx ${receivedWithoutOk}   foreign ${foreign}`);
     console.log(`federation       ${federationRequests} signed requests alpha → beta admitted during the run, ${envelopesPerRequest.toFixed(1)} envelopes per request on average ` +
@@ -453,9 +343,7 @@ async function main(holder: { services: ServiceProcess[]; homeservers: RunningHo
       console.log(`  not this bench's (other work on the machine): ${cpu.topOthers.map((o) => `${o.pct.toFixed(0)}% pid ${o.pid} ${o.command}`).join('; ')}`);
     }
     console.log(`rss at end of window (MiB): ${Object.entries(rss).map(([k, v]) => `${k} ${v === null ? '?' : v.toFixed(1)}`).join(', ')}`);
-    console.log(`per second (s: 2xx/s delivered/s p50/p99 ms, outstanding at end; first ${options.warmup} s warm-up):`);
-    console.log(perSecond.slice(0, Math.ceil(options.warmup + options.seconds)).map((p, i) =>
-      `  ${String(i).padStart(2)}: ${p.ok} ${p.delivered} ${p.latency.percentileMs(50).toFixed(0)}/${p.latency.percentileMs(99).toFixed(0)} ${p.outstanding}`).join('\n'));
+    console.log(ledger.perSecondLines());
     if (options.cpuProfDir) console.log(`CPU profiles of ${options.cpuProfServices.join(', ')}: written to ${options.cpuProfDir} when they stop`);
     if (firstError) console.log(`first error: ${firstError}`);
     // Deliveries counted in a window at an offered rate R sit a hair either side of R: "sustained" = at least 99% of R.
@@ -468,7 +356,7 @@ async function main(holder: { services: ServiceProcess[]; homeservers: RunningHo
       p50Ms: round(latency.percentileMs(50)), p99Ms: round(latency.percentileMs(99)), p999Ms: round(latency.percentileMs(99.9)), maxMs: round(latency.maxMs),
       acceptP50Ms: round(acceptLatency.percentileMs(50)), acceptP99Ms: round(acceptLatency.percentileMs(99)),
       non2xx, lost, duplicates: duplicateIds, duplicateSends: duplicateSeqs, misrouted, wrongSource, unanswered,
-      measuredSends: total - warmupCount, delivered: receivedTotal, alphaOutboxLeft: alphaOutbox.depth, federationRequests, envelopesPerRequest: round(envelopesPerRequest, 1), waitedForSlot: run.waitedForSlot(),
+      measuredSends: total - warmupCount, delivered: ledger.receivedTotal, alphaOutboxLeft: alphaOutbox.depth, federationRequests, envelopesPerRequest: round(envelopesPerRequest, 1), waitedForSlot: run.waitedForSlot(),
       cpuPct: {
         ...Object.fromEntries(Object.keys(servicePids).map((k) => [k, round(pct(k), 0)])),
         postgresAlpha: round(sum(SERVICE_KINDS.map((k) => `pg alpha-${k}`)), 0), postgresBeta: round(sum(SERVICE_KINDS.map((k) => `pg beta-${k}`)), 0),
@@ -480,10 +368,7 @@ async function main(holder: { services: ServiceProcess[]; homeservers: RunningHo
       coreMsPerEnvelope: round(coreMsPerEnvelope, 3), aimMet: met, prewarm: options.prewarm, senders: options.senders, recipients: options.recipients, seconds: options.seconds, cores: cpus().length,
     }));
   } finally {
-    for (const r of holder.receivers) {
-      r.closing = true;
-      r.socket.terminate();
-    }
+    terminateAll(holder.receivers);
     await alphaRelay.close();
     await alphaDirectory.close();
     await betaDirectory.close();
@@ -492,24 +377,9 @@ async function main(holder: { services: ServiceProcess[]; homeservers: RunningHo
 
 const holder: { services: ServiceProcess[]; homeservers: RunningHomeserver[]; receivers: WsReceiver[] } = { services: [], homeservers: [], receivers: [] };
 const stopServices = async (): Promise<void> => {
-  for (const r of holder.receivers) {
-    r.closing = true;
-    r.socket.terminate();
-  }
+  terminateAll(holder.receivers);
   // Homeservers stop front to back; anything spawned but not yet returned as a homeserver is stopped directly.
   await Promise.all(holder.homeservers.map((hs) => hs.stop()));
   for (const service of [...holder.services].reverse()) await service.stop().catch(() => undefined);
 };
-process.once('SIGINT', () => {
-  process.stderr.write('interrupted; stopping both homeservers\n');
-  void stopServices().then(() => process.exit(130));
-});
-process.once('SIGTERM', () => void stopServices().then(() => process.exit(143)));
-
-main(holder)
-  .then(stopServices)
-  .catch(async (error: unknown) => {
-    process.stderr.write(`bench failed: ${(error as Error).stack ?? String(error)}\n`);
-    await stopServices();
-    process.exit(1);
-  });
+runBench(() => main(holder), stopServices, 'both homeservers');

@@ -32,6 +32,7 @@ import { DIRECTORY_MIGRATIONS } from '../apps/prekey-directory/src/migrations';
 import { DevicesRepository } from '../apps/prekey-directory/src/devices/devices.repository';
 import { KtLogRepository } from '../apps/prekey-directory/src/transparency/kt-log.repository';
 import { TransparencyLog } from '../apps/prekey-directory/src/transparency/transparency-log.service';
+import { runBench } from './support/bench-main';
 import { mapConcurrent } from './support/closed-loop';
 import { LatencyHistogram } from './support/histogram';
 import { KtReferenceTree } from './support/kt-reference';
@@ -431,14 +432,4 @@ const service: { current?: ServiceProcess } = {};
 const stopService = async (): Promise<void> => {
   await service.current?.stop().catch(() => undefined);
 };
-process.once('SIGINT', () => {
-  process.stderr.write('interrupted; stopping the directory\n');
-  void stopService().then(() => process.exit(130));
-});
-process.once('SIGTERM', () => void stopService().then(() => process.exit(143)));
-
-main(service).catch(async (error: unknown) => {
-  process.stderr.write(`bench failed: ${(error as Error).stack ?? String(error)}\n`);
-  await stopService();
-  process.exit(1);
-});
+runBench(() => main(service), stopService, 'the directory', { stopAfter: false });

@@ -35,7 +35,7 @@ export class EnvelopePersister {
     this.batcher = new GroupCommitBatcher({
       maxBatch: config.groupCommitMaxBatch,
       maxWaitMs: config.groupCommitMaxWaitMs,
-      maxConcurrentCommits: Math.max(1, config.dbPoolSize - 2),
+      maxConcurrentCommits: Math.min(config.groupCommitMaxConcurrent, Math.max(1, config.dbPoolSize - 1)),
       commit: (requests) => this.commit(requests),
     });
   }
