@@ -1,7 +1,7 @@
 import { ConsoleLogger, LogLevel } from '@nestjs/common';
 
 /** Nest's start-up chatter (module and route listings) is shown only at debug level. */
-const FRAMEWORK_CONTEXTS = new Set(['InstanceLoader', 'RoutesResolver', 'RouterExplorer', 'NestFactory', 'NestApplication', 'NestMicroservice', 'Server']);
+const FRAMEWORK_CONTEXTS = new Set(['InstanceLoader', 'RoutesResolver', 'RouterExplorer', 'NestFactory', 'NestApplication', 'NestMicroservice', 'Server', 'ClientProxy']);
 
 export class QuietFrameworkLogger extends ConsoleLogger {
   constructor(private readonly showFramework: boolean, levels: LogLevel[]) {
