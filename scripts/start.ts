@@ -1,11 +1,6 @@
 import { ChildProcess } from 'node:child_process';
-import { Pool } from 'pg';
 import { ConfigError, loadDirectoryConfig, loadGatewayConfig, loadRelayConfig, readEnvFile } from '@sealpost/config';
-import { ensureDatabase, migrateUp } from '@sealpost/db';
 import { dependencyProblems } from '@sealpost/http';
-import { DIRECTORY_MIGRATIONS } from '../apps/prekey-directory/src/migrations';
-import { RELAY_MIGRATIONS } from '../apps/relay/src/migrations';
-import { GATEWAY_MIGRATIONS } from '../apps/federation-gateway/src/migrations';
 import { ServiceSpec, spawnService, waitUntilHealthy } from './service-processes';
 
 /**
@@ -34,10 +29,7 @@ async function main(): Promise<void> {
     process.stderr.write(`sealpost cannot start:\n${problems.map((l) => `  ${l}`).join('\n')}\n`);
     process.exit(69);
   }
-  await ensureDatabase(directory.databaseUrl);
-  const pool = new Pool({ connectionString: directory.databaseUrl, max: 1 });
-  for (const set of [DIRECTORY_MIGRATIONS, RELAY_MIGRATIONS, GATEWAY_MIGRATIONS]) await migrateUp(pool, set);
-  await pool.end();
+  // Each service creates the database if needed and applies its own migrations as it starts.
 
   const local = (port: number) => `http://127.0.0.1:${port}`;
   const specs: ServiceSpec[] = [

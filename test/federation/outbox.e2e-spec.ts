@@ -1,12 +1,12 @@
 import { Pool } from 'pg';
 import type { EnvelopeJson } from '../../libs/contracts/src';
 import { FederatedHomeserver, startFederation } from '../support/federation-harness';
-import { TestAccount, registerAccount } from '../support/accounts';
+import { TestAccount, linkDevice, registerAccount } from '../support/accounts';
 import { DeviceSocket } from '../support/device-socket';
 import { eventually } from '../support/bus-listener';
 import { call } from '../support/http';
 import {
-  outboxRows, serverPool, storedFor, keepsHolding, linkSecondDevice,
+  outboxRows, serverPool, storedFor, keepsHolding,
 } from '../support/federation-testkit';
 
 /**
@@ -198,7 +198,7 @@ describe('federation outbox: a peer down, then up', () => {
       for (let i = 0; i < 3; i++) expect((await sendTo(alpha, alice, bob, `doomed #${i}`)).status).toBe(200);
       expect(await outboxRows(alphaDb, 'beta.test', alice.accountId)).toBe(3);
       // bob's directory is up: he links a second device, so a send to device 1 only is now 409 at beta.
-      const second = await linkSecondDevice(beta.directoryUrl, bob);
+      const second = await linkDevice(beta.directoryUrl, bob);
       expect(second.deviceId).toBe(2);
       expect(notices(aliceSocket)).toEqual([]);
 

@@ -5,8 +5,7 @@ import { Pool } from 'pg';
 import { initCrypto } from '../../libs/crypto/src';
 import { contentDigest, signRequest } from '../../libs/http-signatures/src';
 import type { FederatedHomeserver } from './federation-harness';
-import type { TestAccount } from './accounts';
-import { JsonAnswer, call } from './http';
+import type { JsonAnswer } from './http';
 
 /**
  * Helpers for the federation specs. Mainly raw server-to-server requests as a test crafts them:
@@ -160,22 +159,3 @@ export async function keepsHolding(predicate: () => boolean, ms: number, what = 
   if (!predicate()) throw new Error(`${what} stopped holding`);
 }
 
-/** Links one more device to `account` through its directory (link code, then POST /v1/devices). */
-export async function linkSecondDevice(directoryUrl: string, account: TestAccount): Promise<{ deviceId: number; token: string; registrationId: number }> {
-  const code = await call('POST', `${directoryUrl}/v1/devices/link-codes`, { token: account.token });
-  if (code.status !== 201) throw new Error(`link code failed: ${code.status} ${JSON.stringify(code.body)}`);
-  const registrationId = 1 + Math.floor(Math.random() * 16000);
-  const keyBase = 10_000 + Math.floor(Math.random() * 1_000_000);
-  const linked = await call('POST', `${directoryUrl}/v1/devices`, {
-    body: {
-      code: code.body.code,
-      registrationId,
-      signedPreKey: account.identity.signedPreKey(keyBase),
-      pqLastResortPreKey: account.identity.pqPreKey(keyBase + 1),
-      preKeys: [account.identity.preKey(keyBase + 2)],
-      pqPreKeys: [account.identity.pqPreKey(keyBase + 3)],
-    },
-  });
-  if (linked.status !== 201) throw new Error(`link failed: ${linked.status} ${JSON.stringify(linked.body)}`);
-  return { deviceId: linked.body.deviceId, token: linked.body.token, registrationId };
-}

@@ -10,26 +10,8 @@ import { JsonAnswer, call } from './http';
 
 export const b64 = (text: string): string => Buffer.from(text).toString('base64');
 
-export interface LinkedDevice { deviceId: number; token: string; registrationId: number }
-
-/** Links one more device to `account` through the directory (link code, then POST /v1/devices). */
-export async function linkDevice(directoryUrl: string, account: TestAccount, registrationId = 1 + Math.floor(Math.random() * 16000)): Promise<LinkedDevice> {
-  const codeAnswer = await call('POST', `${directoryUrl}/v1/devices/link-codes`, { token: account.token });
-  if (codeAnswer.status !== 201) throw new Error(`link code failed: ${codeAnswer.status} ${JSON.stringify(codeAnswer.body)}`);
-  const keyBase = 10_000 + Math.floor(Math.random() * 1_000_000);
-  const linked = await call('POST', `${directoryUrl}/v1/devices`, {
-    body: {
-      code: codeAnswer.body.code,
-      registrationId,
-      signedPreKey: account.identity.signedPreKey(keyBase),
-      pqLastResortPreKey: account.identity.pqPreKey(keyBase + 1),
-      preKeys: [account.identity.preKey(keyBase + 2)],
-      pqPreKeys: [account.identity.pqPreKey(keyBase + 3)],
-    },
-  });
-  if (linked.status !== 201) throw new Error(`link failed: ${linked.status} ${JSON.stringify(linked.body)}`);
-  return { deviceId: linked.body.deviceId, token: linked.body.token, registrationId };
-}
+export { linkDevice } from './accounts';
+export type { LinkedDevice } from './accounts';
 
 export interface SealedAccount extends TestAccount {
   /** The 16-byte unidentified-access key as registered, base64. */

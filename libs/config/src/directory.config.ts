@@ -17,8 +17,6 @@ export interface DirectoryConfig extends CommonConfig {
   maxBodyBytes: number;
   /** Most one-time keys of one kind a single upload may carry. */
   maxPreKeysPerUpload: number;
-  /** Most unused one-time keys of one kind a device may hold. */
-  maxStoredPreKeys: number;
   dbPoolSize: number;
   /** A signed tree head of the transparency log at least this often. */
   ktEpochSeconds: number;
@@ -37,7 +35,6 @@ export function loadDirectoryConfig(source: Env = process.env): DirectoryConfig 
     claimRatePerMinute: env.number('CLAIM_RATE_PER_MINUTE', 60, 0.01, 100_000_000),
     maxBodyBytes: env.int('DIRECTORY_MAX_BODY_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
     maxPreKeysPerUpload: env.int('MAX_PREKEYS_PER_UPLOAD', 100, 1, 1000),
-    maxStoredPreKeys: env.int('MAX_STORED_PREKEYS', 1000, 1, 100000),
     // Postgres usually shares the cores: 4 connections per core measured best (bench:directory, 2 cores: 8 → 3,231 claims/s, 20 → 2,870).
     ktEpochSeconds: env.number('KT_EPOCH_SECONDS', 60, 0.1, 86400),
     dbPoolSize: env.int('DIRECTORY_DB_POOL_SIZE', 4 * availableParallelism(), 1, 500),

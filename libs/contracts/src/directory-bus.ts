@@ -24,8 +24,6 @@ export const DirectoryPattern = {
 export const DirectoryEvent = {
   /** A device's unused one-time keys fell under the threshold: PrekeysLowEvent. */
   PrekeysLow: 'directory.prekeys-low',
-  /** An account's device list changed (link, removal, key change): DevicesChangedEvent. */
-  DevicesChanged: 'directory.devices-changed',
   /** A device was removed: its queue must go too. DeviceRemovedEvent. */
   DeviceRemoved: 'directory.device-removed',
 } as const;
@@ -63,7 +61,6 @@ export function isBusError(value: unknown): value is BusError {
 }
 
 export interface PrekeysLowEvent { address: string; accountId: string; deviceId: number; count: number; pqCount: number }
-export interface DevicesChangedEvent { address: string; accountId: string }
 export interface DeviceRemovedEvent { address: string; accountId: string; deviceId: number }
 
 /**

@@ -23,6 +23,11 @@ export interface RemoteDelivery {
 }
 
 export const MAX_DELIVERIES_PER_REQUEST = 1000;
+/**
+ * Content cap the gateways apply to deliveries in transit; the recipient's relay then applies its
+ * operator's own MAX_ENVELOPE_BYTES.
+ */
+export const FEDERATION_MAX_CONTENT_BYTES = 64 * 1024 * 1024;
 
 export function parseRemoteDelivery(value: unknown, field: string, maxContentBytes: number, address?: string): RemoteDelivery {
   const obj = requireObject(value, field);

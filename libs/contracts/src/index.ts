@@ -13,7 +13,7 @@ export type {
 } from './directory-api';
 export { DirectoryPattern, DirectoryEvent, isBusError, deviceListGenerationKey } from './directory-bus';
 export type {
-  DeviceListRequest, DeviceListReply, AuthenticateRequest, AuthenticatedDevice, ClaimBundlesRequest, ClaimBundlesReply, BusError, PrekeysLowEvent, DevicesChangedEvent, DeviceRemovedEvent,
+  DeviceListRequest, DeviceListReply, AuthenticateRequest, AuthenticatedDevice, ClaimBundlesRequest, ClaimBundlesReply, BusError, PrekeysLowEvent, DeviceRemovedEvent,
 } from './directory-bus';
 export { parseSendMessagesRequest, parseAckFrame, MAX_ACK_IDS } from './relay-api';
 export type {
@@ -21,7 +21,7 @@ export type {
 } from './relay-api';
 export { QueueName, JobName, bullPrefix } from './jobs';
 export type { JobPayloads, JobOf } from './jobs';
-export { parseRemoteDelivery, parseDeliveryBatch, MAX_DELIVERIES_PER_REQUEST } from './federation-api';
+export { parseRemoteDelivery, parseDeliveryBatch, MAX_DELIVERIES_PER_REQUEST, FEDERATION_MAX_CONTENT_BYTES } from './federation-api';
 export type { RemoteDelivery, DeliveryResult } from './federation-api';
 export { FederationPattern, RelayPattern } from './federation-bus';
 export type { OutboundDeliveryRequest, InboundDeliveryRequest, DeliveryReply, DeliveryNoticeRequest } from './federation-bus';

@@ -23,3 +23,4 @@ export type { Ed25519KeyPair } from './ed25519.signer';
 export { canonicalJson } from './canonical-json';
 export { libsignal } from './libsignal.loader';
 export type { Libsignal } from './libsignal.loader';
+export { createSecretFile, readOrCreateSecretFile } from './secret-files';

@@ -1,7 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import { ValidationError } from '@sealpost/contracts';
 import { ApiError } from './api-error';
+import { errorAnswer } from './error-answer';
 
 interface ErrorBody { error: string; message: string; [k: string]: unknown }
 
@@ -27,12 +27,8 @@ export class ApiErrorFilter implements ExceptionFilter {
   }
 
   private toAnswer(exception: unknown): [number, ErrorBody, Record<string, string>] {
-    if (exception instanceof ApiError) {
-      return [exception.getStatus(), exception.getResponse() as ErrorBody, exception.headers];
-    }
-    if (exception instanceof ValidationError) {
-      return [exception.status, { error: exception.code, message: exception.message }, {}];
-    }
+    const answer = errorAnswer(exception);
+    if (answer) return [answer.status, answer.body, exception instanceof ApiError ? exception.headers : {}];
     if (exception instanceof HttpException) {
       // Fastify's own request errors reach here already wrapped by Nest; their texts may quote the body, so they are replaced.
       const status = exception.getStatus();

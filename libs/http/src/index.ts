@@ -4,3 +4,5 @@ export { createHttpApp, listeningUrl } from './http-app.factory';
 export type { HttpAppOptions } from './http-app.factory';
 export { runService, dependencyProblems, START_POSTGRES_HINT, START_REDIS_HINT } from './service-runner';
 export { HealthController } from './health.controller';
+export { errorAnswer, busErrorFrom } from './error-answer';
+export type { ErrorAnswer } from './error-answer';

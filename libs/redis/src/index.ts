@@ -1,4 +1,4 @@
 export { RedisModule, REDIS, REDIS_PREFIX } from './redis.module';
-export { redisOptionsFromUrl, redisUnreachableReason } from './redis-url';
+export { redisOptionsFromUrl, redisUnreachableReason, bullConnection } from './redis-url';
 export { TokenBucketScript } from './token-bucket.script';
 export type { BucketVerdict } from './token-bucket.script';

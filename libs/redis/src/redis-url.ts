@@ -1,4 +1,4 @@
-import type { RedisOptions } from 'ioredis';
+import Redis, { RedisOptions } from 'ioredis';
 
 /** ioredis / Nest Redis-transport options from a redis:// or rediss:// URL. */
 export function redisOptionsFromUrl(url: string): RedisOptions {
@@ -16,7 +16,6 @@ export function redisOptionsFromUrl(url: string): RedisOptions {
 
 /** Null when Redis answers PING at `redisUrl`; else a one-line reason. */
 export async function redisUnreachableReason(redisUrl: string): Promise<string | null> {
-  const { default: Redis } = await import('ioredis');
   const redis = new Redis({ ...redisOptionsFromUrl(redisUrl), lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 3000 });
   let lastError: { code?: string; message?: string } | undefined;
   redis.on('error', (error) => { lastError = error; });
@@ -30,4 +29,10 @@ export async function redisUnreachableReason(redisUrl: string): Promise<string |
   } finally {
     redis.disconnect();
   }
+}
+
+/** Connection options for BullMQ queues and workers (which need `maxRetriesPerRequest: null`). */
+export function bullConnection(redisUrl: string) {
+  const { host, port, username, password, db, tls } = redisOptionsFromUrl(redisUrl);
+  return { host, port, username, password, db, tls, maxRetriesPerRequest: null };
 }

@@ -5,14 +5,13 @@ import { firstValueFrom, timeout } from 'rxjs';
 import { BUS_CLIENT } from '@sealpost/bus';
 import type { GatewayConfig } from '@sealpost/config';
 import {
+  FEDERATION_MAX_CONTENT_BYTES,
   DeliveryReply, DeliveryResult, RelayPattern, RemoteDelivery, parseAddress, parseDeliveryBatch, parseRemoteDelivery,
 } from '@sealpost/contracts';
 import { GATEWAY_CONFIG } from '../gateway.tokens';
 import { FederationAuthGuard, FederationOrigin } from './federation-auth.guard';
 
 const RELAY_TIMEOUT_MS = 15_000;
-/** Envelope content cap on the federation side; the relay applies the operator's own cap. */
-const MAX_CONTENT_BYTES = 64 * 1024 * 1024;
 
 /**
  * Envelopes from another homeserver for users of this one. Each delivery is checked against the
@@ -32,7 +31,7 @@ export class FederationMessagesController {
   @Put()
   @HttpCode(200)
   async deliverBatch(@FederationOrigin() origin: string, @Body() body: unknown): Promise<{ results: DeliveryResult[] }> {
-    const deliveries = parseDeliveryBatch(body, MAX_CONTENT_BYTES);
+    const deliveries = parseDeliveryBatch(body, FEDERATION_MAX_CONTENT_BYTES);
     const byRecipient = new Map<string, RemoteDelivery[]>();
     for (const d of deliveries) byRecipient.set(d.address, [...(byRecipient.get(d.address) ?? []), d]);
     const results = new Map<string, DeliveryResult>();
@@ -44,7 +43,7 @@ export class FederationMessagesController {
 
   @Put(':address')
   async deliver(@FederationOrigin() origin: string, @Param('address') address: string, @Body() body: unknown, @Res() reply: FastifyReply): Promise<void> {
-    const delivery = parseRemoteDelivery(body, 'body', MAX_CONTENT_BYTES, address);
+    const delivery = parseRemoteDelivery(body, 'body', FEDERATION_MAX_CONTENT_BYTES, address);
     const result = await this.deliverOne(origin, delivery);
     void reply.status(result.status).header('content-type', 'application/json; charset=utf-8').send(JSON.stringify(result.body));
   }

@@ -1,14 +1,15 @@
 import { Controller } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import {
-  ClaimBundlesReply, DeliveryReply, FederationPattern, OutboundDeliveryRequest, ValidationError, parseAddress, parseDeviceSelector, parseRemoteDelivery,
+  FEDERATION_MAX_CONTENT_BYTES,
+  ClaimBundlesReply, DeliveryReply, FederationPattern, OutboundDeliveryRequest, parseAddress, parseDeviceSelector, parseRemoteDelivery,
 } from '@sealpost/contracts';
+import { busErrorFrom, errorAnswer } from '@sealpost/http';
 import { FederationHttpClient } from '../peers/federation-http.client';
 import { PeerUnreachable } from '../peers/peer-resolver.service';
 import { PeerAddressRefused } from '../peers/ssrf-guard';
 import { OutboundDelivery } from './outbound-delivery.service';
 
-const MAX_CONTENT_BYTES = 64 * 1024 * 1024;
 
 /** What the directory and the relay of this homeserver ask of the gateway over the bus. */
 @Controller()
@@ -27,21 +28,21 @@ export class FederationBusController {
       if (answer.status === 429) return { status: 429, error: 'rate_limited', message: `${address.server} is rate limiting bundle claims` };
       return { status: 502, error: 'remote_refused', message: `${address.server} answered ${answer.status}` };
     } catch (error) {
-      if (error instanceof ValidationError) return { status: 400, error: error.code, message: error.message };
       if (error instanceof PeerUnreachable || error instanceof PeerAddressRefused) return { status: 503, error: 'remote_unavailable', message: error.message };
-      throw error;
+      return busErrorFrom(error);
     }
   }
 
   @MessagePattern(FederationPattern.Deliver)
   async deliver(@Payload() request: OutboundDeliveryRequest): Promise<DeliveryReply> {
     try {
-      const delivery = parseRemoteDelivery(request?.delivery, 'delivery', MAX_CONTENT_BYTES);
+      const delivery = parseRemoteDelivery(request?.delivery, 'delivery', FEDERATION_MAX_CONTENT_BYTES);
       const destination = parseAddress(delivery.address).server;
       return await this.delivery.deliver({ destination, delivery, sender: request.sender });
     } catch (error) {
-      if (error instanceof ValidationError) return { status: 400, body: { error: error.code, message: error.message } };
-      throw error;
+      const answer = errorAnswer(error);
+      if (!answer) throw error;
+      return answer;
     }
   }
 }

@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from 
 import { Queue, Worker } from 'bullmq';
 import type { GatewayConfig } from '@sealpost/config';
 import { JobName, QueueName, bullPrefix } from '@sealpost/contracts';
-import { redisOptionsFromUrl } from '@sealpost/redis';
+import { bullConnection } from '@sealpost/redis';
 import { GATEWAY_CONFIG } from '../gateway.tokens';
 import { DestinationsRepository } from './destinations.repository';
 import { OutboxRepository } from './outbox.repository';
@@ -33,8 +33,7 @@ export class OutboxScheduler implements OnModuleInit, OnApplicationShutdown {
   }
 
   async onModuleInit(): Promise<void> {
-    const { host, port, username, password, db, tls } = redisOptionsFromUrl(this.config.redisUrl);
-    const connection = { host, port, username, password, db, tls, maxRetriesPerRequest: null };
+    const connection = bullConnection(this.config.redisUrl);
     const prefix = bullPrefix(this.config.redisPrefix);
     this.queue = new Queue(QueueName.FederationOutbox, { connection, prefix });
     this.queue.on('error', () => undefined);

@@ -1,4 +1,5 @@
-import { mkdir, open, readdir, readFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile } from 'node:fs/promises';
+import { createSecretFile } from '@sealpost/crypto';
 import { join } from 'node:path';
 
 /** One signing key as kept on disk (the only place its secret half exists). */
@@ -28,16 +29,7 @@ export class ServerKeyFilesStore {
   }
 
   /** False when a key with this id already exists. */
-  async create(key: ServerKeyFile): Promise<boolean> {
-    await mkdir(this.dir, { recursive: true, mode: 0o700 });
-    try {
-      const handle = await open(join(this.dir, `ed25519-${key.keyId}.json`), 'wx', 0o600);
-      await handle.writeFile(JSON.stringify(key, null, 2));
-      await handle.close();
-      return true;
-    } catch (error) {
-      if ((error as { code?: string }).code === 'EEXIST') return false;
-      throw error;
-    }
+  create(key: ServerKeyFile): Promise<boolean> {
+    return createSecretFile(this.dir, `ed25519-${key.keyId}.json`, JSON.stringify(key, null, 2));
   }
 }

@@ -53,7 +53,7 @@ export class AccountsService {
       return id;
     });
     const address = `${request.localpart}@${this.config.serverName}`;
-    await this.events.devicesChanged({ address, accountId });
+    await this.events.deviceListChanged(address);
     return { address, accountId, deviceId: PRIMARY_DEVICE_ID, token };
   }
 

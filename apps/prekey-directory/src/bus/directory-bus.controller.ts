@@ -5,7 +5,7 @@ import {
   AuthenticatedDevice, ClaimBundlesReply, DeviceListReply, DirectoryPattern, ValidationError, parseAddress, parseDeviceSelector,
 } from '@sealpost/contracts';
 import { sha256 } from '@sealpost/crypto';
-import { ApiError } from '@sealpost/http';
+import { ApiError, busErrorFrom } from '@sealpost/http';
 import { DevicesRepository } from '../devices/devices.repository';
 import { DIRECTORY_CONFIG } from '../directory.tokens';
 import { KeysManager } from '../keys/keys-manager.service';
@@ -50,11 +50,9 @@ export class DirectoryBusController {
       if (typeof request?.requester !== 'string' || request.requester.length === 0 || request.requester.length > 300) {
         throw new ValidationError('requester', 'must name who asks');
       }
-      return await this.keys.claim(request.requester, address.localpart, this.config.serverName, deviceId);
+      return await this.keys.claim(request.requester, address, deviceId);
     } catch (error) {
-      if (error instanceof ApiError) return { error: error.code, message: error.message, status: error.getStatus() };
-      if (error instanceof ValidationError) return { error: error.code, message: error.message, status: error.status };
-      throw error;
+      return busErrorFrom(error);
     }
   }
 }

@@ -4,7 +4,7 @@ import { lastValueFrom, timeout } from 'rxjs';
 import Redis from 'ioredis';
 import { BUS_CLIENT } from '@sealpost/bus';
 import { REDIS, REDIS_PREFIX } from '@sealpost/redis';
-import { DeviceRemovedEvent, DevicesChangedEvent, DirectoryEvent, deviceListGenerationKey } from '@sealpost/contracts';
+import { DeviceRemovedEvent, DirectoryEvent, deviceListGenerationKey } from '@sealpost/contracts';
 
 const PUBLISH_TIMEOUT_MS = 2000;
 
@@ -24,17 +24,17 @@ export class DeviceEventsPublisher {
   ) {}
 
   /**
-   * Raises the address's device-list generation in Redis (relays compare it with their cached
-   * list on every send, so no send after this answer can use the old list), then announces it.
+   * Raises the address's device-list generation in Redis. Relays compare it with their cached
+   * list on every send, so no send made after the change was answered can use the old list.
    */
-  async devicesChanged(event: DevicesChangedEvent): Promise<void> {
-    await this.redis.incr(deviceListGenerationKey(this.prefix, event.address)).catch((error: Error) =>
+  async deviceListChanged(address: string): Promise<void> {
+    await this.redis.incr(deviceListGenerationKey(this.prefix, address)).catch((error: Error) =>
       this.logger.warn(`could not raise the device-list generation: ${error.message}`));
-    await this.publish(DirectoryEvent.DevicesChanged, event);
   }
 
+  /** A removal also tells the relays, which close the device's socket and delete its queue. */
   async deviceRemoved(event: DeviceRemovedEvent): Promise<void> {
-    await this.devicesChanged({ address: event.address, accountId: event.accountId });
+    await this.deviceListChanged(event.address);
     await this.publish(DirectoryEvent.DeviceRemoved, event);
   }
 

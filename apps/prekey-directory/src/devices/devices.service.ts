@@ -54,7 +54,7 @@ export class DevicesService {
       return { accountId, deviceId, localpart: account.localpart };
     });
     const address = `${linked.localpart}@${this.config.serverName}`;
-    await this.events.devicesChanged({ address, accountId: linked.accountId });
+    await this.events.deviceListChanged(address);
     return { address, deviceId: linked.deviceId, token };
   }
 

@@ -1,9 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Pool } from 'pg';
-import type { BundleResponse, DeviceKeys, PreKeyCountResponse, UploadKeysRequest } from '@sealpost/contracts';
+import type { DirectoryConfig } from '@sealpost/config';
+import { Address, BundleResponse, DeviceKeys, PreKeyCountResponse, UploadKeysRequest, formatAddress } from '@sealpost/contracts';
 import { PG_POOL, Queryable, withTransaction } from '@sealpost/db';
 import { notFound } from '@sealpost/http';
 import type { DevicePrincipal } from '../devices/devices.repository';
+import { DIRECTORY_CONFIG } from '../directory.tokens';
+import { RemoteBundlesClient } from '../federation/remote-bundles.client';
 import { toBundleResponse } from './bundle.mapper';
 import { ClaimRateLimiter } from './claim-rate-limiter.service';
 import { KeyKind } from './prekey-kind.constants';
@@ -21,6 +24,8 @@ export class KeysManager {
     private readonly oneTimeKeys: SingleUsePreKeyStore,
     private readonly rateLimiter: ClaimRateLimiter,
     private readonly lowNotifier: PrekeysLowNotifier,
+    private readonly remote: RemoteBundlesClient,
+    @Inject(DIRECTORY_CONFIG) private readonly config: DirectoryConfig,
   ) {}
 
   /** For registration and linking: the caller has already checked signatures with `assertKeysSignedByIdentity`. */
@@ -49,13 +54,15 @@ export class KeysManager {
   }
 
   /**
-   * Claims one bundle per device (or for the one device asked for) of a local account.
-   * `requester` identifies who asks, for the per requester → target rate limit.
+   * Claims one bundle per device (or for the one device asked for) of an address: taken here for
+   * a local account, through the federation gateway for another homeserver's. `requester`
+   * identifies who asks, for the per requester → target rate limit.
    */
-  async claim(requester: string, localpart: string, serverName: string, deviceId: number | '*'): Promise<BundleResponse> {
-    await this.rateLimiter.admit(requester, localpart);
-    const address = `${localpart}@${serverName}`;
-    const bundle = await this.oneTimeKeys.takeBundle(localpart, deviceId === '*' ? null : deviceId);
+  async claim(requester: string, target: Address, deviceId: number | '*'): Promise<BundleResponse> {
+    const address = formatAddress(target);
+    await this.rateLimiter.admit(requester, address);
+    if (target.server !== this.config.serverName) return this.remote.claim(address, deviceId, requester);
+    const bundle = await this.oneTimeKeys.takeBundle(target.localpart, deviceId === '*' ? null : deviceId);
     if (!bundle) throw notFound('account');
     if (bundle.devices.length === 0) throw notFound('device');
     for (const d of bundle.devices) {

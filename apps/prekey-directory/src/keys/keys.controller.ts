@@ -4,8 +4,6 @@ import { BundleResponse, PreKeyCountResponse, parseAddress, parseDeviceSelector,
 import { CurrentDevice, DeviceAuthGuard } from '../auth/device-auth.guard';
 import type { DevicePrincipal } from '../devices/devices.repository';
 import { DIRECTORY_CONFIG } from '../directory.tokens';
-import { RemoteBundlesClient } from '../federation/remote-bundles.client';
-import { ClaimRateLimiter } from './claim-rate-limiter.service';
 import { KeysManager } from './keys-manager.service';
 
 @Controller('v1/keys')
@@ -13,8 +11,6 @@ import { KeysManager } from './keys-manager.service';
 export class KeysController {
   constructor(
     private readonly keys: KeysManager,
-    private readonly remote: RemoteBundlesClient,
-    private readonly limiter: ClaimRateLimiter,
     @Inject(DIRECTORY_CONFIG) private readonly config: DirectoryConfig,
   ) {}
 
@@ -30,14 +26,7 @@ export class KeysController {
   }
 
   @Get(':address/:deviceId')
-  async claim(@CurrentDevice() device: DevicePrincipal, @Param('address') rawAddress: string, @Param('deviceId') rawDeviceId: string): Promise<BundleResponse> {
-    const address = parseAddress(rawAddress);
-    const deviceId = parseDeviceSelector(rawDeviceId);
-    if (address.server !== this.config.serverName) {
-      const target = `${address.localpart}@${address.server}`;
-      await this.limiter.admit(device.accountId, target);
-      return this.remote.claim(target, deviceId, device.accountId);
-    }
-    return this.keys.claim(device.accountId, address.localpart, this.config.serverName, deviceId);
+  claim(@CurrentDevice() device: DevicePrincipal, @Param('address') rawAddress: string, @Param('deviceId') rawDeviceId: string): Promise<BundleResponse> {
+    return this.keys.claim(device.accountId, parseAddress(rawAddress), parseDeviceSelector(rawDeviceId));
   }
 }

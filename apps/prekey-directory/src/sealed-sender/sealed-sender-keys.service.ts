@@ -1,8 +1,6 @@
 import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
-import { mkdir, open, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { DirectoryConfig } from '@sealpost/config';
-import { libsignal } from '@sealpost/crypto';
+import { libsignal, readOrCreateSecretFile } from '@sealpost/crypto';
 import { DIRECTORY_CONFIG } from '../directory.tokens';
 
 const TRUST_ROOT_FILE = 'sealed-sender-trust-root.key';
@@ -43,16 +41,10 @@ export class SealedSenderKeys implements OnModuleInit {
   }
 
   private async loadOrCreate(name: string): Promise<Buffer> {
-    const path = join(this.config.keysDir, name);
-    await mkdir(this.config.keysDir, { recursive: true, mode: 0o700 });
-    try {
-      const handle = await open(path, 'wx', 0o600);
-      await handle.writeFile(Buffer.from(libsignal().PrivateKey.generate().serialize()).toString('base64'));
-      await handle.close();
-      this.logger.log(`generated ${name.replace('.key', '').replace(/-/g, ' ')}`);
-    } catch (error) {
-      if ((error as { code?: string }).code !== 'EEXIST') throw error;
-    }
-    return Buffer.from((await readFile(path, 'utf8')).trim(), 'base64');
+    const stored = await readOrCreateSecretFile(this.config.keysDir, name, () => {
+      this.logger.log(`generating ${name.replace('.key', '').replace(/-/g, ' ')}`);
+      return Buffer.from(libsignal().PrivateKey.generate().serialize()).toString('base64');
+    });
+    return Buffer.from(stored.trim(), 'base64');
   }
 }

@@ -1,8 +1,6 @@
 import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
-import { mkdir, open, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { DirectoryConfig } from '@sealpost/config';
-import { generateEd25519KeyPair, initCrypto, signEd25519 } from '@sealpost/crypto';
+import { generateEd25519KeyPair, initCrypto, readOrCreateSecretFile, signEd25519 } from '@sealpost/crypto';
 import { DIRECTORY_CONFIG } from '../directory.tokens';
 
 const KEY_FILE = 'kt-ed25519.json';
@@ -20,19 +18,12 @@ export class KtSigningKey implements OnModuleInit {
 
   async onModuleInit(): Promise<void> {
     await initCrypto();
-    const path = join(this.config.keysDir, KEY_FILE);
-    await mkdir(this.config.keysDir, { recursive: true, mode: 0o700 });
-    try {
+    const stored = JSON.parse(await readOrCreateSecretFile(this.config.keysDir, KEY_FILE, () => {
       const pair = generateEd25519KeyPair();
-      const handle = await open(path, 'wx', 0o600);
-      await handle.writeFile(JSON.stringify({
+      return JSON.stringify({
         keyId: `kt${pair.publicKey.subarray(0, 4).toString('hex')}`, publicKey: pair.publicKey.toString('base64'), secretKey: pair.secretKey.toString('base64'),
-      }));
-      await handle.close();
-    } catch (error) {
-      if ((error as { code?: string }).code !== 'EEXIST') throw error;
-    }
-    const stored = JSON.parse(await readFile(path, 'utf8')) as { keyId: string; publicKey: string; secretKey: string };
+      });
+    })) as { keyId: string; publicKey: string; secretKey: string };
     this.key = { keyId: stored.keyId, publicKey: Buffer.from(stored.publicKey, 'base64'), secretKey: Buffer.from(stored.secretKey, 'base64') };
   }
 

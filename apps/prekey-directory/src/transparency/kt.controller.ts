@@ -1,7 +1,7 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import { DirectoryPattern, ValidationError, parseAddress } from '@sealpost/contracts';
-import { ApiError, notFound } from '@sealpost/http';
+import { ApiError, busErrorFrom, notFound } from '@sealpost/http';
 import { SignedTreeHead, decodeKtRecord } from '@sealpost/transparency';
 import { KtHeadSigner } from './kt-head-signer.service';
 import { KtLogRepository } from './kt-log.repository';
@@ -89,9 +89,7 @@ export class KtController {
       return await this.inclusion(request?.address, request?.version === undefined ? undefined : String(request.version),
         request?.treeSize === undefined ? undefined : String(request.treeSize));
     } catch (error) {
-      if (error instanceof ApiError) return { status: error.getStatus(), error: error.code, message: error.message };
-      if (error instanceof ValidationError) return { status: error.status, error: error.code, message: error.message };
-      throw error;
+      return busErrorFrom(error);
     }
   }
 

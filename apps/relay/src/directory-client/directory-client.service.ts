@@ -15,15 +15,14 @@ const CACHE_ENTRIES = 100_000;
 
 /**
  * What the relay asks the prekey directory over the bus: who a token belongs to, and an
- * address's current devices. Both are cached briefly and dropped at once when the directory
- * announces a device change or removal (see RelayEventsController).
+ * address's current devices. Both are cached briefly: a device list only while the address's
+ * device-list generation in Redis is unchanged, a token until its device is removed
+ * (RelayEventsController).
  */
 @Injectable()
 export class DirectoryClient {
   private readonly devices: ExpiringCache<string, { reply: DeviceListReply | null; generation: string }>;
   private readonly tokens: ExpiringCache<string, AuthenticatedDevice>;
-  /** Raised on every invalidation of an address, so a reply fetched before it is never cached after it. */
-  private readonly generations = new Map<string, number>();
 
   constructor(
     @Inject(BUS_CLIENT) private readonly bus: ClientProxy,
@@ -55,16 +54,10 @@ export class DirectoryClient {
       const cached = this.devices.get(address);
       if (cached !== undefined && cached.generation === generation) return cached.reply;
     }
-    const localGeneration = this.generations.get(address) ?? 0;
     const reply = await this.ask<DeviceListReply | null>(DirectoryPattern.DeviceList, { address });
-    if (generation !== null && (this.generations.get(address) ?? 0) === localGeneration) this.devices.set(address, { reply, generation });
+    // Stored under the generation read *before* asking: a change during the call makes it stale.
+    if (generation !== null) this.devices.set(address, { reply, generation });
     return reply;
-  }
-
-  forgetAddress(address: string): void {
-    this.devices.delete(address);
-    this.generations.set(address, (this.generations.get(address) ?? 0) + 1);
-    if (this.generations.size > CACHE_ENTRIES) this.generations.clear();
   }
 
   forgetDevice(accountId: string, deviceId: number): void {

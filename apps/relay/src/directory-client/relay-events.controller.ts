@@ -1,6 +1,6 @@
 import { Controller, Logger } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
-import { DeviceRemovedEvent, DevicesChangedEvent, DirectoryEvent } from '@sealpost/contracts';
+import { DeviceRemovedEvent, DirectoryEvent } from '@sealpost/contracts';
 import { ConnectionRegistry } from '../delivery/connection-registry.service';
 import { MessagesStore } from '../mailbox/messages-store.repository';
 import { DirectoryClient } from './directory-client.service';
@@ -12,17 +12,11 @@ export class RelayEventsController {
 
   constructor(private readonly directory: DirectoryClient, private readonly registry: ConnectionRegistry, private readonly store: MessagesStore) {}
 
-  @EventPattern(DirectoryEvent.DevicesChanged)
-  devicesChanged(@Payload() event: DevicesChangedEvent): void {
-    if (typeof event?.address === 'string') this.directory.forgetAddress(event.address);
-  }
-
   /** A removed device's token stops working, its socket closes and its queue goes. */
   @EventPattern(DirectoryEvent.DeviceRemoved)
   async deviceRemoved(@Payload() event: DeviceRemovedEvent): Promise<void> {
     if (typeof event?.accountId !== 'string' || typeof event.deviceId !== 'number') return;
     this.directory.forgetDevice(event.accountId, event.deviceId);
-    this.directory.forgetAddress(event.address);
     this.registry.closeDevice(event.accountId, event.deviceId);
     const deleted = await this.store.deleteDevice(event.accountId, event.deviceId);
     if (deleted > 0) this.logger.log(`removed device: deleted ${deleted} queued envelopes`);

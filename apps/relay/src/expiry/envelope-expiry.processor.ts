@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from 
 import { Queue, Worker } from 'bullmq';
 import type { RelayConfig } from '@sealpost/config';
 import { JobName, QueueName, bullPrefix } from '@sealpost/contracts';
-import { redisOptionsFromUrl } from '@sealpost/redis';
+import { bullConnection } from '@sealpost/redis';
 import { IdempotencyKeysRepository } from '../mailbox/idempotency-keys.repository';
 import { MessagesStore } from '../mailbox/messages-store.repository';
 import { RELAY_CONFIG } from '../relay.tokens';
@@ -28,8 +28,7 @@ export class EnvelopeExpiryProcessor implements OnModuleInit, OnApplicationShutd
   ) {}
 
   async onModuleInit(): Promise<void> {
-    const { host, port, username, password, db, tls } = redisOptionsFromUrl(this.config.redisUrl);
-    const connection = { host, port, username, password, db, tls, maxRetriesPerRequest: null };
+    const connection = bullConnection(this.config.redisUrl);
     const prefix = bullPrefix(this.config.redisPrefix);
     this.queue = new Queue(QueueName.RelayMaintenance, { connection, prefix });
     this.queue.on('error', () => undefined);

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { RelayConfig } from '@sealpost/config';
 import {
-  AuthenticatedDevice, DeliveryReply, DeviceListReply, RemoteDelivery, SendMessagesRequest, SendMessagesResponse, ValidationError, parseAddress,
+  AuthenticatedDevice, DeviceListReply, RemoteDelivery, SendMessagesRequest, SendMessagesResponse, parseAddress,
 } from '@sealpost/contracts';
 import { constantTimeEqual, sha256 } from '@sealpost/crypto';
 import { ApiError } from '@sealpost/http';
@@ -12,7 +12,7 @@ import { FederationClient } from '../federation-client/federation-client.service
 import { QueueDepthCache } from './queue-depth.cache';
 import { RELAY_CONFIG } from '../relay.tokens';
 import { EnvelopePersister } from './envelope-persister.service';
-import { MessagesStore, NewEnvelope } from './messages-store.repository';
+import { NewEnvelope } from './messages-store.repository';
 import { SendRateLimiter } from './send-rate-limiter.service';
 
 /** Base64 SHA-256 of a presented Unidentified-Access-Key (16 bytes, base64), or null if malformed. */
@@ -42,7 +42,6 @@ export class MessageIntake {
     private readonly directory: DirectoryClient,
     private readonly limiter: SendRateLimiter,
     private readonly persister: EnvelopePersister,
-    private readonly store: MessagesStore,
     private readonly notifier: DeliveryNotifier,
     private readonly federation: FederationClient,
     private readonly depths: QueueDepthCache,
@@ -58,22 +57,15 @@ export class MessageIntake {
   }
 
   /** Envelopes from another homeserver (through its gateway and ours), idempotent on the origin's delivery id. */
-  async deliverInbound(origin: string, delivery: RemoteDelivery): Promise<DeliveryReply> {
-    try {
-      const request: SendMessagesRequest = {
-        timestamp: delivery.timestamp, urgent: delivery.urgent,
-        messages: delivery.messages.map((m) => ({ ...m, content: Buffer.from(m.content, 'base64') })),
-      };
-      const sender = delivery.source ? { accountId: `remote:${delivery.source}`, deviceId: delivery.sourceDevice ?? 1, address: delivery.source } : null;
-      const response = await this.storeForLocal(delivery.address, request, {
-        sender, unidentifiedAccessKeyHash: delivery.unidentifiedAccessKeyHash, idempotencyKey: delivery.id,
-      }, () => `fed:${origin}`);
-      return { status: 200, body: { ...response } };
-    } catch (error) {
-      if (error instanceof ApiError) return { status: error.getStatus(), body: error.getResponse() as Record<string, unknown> };
-      if (error instanceof ValidationError) return { status: error.status, body: { error: error.code, message: error.message } };
-      throw error;
-    }
+  async deliverInbound(origin: string, delivery: RemoteDelivery): Promise<SendMessagesResponse> {
+    const request: SendMessagesRequest = {
+      timestamp: delivery.timestamp, urgent: delivery.urgent,
+      messages: delivery.messages.map((m) => ({ ...m, content: Buffer.from(m.content, 'base64') })),
+    };
+    const sender = delivery.source ? { accountId: `remote:${delivery.source}`, deviceId: delivery.sourceDevice ?? 1, address: delivery.source } : null;
+    return this.storeForLocal(delivery.address, request, {
+      sender, unidentifiedAccessKeyHash: delivery.unidentifiedAccessKeyHash, idempotencyKey: delivery.id,
+    }, () => `fed:${origin}`);
   }
 
   /** A send to a user of another homeserver goes to the gateway: delivered now, or kept in its durable outbox. */

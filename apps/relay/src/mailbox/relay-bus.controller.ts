@@ -1,31 +1,40 @@
-import { Controller } from '@nestjs/common';
+import { Controller, Inject } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import { randomUUID } from 'node:crypto';
 import {
   DeliveryNoticeRequest, DeliveryReply, InboundDeliveryRequest, RelayPattern, ValidationError, parseRemoteDelivery,
 } from '@sealpost/contracts';
+import type { RelayConfig } from '@sealpost/config';
+import { errorAnswer } from '@sealpost/http';
 import { DeliveryNotifier } from '../delivery/delivery-notifier.service';
+import { RELAY_CONFIG } from '../relay.tokens';
 import { EnvelopePersister } from './envelope-persister.service';
 import { MessageIntake } from './message-intake.service';
 
 /** Envelope type of a server notice (not sealed: server-made metadata about the device's own sends). */
 export const SERVER_NOTICE_TYPE = 0;
-const MAX_INBOUND_CONTENT_BYTES = 64 * 1024 * 1024;
 
 /** What the federation gateway asks of the relay over the bus. */
 @Controller()
 export class RelayBusController {
-  constructor(private readonly intake: MessageIntake, private readonly persister: EnvelopePersister, private readonly notifier: DeliveryNotifier) {}
+  constructor(
+    private readonly intake: MessageIntake,
+    private readonly persister: EnvelopePersister,
+    private readonly notifier: DeliveryNotifier,
+    @Inject(RELAY_CONFIG) private readonly config: RelayConfig,
+  ) {}
 
+  /** Envelopes from another homeserver: the same checks and the same content cap as a local send. */
   @MessagePattern(RelayPattern.DeliverInbound)
   async deliverInbound(@Payload() request: InboundDeliveryRequest): Promise<DeliveryReply> {
     try {
-      const delivery = parseRemoteDelivery(request?.delivery, 'delivery', MAX_INBOUND_CONTENT_BYTES);
+      const delivery = parseRemoteDelivery(request?.delivery, 'delivery', this.config.maxContentBytes);
       if (typeof request.origin !== 'string') throw new ValidationError('origin', 'is required');
-      return await this.intake.deliverInbound(request.origin, delivery);
+      return { status: 200, body: { ...(await this.intake.deliverInbound(request.origin, delivery)) } };
     } catch (error) {
-      if (error instanceof ValidationError) return { status: error.status, body: { error: error.code, message: error.message } };
-      throw error;
+      const answer = errorAnswer(error);
+      if (!answer) throw error;
+      return answer;
     }
   }
 
