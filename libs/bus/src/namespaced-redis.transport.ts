@@ -46,6 +46,21 @@ export class NamespacedClientRedis extends ClientRedis {
     return `${this.namespace}${pattern}.reply`;
   }
 
+  /**
+   * Nest's ready listener subscribes the reply handler on `subClient`. If the client is closed
+   * while its first connection is still being made, ioredis can still emit `ready` after
+   * `close()` has dropped both clients, and Nest's listener then throws an uncaught TypeError.
+   * A ready that arrives after close is ignored.
+   */
+  override registerReadyListener(client: { on: (event: string, fn: () => void) => void }): void {
+    super.registerReadyListener({
+      on: (event, fn) =>
+        client.on(event, () => {
+          if (this.subClient) fn();
+        }),
+    });
+  }
+
   protected override dispatchEvent(packet: ReadPacket): Promise<any> {
     const channel = `${this.namespace}${this.normalizePattern(packet.pattern)}`;
     const serialized = this.serializer.serialize(packet);
