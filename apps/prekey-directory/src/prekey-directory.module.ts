@@ -8,6 +8,7 @@ import { RedisModule } from '@sealpost/redis';
 import { AccountsController } from './accounts/accounts.controller';
 import { AccountsRepository } from './accounts/accounts.repository';
 import { AccountsService } from './accounts/accounts.service';
+import { IdentityKeyChangeService } from './accounts/identity-key-change.service';
 import { RegistrationTokensRepository } from './accounts/registration-tokens.repository';
 import { DirectoryBusController } from './bus/directory-bus.controller';
 import { DevicesController } from './devices/devices.controller';
@@ -50,7 +51,7 @@ export class PrekeyDirectoryModule {
       controllers: [AccountsController, DevicesController, KeysController, CertificateController, KtController, HealthController, DirectoryBusController],
       providers: [
         { provide: DIRECTORY_CONFIG, useValue: config },
-        AccountsRepository, RegistrationTokensRepository, AccountsService,
+        AccountsRepository, RegistrationTokensRepository, AccountsService, IdentityKeyChangeService,
         DevicesRepository, LinkCodesRepository, DevicesService, DeviceEventsPublisher,
         RepeatedUseSignedPreKeyStore, SingleUsePreKeyStore, ClaimRateLimiter, PrekeysLowNotifier, KeysManager, RemoteBundlesClient, SealedSenderKeys,
         KtLogRepository, KtHeadsRepository, KtSigningKey, TransparencyLog, KtHeadSigner,

@@ -21,6 +21,15 @@ export class OwnerMonitor {
     if (!this.known.devices.some((d) => d.deviceId === device.deviceId && d.registrationId === device.registrationId)) this.known.devices.push(device);
   }
 
+  /**
+   * The owner changed the account identity key itself (`PUT /v1/accounts/identity-key`): the new
+   * key and the devices' new registration ids become what it knows. Call before the next check.
+   */
+  trustIdentityChange(identityKey: string, devices: { deviceId: number; registrationId: number }[]): void {
+    this.known.identityKey = identityKey;
+    this.known.devices = devices.map((d) => ({ deviceId: d.deviceId, registrationId: d.registrationId }));
+  }
+
   forgetDevice(deviceId: number): void {
     this.known.devices = this.known.devices.filter((d) => d.deviceId !== deviceId);
   }

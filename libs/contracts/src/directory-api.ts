@@ -1,7 +1,7 @@
 import { LOCALPART_PATTERN, MAX_DEVICE_ID } from './address';
 import { DeviceKeys, OneTimePreKey, SignedKey, parseDeviceKeyFields, parseKeyList, parseOneTimePreKey, parseSignedKey } from './prekeys';
 import {
-  ValidationError, optional, rejectUnknownFields, requireBase64, requireInt, requireObject, requireString,
+  ValidationError, optional, rejectUnknownFields, requireArray, requireBase64, requireInt, requireObject, requireString,
 } from './validation';
 
 /** libsignal registration ids are 14-bit. */
@@ -70,6 +70,46 @@ export function parseUploadKeysRequest(body: unknown, maxPerUpload: number): Upl
   return request;
 }
 
+/** One device's new repeated-use keys in an identity-key change, signed by the new identity key. */
+export interface DeviceIdentityKeys {
+  deviceId: number;
+  registrationId: number;
+  signedPreKey: SignedKey;
+  pqLastResortPreKey: SignedKey;
+}
+
+export interface ChangeIdentityKeyRequest {
+  identityKey: Buffer;
+  /** Exactly the account's current devices, each once. */
+  devices: DeviceIdentityKeys[];
+}
+
+export function parseChangeIdentityKeyRequest(body: unknown): ChangeIdentityKeyRequest {
+  const obj = requireObject(body, 'body');
+  rejectUnknownFields(obj, ['identityKey', 'devices'], '');
+  const identityKey = requireBase64(obj.identityKey, 'identityKey', 32, 33);
+  const devices = requireArray(obj.devices, 'devices', MAX_DEVICE_ID).map((item, i): DeviceIdentityKeys => {
+    const field = `devices[${i}]`;
+    const device = requireObject(item, field);
+    rejectUnknownFields(device, ['deviceId', 'registrationId', 'signedPreKey', 'pqLastResortPreKey'], field);
+    if (device.signedPreKey === undefined) throw new ValidationError(`${field}.signedPreKey`, 'is required');
+    if (device.pqLastResortPreKey === undefined) throw new ValidationError(`${field}.pqLastResortPreKey`, 'is required');
+    return {
+      deviceId: requireInt(device.deviceId, `${field}.deviceId`, 1, MAX_DEVICE_ID),
+      registrationId: requireInt(device.registrationId, `${field}.registrationId`, 1, MAX_REGISTRATION_ID),
+      signedPreKey: parseSignedKey(device.signedPreKey, `${field}.signedPreKey`, 'ec'),
+      pqLastResortPreKey: parseSignedKey(device.pqLastResortPreKey, `${field}.pqLastResortPreKey`, 'pq'),
+    };
+  });
+  if (devices.length === 0) throw new ValidationError('devices', 'must list every device of the account');
+  const seen = new Set<number>();
+  for (const d of devices) {
+    if (seen.has(d.deviceId)) throw new ValidationError('devices', `device ${d.deviceId} appears twice`);
+    seen.add(d.deviceId);
+  }
+  return { identityKey, devices };
+}
+
 export function parseDeviceIdParam(value: unknown): number {
   if (typeof value === 'string' && /^[1-9][0-9]{0,2}$/.test(value) && Number(value) >= 1 && Number(value) <= MAX_DEVICE_ID) {
     return Number(value);
@@ -83,6 +123,8 @@ export interface RegisterAccountResponse { address: string; accountId: string; d
 export interface LinkCodeResponse { code: string; expiresAt: string }
 export interface LinkDeviceResponse { address: string; deviceId: number; token: string }
 export interface DeviceListResponse { devices: { deviceId: number; registrationId: number; createdAt: string; lastSeenAt: string | null }[] }
+/** `version`: the account's key-transparency record that carries the new identity key. */
+export interface ChangeIdentityKeyResponse { address: string; version: number }
 export interface PreKeyCountResponse { count: number; pqCount: number }
 
 export interface SignedKeyJson { keyId: number; publicKey: string; signature: string }

@@ -4,12 +4,13 @@ export type { Address } from './address';
 export { parseSignedKey, parseOneTimePreKey, parseKeyList, parseDeviceKeyFields, EC_KEY_BYTES, KEM_KEY_MAX_BYTES, SIGNATURE_BYTES } from './prekeys';
 export type { OneTimePreKey, SignedKey, PreKeyKind, DeviceKeys } from './prekeys';
 export {
-  parseRegisterAccountRequest, parseLinkDeviceRequest, parseUploadKeysRequest, parseDeviceIdParam,
+  parseRegisterAccountRequest, parseLinkDeviceRequest, parseUploadKeysRequest, parseDeviceIdParam, parseChangeIdentityKeyRequest,
   MAX_REGISTRATION_ID, UNIDENTIFIED_ACCESS_KEY_BYTES,
 } from './directory-api';
 export type {
   RegisterAccountRequest, RegisterAccountResponse, LinkDeviceRequest, LinkDeviceResponse, LinkCodeResponse,
   UploadKeysRequest, DeviceListResponse, PreKeyCountResponse, BundleResponse, BundleDeviceJson, SignedKeyJson, PreKeyJson,
+  ChangeIdentityKeyRequest, ChangeIdentityKeyResponse, DeviceIdentityKeys,
 } from './directory-api';
 export { DirectoryPattern, DirectoryEvent, isBusError, deviceListGenerationKey } from './directory-bus';
 export type {

@@ -1,16 +1,29 @@
-import { Body, Controller, HttpCode, Inject, Post } from '@nestjs/common';
+import { Body, Controller, HttpCode, Inject, Post, Put, UseGuards } from '@nestjs/common';
 import type { DirectoryConfig } from '@sealpost/config';
-import { RegisterAccountResponse, parseRegisterAccountRequest } from '@sealpost/contracts';
+import { ChangeIdentityKeyResponse, RegisterAccountResponse, parseChangeIdentityKeyRequest, parseRegisterAccountRequest } from '@sealpost/contracts';
+import { CurrentDevice, DeviceAuthGuard } from '../auth/device-auth.guard';
+import type { DevicePrincipal } from '../devices/devices.repository';
 import { DIRECTORY_CONFIG } from '../directory.tokens';
 import { AccountsService } from './accounts.service';
+import { IdentityKeyChangeService } from './identity-key-change.service';
 
 @Controller('v1/accounts')
 export class AccountsController {
-  constructor(private readonly accounts: AccountsService, @Inject(DIRECTORY_CONFIG) private readonly config: DirectoryConfig) {}
+  constructor(
+    private readonly accounts: AccountsService,
+    private readonly identityKeys: IdentityKeyChangeService,
+    @Inject(DIRECTORY_CONFIG) private readonly config: DirectoryConfig,
+  ) {}
 
   @Post()
   @HttpCode(201)
   register(@Body() body: unknown): Promise<RegisterAccountResponse> {
     return this.accounts.register(parseRegisterAccountRequest(body, this.config.maxPreKeysPerUpload));
+  }
+
+  @Put('identity-key')
+  @UseGuards(DeviceAuthGuard)
+  changeIdentityKey(@CurrentDevice() device: DevicePrincipal, @Body() body: unknown): Promise<ChangeIdentityKeyResponse> {
+    return this.identityKeys.change(device, parseChangeIdentityKeyRequest(body));
   }
 }

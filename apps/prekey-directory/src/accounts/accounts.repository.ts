@@ -9,6 +9,9 @@ const INSERT_ACCOUNT = `
   RETURNING id`;
 const FIND_BY_ID = `
   SELECT id, localpart, identity_key, unidentified_access_key FROM directory.accounts WHERE id = $1`;
+const LOCK_IDENTITY_KEY = `SELECT identity_key FROM directory.accounts WHERE id = $1 FOR UPDATE`;
+const SHARE_IDENTITY_KEY = `SELECT identity_key FROM directory.accounts WHERE id = $1 FOR SHARE`;
+const SET_IDENTITY_KEY = `UPDATE directory.accounts SET identity_key = $2 WHERE id = $1`;
 const FIND_BY_LOCALPART = `
   SELECT id, localpart, identity_key, unidentified_access_key FROM directory.accounts WHERE localpart = $1`;
 
@@ -34,6 +37,20 @@ export class AccountsRepository {
 
   async findById(id: string, db: Queryable = this.pool): Promise<AccountRecord | null> {
     return toRecord(await queryOne<AccountRow>(db, FIND_BY_ID, [id]));
+  }
+
+  /**
+   * Must run in a transaction. `exclusive` (an identity-key change) blocks every other writer of
+   * the account's keys until commit; shared (a key upload) only blocks an identity-key change, so
+   * keys signed by the old identity key can never land after the new key is stored.
+   */
+  async lockIdentityKey(id: string, mode: 'exclusive' | 'shared', tx: Queryable): Promise<Buffer | null> {
+    const row = await queryOne<{ identity_key: Buffer }>(tx, mode === 'exclusive' ? LOCK_IDENTITY_KEY : SHARE_IDENTITY_KEY, [id]);
+    return row?.identity_key ?? null;
+  }
+
+  async setIdentityKey(id: string, identityKey: Buffer, tx: Queryable): Promise<void> {
+    await tx.query(SET_IDENTITY_KEY, [id, identityKey]);
   }
 
   async findByLocalpart(localpart: string, db: Queryable = this.pool): Promise<AccountRecord | null> {

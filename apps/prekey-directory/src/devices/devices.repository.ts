@@ -15,6 +15,7 @@ const FIND_PRINCIPAL = namedStatement('directory.devices.find-principal', `
   WHERE d.token_hash = $1`);
 const LIST_DEVICES = `
   SELECT device_id, registration_id, created_at FROM directory.devices WHERE account_id = $1 ORDER BY device_id`;
+const SET_REGISTRATION_ID = `UPDATE directory.devices SET registration_id = $3 WHERE account_id = $1 AND device_id = $2`;
 const DELETE_DEVICE = `DELETE FROM directory.devices WHERE account_id = $1 AND device_id = $2`;
 const DEVICE_LIST_BY_ACCOUNT = `
   SELECT a.localpart, a.identity_key, d.device_id, d.registration_id
@@ -66,6 +67,10 @@ export class DevicesRepository {
   async list(accountId: string, db: Queryable = this.pool): Promise<DeviceInfo[]> {
     const { rows } = await db.query<{ device_id: number; registration_id: number; created_at: Date }>(LIST_DEVICES, [accountId]);
     return rows.map((r) => ({ deviceId: r.device_id, registrationId: r.registration_id, createdAt: r.created_at }));
+  }
+
+  async setRegistrationId(accountId: string, deviceId: number, registrationId: number, db: Queryable = this.pool): Promise<void> {
+    await db.query(SET_REGISTRATION_ID, [accountId, deviceId, registrationId]);
   }
 
   /** Deletes the device; its keys go with it (ON DELETE CASCADE). False when it did not exist. */

@@ -1,9 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Pool } from 'pg';
 import type { DirectoryConfig } from '@sealpost/config';
-import { Address, BundleResponse, DeviceKeys, PreKeyCountResponse, UploadKeysRequest, formatAddress } from '@sealpost/contracts';
+import { Address, BundleResponse, DeviceIdentityKeys, DeviceKeys, PreKeyCountResponse, UploadKeysRequest, formatAddress } from '@sealpost/contracts';
 import { PG_POOL, Queryable, withTransaction } from '@sealpost/db';
-import { notFound } from '@sealpost/http';
+import { ApiError, notFound } from '@sealpost/http';
+import { AccountsRepository } from '../accounts/accounts.repository';
 import type { DevicePrincipal } from '../devices/devices.repository';
 import { DIRECTORY_CONFIG } from '../directory.tokens';
 import { RemoteBundlesClient } from '../federation/remote-bundles.client';
@@ -25,6 +26,7 @@ export class KeysManager {
     private readonly rateLimiter: ClaimRateLimiter,
     private readonly lowNotifier: PrekeysLowNotifier,
     private readonly remote: RemoteBundlesClient,
+    private readonly accounts: AccountsRepository,
     @Inject(DIRECTORY_CONFIG) private readonly config: DirectoryConfig,
   ) {}
 
@@ -36,10 +38,29 @@ export class KeysManager {
     await this.oneTimeKeys.replaceAll(accountId, deviceId, KeyKind.Pq, keys.pqPreKeys, tx);
   }
 
+  /**
+   * For an identity-key change (signatures already checked against the new key): every device's
+   * repeated-use keys are replaced and every one-time key is dropped, since PQ one-time keys are
+   * signed by the old identity key and all of them were published under it.
+   */
+  async replaceForNewIdentity(accountId: string, devices: DeviceIdentityKeys[], tx: Queryable): Promise<void> {
+    for (const d of devices) {
+      await this.signedKeys.put(accountId, d.deviceId, KeyKind.Ec, d.signedPreKey, tx);
+      await this.signedKeys.put(accountId, d.deviceId, KeyKind.Pq, d.pqLastResortPreKey, tx);
+    }
+    await this.oneTimeKeys.deleteAllOfAccount(accountId, tx);
+  }
+
   async upload(device: DevicePrincipal, request: UploadKeysRequest): Promise<void> {
     assertKeysSignedByIdentity(device.identityKey, request);
     await withTransaction(this.pool, async (tx) => {
       const { accountId, deviceId } = device;
+      // The signatures were checked against the key read at authentication; a concurrent
+      // identity-key change must not let keys signed by the old one in after it.
+      const current = await this.accounts.lockIdentityKey(accountId, 'shared', tx);
+      if (!current?.equals(device.identityKey)) {
+        throw new ApiError(409, 'identity_key_changed', 'the account identity key changed while these keys were uploaded; sign them with the new key');
+      }
       if (request.signedPreKey) await this.signedKeys.put(accountId, deviceId, KeyKind.Ec, request.signedPreKey, tx);
       if (request.pqLastResortPreKey) await this.signedKeys.put(accountId, deviceId, KeyKind.Pq, request.pqLastResortPreKey, tx);
       if (request.preKeys?.length) await this.oneTimeKeys.replaceAll(accountId, deviceId, KeyKind.Ec, request.preKeys, tx);

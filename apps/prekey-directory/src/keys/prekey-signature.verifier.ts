@@ -13,20 +13,21 @@ export interface KeysToCheck {
 /**
  * Checks key formats (400) and that every signed key is signed by the account identity key (422):
  * XEdDSA for Curve25519 identity keys, Ed25519 for Ed25519 ones, over the serialised public key.
+ * `at` prefixes the field names in error messages (e.g. `devices[1].`).
  */
-export function assertKeysSignedByIdentity(identityKey: Buffer, keys: KeysToCheck): void {
+export function assertKeysSignedByIdentity(identityKey: Buffer, keys: KeysToCheck, at = ''): void {
   if (keys.signedPreKey) {
-    checkEcFormat(keys.signedPreKey.publicKey, 'signedPreKey.publicKey');
-    checkSignature(identityKey, keys.signedPreKey, 'signedPreKey');
+    checkEcFormat(keys.signedPreKey.publicKey, `${at}signedPreKey.publicKey`);
+    checkSignature(identityKey, keys.signedPreKey, `${at}signedPreKey`);
   }
   if (keys.pqLastResortPreKey) {
-    checkKemFormat(keys.pqLastResortPreKey.publicKey, 'pqLastResortPreKey.publicKey');
-    checkSignature(identityKey, keys.pqLastResortPreKey, 'pqLastResortPreKey');
+    checkKemFormat(keys.pqLastResortPreKey.publicKey, `${at}pqLastResortPreKey.publicKey`);
+    checkSignature(identityKey, keys.pqLastResortPreKey, `${at}pqLastResortPreKey`);
   }
-  keys.preKeys?.forEach((key, i) => checkEcFormat(key.publicKey, `preKeys[${i}].publicKey`));
+  keys.preKeys?.forEach((key, i) => checkEcFormat(key.publicKey, `${at}preKeys[${i}].publicKey`));
   keys.pqPreKeys?.forEach((key, i) => {
-    checkKemFormat(key.publicKey, `pqPreKeys[${i}].publicKey`);
-    checkSignature(identityKey, key, `pqPreKeys[${i}]`);
+    checkKemFormat(key.publicKey, `${at}pqPreKeys[${i}].publicKey`);
+    checkSignature(identityKey, key, `${at}pqPreKeys[${i}]`);
   });
 }
 

@@ -6,6 +6,7 @@ import { KeyKind } from './prekey-kind.constants';
 
 const DELETE_ALL_OF_KIND = namedStatement('directory.otpk.delete-kind', `
   DELETE FROM directory.one_time_prekeys WHERE account_id = $1 AND device_id = $2 AND kind = $3`);
+const DELETE_ALL_OF_ACCOUNT = `DELETE FROM directory.one_time_prekeys WHERE account_id = $1`;
 const INSERT_MANY = namedStatement('directory.otpk.insert-many', `
   INSERT INTO directory.one_time_prekeys (account_id, device_id, kind, key_id, public_key, signature)
   SELECT $1, $2, $3, k.key_id, k.public_key, k.signature
@@ -105,6 +106,11 @@ export class SingleUsePreKeyStore {
       keys.map((k) => k.publicKey),
       keys.map((k) => ('signature' in k ? k.signature : null)),
     ]);
+  }
+
+  /** Drops every unused one-time key of every device of the account (an identity-key change). */
+  async deleteAllOfAccount(accountId: string, tx: Queryable): Promise<void> {
+    await tx.query(DELETE_ALL_OF_ACCOUNT, [accountId]);
   }
 
   async counts(accountId: string, deviceId: number, db: Queryable = this.pool): Promise<{ ec: number; pq: number }> {
