@@ -6,6 +6,7 @@ import { DIRECTORY_MIGRATIONS } from '../apps/prekey-directory/src/migrations';
 import { UsageError, registrationTokenCommand } from '../apps/prekey-directory/src/admin/registration-token.command';
 import { GATEWAY_MIGRATIONS } from '../apps/federation-gateway/src/migrations';
 import { KtObservationsRepository } from '../apps/federation-gateway/src/kt-gossip/kt-observations.repository';
+import { sealedSenderCommand } from '../apps/prekey-directory/src/admin/sealed-sender.command';
 import { FederationUsageError, federationCommand } from '../apps/federation-gateway/src/admin/federation.command';
 
 const USAGE = `usage: npm run admin -- [--env FILE] <command>
@@ -16,6 +17,7 @@ const USAGE = `usage: npm run admin -- [--env FILE] <command>
   federation reset SERVER
   federation ping SERVER
   federation rotate-key
+  sealed-sender status | rotate-server-key | rotate-trust-root
   kt evidence`;
 
 /** Operator commands, run against the same DATABASE_URL / REDIS_URL as the services. */
@@ -32,6 +34,10 @@ async function main(): Promise<number> {
     const print = (line: string) => process.stdout.write(`${line}\n`);
     if (group === 'registration-token') {
       await registrationTokenCommand(pool, rest, print);
+      return 0;
+    }
+    if (group === 'sealed-sender') {
+      await sealedSenderCommand(config.keysDir, rest, print);
       return 0;
     }
     if (group === 'kt' && rest[0] === 'evidence') {

@@ -8,7 +8,7 @@ export const DirectoryPattern = {
   ClaimBundles: 'directory.claim-bundles',
   /** {tokenHash: base64 SHA-256 of a bearer token} → AuthenticatedDevice | null */
   Authenticate: 'directory.authenticate',
-  /** {} → {trustRoot: base64 of the sealed-sender trust root public key} */
+  /** {} → SealedSenderTrustRootsReply */
   SealedSenderTrustRoot: 'directory.sealed-sender-trust-root',
   /** {} → the latest SignedTreeHead of the transparency log */
   KtHead: 'directory.kt-head',
@@ -27,6 +27,9 @@ export const DirectoryEvent = {
   /** A device was removed: its queue must go too. DeviceRemovedEvent. */
   DeviceRemoved: 'directory.device-removed',
 } as const;
+
+/** The current sealed-sender trust root and the replaced ones still in use (base64 public keys, newest first). */
+export interface SealedSenderTrustRootsReply { trustRoot: string; previousTrustRoots: string[] }
 
 export interface DeviceListRequest { address: string }
 

@@ -14,7 +14,7 @@ export type {
 } from './directory-api';
 export { DirectoryPattern, DirectoryEvent, isBusError, deviceListGenerationKey } from './directory-bus';
 export type {
-  DeviceListRequest, DeviceListReply, AuthenticateRequest, AuthenticatedDevice, ClaimBundlesRequest, ClaimBundlesReply, BusError, PrekeysLowEvent, DeviceRemovedEvent,
+  DeviceListRequest, DeviceListReply, AuthenticateRequest, AuthenticatedDevice, ClaimBundlesRequest, ClaimBundlesReply, BusError, PrekeysLowEvent, DeviceRemovedEvent, SealedSenderTrustRootsReply,
 } from './directory-bus';
 export { parseSendMessagesRequest, parseAckFrame, MAX_ACK_IDS } from './relay-api';
 export type {

@@ -2,7 +2,10 @@ import { Controller, Get, Inject } from '@nestjs/common';
 import { ClientProxy } from '@nestjs/microservices';
 import { BUS_CLIENT } from '@sealpost/bus';
 import type { GatewayConfig } from '@sealpost/config';
-import { DirectoryPattern } from '@sealpost/contracts';
+import { DirectoryPattern, SealedSenderTrustRootsReply } from '@sealpost/contracts';
+
+/** The directory's public keys are asked for again at most this often (a rotation shows within it). */
+const KEYS_CACHE_MS = 60_000;
 import { GATEWAY_CONFIG } from '../gateway.tokens';
 import { busAnswer } from '../inbound/bus-answer';
 
@@ -12,6 +15,8 @@ export interface DiscoveryDocument {
   relay: string;
   federation: string;
   sealedSenderTrustRoot: string;
+  /** Replaced trust roots whose sender certificates may still be valid (newest first); usually empty. */
+  sealedSenderPreviousTrustRoots: string[];
   /** The directory's key-transparency tree-head key (Ed25519, base64). */
   ktPublicKey: string;
 }
@@ -19,22 +24,27 @@ export interface DiscoveryDocument {
 /** `GET /.well-known/sealpost`: where clients and peers find every other URL of this homeserver. */
 @Controller('.well-known/sealpost')
 export class DiscoveryController {
-  private trustRoot?: string;
+  private trustRoots?: { reply: SealedSenderTrustRootsReply; until: number };
   private ktPublicKey?: string;
 
   constructor(@Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig, @Inject(BUS_CLIENT) private readonly bus: ClientProxy) {}
 
   @Get()
   async document(): Promise<DiscoveryDocument> {
-    // The directory owns the sealed-sender and KT keys; their public halves are asked for once.
-    this.trustRoot ??= (await busAnswer(this.bus.send<{ trustRoot: string }>(DirectoryPattern.SealedSenderTrustRoot, {}), 'directory')).trustRoot;
+    // The directory owns the sealed-sender and KT keys. The trust roots can rotate, so they are
+    // asked for again every minute; the KT key is asked for once.
+    if (!this.trustRoots || this.trustRoots.until < Date.now()) {
+      const reply = await busAnswer(this.bus.send<SealedSenderTrustRootsReply>(DirectoryPattern.SealedSenderTrustRoot, {}), 'directory');
+      this.trustRoots = { reply, until: Date.now() + KEYS_CACHE_MS };
+    }
     this.ktPublicKey ??= (await busAnswer(this.bus.send<{ publicKey: string }>(DirectoryPattern.KtPublicKey, {}), 'directory')).publicKey;
     return {
       server: this.config.serverName,
       directory: this.config.directoryUrl,
       relay: this.config.relayUrl,
       federation: this.config.publicUrl,
-      sealedSenderTrustRoot: this.trustRoot,
+      sealedSenderTrustRoot: this.trustRoots.reply.trustRoot,
+      sealedSenderPreviousTrustRoots: this.trustRoots.reply.previousTrustRoots,
       ktPublicKey: this.ktPublicKey,
     };
   }

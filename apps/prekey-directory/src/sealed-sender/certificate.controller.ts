@@ -1,14 +1,11 @@
 import { Controller, Get, UseGuards } from '@nestjs/common';
 import { MessagePattern } from '@nestjs/microservices';
-import { DirectoryPattern } from '@sealpost/contracts';
+import { DirectoryPattern, SealedSenderTrustRootsReply } from '@sealpost/contracts';
 import { identityKeyKind } from '@sealpost/crypto';
 import { ApiError } from '@sealpost/http';
 import { CurrentDevice, DeviceAuthGuard } from '../auth/device-auth.guard';
 import type { DevicePrincipal } from '../devices/devices.repository';
-import { SealedSenderKeys } from './sealed-sender-keys.service';
-
-/** Sender certificates live a day; clients refresh them well before (DESIGN: at most 7 days). */
-const CERTIFICATE_LIFETIME_MS = 24 * 3600 * 1000;
+import { SENDER_CERTIFICATE_LIFETIME_MS, SealedSenderKeys } from './sealed-sender-keys.service';
 
 @Controller('v1/certificate')
 export class CertificateController {
@@ -21,13 +18,16 @@ export class CertificateController {
     if (identityKeyKind(device.identityKey) !== 'curve25519') {
       throw new ApiError(422, 'unsupported_identity_key', 'sealed sender certificates need a Curve25519 identity key');
     }
-    const expiresAt = Date.now() + CERTIFICATE_LIFETIME_MS;
+    const expiresAt = Date.now() + SENDER_CERTIFICATE_LIFETIME_MS;
     const certificate = this.keys.senderCertificate(device.accountId, device.deviceId, device.identityKey, expiresAt);
     return { certificate: certificate.toString('base64'), expiresAt: new Date(expiresAt).toISOString() };
   }
 
   @MessagePattern(DirectoryPattern.SealedSenderTrustRoot)
-  trustRoot(): { trustRoot: string } {
-    return { trustRoot: this.keys.trustRootPublicKey().toString('base64') };
+  trustRoot(): SealedSenderTrustRootsReply {
+    return {
+      trustRoot: this.keys.trustRootPublicKey().toString('base64'),
+      previousTrustRoots: this.keys.previousTrustRootPublicKeys().map((k) => k.toString('base64')),
+    };
   }
 }
