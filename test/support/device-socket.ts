@@ -7,6 +7,8 @@ import type { EnvelopeJson } from '../../libs/contracts/src';
  */
 export class DeviceSocket {
   readonly envelopes: EnvelopeJson[] = [];
+  /** Frames that are neither envelopes nor queue-empty (server notices such as prekeys-low). */
+  readonly notices: { type: string; [field: string]: unknown }[] = [];
   queueEmpty = 0;
   closeCode: number | null = null;
   private readonly socket: WebSocket;
@@ -20,12 +22,14 @@ export class DeviceSocket {
       this.socket.once('error', reject);
     });
     this.socket.on('message', (data) => {
-      const frame = JSON.parse(data.toString()) as { type: string; envelope?: EnvelopeJson };
+      const frame = JSON.parse(data.toString()) as { type: string; envelope?: EnvelopeJson; [field: string]: unknown };
       if (frame.type === 'envelope' && frame.envelope) {
         this.envelopes.push(frame.envelope);
         if (this.autoAck) this.ack([frame.envelope.id]);
       } else if (frame.type === 'queue-empty') {
         this.queueEmpty += 1;
+      } else {
+        this.notices.push(frame);
       }
     });
     this.socket.on('close', (code) => { this.closeCode = code; });

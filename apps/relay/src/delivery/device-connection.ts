@@ -70,6 +70,11 @@ export class DeviceConnection {
     if (wasFull || this.wakeAgain) this.wake();
   }
 
+  /** A server notice that is not an envelope (e.g. `prekeys-low`): sent now if the socket is open, never stored. */
+  notice(frame: { type: string } & Record<string, unknown>): void {
+    if (this.isOpen) this.socket.send(JSON.stringify(frame));
+  }
+
   close(code: number, reason: string): void {
     if (this.socket.readyState === this.socket.OPEN || this.socket.readyState === this.socket.CONNECTING) this.socket.close(code, reason);
   }
