@@ -3,11 +3,20 @@ import { redisOptionsFromUrl } from '@sealpost/redis';
 
 type RedisTransportOptions = Required<RedisOptions>['options'];
 
+/** How long a replica's claim on a request is remembered; the other replicas hear it within milliseconds. */
+const REQUEST_CLAIM_TTL_MS = 10_000;
+/** The request id Nest's client puts last in a request packet; events have none. */
+const REQUEST_ID_AT_END = /"id":"([A-Za-z0-9-]{1,64})"\}$/;
+
 /**
  * Redis pub/sub channels are global to a Redis server (not per database), so several
  * homeservers sharing one Redis must not hear each other's bus traffic. These subclasses of
  * Nest's Redis transport put a per-homeserver namespace in front of every channel, for
  * requests, replies and events alike. Handlers keep their plain pattern names.
+ *
+ * Pub/sub hands every message to every replica of a service. Events are meant for all of them,
+ * but a request must be handled **once** (a bundle claim takes one-time keys, a notice is
+ * stored): the replica that wins a `SET NX` on the request id handles it, the others drop it.
  */
 export class NamespacedServerRedis extends ServerRedis {
   constructor(private readonly namespace: string, options: RedisTransportOptions) {
@@ -27,9 +36,29 @@ export class NamespacedServerRedis extends ServerRedis {
       if (!channel.startsWith(this.namespace)) return;
       const pattern = channel.slice(this.namespace.length);
       // Handler lookup uses the plain pattern; getReplyPattern puts the namespace back for the reply.
-      this.handleMessage(pattern, buffer, pubClient, pattern).catch((err: unknown) => this.handleError(String(err)));
+      this.handleOnce(pattern, buffer, pubClient).catch((err: unknown) => this.handleError(String(err)));
     });
     for (const pattern of this.messageHandlers.keys()) subClient.subscribe(`${this.namespace}${pattern}`);
+  }
+
+  private async handleOnce(pattern: string, raw: string, pubClient: any): Promise<void> {
+    const requestId = requestIdOf(raw);
+    if (requestId !== null) {
+      const claimed = await pubClient.set(`${this.namespace}taken:${requestId}`, '1', 'PX', REQUEST_CLAIM_TTL_MS, 'NX');
+      if (claimed !== 'OK') return;
+    }
+    await this.handleMessage(pattern, raw, pubClient, pattern);
+  }
+}
+
+function requestIdOf(raw: string): string | null {
+  const atEnd = REQUEST_ID_AT_END.exec(raw);
+  if (atEnd) return atEnd[1];
+  try {
+    const id = (JSON.parse(raw) as { id?: unknown }).id;
+    return typeof id === 'string' || typeof id === 'number' ? String(id) : null;
+  } catch {
+    return null;
   }
 }
 

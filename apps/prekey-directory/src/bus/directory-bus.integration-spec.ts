@@ -41,4 +41,29 @@ describe('directory on the bus (Redis transport)', () => {
     const malformed = await firstValueFrom(bus.send<ClaimBundlesReply>(DirectoryPattern.ClaimBundles, { address: 'NOT AN ADDRESS', deviceId: '*', requester: 'x' }));
     expect(malformed).toMatchObject({ status: 400, error: 'invalid_request' });
   });
+
+});
+
+describe('directory on the bus, two replicas', () => {
+  it('a bus claim is answered by one replica and takes one key, not one per replica', async () => {
+    const first = await startDirectory();
+    const second = await startDirectory({ REDIS_PREFIX: first.config.redisPrefix });
+    const bus = createBusClient({ redisUrl: first.config.redisUrl, namespace: first.config.redisPrefix });
+    await bus.connect();
+    try {
+      const bob = await registerAccount(first.url, { preKeys: 6, pqPreKeys: 6 });
+      const taken: number[] = [];
+      for (let i = 0; i < 3; i++) {
+        const reply = await firstValueFrom(bus.send<ClaimBundlesReply>(DirectoryPattern.ClaimBundles, { address: bob.address, deviceId: 1, requester: 'beta.test' }));
+        taken.push((reply as BundleResponse).devices[0].preKey!.keyId);
+      }
+      expect(taken).toEqual([1, 2, 3]);
+      const counts = await fetch(`${second.url}/v1/keys`, { headers: { authorization: `Bearer ${bob.token}` } });
+      expect(await counts.json()).toEqual({ count: 3, pqCount: 3 });
+    } finally {
+      await bus.close();
+      await second.close();
+      await first.close();
+    }
+  });
 });
