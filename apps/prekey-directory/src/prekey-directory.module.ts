@@ -9,6 +9,7 @@ import { AccountsController } from './accounts/accounts.controller';
 import { AccountsRepository } from './accounts/accounts.repository';
 import { AccountsService } from './accounts/accounts.service';
 import { IdentityKeyChangeService } from './accounts/identity-key-change.service';
+import { DeviceLastSeenRecorder } from './devices/device-last-seen.recorder';
 import { RegistrationTokensRepository } from './accounts/registration-tokens.repository';
 import { DirectoryBusController } from './bus/directory-bus.controller';
 import { DevicesController } from './devices/devices.controller';
@@ -51,7 +52,7 @@ export class PrekeyDirectoryModule {
       controllers: [AccountsController, DevicesController, KeysController, CertificateController, KtController, HealthController, DirectoryBusController],
       providers: [
         { provide: DIRECTORY_CONFIG, useValue: config },
-        AccountsRepository, RegistrationTokensRepository, AccountsService, IdentityKeyChangeService,
+        AccountsRepository, RegistrationTokensRepository, AccountsService, IdentityKeyChangeService, DeviceLastSeenRecorder,
         DevicesRepository, LinkCodesRepository, DevicesService, DeviceEventsPublisher,
         RepeatedUseSignedPreKeyStore, SingleUsePreKeyStore, ClaimRateLimiter, PrekeysLowNotifier, KeysManager, RemoteBundlesClient, SealedSenderKeys,
         KtLogRepository, KtHeadsRepository, KtSigningKey, TransparencyLog, KtHeadSigner,

@@ -3,6 +3,7 @@ import type { FastifyRequest } from 'fastify';
 import { hashBearerToken } from '@sealpost/crypto';
 import { unauthorized } from '@sealpost/http';
 import { DevicePrincipal, DevicesRepository } from '../devices/devices.repository';
+import { DeviceLastSeenRecorder } from '../devices/device-last-seen.recorder';
 
 type AuthenticatedRequest = FastifyRequest & { device?: DevicePrincipal };
 
@@ -12,7 +13,7 @@ type AuthenticatedRequest = FastifyRequest & { device?: DevicePrincipal };
  */
 @Injectable()
 export class DeviceAuthGuard implements CanActivate {
-  constructor(private readonly devices: DevicesRepository) {}
+  constructor(private readonly devices: DevicesRepository, private readonly lastSeen: DeviceLastSeenRecorder) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
@@ -22,6 +23,7 @@ export class DeviceAuthGuard implements CanActivate {
     if (!hash) throw unauthorized();
     const device = await this.devices.findPrincipalByTokenHash(hash);
     if (!device) throw unauthorized();
+    this.lastSeen.seen(device.accountId, device.deviceId);
     request.device = device;
     return true;
   }

@@ -7,6 +7,7 @@ import {
 import { sha256 } from '@sealpost/crypto';
 import { ApiError, busErrorFrom } from '@sealpost/http';
 import { DevicesRepository } from '../devices/devices.repository';
+import { DeviceLastSeenRecorder } from '../devices/device-last-seen.recorder';
 import { DIRECTORY_CONFIG } from '../directory.tokens';
 import { KeysManager } from '../keys/keys-manager.service';
 
@@ -16,6 +17,7 @@ export class DirectoryBusController {
   constructor(
     private readonly devices: DevicesRepository,
     private readonly keys: KeysManager,
+    private readonly lastSeen: DeviceLastSeenRecorder,
     @Inject(DIRECTORY_CONFIG) private readonly config: DirectoryConfig,
   ) {}
 
@@ -33,11 +35,12 @@ export class DirectoryBusController {
     };
   }
 
-  /** For the relay: which device a bearer token belongs to, by the token's SHA-256 only. */
+  /** For the relay (a socket or a send): which device a bearer token belongs to, by the token's SHA-256 only. */
   @MessagePattern(DirectoryPattern.Authenticate)
   async authenticate(@Payload() request: { tokenHash?: unknown }): Promise<AuthenticatedDevice | null> {
     if (typeof request?.tokenHash !== 'string' || !/^[A-Za-z0-9+/]{43}=$/.test(request.tokenHash)) return null;
     const device = await this.devices.findPrincipalByTokenHash(Buffer.from(request.tokenHash, 'base64'));
+    if (device) this.lastSeen.seen(device.accountId, device.deviceId);
     return device && { accountId: device.accountId, deviceId: device.deviceId, address: `${device.localpart}@${this.config.serverName}` };
   }
 

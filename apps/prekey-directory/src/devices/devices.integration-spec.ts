@@ -3,6 +3,10 @@ import { RunningDirectory, startDirectory } from '../../../../test/support/direc
 import { call } from '../../../../test/support/http';
 import { TestAccount, registerAccount } from '../../../../test/support/accounts';
 import { sha256 } from '../../../../libs/crypto/src';
+import { firstValueFrom } from 'rxjs';
+import { createBusClient } from '../../../../libs/bus/src';
+import { DirectoryPattern } from '../../../../libs/contracts/src';
+import { eventually } from '../../../../test/support/bus-listener';
 
 describe('devices: link codes, linking, listing, removal', () => {
   let dir: RunningDirectory;
@@ -40,6 +44,33 @@ describe('devices: link codes, linking, listing, removal', () => {
       .toEqual([[1, alice.registrationId], [2, 4242]]);
     const counts = await call('GET', `${dir.url}/v1/keys`, { token: linked.body.token });
     expect(counts.body).toEqual({ count: 2, pqCount: 1 });
+  });
+
+  it('lists each device\'s last-seen day (UTC, day precision): null until it authenticates, then today', async () => {
+    const alice = await registerAccount(dir.url);
+    const code = await newCode(alice);
+    const linked = await call('POST', `${dir.url}/v1/devices`, { body: linkBody(alice, code) });
+    await pool.query(`UPDATE directory.devices SET last_seen_on = NULL WHERE account_id = $1 AND device_id = 2`, [alice.accountId]);
+    const today = new Date().toISOString().slice(0, 10);
+    const seen = (body: any) => body.devices.map((d: { deviceId: number; lastSeenAt: string | null }) => [d.deviceId, d.lastSeenAt]);
+    // Device 1 authenticated (link code, this list); device 2 has not since the reset.
+    let list = await call('GET', `${dir.url}/v1/devices`, { token: alice.token });
+    await eventually(async () => (await pool.query(`SELECT 1 FROM directory.devices WHERE account_id = $1 AND device_id = 1 AND last_seen_on IS NOT NULL`, [alice.accountId])).rowCount === 1);
+    list = await call('GET', `${dir.url}/v1/devices`, { token: alice.token });
+    expect(seen(list.body)).toEqual([[1, today], [2, null]]);
+
+    // A device seen by a relay authenticates through the directory's bus: the same record.
+    const bus = createBusClient({ redisUrl: dir.config.redisUrl, namespace: dir.config.redisPrefix });
+    await bus.connect();
+    try {
+      const tokenHash = sha256(Buffer.from(linked.body.token, 'base64')).toString('base64');
+      expect(await firstValueFrom(bus.send(DirectoryPattern.Authenticate, { tokenHash }))).toMatchObject({ deviceId: 2 });
+    } finally {
+      await bus.close();
+    }
+    await eventually(async () => seen((await call('GET', `${dir.url}/v1/devices`, { token: alice.token })).body)[1][1] === today);
+    const { rows } = await pool.query(`SELECT last_seen_on::text AS day FROM directory.devices WHERE account_id = $1 ORDER BY device_id`, [alice.accountId]);
+    expect(rows).toEqual([{ day: today }, { day: today }]);
   });
 
   it('accepts a link code once only', async () => {

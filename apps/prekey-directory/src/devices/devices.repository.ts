@@ -14,7 +14,12 @@ const FIND_PRINCIPAL = namedStatement('directory.devices.find-principal', `
   FROM directory.devices d JOIN directory.accounts a ON a.id = d.account_id
   WHERE d.token_hash = $1`);
 const LIST_DEVICES = `
-  SELECT device_id, registration_id, created_at FROM directory.devices WHERE account_id = $1 ORDER BY device_id`;
+  SELECT device_id, registration_id, created_at, to_char(last_seen_on, 'YYYY-MM-DD') AS last_seen_on
+  FROM directory.devices WHERE account_id = $1 ORDER BY device_id`;
+// Writes at most once per device per day: the row is left alone when the day is already stored.
+const MARK_SEEN = `
+  UPDATE directory.devices SET last_seen_on = $3::date
+  WHERE account_id = $1 AND device_id = $2 AND last_seen_on IS DISTINCT FROM $3::date`;
 const SET_REGISTRATION_ID = `UPDATE directory.devices SET registration_id = $3 WHERE account_id = $1 AND device_id = $2`;
 const DELETE_DEVICE = `DELETE FROM directory.devices WHERE account_id = $1 AND device_id = $2`;
 const DEVICE_LIST_BY_ACCOUNT = `
@@ -34,7 +39,13 @@ export interface DevicePrincipal {
   identityKey: Buffer;
 }
 
-export interface DeviceInfo { deviceId: number; registrationId: number; createdAt: Date }
+export interface DeviceInfo {
+  deviceId: number;
+  registrationId: number;
+  createdAt: Date;
+  /** UTC day (YYYY-MM-DD) the device last authenticated, or null before the first time. */
+  lastSeenOn: string | null;
+}
 
 export interface AccountDeviceList {
   accountId: string;
@@ -65,8 +76,13 @@ export class DevicesRepository {
   }
 
   async list(accountId: string, db: Queryable = this.pool): Promise<DeviceInfo[]> {
-    const { rows } = await db.query<{ device_id: number; registration_id: number; created_at: Date }>(LIST_DEVICES, [accountId]);
-    return rows.map((r) => ({ deviceId: r.device_id, registrationId: r.registration_id, createdAt: r.created_at }));
+    const { rows } = await db.query<{ device_id: number; registration_id: number; created_at: Date; last_seen_on: string | null }>(LIST_DEVICES, [accountId]);
+    return rows.map((r) => ({ deviceId: r.device_id, registrationId: r.registration_id, createdAt: r.created_at, lastSeenOn: r.last_seen_on }));
+  }
+
+  /** Records `day` (YYYY-MM-DD, UTC) as the device's last-seen day. */
+  async markSeen(accountId: string, deviceId: number, day: string, db: Queryable = this.pool): Promise<void> {
+    await db.query(MARK_SEEN, [accountId, deviceId, day]);
   }
 
   async setRegistrationId(accountId: string, deviceId: number, registrationId: number, db: Queryable = this.pool): Promise<void> {
