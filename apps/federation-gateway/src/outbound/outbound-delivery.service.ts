@@ -23,7 +23,8 @@ const retryableWholeRequest = (status: number) => retryable(status) || status ==
  * Outbound federation delivery. A delivery is tried at once (deliveries to one destination
  * arriving together share one signed request); if the peer is unreachable or answers 5xx/429 it
  * goes to the durable outbox (Postgres) and is retried with backoff by the flusher. While a
- * destination has a backlog, new deliveries queue behind it, keeping per-sender order.
+ * destination has a backlog — kept by any replica — new deliveries queue behind it, keeping
+ * per-sender order.
  * A peer's 4xx answer (409/410/404/401/403) is passed back to the sender.
  */
 @Injectable()
@@ -47,6 +48,7 @@ export class OutboundDelivery implements OnModuleInit {
 
   async deliver(request: OutboundDeliveryRequest): Promise<DeliveryReply> {
     if (this.backlogged.has(request.destination)) return (await this.keep(request.destination, [request], null))[0];
+    // Not known here to be backlogged: batched, and checked against the shared outbox before sending.
     let batcher = this.batchers.get(request.destination);
     if (!batcher) {
       batcher = new GroupCommitBatcher({
@@ -102,6 +104,9 @@ export class OutboundDelivery implements OnModuleInit {
   }
 
   private async tryNow(destination: string, requests: OutboundDeliveryRequest[]): Promise<DeliveryReply[]> {
+    // Another replica may hold a backlog for this destination that this one has not seen: the
+    // outbox in Postgres is the shared truth, and new deliveries must queue behind it.
+    if (this.backlogged.has(destination) || (await this.outbox.hasRows(destination))) return this.keep(destination, requests, null);
     const answer = await this.send(destination, requests.map((r) => r.delivery));
     if ('error' in answer) return this.keep(destination, requests, answer.error, answer.retryAfter);
     const replies: DeliveryReply[] = [];
