@@ -1,5 +1,8 @@
 import { Pool } from 'pg';
-import { KeyTransparencyClient, KtVerificationError, MemoryKtStateStore, OwnerMonitor } from '../../libs/client/src';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FileKtStateStore, KeyTransparencyClient, KtVerificationError, MemoryKtStateStore, OwnerMonitor } from '../../libs/client/src';
 import { sha256 } from '../../libs/crypto/src';
 import { withTransaction } from '../../libs/db/src';
 import { TransparencyLog } from '../../apps/prekey-directory/src/transparency/transparency-log.service';
@@ -112,5 +115,33 @@ describe('key transparency against a malicious directory', () => {
     await registerAccount(hs.directoryUrl);
     await expect(forkedClient.verifiedHead()).rejects.toBeInstanceOf(KtVerificationError);
     await expect(forkedClient.verifiedHead()).rejects.toMatchObject({ kind: 'inconsistent-head' });
+  });
+
+  it('a client restarted with its FileKtStateStore still refuses a head that does not extend the one it kept', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sealpost-kt-client-'));
+    try {
+      const statePath = join(dir, 'kt-state.json');
+      const directory = { server: 'alpha.test', directoryUrl: hs.directoryUrl, ktPublicKey };
+      await registerAccount(hs.directoryUrl);
+      await nextEpoch();
+      const kept = await new KeyTransparencyClient(directory, new FileKtStateStore(statePath), fetchJson).verifiedHead();
+
+      // After the restart the directory serves a head of a bigger tree that does not extend the kept one.
+      const signer = hs.directory.get(KtSigningKey);
+      const { ktHeadSigningBytes } = await import('../../libs/transparency/src');
+      const forged = { server: 'alpha.test', treeSize: kept.treeSize + 1, rootHash: sha256('forked-after-restart').toString('base64'), timestamp: Date.now() };
+      const head = { ...forged, keyId: signer.keyId, signature: signer.sign(ktHeadSigningBytes(forged)).toString('base64') };
+      await registerAccount(hs.directoryUrl);
+      const restarted = new KeyTransparencyClient(directory, new FileKtStateStore(statePath), async (url) => (url.endsWith('/v1/kt/head') ? head : fetchJson(url)));
+      await expect(restarted.verifiedHead()).rejects.toMatchObject({ kind: 'inconsistent-head' });
+
+      // The honest head still verifies after the restart, and becomes the kept one.
+      await nextEpoch();
+      const honest = await new KeyTransparencyClient(directory, new FileKtStateStore(statePath), fetchJson).verifiedHead();
+      expect(honest.treeSize).toBeGreaterThan(kept.treeSize);
+      expect(await new FileKtStateStore(statePath).lastHead('alpha.test')).toEqual(honest);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,6 +1,6 @@
 import type { SignedTreeHead } from '@sealpost/transparency';
 
-/** Where a client keeps what it has verified, across restarts (an app would persist it). */
+/** Where a client keeps what it has verified, across restarts: FileKtStateStore, or an app's own storage. */
 export interface KtStateStore {
   lastHead(server: string): Promise<SignedTreeHead | null>;
   saveHead(head: SignedTreeHead): Promise<void>;
@@ -8,6 +8,7 @@ export interface KtStateStore {
   saveCheckedVersion(address: string, version: number): Promise<void>;
 }
 
+/** For tests and short-lived tools: forgets everything when the process ends. */
 export class MemoryKtStateStore implements KtStateStore {
   private readonly heads = new Map<string, SignedTreeHead>();
   private readonly versions = new Map<string, number>();
