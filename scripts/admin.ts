@@ -7,6 +7,7 @@ import { UsageError, registrationTokenCommand } from '../apps/prekey-directory/s
 import { GATEWAY_MIGRATIONS } from '../apps/federation-gateway/src/migrations';
 import { KtObservationsRepository } from '../apps/federation-gateway/src/kt-gossip/kt-observations.repository';
 import { sealedSenderCommand } from '../apps/prekey-directory/src/admin/sealed-sender.command';
+import { ktKeysCommand } from '../apps/prekey-directory/src/admin/kt-keys.command';
 import { FederationUsageError, federationCommand } from '../apps/federation-gateway/src/admin/federation.command';
 
 const USAGE = `usage: npm run admin -- [--env FILE] <command>
@@ -18,6 +19,7 @@ const USAGE = `usage: npm run admin -- [--env FILE] <command>
   federation ping SERVER
   federation rotate-key
   sealed-sender status | rotate-server-key | rotate-trust-root
+  kt keys | rotate-key
   kt evidence`;
 
 /** Operator commands, run against the same DATABASE_URL / REDIS_URL as the services. */
@@ -38,6 +40,10 @@ async function main(): Promise<number> {
     }
     if (group === 'sealed-sender') {
       await sealedSenderCommand(config.keysDir, rest, print);
+      return 0;
+    }
+    if (group === 'kt' && (rest[0] === 'keys' || rest[0] === 'rotate-key')) {
+      await ktKeysCommand(config.keysDir, config.serverName, rest[0], print);
       return 0;
     }
     if (group === 'kt' && rest[0] === 'evidence') {

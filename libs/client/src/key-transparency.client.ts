@@ -1,5 +1,7 @@
 import { verifyEd25519 } from '@sealpost/crypto';
-import { KtRecord, SignedTreeHead, decodeKtRecord, ktHeadSigningBytes, leafHash, verifyConsistency, verifyInclusion } from '@sealpost/transparency';
+import {
+  KtKeysDocument, KtRecord, SignedTreeHead, decodeKtRecord, ktHeadSigningBytes, leafHash, trustedKtKeys, verifyConsistency, verifyInclusion,
+} from '@sealpost/transparency';
 import { KtVerificationError } from './kt-errors';
 import { KtStateStore } from './kt-state.store';
 
@@ -8,7 +10,11 @@ export type FetchJson = (url: string) => Promise<unknown>;
 export interface KtDirectory {
   server: string;
   directoryUrl: string;
-  /** The directory's tree-head key, from discovery (`ktPublicKey`), base64. */
+  /**
+   * The tree-head key this client trusts, base64: `ktPublicKey` from discovery, pinned at first
+   * sight. Heads signed by a later key are accepted when `/v1/kt/keys` shows that key endorsed,
+   * step by step, starting from this one.
+   */
   ktPublicKey: string;
 }
 
@@ -25,12 +31,15 @@ const b64 = (s: string) => Buffer.from(s, 'base64');
  * in the log at a verified head. Throws KtVerificationError otherwise.
  */
 export class KeyTransparencyClient {
+  /** Keys trusted through endorsements from the pinned one, by keyId (filled when a head needs one). */
+  private endorsedKeys = new Map<string, Buffer>();
+
   constructor(private readonly directory: KtDirectory, private readonly store: KtStateStore, private readonly fetchJson: FetchJson) {}
 
   /** The directory's current head, signature checked and consistent with the last one kept (then kept). */
   async verifiedHead(): Promise<SignedTreeHead> {
     const head = (await this.fetchJson(`${this.directory.directoryUrl}/v1/kt/head`)) as SignedTreeHead;
-    this.checkSignature(head);
+    await this.checkSignature(head);
     const last = await this.store.lastHead(this.directory.server);
     if (last) await this.checkConsistency(last, head);
     if (!last || head.treeSize >= last.treeSize) await this.store.saveHead(head);
@@ -77,10 +86,21 @@ export class KeyTransparencyClient {
     return latest;
   }
 
-  private checkSignature(head: SignedTreeHead): void {
-    const ok = head.server === this.directory.server && Number.isInteger(head.treeSize) &&
-      verifyEd25519(b64(this.directory.ktPublicKey), ktHeadSigningBytes(head), b64(head.signature));
-    if (!ok) throw new KtVerificationError('bad-head-signature', `tree head of ${head.server} is not signed by the published key`);
+  private async checkSignature(head: SignedTreeHead): Promise<void> {
+    if (head?.server !== this.directory.server || !Number.isInteger(head.treeSize) || typeof head.signature !== 'string') {
+      throw new KtVerificationError('bad-head-signature', `not a tree head of ${this.directory.server}`);
+    }
+    const signedBy = (key: Buffer) => verifyEd25519(key, ktHeadSigningBytes(head), b64(head.signature));
+    if (signedBy(b64(this.directory.ktPublicKey))) return;
+    // Signed by another key: trusted only if endorsed, step by step, from the pinned one.
+    if (!this.endorsedKeys.has(head.keyId)) {
+      const doc = (await this.fetchJson(`${this.directory.directoryUrl}/v1/kt/keys`)) as KtKeysDocument;
+      this.endorsedKeys = doc?.server === this.directory.server ? trustedKtKeys(doc, this.directory.ktPublicKey) : new Map();
+    }
+    const key = this.endorsedKeys.get(head.keyId);
+    if (!key || !signedBy(key)) {
+      throw new KtVerificationError('bad-head-signature', `tree head of ${head.server} is not signed by the pinned key or one it endorsed`);
+    }
   }
 
   private async checkConsistency(a: SignedTreeHead, b: SignedTreeHead): Promise<void> {

@@ -16,8 +16,10 @@ export const DirectoryPattern = {
   KtConsistency: 'directory.kt-consistency',
   /** {address, version, treeSize?} → the same answer as GET /v1/kt/inclusion | BusError */
   KtInclusion: 'directory.kt-inclusion',
-  /** {} → {keyId, publicKey}: the key that signs tree heads */
+  /** {} → {keyId, publicKey}: the key that signs tree heads now */
   KtPublicKey: 'directory.kt-public-key',
+  /** {} → KtKeysDocument: every tree-head key, oldest first, with endorsements */
+  KtKeys: 'directory.kt-keys',
 } as const;
 
 /** Events the directory emits (fire-and-forget, Redis transport). */

@@ -24,3 +24,5 @@ export { canonicalJson } from './canonical-json';
 export { libsignal } from './libsignal.loader';
 export type { Libsignal } from './libsignal.loader';
 export { createSecretFile, readOrCreateSecretFile } from './secret-files';
+export { addKeyGeneration, keyGenerationFileName, listKeyGenerations } from './key-generations';
+export type { KeyGeneration } from './key-generations';

@@ -24,3 +24,5 @@ export { encodeKtRecord, decodeKtRecord } from './kt-record.codec';
 export type { KtRecord } from './kt-record.codec';
 export { ktHeadSigningBytes } from './kt-head.codec';
 export type { SignedTreeHead } from './kt-head.codec';
+export { ktKeyEndorsementBytes, trustedKtKeys } from './kt-key-chain';
+export type { KtKeyEntry, KtKeysDocument } from './kt-key-chain';

@@ -24,28 +24,28 @@ export interface DiscoveryDocument {
 /** `GET /.well-known/sealpost`: where clients and peers find every other URL of this homeserver. */
 @Controller('.well-known/sealpost')
 export class DiscoveryController {
-  private trustRoots?: { reply: SealedSenderTrustRootsReply; until: number };
-  private ktPublicKey?: string;
+  private directoryKeys?: { trustRoots: SealedSenderTrustRootsReply; ktPublicKey: string; until: number };
 
   constructor(@Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig, @Inject(BUS_CLIENT) private readonly bus: ClientProxy) {}
 
   @Get()
   async document(): Promise<DiscoveryDocument> {
-    // The directory owns the sealed-sender and KT keys. The trust roots can rotate, so they are
-    // asked for again every minute; the KT key is asked for once.
-    if (!this.trustRoots || this.trustRoots.until < Date.now()) {
-      const reply = await busAnswer(this.bus.send<SealedSenderTrustRootsReply>(DirectoryPattern.SealedSenderTrustRoot, {}), 'directory');
-      this.trustRoots = { reply, until: Date.now() + KEYS_CACHE_MS };
+    // The directory owns the sealed-sender and KT keys; both rotate, so they are asked for again
+    // at most every minute.
+    if (!this.directoryKeys || this.directoryKeys.until < Date.now()) {
+      const trustRoots = await busAnswer(this.bus.send<SealedSenderTrustRootsReply>(DirectoryPattern.SealedSenderTrustRoot, {}), 'directory');
+      const { publicKey } = await busAnswer(this.bus.send<{ publicKey: string }>(DirectoryPattern.KtPublicKey, {}), 'directory');
+      this.directoryKeys = { trustRoots, ktPublicKey: publicKey, until: Date.now() + KEYS_CACHE_MS };
     }
-    this.ktPublicKey ??= (await busAnswer(this.bus.send<{ publicKey: string }>(DirectoryPattern.KtPublicKey, {}), 'directory')).publicKey;
+    const { trustRoots, ktPublicKey } = this.directoryKeys;
     return {
       server: this.config.serverName,
       directory: this.config.directoryUrl,
       relay: this.config.relayUrl,
       federation: this.config.publicUrl,
-      sealedSenderTrustRoot: this.trustRoots.reply.trustRoot,
-      sealedSenderPreviousTrustRoots: this.trustRoots.reply.previousTrustRoots,
-      ktPublicKey: this.ktPublicKey,
+      sealedSenderTrustRoot: trustRoots.trustRoot,
+      sealedSenderPreviousTrustRoots: trustRoots.previousTrustRoots,
+      ktPublicKey,
     };
   }
 }

@@ -2,7 +2,7 @@ import { Controller, Get, Inject, Param, Query, UseGuards } from '@nestjs/common
 import { ClientProxy } from '@nestjs/microservices';
 import { BUS_CLIENT } from '@sealpost/bus';
 import { BusError, DirectoryPattern, SERVER_PATTERN, ValidationError } from '@sealpost/contracts';
-import type { SignedTreeHead } from '@sealpost/transparency';
+import type { KtKeysDocument, SignedTreeHead } from '@sealpost/transparency';
 import { busAnswer } from '../inbound/bus-answer';
 import { FederationAuthGuard } from '../inbound/federation-auth.guard';
 import { KtObservationsRepository } from './kt-observations.repository';
@@ -18,6 +18,13 @@ export class FederationKtController {
   @UseGuards(FederationAuthGuard)
   head(): Promise<SignedTreeHead> {
     return busAnswer(this.bus.send<SignedTreeHead>(DirectoryPattern.KtHead, {}), 'directory');
+  }
+
+  /** This server's tree-head keys with their endorsements, for peers that pinned an older one. */
+  @Get('keys')
+  @UseGuards(FederationAuthGuard)
+  keys(): Promise<KtKeysDocument> {
+    return busAnswer(this.bus.send<KtKeysDocument>(DirectoryPattern.KtKeys, {}), 'directory');
   }
 
   @Get('consistency')

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import type { GatewayConfig } from '@sealpost/config';
 import { verifyEd25519 } from '@sealpost/crypto';
-import { SignedTreeHead, ktHeadSigningBytes, verifyConsistency } from '@sealpost/transparency';
+import { KtKeysDocument, SignedTreeHead, ktHeadSigningBytes, trustedKtKeys, verifyConsistency } from '@sealpost/transparency';
 import { GATEWAY_CONFIG } from '../gateway.tokens';
 import { DestinationsRepository } from '../outbound/destinations.repository';
 import { FederationHttpClient } from '../peers/federation-http.client';
@@ -67,8 +67,8 @@ export class KtGossip implements OnModuleInit, OnApplicationShutdown {
     } catch {
       return 'unreachable';
     }
-    if (head?.server !== server || !verifyEd25519(key, ktHeadSigningBytes(head), b64(head.signature ?? ''))) {
-      this.logger.warn(`refused a tree head of ${server}: bad signature`);
+    if (head?.server !== server || !(await this.signedByTrustedKey(server, key, head))) {
+      this.logger.warn(`refused a tree head of ${server}: not signed by its pinned key or one it endorsed`);
       return 'refused';
     }
     const kept = await this.observations.largest(server);
@@ -93,6 +93,19 @@ export class KtGossip implements OnModuleInit, OnApplicationShutdown {
     if (!answer || answer.status !== 200 || !Array.isArray(answer.body?.proof)) return `no consistency proof from ${older.treeSize} to ${newer.treeSize}`;
     const ok = verifyConsistency(older.treeSize, newer.treeSize, b64(older.rootHash), b64(newer.rootHash), answer.body.proof.map(b64));
     return ok ? null : `head ${newer.treeSize} does not extend head ${older.treeSize}`;
+  }
+
+  /**
+   * Signed by the pinned key, or by a later key of the peer that `/federation/v1/kt/keys` shows
+   * endorsed, step by step, from the pinned one (the peer rotated its tree-head key).
+   */
+  private async signedByTrustedKey(server: string, pinned: Buffer, head: SignedTreeHead): Promise<boolean> {
+    const signedBy = (key: Buffer) => verifyEd25519(key, ktHeadSigningBytes(head), b64(head.signature ?? ''));
+    if (signedBy(pinned)) return true;
+    const answer = await this.client.request<KtKeysDocument>(server, 'GET', '/federation/v1/kt/keys').catch(() => null);
+    if (!answer || answer.status !== 200 || answer.body?.server !== server) return false;
+    const key = trustedKtKeys(answer.body, pinned.toString('base64')).get(head.keyId);
+    return key !== undefined && signedBy(key);
   }
 
   /** The peer's tree-head key, pinned at first sight from its discovery document. */

@@ -2,7 +2,7 @@ import { Controller, Get, Param, Query } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import { DirectoryPattern, ValidationError, parseAddress } from '@sealpost/contracts';
 import { ApiError, busErrorFrom, notFound } from '@sealpost/http';
-import { SignedTreeHead, decodeKtRecord } from '@sealpost/transparency';
+import { KtKeysDocument, SignedTreeHead, decodeKtRecord } from '@sealpost/transparency';
 import { KtHeadSigner } from './kt-head-signer.service';
 import { KtLogRepository } from './kt-log.repository';
 import { KtSigningKey } from './kt-signing-key.service';
@@ -29,6 +29,12 @@ export class KtController {
   @Get('head')
   head(): Promise<SignedTreeHead> {
     return this.heads.latest();
+  }
+
+  /** The tree-head keys, oldest first, each later one endorsed by the one before. */
+  @Get('keys')
+  keys(): KtKeysDocument {
+    return this.key.keysDocument();
   }
 
   /** `?address=&version=[&treeSize=]`: the record, its leaf index and audit path against a signed head. */
@@ -91,6 +97,11 @@ export class KtController {
     } catch (error) {
       return busErrorFrom(error);
     }
+  }
+
+  @MessagePattern(DirectoryPattern.KtKeys)
+  busKeys(): KtKeysDocument {
+    return this.key.keysDocument();
   }
 
   @MessagePattern(DirectoryPattern.KtPublicKey)
