@@ -23,6 +23,6 @@ export type { Ed25519KeyPair } from './ed25519.signer';
 export { canonicalJson } from './canonical-json';
 export { libsignal } from './libsignal.loader';
 export type { Libsignal } from './libsignal.loader';
-export { createSecretFile, readOrCreateSecretFile } from './secret-files';
+export { createSecretFile } from './secret-files';
 export { addKeyGeneration, keyGenerationFileName, listKeyGenerations } from './key-generations';
 export type { KeyGeneration } from './key-generations';

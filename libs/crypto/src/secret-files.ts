@@ -1,34 +1,26 @@
-import { mkdir, open, readFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { link, mkdir, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /**
  * Server secrets live as files (mode 0600) in a folder of their own (KEYS_DIR), never in Postgres
- * or Redis. Files are written with an exclusive create, so replicas starting together on a shared
- * folder agree on one secret instead of overwriting each other's.
+ * or Redis. A file appears whole or not at all (written under a temporary name, then hard-linked
+ * to its name, which fails if the name exists), so replicas starting together on a shared folder
+ * agree on one secret and never read a half-written one.
  */
 
 /** Writes `name` unless it exists; false when it already did. */
 export async function createSecretFile(dir: string, name: string, contents: string): Promise<boolean> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
+  const temporary = join(dir, `.${name}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  await writeFile(temporary, contents, { mode: 0o600, flag: 'wx' });
   try {
-    const handle = await open(join(dir, name), 'wx', 0o600);
-    await handle.writeFile(contents);
-    await handle.close();
+    await link(temporary, join(dir, name));
     return true;
   } catch (error) {
     if ((error as { code?: string }).code === 'EEXIST') return false;
     throw error;
+  } finally {
+    await unlink(temporary).catch(() => undefined);
   }
-}
-
-/** The contents of `name`, generating it first with `generate()` if it does not exist yet. */
-export async function readOrCreateSecretFile(dir: string, name: string, generate: () => string): Promise<string> {
-  const path = join(dir, name);
-  try {
-    return await readFile(path, 'utf8');
-  } catch (error) {
-    if ((error as { code?: string }).code !== 'ENOENT') throw error;
-  }
-  await createSecretFile(dir, name, generate());
-  return readFile(path, 'utf8');
 }
