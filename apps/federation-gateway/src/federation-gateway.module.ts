@@ -3,7 +3,8 @@ import { BusModule } from '@sealpost/bus';
 import type { GatewayConfig } from '@sealpost/config';
 import { CryptoModule } from '@sealpost/crypto';
 import { DatabaseModule } from '@sealpost/db';
-import { HealthController } from '@sealpost/http';
+import { HealthController, MetricsController, ServiceMetrics } from '@sealpost/http';
+import { GatewayMetrics } from './gateway.metrics';
 import { RedisModule } from '@sealpost/redis';
 import { AdminTokenGuard, FederationAdminController } from './admin/federation-admin.controller';
 import { FederationStatus } from './admin/federation-status.service';
@@ -43,7 +44,7 @@ export class FederationGatewayModule {
         BusModule.forService({ redisUrl: config.redisUrl, namespace: config.redisPrefix }),
       ],
       controllers: [
-        DiscoveryController, HealthController, ServerKeysController, FederationKeysController, FederationMessagesController,
+        DiscoveryController, HealthController, MetricsController, ServerKeysController, FederationKeysController, FederationMessagesController,
         FederationBusController, FederationAdminController, FederationKtController,
       ],
       providers: [
@@ -51,7 +52,7 @@ export class FederationGatewayModule {
         ServerKeysRepository, ServerKeysService,
         PeerResolver, PeerKeysRepository, PeerKeysService, FederationHttpClient, FederationAuthGuard,
         OutboxRepository, DestinationsRepository, OutboxScheduler, SenderNotices, OutboundDelivery,
-        FederationStatus, AdminTokenGuard, KtObservationsRepository, KtGossip,
+        FederationStatus, AdminTokenGuard, KtObservationsRepository, KtGossip, ServiceMetrics, GatewayMetrics,
       ],
     };
   }

@@ -3,7 +3,8 @@ import { BusModule } from '@sealpost/bus';
 import type { DirectoryConfig } from '@sealpost/config';
 import { CryptoModule } from '@sealpost/crypto';
 import { DatabaseModule } from '@sealpost/db';
-import { HealthController } from '@sealpost/http';
+import { HealthController, MetricsController, ServiceMetrics } from '@sealpost/http';
+import { DirectoryMetrics } from './directory.metrics';
 import { RedisModule } from '@sealpost/redis';
 import { AccountsController } from './accounts/accounts.controller';
 import { AccountsRepository } from './accounts/accounts.repository';
@@ -49,10 +50,10 @@ export class PrekeyDirectoryModule {
         RedisModule.forService({ redisUrl: config.redisUrl, prefix: config.redisPrefix, connectionName: 'sealpost-directory' }),
         BusModule.forService({ redisUrl: config.redisUrl, namespace: config.redisPrefix }),
       ],
-      controllers: [AccountsController, DevicesController, KeysController, CertificateController, KtController, HealthController, DirectoryBusController],
+      controllers: [AccountsController, DevicesController, KeysController, CertificateController, KtController, HealthController, MetricsController, DirectoryBusController],
       providers: [
         { provide: DIRECTORY_CONFIG, useValue: config },
-        AccountsRepository, RegistrationTokensRepository, AccountsService, IdentityKeyChangeService, DeviceLastSeenRecorder,
+        AccountsRepository, RegistrationTokensRepository, AccountsService, IdentityKeyChangeService, DeviceLastSeenRecorder, ServiceMetrics, DirectoryMetrics,
         DevicesRepository, LinkCodesRepository, DevicesService, DeviceEventsPublisher,
         RepeatedUseSignedPreKeyStore, SingleUsePreKeyStore, ClaimRateLimiter, PrekeysLowNotifier, KeysManager, RemoteBundlesClient, SealedSenderKeys,
         KtLogRepository, KtHeadsRepository, KtSigningKey, TransparencyLog, KtHeadSigner,

@@ -4,7 +4,7 @@ import { BusModule } from '@sealpost/bus';
 import type { RelayConfig } from '@sealpost/config';
 import { CryptoModule } from '@sealpost/crypto';
 import { DatabaseModule } from '@sealpost/db';
-import { HealthController } from '@sealpost/http';
+import { HealthController, MetricsController, ServiceMetrics } from '@sealpost/http';
 import { RedisModule } from '@sealpost/redis';
 import { AckBatcher } from './delivery/ack-batcher.service';
 import { ConnectionRegistry } from './delivery/connection-registry.service';
@@ -24,6 +24,7 @@ import { MessagesStore } from './mailbox/messages-store.repository';
 import { QueueDepthCache } from './mailbox/queue-depth.cache';
 import { SendRateLimiter } from './mailbox/send-rate-limiter.service';
 import { RELAY_MIGRATIONS } from './migrations';
+import { RelayMetrics } from './relay.metrics';
 import { RELAY_CONFIG, RELAY_INSTANCE_ID } from './relay.tokens';
 
 /** The message-queue relay: durable per-device queues of sealed envelopes, pushed over WebSocket. */
@@ -38,14 +39,14 @@ export class RelayModule {
         RedisModule.forService({ redisUrl: config.redisUrl, prefix: config.redisPrefix, connectionName: 'sealpost-relay' }),
         BusModule.forService({ redisUrl: config.redisUrl, namespace: config.redisPrefix }),
       ],
-      controllers: [MessagesController, HealthController, RelayEventsController, RelayBusController],
+      controllers: [MessagesController, HealthController, MetricsController, RelayEventsController, RelayBusController],
       providers: [
         { provide: RELAY_CONFIG, useValue: config },
         { provide: RELAY_INSTANCE_ID, useValue: randomUUID() },
         DirectoryClient, OptionalDeviceAuthGuard, FederationClient,
         MessagesStore, QueueDepthCache, IdempotencyKeysRepository, EnvelopePersister, SendRateLimiter, MessageIntake,
         AckBatcher, ConnectionRegistry, DeliveryNotifier, WebSocketGateway,
-        EnvelopeExpiryProcessor,
+        EnvelopeExpiryProcessor, ServiceMetrics, RelayMetrics,
       ],
     };
   }

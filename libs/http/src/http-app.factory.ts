@@ -4,6 +4,7 @@ import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiErrorFilter } from './api-error.filter';
 import { QuietFrameworkLogger } from './quiet-framework.logger';
+import { installHttpMetrics } from './service-metrics';
 
 export interface HttpAppOptions {
   bodyLimit: number;
@@ -38,6 +39,7 @@ export async function createHttpApp(module: Type<unknown> | DynamicModule, optio
     logger: new QuietFrameworkLogger(options.logLevel === 'debug', LEVELS.slice(0, LEVELS.indexOf(options.logLevel) + 1)),
   });
   app.useGlobalFilters(new ApiErrorFilter());
+  installHttpMetrics(app);
   // Only the stop signals: SIGUSR2/SIGHUP are left to diagnostics tooling.
   app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
   return app;

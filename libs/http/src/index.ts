@@ -6,3 +6,4 @@ export { runService, dependencyProblems, START_POSTGRES_HINT, START_REDIS_HINT }
 export { HealthController } from './health.controller';
 export { errorAnswer, busErrorFrom } from './error-answer';
 export type { ErrorAnswer } from './error-answer';
+export { ServiceMetrics, MetricsController, installHttpMetrics } from './service-metrics';

@@ -7,6 +7,7 @@ import { DestinationsRepository } from '../outbound/destinations.repository';
 import { FederationHttpClient } from '../peers/federation-http.client';
 import { PeerResolver } from '../peers/peer-resolver.service';
 import { KtObservationsRepository } from './kt-observations.repository';
+import { GatewayMetrics } from '../gateway.metrics';
 
 const CONTACT_GOSSIP_MIN_INTERVAL_MS = 10_000;
 const b64 = (s: string) => Buffer.from(s, 'base64');
@@ -31,6 +32,7 @@ export class KtGossip implements OnModuleInit, OnApplicationShutdown {
     private readonly client: FederationHttpClient,
     private readonly resolver: PeerResolver,
     private readonly destinations: DestinationsRepository,
+    private readonly metrics: GatewayMetrics,
   ) {}
 
   onModuleInit(): void {
@@ -57,6 +59,12 @@ export class KtGossip implements OnModuleInit, OnApplicationShutdown {
   }
 
   async gossipWith(server: string): Promise<GossipOutcome> {
+    const outcome = await this.gossipOnce(server);
+    this.metrics.gossip.inc({ peer: server, outcome });
+    return outcome;
+  }
+
+  private async gossipOnce(server: string): Promise<GossipOutcome> {
     const key = await this.treeHeadKey(server);
     if (!key) return 'unreachable';
     let head: SignedTreeHead;

@@ -10,6 +10,7 @@ import { PeerAddressRefused } from '../peers/ssrf-guard';
 import { OutboxRepository, OutboxRow } from './outbox.repository';
 import { OutboxScheduler } from './outbox-scheduler.service';
 import { SenderNotices } from './sender-notices.service';
+import { GatewayMetrics } from '../gateway.metrics';
 
 const QUEUED: DeliveryReply = { status: 202, body: { queued: true } };
 const retryable = (status: number) => status === 429 || status >= 500;
@@ -39,6 +40,7 @@ export class OutboundDelivery implements OnModuleInit {
     private readonly outbox: OutboxRepository,
     private readonly scheduler: OutboxScheduler,
     private readonly notices: SenderNotices,
+    private readonly metrics: GatewayMetrics,
   ) {}
 
   async onModuleInit(): Promise<void> {
@@ -85,8 +87,11 @@ export class OutboundDelivery implements OnModuleInit {
           if (result.status >= 300) refused.push([row, `${result.status} ${String(result.body?.error ?? '')}`.trim()]);
         }
         await this.outbox.delete(done, tx);
+        const delivered = done.length - refused.length;
         const partial = done.length < live.length;
-        return partial ? { kind: 'failed' as const, error: 'some deliveries answered 5xx/429', retryAfter: null, expired, refused } : { kind: 'progress' as const, expired, refused };
+        return partial
+          ? { kind: 'failed' as const, error: 'some deliveries answered 5xx/429', retryAfter: null, expired, refused, delivered }
+          : { kind: 'progress' as const, expired, refused, delivered };
       });
       if (outcome.kind === 'busy') return;
       if (outcome.kind === 'empty') {
@@ -94,6 +99,7 @@ export class OutboundDelivery implements OnModuleInit {
         await this.scheduler.destinationRecovered(destination);
         return;
       }
+      this.countFlushed(outcome);
       if (outcome.expired.length > 0) await this.notices.deliveryFailed(outcome.expired, `not accepted by ${destination} within ${this.config.outboxMaxAgeSeconds} s`);
       for (const [row, reason] of 'refused' in outcome && outcome.refused ? outcome.refused : []) await this.notices.deliveryFailed([row], `refused by ${destination}: ${reason}`);
       if (outcome.kind === 'failed') {
@@ -109,27 +115,34 @@ export class OutboundDelivery implements OnModuleInit {
     if (this.backlogged.has(destination) || (await this.outbox.hasRows(destination))) return this.keep(destination, requests, null);
     const answer = await this.send(destination, requests.map((r) => r.delivery));
     if ('error' in answer) return this.keep(destination, requests, answer.error, answer.retryAfter);
-    const replies: DeliveryReply[] = [];
-    const retry: OutboundDeliveryRequest[] = [];
-    for (const request of requests) {
-      const result = answer.results.get(request.delivery.id);
-      if (!result || retryable(result.status)) retry.push(request);
-      else replies.push({ status: result.status, body: result.body });
-    }
+    const retry = requests.filter((r) => {
+      const result = answer.results.get(r.delivery.id);
+      return !result || retryable(result.status);
+    });
     if (retry.length > 0) await this.keep(destination, retry, 'some deliveries answered 5xx/429', null);
-    return requests.map((r) => {
+    const replies = requests.map((r) => {
       const result = answer.results.get(r.delivery.id);
       return result && !retryable(result.status) ? { status: result.status, body: result.body } : QUEUED;
     });
+    for (const reply of replies) if (reply !== QUEUED) this.metrics.outbound.inc({ outcome: reply.status < 300 ? 'delivered' : 'refused' });
+    return replies;
   }
 
   private async keep(destination: string, requests: OutboundDeliveryRequest[], error: string | null, retryAfter: number | null = null): Promise<DeliveryReply[]> {
     await this.outbox.add(requests.map((r) => ({ destination, delivery: r.delivery, sender: r.sender })));
+    this.metrics.outbound.inc({ outcome: 'queued' }, requests.length);
     const wasBacklogged = this.backlogged.has(destination);
     this.backlogged.add(destination);
     if (error) await this.scheduler.retryLater(destination, error, retryAfter);
     else if (!wasBacklogged) await this.scheduler.flushSoon(destination);
     return requests.map(() => QUEUED);
+  }
+
+  /** A flush step: queued deliveries the peer took, refused for good, or that grew too old. */
+  private countFlushed(outcome: { expired: OutboxRow[]; refused?: [OutboxRow, string][]; delivered?: number }): void {
+    if (outcome.expired.length) this.metrics.outbound.inc({ outcome: 'expired' }, outcome.expired.length);
+    if (outcome.refused?.length) this.metrics.outbound.inc({ outcome: 'refused' }, outcome.refused.length);
+    if (outcome.delivered) this.metrics.outbound.inc({ outcome: 'delivered' }, outcome.delivered);
   }
 
   /** One signed batch request; per-delivery results, or why the whole request should be retried. */

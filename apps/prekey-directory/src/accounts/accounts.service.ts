@@ -14,6 +14,7 @@ import { assertKeysSignedByIdentity } from '../keys/prekey-signature.verifier';
 import { AccountsRepository } from './accounts.repository';
 import { RegistrationTokensRepository } from './registration-tokens.repository';
 import { TransparencyLog } from '../transparency/transparency-log.service';
+import { DirectoryMetrics } from '../directory.metrics';
 
 const PRIMARY_DEVICE_ID = 1;
 
@@ -29,6 +30,7 @@ export class AccountsService {
     private readonly registrationTokens: RegistrationTokensRepository,
     private readonly keys: KeysManager,
     private readonly transparency: TransparencyLog,
+    private readonly metrics: DirectoryMetrics,
   ) {}
 
   async register(request: RegisterAccountRequest): Promise<RegisterAccountResponse> {
@@ -52,6 +54,7 @@ export class AccountsService {
       await this.transparency.appendDeviceList(id, tx);
       return id;
     });
+    this.metrics.accountChanges.inc({ change: 'registration' });
     const address = `${request.localpart}@${this.config.serverName}`;
     await this.events.deviceListChanged(address);
     return { address, accountId, deviceId: PRIMARY_DEVICE_ID, token };

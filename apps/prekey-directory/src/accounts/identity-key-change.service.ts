@@ -13,6 +13,7 @@ import { PrekeysLowNotifier } from '../keys/prekeys-low.notifier';
 import { assertKeysSignedByIdentity } from '../keys/prekey-signature.verifier';
 import { TransparencyLog } from '../transparency/transparency-log.service';
 import { AccountsRepository } from './accounts.repository';
+import { DirectoryMetrics } from '../directory.metrics';
 
 const PRIMARY_DEVICE_ID = 1;
 
@@ -35,6 +36,7 @@ export class IdentityKeyChangeService {
     private readonly transparency: TransparencyLog,
     private readonly events: DeviceEventsPublisher,
     private readonly lowNotifier: PrekeysLowNotifier,
+    private readonly metrics: DirectoryMetrics,
   ) {}
 
   async change(device: DevicePrincipal, request: ChangeIdentityKeyRequest): Promise<ChangeIdentityKeyResponse> {
@@ -56,6 +58,7 @@ export class IdentityKeyChangeService {
       await this.keys.replaceForNewIdentity(device.accountId, request.devices, tx);
       return (await this.transparency.appendDeviceList(device.accountId, tx)).version;
     });
+    this.metrics.accountChanges.inc({ change: 'identity_key_change' });
     await this.events.deviceListChanged(address);
     // Every device must upload one-time keys signed (PQ) or published under the new identity.
     for (const d of request.devices) {

@@ -13,6 +13,7 @@ import { DevicePrincipal, DevicesRepository } from './devices.repository';
 import { LinkCodesRepository } from './link-codes.repository';
 import { DeviceEventsPublisher } from './device-events.publisher';
 import { TransparencyLog } from '../transparency/transparency-log.service';
+import { DirectoryMetrics } from '../directory.metrics';
 
 const LINK_CODE_BYTES = 18;
 
@@ -28,6 +29,7 @@ export class DevicesService {
     private readonly accounts: AccountsRepository,
     private readonly keys: KeysManager,
     private readonly transparency: TransparencyLog,
+    private readonly metrics: DirectoryMetrics,
   ) {}
 
   async createLinkCode(device: DevicePrincipal): Promise<LinkCodeResponse> {
@@ -53,6 +55,7 @@ export class DevicesService {
       await this.transparency.appendDeviceList(accountId, tx);
       return { accountId, deviceId, localpart: account.localpart };
     });
+    this.metrics.accountChanges.inc({ change: 'device_link' });
     const address = `${linked.localpart}@${this.config.serverName}`;
     await this.events.deviceListChanged(address);
     return { address, deviceId: linked.deviceId, token };
@@ -73,6 +76,7 @@ export class DevicesService {
       if (!removed) throw notFound('device');
       await this.transparency.appendDeviceList(device.accountId, tx);
     });
+    this.metrics.accountChanges.inc({ change: 'device_removal' });
     const address = `${device.localpart}@${this.config.serverName}`;
     await this.events.deviceRemoved({ address, accountId: device.accountId, deviceId });
   }

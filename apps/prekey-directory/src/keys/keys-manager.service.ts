@@ -5,6 +5,7 @@ import { Address, BundleResponse, DeviceIdentityKeys, DeviceKeys, PreKeyCountRes
 import { PG_POOL, Queryable, withTransaction } from '@sealpost/db';
 import { ApiError, notFound } from '@sealpost/http';
 import { AccountsRepository } from '../accounts/accounts.repository';
+import { DirectoryMetrics } from '../directory.metrics';
 import type { DevicePrincipal } from '../devices/devices.repository';
 import { DIRECTORY_CONFIG } from '../directory.tokens';
 import { RemoteBundlesClient } from '../federation/remote-bundles.client';
@@ -27,6 +28,7 @@ export class KeysManager {
     private readonly lowNotifier: PrekeysLowNotifier,
     private readonly remote: RemoteBundlesClient,
     private readonly accounts: AccountsRepository,
+    private readonly metrics: DirectoryMetrics,
     @Inject(DIRECTORY_CONFIG) private readonly config: DirectoryConfig,
   ) {}
 
@@ -82,11 +84,17 @@ export class KeysManager {
   async claim(requester: string, target: Address, deviceId: number | '*'): Promise<BundleResponse> {
     const address = formatAddress(target);
     await this.rateLimiter.admit(requester, address);
-    if (target.server !== this.config.serverName) return this.remote.claim(address, deviceId, requester);
+    if (target.server !== this.config.serverName) {
+      this.metrics.claims.inc({ target: 'remote' });
+      return this.remote.claim(address, deviceId, requester);
+    }
     const bundle = await this.oneTimeKeys.takeBundle(target.localpart, deviceId === '*' ? null : deviceId);
     if (!bundle) throw notFound('account');
     if (bundle.devices.length === 0) throw notFound('device');
+    this.metrics.claims.inc({ target: 'local' });
     for (const d of bundle.devices) {
+      if (!d.preKey) this.metrics.exhausted.inc({ kind: 'ec' });
+      if (d.pqIsLastResort) this.metrics.exhausted.inc({ kind: 'pq' });
       if (this.lowNotifier.isLow(d.ecLeft, d.pqLeft)) {
         void this.lowNotifier.notify({ address, accountId: bundle.accountId, deviceId: d.deviceId, count: d.ecLeft, pqCount: d.pqLeft });
       }

@@ -4,6 +4,7 @@ import { SignedTreeHead, ktHeadSigningBytes } from '@sealpost/transparency';
 import { DIRECTORY_CONFIG } from '../directory.tokens';
 import { KtHeadsRepository, StoredHead } from './kt-heads.repository';
 import { KtSigningKey } from './kt-signing-key.service';
+import { DirectoryMetrics } from '../directory.metrics';
 import { TransparencyLog } from './transparency-log.service';
 
 /**
@@ -20,6 +21,7 @@ export class KtHeadSigner implements OnApplicationBootstrap, OnApplicationShutdo
     private readonly log: TransparencyLog,
     private readonly heads: KtHeadsRepository,
     private readonly key: KtSigningKey,
+    private readonly metrics: DirectoryMetrics,
   ) {}
 
   /** After every module has initialised (the signing key is loaded by then). */
@@ -40,6 +42,7 @@ export class KtHeadSigner implements OnApplicationBootstrap, OnApplicationShutdo
     const body = { server: this.config.serverName, treeSize, rootHash, timestamp: Date.now() };
     const signature = this.key.sign(ktHeadSigningBytes(body));
     await this.heads.save({ treeSize, rootHash: Buffer.from(rootHash, 'base64'), timestamp: body.timestamp, signature, keyId: this.key.keyId });
+    this.metrics.ktHeadsSigned.inc();
     return { ...body, keyId: this.key.keyId, signature: signature.toString('base64') };
   }
 

@@ -3,6 +3,7 @@ import type { RelayConfig } from '@sealpost/config';
 import { GroupCommitBatcher } from '@sealpost/db';
 import { MessagesStore } from '../mailbox/messages-store.repository';
 import { QueueDepthCache } from '../mailbox/queue-depth.cache';
+import { RelayMetrics } from '../relay.metrics';
 import { RELAY_CONFIG } from '../relay.tokens';
 
 interface Ack { accountId: string; deviceId: number; id: string }
@@ -16,13 +17,19 @@ export class AckBatcher {
   private readonly logger = new Logger(AckBatcher.name);
   private readonly batcher: GroupCommitBatcher<Ack, void>;
 
-  constructor(private readonly store: MessagesStore, private readonly depths: QueueDepthCache, @Inject(RELAY_CONFIG) config: RelayConfig) {
+  constructor(
+    private readonly store: MessagesStore,
+    private readonly depths: QueueDepthCache,
+    private readonly metrics: RelayMetrics,
+    @Inject(RELAY_CONFIG) config: RelayConfig,
+  ) {
     this.batcher = new GroupCommitBatcher<Ack, void>({
       maxBatch: 1000,
       maxWaitMs: config.groupCommitMaxWaitMs,
       maxConcurrentCommits: 2,
       commit: async (acks) => {
         await this.store.deleteAcked(acks);
+        this.metrics.acked.inc(acks.length);
         const perAccount = new Map<string, Map<number, number>>();
         for (const a of acks) {
           const devices = perAccount.get(a.accountId) ?? new Map<number, number>();

@@ -3,8 +3,10 @@ import Redis from 'ioredis';
 import type WebSocket from 'ws';
 import type { RelayConfig } from '@sealpost/config';
 import { AuthenticatedDevice, parseAckFrame } from '@sealpost/contracts';
+import { ServiceMetrics } from '@sealpost/http';
 import { REDIS, REDIS_PREFIX } from '@sealpost/redis';
 import { MessagesStore } from '../mailbox/messages-store.repository';
+import { RelayMetrics } from '../relay.metrics';
 import { RELAY_CONFIG, RELAY_INSTANCE_ID } from '../relay.tokens';
 import { AckBatcher } from './ack-batcher.service';
 import { CLOSE_DEVICE_REMOVED, CLOSE_REPLACED, DeviceConnection } from './device-connection';
@@ -40,8 +42,11 @@ export class ConnectionRegistry implements OnModuleInit, BeforeApplicationShutdo
     @Inject(RELAY_INSTANCE_ID) private readonly instanceId: string,
     private readonly store: MessagesStore,
     private readonly acks: AckBatcher,
+    private readonly metrics: RelayMetrics,
+    serviceMetrics: ServiceMetrics,
   ) {
     this.presence = new PresenceScripts(redis, prefix);
+    metrics.watchSockets(serviceMetrics, () => this.connections.size);
   }
 
   async onModuleInit(): Promise<void> {
@@ -100,6 +105,7 @@ export class ConnectionRegistry implements OnModuleInit, BeforeApplicationShutdo
       maxInFlight: this.config.maxInFlightPerSocket,
       onAck: (c, ids) => this.acks.acknowledge(c.device.accountId, c.device.deviceId, ids),
       onFetchError: (error) => this.logger.warn(`queue fetch failed: ${(error as Error).message}`),
+      onPushed: () => this.metrics.pushed.inc(),
     });
     const previous = this.connections.get(connection.key);
     this.connections.set(connection.key, connection);

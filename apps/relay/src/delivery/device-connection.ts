@@ -10,6 +10,7 @@ export interface ConnectionDeps {
   maxInFlight: number;
   onAck(connection: DeviceConnection, ids: string[]): void;
   onFetchError(error: unknown): void;
+  onPushed(): void;
 }
 
 /**
@@ -71,8 +72,10 @@ export class DeviceConnection {
   }
 
   /** A server notice that is not an envelope (e.g. `prekeys-low`): sent now if the socket is open, never stored. */
-  notice(frame: { type: string } & Record<string, unknown>): void {
-    if (this.isOpen) this.socket.send(JSON.stringify(frame));
+  notice(frame: { type: string } & Record<string, unknown>): boolean {
+    if (!this.isOpen) return false;
+    this.socket.send(JSON.stringify(frame));
+    return true;
   }
 
   close(code: number, reason: string): void {
@@ -118,5 +121,6 @@ export class DeviceConnection {
     this.inFlight.add(envelope.id);
     this.lastSentSeq = envelope.seq;
     this.socket.send(`{"type":"envelope","envelope":${JSON.stringify(json)}}`);
+    this.deps.onPushed();
   }
 }

@@ -3,6 +3,7 @@ import { EventPattern, Payload } from '@nestjs/microservices';
 import { DeviceRemovedEvent, DirectoryEvent, PrekeysLowEvent } from '@sealpost/contracts';
 import { ConnectionRegistry } from '../delivery/connection-registry.service';
 import { MessagesStore } from '../mailbox/messages-store.repository';
+import { RelayMetrics } from '../relay.metrics';
 import { DirectoryClient } from './directory-client.service';
 
 /** The directory's announcements, as they concern the relay. */
@@ -10,7 +11,12 @@ import { DirectoryClient } from './directory-client.service';
 export class RelayEventsController {
   private readonly logger = new Logger(RelayEventsController.name);
 
-  constructor(private readonly directory: DirectoryClient, private readonly registry: ConnectionRegistry, private readonly store: MessagesStore) {}
+  constructor(
+    private readonly directory: DirectoryClient,
+    private readonly registry: ConnectionRegistry,
+    private readonly store: MessagesStore,
+    private readonly metrics: RelayMetrics,
+  ) {}
 
   /** A removed device's token stops working, its socket closes and its queue goes. */
   @EventPattern(DirectoryEvent.DeviceRemoved)
@@ -30,6 +36,7 @@ export class RelayEventsController {
   @EventPattern(DirectoryEvent.PrekeysLow)
   prekeysLow(@Payload() event: PrekeysLowEvent): void {
     if (typeof event?.accountId !== 'string' || !Number.isInteger(event.deviceId) || !Number.isInteger(event.count) || !Number.isInteger(event.pqCount)) return;
-    this.registry.local(event.accountId, event.deviceId)?.notice({ type: 'prekeys-low', count: event.count, pqCount: event.pqCount });
+    const sent = this.registry.local(event.accountId, event.deviceId)?.notice({ type: 'prekeys-low', count: event.count, pqCount: event.pqCount });
+    if (sent) this.metrics.notices.inc({ type: 'prekeys-low' });
   }
 }

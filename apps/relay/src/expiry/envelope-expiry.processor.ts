@@ -5,6 +5,7 @@ import { JobName, QueueName, bullPrefix } from '@sealpost/contracts';
 import { bullConnection } from '@sealpost/redis';
 import { IdempotencyKeysRepository } from '../mailbox/idempotency-keys.repository';
 import { MessagesStore } from '../mailbox/messages-store.repository';
+import { RelayMetrics } from '../relay.metrics';
 import { RELAY_CONFIG } from '../relay.tokens';
 
 const DELETE_CHUNK = 5000;
@@ -25,6 +26,7 @@ export class EnvelopeExpiryProcessor implements OnModuleInit, OnApplicationShutd
     @Inject(RELAY_CONFIG) private readonly config: RelayConfig,
     private readonly store: MessagesStore,
     private readonly idempotencyKeys: IdempotencyKeysRepository,
+    private readonly metrics: RelayMetrics,
   ) {}
 
   async onModuleInit(): Promise<void> {
@@ -57,6 +59,7 @@ export class EnvelopeExpiryProcessor implements OnModuleInit, OnApplicationShutd
       if (deleted < DELETE_CHUNK) break;
     }
     await this.idempotencyKeys.purgeOlderThan(IDEMPOTENCY_KEY_LIFETIME_SECONDS);
+    this.metrics.expired.inc(total);
     if (total > 0) this.logger.log(`expired ${total} undelivered envelopes older than ${this.config.envelopeTtlSeconds} s`);
     return total;
   }

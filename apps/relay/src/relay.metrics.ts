@@ -1,0 +1,25 @@
+import { Injectable } from '@nestjs/common';
+import { ServiceMetrics } from '@sealpost/http';
+
+/** What the relay counts for Prometheus (`GET /metrics`). No label carries an address or content. */
+@Injectable()
+export class RelayMetrics {
+  readonly stored;
+  readonly pushed;
+  readonly acked;
+  readonly expired;
+  readonly notices;
+
+  constructor(metrics: ServiceMetrics) {
+    this.stored = metrics.counter('sealpost_relay_envelopes_stored_total', 'Envelopes durably stored (local sends, federated deliveries, server notices)');
+    this.pushed = metrics.counter('sealpost_relay_envelopes_pushed_total', 'Envelopes sent on a device socket (again after a reconnect)');
+    this.acked = metrics.counter('sealpost_relay_envelopes_acked_total', 'Acknowledged envelopes deleted');
+    this.expired = metrics.counter('sealpost_relay_envelopes_expired_total', 'Unacknowledged envelopes deleted by the TTL job');
+    this.notices = metrics.counter('sealpost_relay_socket_notices_total', 'Notice frames sent on sockets', ['type'] as const);
+  }
+
+  /** The sockets this instance holds, read at scrape time. */
+  watchSockets(metrics: ServiceMetrics, count: () => number): void {
+    metrics.gauge('sealpost_relay_websockets', 'Authenticated device sockets held by this instance', [], function collect() { this.set(count()); });
+  }
+}
