@@ -62,6 +62,9 @@ describe('deploy/kubernetes manifests', () => {
     expect(container.ports.map((p: Doc) => p.containerPort)).toEqual([config.port]);
     expect(container.readinessProbe.httpGet).toEqual({ path: '/healthz', port: config.port });
     expect(container.livenessProbe.httpGet).toEqual({ path: '/healthz', port: config.port });
+    expect(deployment(component).spec.template.metadata.annotations).toEqual({
+      'prometheus.io/scrape': 'true', 'prometheus.io/port': String(config.port), 'prometheus.io/path': '/metrics',
+    });
     const service = byKind('Service').find((s) => s.metadata.name === `sealpost-${component}`)!;
     expect(service.spec.ports[0].targetPort).toBe(config.port);
     const entry = container.command.at(-1) as string;
@@ -77,6 +80,13 @@ describe('deploy/kubernetes manifests', () => {
     const claim = byKind('PersistentVolumeClaim').find((c) => c.metadata.name === volume.persistentVolumeClaim.claimName)!;
     expect(claim.spec.accessModes).toEqual(['ReadWriteMany']);
     expect(spec.securityContext.fsGroup).toBe(1000);
+  });
+
+  it('the ingress does not expose /metrics or the admin endpoints', () => {
+    const routes = byKind('Ingress')[0].spec.rules[0].http.paths as Doc[];
+    for (const hidden of ['/metrics', '/admin/federation/status', '/healthz']) {
+      expect(routes.some((r) => hidden === r.path || (r.pathType === 'Prefix' && hidden.startsWith(`${r.path}/`)))).toBe(false);
+    }
   });
 
   it('the ingress routes every public path of every service to that service', () => {
