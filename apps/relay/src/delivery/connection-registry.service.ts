@@ -17,7 +17,8 @@ const SHUTDOWN_GRACE_MS = 2000;
 /** Every Nth sweep also re-fetches for every socket, in case a wake-up was lost. */
 const SAFETY_POLL_EVERY_SWEEPS = 10;
 
-interface InstanceMessage { t: 'wake' | 'kick'; a: string; d: number; since?: number }
+/** `c`: with a kick, the connection that was displaced. */
+interface InstanceMessage { t: 'wake' | 'kick'; a: string; d: number; c?: string }
 
 /**
  * The sockets this relay instance holds, one per device, and its side of presence in Redis:
@@ -142,16 +143,32 @@ export class ConnectionRegistry implements OnModuleInit, BeforeApplicationShutdo
     }
   }
 
+  /**
+   * The claim order in Redis decides which connection of a device is the newer one: the one
+   * displaced is told to close, by its connection id (on this instance, `open` closed it already).
+   */
   private async claimPresence(connection: DeviceConnection): Promise<void> {
     const { accountId, deviceId } = connection.device;
     try {
-      const previous = await this.presence.claim(accountId, deviceId, this.instanceId, this.presenceTtl());
-      if (previous && previous !== this.instanceId) {
-        await this.presence.publish(previous, JSON.stringify({ t: 'kick', a: accountId, d: deviceId, since: connection.openedAt } satisfies InstanceMessage));
+      const previous = await this.presence.claim(accountId, deviceId, this.holderOf(connection), this.presenceTtl());
+      if (previous && previous.instanceId !== this.instanceId) {
+        await this.presence.publish(previous.instanceId, JSON.stringify({ t: 'kick', a: accountId, d: deviceId, c: previous.connectionId } satisfies InstanceMessage));
+      } else if (previous && previous.connectionId !== connection.connectionId) {
+        // A connection on this instance that was still open here (claims can finish out of order).
+        this.kickLocal(accountId, deviceId, previous.connectionId);
       }
     } catch {
       this.missedWakeups = true;
     }
+  }
+
+  private holderOf(connection: DeviceConnection) {
+    return { instanceId: this.instanceId, connectionId: connection.connectionId };
+  }
+
+  private kickLocal(accountId: string, deviceId: number, connectionId: string | undefined): void {
+    const connection = this.local(accountId, deviceId);
+    if (connection && connection.connectionId === connectionId) connection.close(CLOSE_REPLACED, 'replaced by a newer connection of this device');
   }
 
   private onInstanceMessage(raw: string): void {
@@ -161,12 +178,8 @@ export class ConnectionRegistry implements OnModuleInit, BeforeApplicationShutdo
     } catch {
       return;
     }
-    const connection = this.local(message.a, message.d);
-    if (!connection) return;
-    if (message.t === 'wake') connection.wake();
-    else if (message.t === 'kick' && connection.openedAt <= (message.since ?? Date.now())) {
-      connection.close(CLOSE_REPLACED, 'replaced by a newer connection of this device');
-    }
+    if (message.t === 'kick') this.kickLocal(message.a, message.d, message.c);
+    else if (message.t === 'wake') this.local(message.a, message.d)?.wake();
   }
 
   private onFrame(connection: DeviceConnection, data: Buffer, isBinary: boolean): void {
@@ -181,14 +194,14 @@ export class ConnectionRegistry implements OnModuleInit, BeforeApplicationShutdo
   private onClose(connection: DeviceConnection): void {
     if (this.connections.get(connection.key) !== connection) return;
     this.connections.delete(connection.key);
-    void this.presence.release(connection.device.accountId, connection.device.deviceId, this.instanceId).catch(() => undefined);
+    void this.presence.release(connection.device.accountId, connection.device.deviceId, this.holderOf(connection)).catch(() => undefined);
   }
 
   private async sweep(): Promise<void> {
     this.sweeps += 1;
     const safetyPoll = this.missedWakeups || this.sweeps % SAFETY_POLL_EVERY_SWEEPS === 0;
     this.missedWakeups = false;
-    const devices: AuthenticatedDevice[] = [];
+    const live: DeviceConnection[] = [];
     for (const connection of this.connections.values()) {
       if (!connection.alive) {
         connection.socket.terminate();
@@ -196,17 +209,27 @@ export class ConnectionRegistry implements OnModuleInit, BeforeApplicationShutdo
       }
       connection.alive = false;
       connection.socket.ping();
-      devices.push(connection.device);
+      live.push(connection);
       if (safetyPoll) connection.wake();
     }
-    await this.presence.refresh(devices, this.instanceId, this.presenceTtl()).catch(() => { this.missedWakeups = true; });
+    await this.refreshPresence(live);
   }
 
   private async recoverAfterOutage(): Promise<void> {
     this.missedWakeups = false;
-    const devices = [...this.connections.values()].map((c) => c.device);
-    await this.presence.refresh(devices, this.instanceId, this.presenceTtl()).catch(() => { this.missedWakeups = true; });
+    await this.refreshPresence([...this.connections.values()]);
     for (const connection of this.connections.values()) connection.wake();
+  }
+
+  /** Keeps our claims alive; a connection whose claim a newer one took (a missed kick) is closed. */
+  private async refreshPresence(connections: DeviceConnection[]): Promise<void> {
+    const claims = connections.map((c) => ({ accountId: c.device.accountId, deviceId: c.device.deviceId, holder: this.holderOf(c) }));
+    try {
+      const displaced = await this.presence.refresh(claims, this.presenceTtl());
+      for (const { accountId, deviceId, holder } of displaced) this.kickLocal(accountId, deviceId, holder.connectionId);
+    } catch {
+      this.missedWakeups = true;
+    }
   }
 
   private presenceTtl(): number {

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type WebSocket from 'ws';
 import type { AuthenticatedDevice, EnvelopeJson } from '@sealpost/contracts';
 import type { MessagesStore, StoredEnvelope } from '../mailbox/messages-store.repository';
@@ -22,6 +23,8 @@ export interface ConnectionDeps {
  */
 export class DeviceConnection {
   readonly openedAt = Date.now();
+  /** Random id of this connection: presence names it, so a kick closes exactly the displaced one. */
+  readonly connectionId = randomBytes(9).toString('base64url');
   alive = true;
   private lastSentSeq = 0;
   private readonly inFlight = new Set<string>();

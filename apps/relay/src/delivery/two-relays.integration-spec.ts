@@ -3,6 +3,8 @@ import { registerAccount } from '../../../../test/support/accounts';
 import { eventually } from '../../../../test/support/bus-listener';
 import { call } from '../../../../test/support/http';
 import { RecordingSocket, closeAllSockets, linkDevice, primary, send } from '../../../../test/support/relay-testkit';
+import Redis from 'ioredis';
+import { RELAY_INSTANCE_ID } from '../relay.tokens';
 
 const contents = (socket: RecordingSocket) => socket.envelopes.map((e) => Buffer.from(e.content, 'base64').toString());
 
@@ -94,6 +96,29 @@ describe('relay: two replicas', () => {
       await eventually(() => open.queueEmptyCount === 1);
       expect(open.isOpen).toBe(true);
       await open.close();
+    }
+  });
+
+  it('the connection that claims the device last wins, whatever the replicas\' clocks say', async () => {
+    const bob = await registerAccount(hs.directoryUrl);
+    const redis = new Redis(process.env.TEST_REDIS_URL!);
+    const presenceKey = `${hs.relayConfig.redisPrefix}presence:{${bob.accountId}}:1`;
+    const instanceA = hs.relays[0].get(RELAY_INSTANCE_ID) as string;
+    const realNow = Date.now.bind(Date);
+    // Relay A's clock runs a minute ahead while bob connects to it: its connection looks newer.
+    const clock = jest.spyOn(Date, 'now').mockImplementation(() => realNow() + 60_000);
+    try {
+      const onA = await RecordingSocket.connect(relayA, bob.token);
+      await eventually(async () => (await redis.get(presenceKey))?.startsWith(`${instanceA}/`) === true);
+      clock.mockRestore();
+      const onB = await RecordingSocket.connect(relayB, bob.token);
+      await eventually(() => onA.closeCode !== null);
+      expect(onA.closeCode).toBe(4409);
+      await eventually(() => onB.queueEmptyCount === 1);
+      expect(onB.isOpen).toBe(true);
+    } finally {
+      clock.mockRestore();
+      await redis.quit();
     }
   });
 
