@@ -1,11 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { Controller, INestMicroservice } from '@nestjs/common';
+import { Controller, INestMicroservice, Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { EventPattern, MessagePattern, Payload } from '@nestjs/microservices';
 import { firstValueFrom, lastValueFrom } from 'rxjs';
 import { busServerStrategy, createBusClient } from './bus.module';
 
 const REDIS_URL = process.env.TEST_REDIS_URL ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+// Hundreds of clients connect here; their "Connected to Redis" lines are noise in the test log.
+Logger.overrideLogger(['error', 'warn']);
 
 describe('NamespacedClientRedis against a real Redis', () => {
   it('survives being closed while its first connection is still being made', async () => {
