@@ -33,7 +33,7 @@ describe('relay: two replicas', () => {
     for (let i = 0; i < 3; i++) {
       const sent = await send(relayA, bob.address, [primary(bob)], `via A ${i}`, { token: alice.token });
       expect(sent.status).toBe(200);
-      await eventually(() => onB.envelopes.length === i + 1, 2000);
+      await eventually(() => onB.envelopes.length === i + 1, 5000);
       expect(onB.isOpen).toBe(true);
     }
     expect(contents(onB)).toEqual(['via A 0', 'via A 1', 'via A 2']);
@@ -50,7 +50,7 @@ describe('relay: two replicas', () => {
     await eventually(() => oneOnA.queueEmptyCount === 1 && twoOnB.queueEmptyCount === 1);
     const sent = await send(relayB, bob.address, [primary(bob), { deviceId: 2, registrationId: second.registrationId }], 'to both', { token: alice.token });
     expect(sent.status).toBe(200);
-    await eventually(() => oneOnA.envelopes.length === 1 && twoOnB.envelopes.length === 1, 2000);
+    await eventually(() => oneOnA.envelopes.length === 1 && twoOnB.envelopes.length === 1, 5000);
     expect([oneOnA.envelopes[0].destinationDevice, twoOnB.envelopes[0].destinationDevice]).toEqual([1, 2]);
   });
 
@@ -70,7 +70,7 @@ describe('relay: two replicas', () => {
 
     // New envelopes, sent through A, now go to B.
     await send(relayA, bob.address, [primary(bob)], 'after the switch', { token: alice.token });
-    await eventually(() => onB.envelopes.length === 2, 2000);
+    await eventually(() => onB.envelopes.length === 2, 5000);
     expect(contents(onB)).toEqual(['queued', 'after the switch']);
     expect(onA.envelopes).toHaveLength(1);
   });
@@ -90,7 +90,7 @@ describe('relay: two replicas', () => {
     const bob = await registerAccount(hs.directoryUrl);
     for (let round = 0; round < 5; round++) {
       const [onA, onB] = await Promise.all([RecordingSocket.connect(relayA, bob.token), RecordingSocket.connect(relayB, bob.token)]);
-      await eventually(() => onA.closeCode !== null || onB.closeCode !== null, 2000);
+      await eventually(() => onA.closeCode !== null || onB.closeCode !== null, 5000);
       const [closed, open] = onA.closeCode !== null ? [onA, onB] : [onB, onA];
       expect(closed.closeCode).toBe(4409);
       await eventually(() => open.queueEmptyCount === 1);
