@@ -1,4 +1,4 @@
-import { Body, Controller, HttpCode, Inject, Post, Put, UseGuards } from '@nestjs/common';
+import { Body, Controller, Delete, HttpCode, Inject, Post, Put, UseGuards } from '@nestjs/common';
 import type { DirectoryConfig } from '@sealpost/config';
 import { ChangeIdentityKeyResponse, RegisterAccountResponse, parseChangeIdentityKeyRequest, parseRegisterAccountRequest } from '@sealpost/contracts';
 import { CurrentDevice, DeviceAuthGuard } from '../auth/device-auth.guard';
@@ -6,12 +6,14 @@ import type { DevicePrincipal } from '../devices/devices.repository';
 import { DIRECTORY_CONFIG } from '../directory.tokens';
 import { AccountsService } from './accounts.service';
 import { IdentityKeyChangeService } from './identity-key-change.service';
+import { AccountDeletionService } from './account-deletion.service';
 
 @Controller('v1/accounts')
 export class AccountsController {
   constructor(
     private readonly accounts: AccountsService,
     private readonly identityKeys: IdentityKeyChangeService,
+    private readonly deletion: AccountDeletionService,
     @Inject(DIRECTORY_CONFIG) private readonly config: DirectoryConfig,
   ) {}
 
@@ -19,6 +21,14 @@ export class AccountsController {
   @HttpCode(201)
   register(@Body() body: unknown): Promise<RegisterAccountResponse> {
     return this.accounts.register(parseRegisterAccountRequest(body, this.config.maxPreKeysPerUpload));
+  }
+
+  /** Deletes the caller's account (device 1 only): devices, keys and queues go; the log records the end. */
+  @Delete('me')
+  @HttpCode(204)
+  @UseGuards(DeviceAuthGuard)
+  async deleteAccount(@CurrentDevice() device: DevicePrincipal): Promise<void> {
+    await this.deletion.delete(device);
   }
 
   @Put('identity-key')

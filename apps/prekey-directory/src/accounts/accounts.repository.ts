@@ -12,6 +12,8 @@ const FIND_BY_ID = `
 const LOCK_IDENTITY_KEY = `SELECT identity_key FROM directory.accounts WHERE id = $1 FOR UPDATE`;
 const SHARE_IDENTITY_KEY = `SELECT identity_key FROM directory.accounts WHERE id = $1 FOR SHARE`;
 const SET_IDENTITY_KEY = `UPDATE directory.accounts SET identity_key = $2 WHERE id = $1`;
+// Devices, their keys and link codes go with it (ON DELETE CASCADE).
+const DELETE_ACCOUNT = `DELETE FROM directory.accounts WHERE id = $1`;
 const FIND_BY_LOCALPART = `
   SELECT id, localpart, identity_key, unidentified_access_key FROM directory.accounts WHERE localpart = $1`;
 
@@ -51,6 +53,10 @@ export class AccountsRepository {
 
   async setIdentityKey(id: string, identityKey: Buffer, tx: Queryable): Promise<void> {
     await tx.query(SET_IDENTITY_KEY, [id, identityKey]);
+  }
+
+  async delete(id: string, tx: Queryable): Promise<void> {
+    await tx.query(DELETE_ACCOUNT, [id]);
   }
 
   async findByLocalpart(localpart: string, db: Queryable = this.pool): Promise<AccountRecord | null> {

@@ -22,6 +22,7 @@ const MARK_SEEN = `
   WHERE account_id = $1 AND device_id = $2 AND last_seen_on IS DISTINCT FROM $3::date`;
 const SET_REGISTRATION_ID = `UPDATE directory.devices SET registration_id = $3 WHERE account_id = $1 AND device_id = $2`;
 const DELETE_DEVICE = `DELETE FROM directory.devices WHERE account_id = $1 AND device_id = $2`;
+const DELETE_ALL_DEVICES = `DELETE FROM directory.devices WHERE account_id = $1 RETURNING device_id`;
 const DEVICE_LIST_BY_ACCOUNT = `
   SELECT a.localpart, a.identity_key, d.device_id, d.registration_id
   FROM directory.accounts a LEFT JOIN directory.devices d ON d.account_id = a.id
@@ -93,6 +94,12 @@ export class DevicesRepository {
   async delete(accountId: string, deviceId: number, db: Queryable = this.pool): Promise<boolean> {
     const { rowCount } = await db.query(DELETE_DEVICE, [accountId, deviceId]);
     return rowCount === 1;
+  }
+
+  /** Deletes every device of the account (keys go with them); returns their ids. */
+  async deleteAll(accountId: string, tx: Queryable): Promise<number[]> {
+    const { rows } = await tx.query<{ device_id: number }>(DELETE_ALL_DEVICES, [accountId]);
+    return rows.map((r) => r.device_id).sort((a, b) => a - b);
   }
 
   /** The account's identity key and devices, as the transparency log records them. */
