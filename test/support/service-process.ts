@@ -52,7 +52,7 @@ export async function startServiceProcess(entry: string, env: Record<string, str
     url,
     output: () => out,
     stop: (signal: NodeJS.Signals = 'SIGTERM') => new Promise<void>((resolve) => {
-      if (child.exitCode !== null) return resolve();
+      if (child.exitCode !== null || child.signalCode !== null) return resolve();
       child.once('exit', () => resolve());
       child.kill(signal);
     }),

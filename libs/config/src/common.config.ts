@@ -9,6 +9,8 @@ export interface CommonConfig {
   redisPrefix: string;
   host: string;
   logLevel: 'error' | 'warn' | 'log' | 'debug';
+  /** `json`: one JSON object per line (for log collectors); `text`: Nest's readable lines. */
+  logFormat: 'text' | 'json';
   /** Folder of this homeserver's private server keys (files, 0600): never in Postgres or Redis. */
   keysDir: string;
 }
@@ -32,6 +34,7 @@ export function readCommonConfig(env: EnvReader): CommonConfig {
     redisPrefix: env.string('REDIS_PREFIX', `sp:${SERVER_NAME_PATTERN.test(serverName) ? serverName : 'invalid'}:`, { pattern: /^[A-Za-z0-9:._-]{1,300}$/ }),
     host: env.string('BIND_HOST', '127.0.0.1'),
     logLevel: logLevel as CommonConfig['logLevel'],
+    logFormat: env.string('LOG_FORMAT', 'text', { pattern: /^(text|json)$/, hint: 'text|json' }) as CommonConfig['logFormat'],
     keysDir: env.string('KEYS_DIR', `var/keys/${SERVER_NAME_PATTERN.test(serverName) ? serverName : 'invalid'}`),
   };
 }

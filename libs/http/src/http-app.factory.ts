@@ -9,6 +9,7 @@ import { installHttpMetrics } from './service-metrics';
 export interface HttpAppOptions {
   bodyLimit: number;
   logLevel: 'error' | 'warn' | 'log' | 'debug';
+  logFormat?: 'text' | 'json';
   /** Keep the exact request bytes as `request.rawBody` (for Content-Digest checks). */
   rawBody?: boolean;
 }
@@ -36,7 +37,7 @@ export async function createHttpApp(module: Type<unknown> | DynamicModule, optio
   adapter.getInstance().addHook('onRequest', refuseNonJsonBodies);
   const app = await NestFactory.create<NestFastifyApplication>(module, adapter, {
     rawBody: options.rawBody ?? false,
-    logger: new QuietFrameworkLogger(options.logLevel === 'debug', LEVELS.slice(0, LEVELS.indexOf(options.logLevel) + 1)),
+    logger: new QuietFrameworkLogger(options.logLevel === 'debug', LEVELS.slice(0, LEVELS.indexOf(options.logLevel) + 1), options.logFormat === 'json'),
   });
   app.useGlobalFilters(new ApiErrorFilter());
   installHttpMetrics(app);

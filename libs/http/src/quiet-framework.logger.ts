@@ -4,8 +4,8 @@ import { ConsoleLogger, LogLevel } from '@nestjs/common';
 const FRAMEWORK_CONTEXTS = new Set(['InstanceLoader', 'RoutesResolver', 'RouterExplorer', 'NestFactory', 'NestApplication', 'NestMicroservice', 'Server', 'ClientProxy']);
 
 export class QuietFrameworkLogger extends ConsoleLogger {
-  constructor(private readonly showFramework: boolean, levels: LogLevel[]) {
-    super('Sealpost', { logLevels: levels, colors: !process.env.NO_COLOR && Boolean(process.stdout.isTTY) });
+  constructor(private readonly showFramework: boolean, levels: LogLevel[], json = false) {
+    super('Sealpost', json ? { logLevels: levels, json: true } : { logLevels: levels, colors: !process.env.NO_COLOR && Boolean(process.stdout.isTTY) });
   }
 
   override log(message: unknown, context?: string): void {
