@@ -32,7 +32,7 @@ export class AccountDeletionService {
   async delete(device: DevicePrincipal): Promise<void> {
     if (device.deviceId !== 1) throw new ApiError(403, 'primary_device_only', 'only device 1 may delete the account');
     const deviceIds = await withTransaction(this.pool, async (tx) => {
-      if (!(await this.accounts.lockIdentityKey(device.accountId, 'exclusive', tx))) throw notFound('account');
+      if (!(await this.accounts.lockForChange(device.accountId, tx))) throw notFound('account');
       const removed = await this.devices.deleteAll(device.accountId, tx);
       await this.transparency.appendDeviceList(device.accountId, tx);
       await this.accounts.delete(device.accountId, tx);

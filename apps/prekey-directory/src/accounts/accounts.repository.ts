@@ -9,8 +9,8 @@ const INSERT_ACCOUNT = `
   RETURNING id`;
 const FIND_BY_ID = `
   SELECT id, localpart, identity_key, unidentified_access_key FROM directory.accounts WHERE id = $1`;
-const LOCK_IDENTITY_KEY = `SELECT identity_key FROM directory.accounts WHERE id = $1 FOR UPDATE`;
-const SHARE_IDENTITY_KEY = `SELECT identity_key FROM directory.accounts WHERE id = $1 FOR SHARE`;
+const LOCK_FOR_CHANGE = `SELECT identity_key FROM directory.accounts WHERE id = $1 FOR UPDATE`;
+const LOCK_FOR_KEY_UPLOAD = `SELECT identity_key FROM directory.accounts WHERE id = $1 FOR SHARE`;
 const SET_IDENTITY_KEY = `UPDATE directory.accounts SET identity_key = $2 WHERE id = $1`;
 // Devices, their keys and link codes go with it (ON DELETE CASCADE).
 const DELETE_ACCOUNT = `DELETE FROM directory.accounts WHERE id = $1`;
@@ -42,13 +42,21 @@ export class AccountsRepository {
   }
 
   /**
-   * Must run in a transaction. `exclusive` (an identity-key change) blocks every other writer of
-   * the account's keys until commit; shared (a key upload) only blocks an identity-key change, so
-   * keys signed by the old identity key can never land after the new key is stored.
+   * Must run in a transaction. Every change of the account's device set or identity key (link,
+   * removal, identity-key change, deletion) takes this lock first, so they happen one at a time
+   * and each sees the others' result. Returns the identity key; null when the account is gone.
    */
-  async lockIdentityKey(id: string, mode: 'exclusive' | 'shared', tx: Queryable): Promise<Buffer | null> {
-    const row = await queryOne<{ identity_key: Buffer }>(tx, mode === 'exclusive' ? LOCK_IDENTITY_KEY : SHARE_IDENTITY_KEY, [id]);
-    return row?.identity_key ?? null;
+  async lockForChange(id: string, tx: Queryable): Promise<Buffer | null> {
+    return (await queryOne<{ identity_key: Buffer }>(tx, LOCK_FOR_CHANGE, [id]))?.identity_key ?? null;
+  }
+
+  /**
+   * Must run in a transaction. A key upload shares the lock: uploads run side by side, but never
+   * across a change. Returns the identity key the keys must be signed with; null when the account
+   * is gone.
+   */
+  async lockForKeyUpload(id: string, tx: Queryable): Promise<Buffer | null> {
+    return (await queryOne<{ identity_key: Buffer }>(tx, LOCK_FOR_KEY_UPLOAD, [id]))?.identity_key ?? null;
   }
 
   async setIdentityKey(id: string, identityKey: Buffer, tx: Queryable): Promise<void> {

@@ -49,7 +49,7 @@ export class IdentityKeyChangeService {
     request.devices.forEach((d, i) => assertKeysSignedByIdentity(request.identityKey, d, `devices[${i}].`));
     const address = `${device.localpart}@${this.config.serverName}`;
     const version = await withTransaction(this.pool, async (tx) => {
-      const current = await this.accounts.lockIdentityKey(device.accountId, 'exclusive', tx);
+      const current = await this.accounts.lockForChange(device.accountId, tx);
       if (!current) throw notFound('account');
       const stored = await this.devices.list(device.accountId, tx);
       assertSameDevices(stored.map((d) => d.deviceId), request.devices.map((d) => d.deviceId));

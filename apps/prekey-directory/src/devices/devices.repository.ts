@@ -4,8 +4,7 @@ import { PG_POOL, Queryable, namedStatement, queryOne } from '@sealpost/db';
 
 const INSERT_DEVICE = `
   INSERT INTO directory.devices (account_id, device_id, registration_id, token_hash) VALUES ($1, $2, $3, $4)`;
-// Serialises concurrent links of one account on its row, then finds the lowest free id above 1.
-const LOCK_ACCOUNT = `SELECT id FROM directory.accounts WHERE id = $1 FOR UPDATE`;
+// The lowest free device id above 1 (the caller holds the account's change lock).
 const NEXT_FREE_DEVICE_ID = `
   SELECT min(candidate)::int AS device_id FROM generate_series(2, 127) AS candidate
   WHERE NOT EXISTS (SELECT 1 FROM directory.devices d WHERE d.account_id = $1 AND d.device_id = candidate)`;
@@ -64,9 +63,8 @@ export class DevicesRepository {
     await db.query(INSERT_DEVICE, [device.accountId, device.deviceId, device.registrationId, device.tokenHash]);
   }
 
-  /** Must run in a transaction: locks the account row until commit. Null when all 127 ids are used. */
-  async lockAccountAndFindFreeId(accountId: string, tx: Queryable): Promise<number | null> {
-    await tx.query(LOCK_ACCOUNT, [accountId]);
+  /** Null when all 127 ids are used. Call under `AccountsRepository.lockForChange`. */
+  async findFreeId(accountId: string, tx: Queryable): Promise<number | null> {
     const row = await queryOne<{ device_id: number | null }>(tx, NEXT_FREE_DEVICE_ID, [accountId]);
     return row?.device_id ?? null;
   }

@@ -44,7 +44,8 @@ export class DevicesService {
     const linked = await withTransaction(this.pool, async (tx) => {
       const accountId = await this.linkCodes.consume(hashSecretCode(request.code), tx);
       if (!accountId) throw new ApiError(403, 'invalid_link_code', 'the link code is unknown, used or expired');
-      const deviceId = await this.devices.lockAccountAndFindFreeId(accountId, tx);
+      await this.accounts.lockForChange(accountId, tx);
+      const deviceId = await this.devices.findFreeId(accountId, tx);
       if (deviceId === null) throw new ApiError(409, 'too_many_devices', 'this account already has 127 devices');
       const account = await this.accountById(accountId, tx);
       // Signatures are checked inside the transaction because the identity key is known only here;
@@ -72,6 +73,7 @@ export class DevicesService {
   async remove(device: DevicePrincipal, deviceId: number): Promise<void> {
     if (deviceId === 1) throw new ApiError(403, 'primary_device', 'device 1 is the primary device and cannot be removed');
     await withTransaction(this.pool, async (tx) => {
+      if (!(await this.accounts.lockForChange(device.accountId, tx))) throw notFound('account');
       const removed = await this.devices.delete(device.accountId, deviceId, tx);
       if (!removed) throw notFound('device');
       await this.transparency.appendDeviceList(device.accountId, tx);

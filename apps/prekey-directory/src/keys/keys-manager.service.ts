@@ -3,7 +3,7 @@ import { Pool } from 'pg';
 import type { DirectoryConfig } from '@sealpost/config';
 import { Address, BundleResponse, DeviceIdentityKeys, DeviceKeys, PreKeyCountResponse, UploadKeysRequest, formatAddress } from '@sealpost/contracts';
 import { PG_POOL, Queryable, withTransaction } from '@sealpost/db';
-import { ApiError, notFound } from '@sealpost/http';
+import { ApiError, notFound, unauthorized } from '@sealpost/http';
 import { AccountsRepository } from '../accounts/accounts.repository';
 import { DirectoryMetrics } from '../directory.metrics';
 import type { DevicePrincipal } from '../devices/devices.repository';
@@ -16,6 +16,8 @@ import { PrekeysLowNotifier } from './prekeys-low.notifier';
 import { assertKeysSignedByIdentity } from './prekey-signature.verifier';
 import { RepeatedUseSignedPreKeyStore } from './repeated-use-signed-prekey-store.repository';
 import { SingleUsePreKeyStore } from './single-use-prekey-store.repository';
+
+const FOREIGN_KEY_VIOLATION = '23503';
 
 /** Every write and take of prekeys goes through here: signatures checked first, takes atomic. */
 @Injectable()
@@ -59,14 +61,19 @@ export class KeysManager {
       const { accountId, deviceId } = device;
       // The signatures were checked against the key read at authentication; a concurrent
       // identity-key change must not let keys signed by the old one in after it.
-      const current = await this.accounts.lockIdentityKey(accountId, 'shared', tx);
-      if (!current?.equals(device.identityKey)) {
+      const current = await this.accounts.lockForKeyUpload(accountId, tx);
+      if (!current) throw unauthorized();
+      if (!current.equals(device.identityKey)) {
         throw new ApiError(409, 'identity_key_changed', 'the account identity key changed while these keys were uploaded; sign them with the new key');
       }
       if (request.signedPreKey) await this.signedKeys.put(accountId, deviceId, KeyKind.Ec, request.signedPreKey, tx);
       if (request.pqLastResortPreKey) await this.signedKeys.put(accountId, deviceId, KeyKind.Pq, request.pqLastResortPreKey, tx);
       if (request.preKeys?.length) await this.oneTimeKeys.replaceAll(accountId, deviceId, KeyKind.Ec, request.preKeys, tx);
       if (request.pqPreKeys?.length) await this.oneTimeKeys.replaceAll(accountId, deviceId, KeyKind.Pq, request.pqPreKeys, tx);
+    }).catch((error: unknown) => {
+      // The device was removed after this request was authenticated: its keys have no row to hang on.
+      if ((error as { code?: string }).code === FOREIGN_KEY_VIOLATION) throw unauthorized();
+      throw error;
     });
     if (request.preKeys?.length || request.pqPreKeys?.length) await this.lowNotifier.rearm(device.accountId, device.deviceId);
   }
