@@ -1,6 +1,8 @@
 import { Pool } from 'pg';
 import { KtGossip } from '../../apps/federation-gateway/src/kt-gossip/kt-gossip.service';
 import { KtObservationsRepository } from '../../apps/federation-gateway/src/kt-gossip/kt-observations.repository';
+import { FederationHttpClient } from '../../apps/federation-gateway/src/peers/federation-http.client';
+import { PeerUnreachable } from '../../apps/federation-gateway/src/peers/peer-resolver.service';
 import { KtHeadSigner } from '../../apps/prekey-directory/src/transparency/kt-head-signer.service';
 import { KtSigningKey } from '../../apps/prekey-directory/src/transparency/kt-signing-key.service';
 import { sha256 } from '../../libs/crypto/src';
@@ -46,6 +48,34 @@ describe('key-transparency gossip between homeservers', () => {
     const observed = await call('GET', `${alpha.gatewayUrl}/federation/v1/kt/observed/beta.test`);
     expect(observed.status).toBe(200);
     expect(observed.body.heads.length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('a peer that fails to answer the proof request is unreachable for this round, never an equivocator', async () => {
+    await registerAccount(beta.directoryUrl); // a non-empty kept head: the next one needs a proof
+    await beta.directory.get(KtHeadSigner).signNow();
+    expect(['first-seen', 'consistent']).toContain(await gossip());
+    await registerAccount(beta.directoryUrl);
+    await beta.directory.get(KtHeadSigner).signNow();
+    const evidenceBefore = (await alpha.gateway!.get(KtObservationsRepository).evidence()).length;
+    const client = alpha.gateway!.get(FederationHttpClient);
+    const real = client.request.bind(client);
+    // The peer's answers to the consistency request only: a dropped connection, a 503, a 429.
+    const failures = [
+      () => { throw new PeerUnreachable('beta.test: connection reset'); },
+      () => ({ status: 503, body: { error: 'directory_unavailable' }, retryAfterSeconds: 1 }),
+      () => ({ status: 429, body: { error: 'rate_limited' }, retryAfterSeconds: 1 }),
+    ];
+    for (const fail of failures) {
+      const spy = jest.spyOn(client, 'request').mockImplementation(async (server, method, path, body) =>
+        (path.startsWith('/federation/v1/kt/consistency') ? fail() : real(server, method, path, body)) as never);
+      try {
+        expect(await gossip()).toBe('unreachable');
+      } finally {
+        spy.mockRestore();
+      }
+    }
+    expect((await alpha.gateway!.get(KtObservationsRepository).evidence()).length).toBe(evidenceBefore);
+    expect(await gossip()).toBe('consistent');
   });
 
   it('catches a forked head and keeps both signed heads as evidence', async () => {

@@ -10,6 +10,7 @@ import { KtObservationsRepository } from './kt-observations.repository';
 import { GatewayMetrics } from '../gateway.metrics';
 
 const CONTACT_GOSSIP_MIN_INTERVAL_MS = 10_000;
+const UNANSWERED = Symbol('unanswered');
 const b64 = (s: string) => Buffer.from(s, 'base64');
 
 export type GossipOutcome = 'consistent' | 'first-seen' | 'evidence' | 'refused' | 'unreachable';
@@ -85,6 +86,8 @@ export class KtGossip implements OnModuleInit, OnApplicationShutdown {
       return 'first-seen';
     }
     const problem = await this.inconsistency(server, kept, head);
+    // Not knowing is not evidence: a peer that did not answer is asked again next round.
+    if (problem === UNANSWERED) return 'unreachable';
     await this.observations.observe(head, !problem);
     if (!problem) return 'consistent';
     await this.observations.addEvidence(server, kept, head, problem);
@@ -92,13 +95,20 @@ export class KtGossip implements OnModuleInit, OnApplicationShutdown {
     return 'evidence';
   }
 
-  private async inconsistency(server: string, a: SignedTreeHead, b: SignedTreeHead): Promise<string | null> {
+  /**
+   * Null when `a` and `b` can both be true; otherwise why not. A peer that answers the proof
+   * request with a refusal (4xx: e.g. "the log has fewer leaves" than its own signed head) or with
+   * a proof that does not verify has equivocated; one that fails to answer (network, 5xx, 429) is
+   * UNANSWERED.
+   */
+  private async inconsistency(server: string, a: SignedTreeHead, b: SignedTreeHead): Promise<string | typeof UNANSWERED | null> {
     const [older, newer] = a.treeSize <= b.treeSize ? [a, b] : [b, a];
     if (older.treeSize === newer.treeSize) return older.rootHash === newer.rootHash ? null : `two roots for tree size ${older.treeSize}`;
     if (older.treeSize === 0) return null;
     const answer = await this.client.request<{ proof?: string[] }>(server, 'GET', `/federation/v1/kt/consistency?from=${older.treeSize}&to=${newer.treeSize}`)
       .catch(() => null);
-    if (!answer || answer.status !== 200 || !Array.isArray(answer.body?.proof)) return `no consistency proof from ${older.treeSize} to ${newer.treeSize}`;
+    if (!answer || answer.status >= 500 || answer.status === 429 || answer.status === 401) return UNANSWERED;
+    if (answer.status !== 200 || !Array.isArray(answer.body?.proof)) return `no consistency proof from ${older.treeSize} to ${newer.treeSize} (HTTP ${answer.status})`;
     const ok = verifyConsistency(older.treeSize, newer.treeSize, b64(older.rootHash), b64(newer.rootHash), answer.body.proof.map(b64));
     return ok ? null : `head ${newer.treeSize} does not extend head ${older.treeSize}`;
   }
