@@ -2,6 +2,8 @@ import { ValidationError } from './validation';
 
 export const LOCALPART_PATTERN = /^[a-z0-9._-]{1,64}$/;
 export const SERVER_PATTERN = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
+/** The device that registered the account: the only one that may change its identity key or delete it. */
+export const PRIMARY_DEVICE_ID = 1;
 export const MIN_DEVICE_ID = 1;
 export const MAX_DEVICE_ID = 127;
 export const MAX_KEY_ID = 2 ** 31 - 1;

@@ -1,5 +1,5 @@
 export { ValidationError, requireObject, requireInt, requireString, requireBase64, requireArray, requireBool, rejectUnknownFields, optional } from './validation';
-export { parseAddress, formatAddress, parseDeviceSelector, LOCALPART_PATTERN, SERVER_PATTERN, MIN_DEVICE_ID, MAX_DEVICE_ID, MAX_KEY_ID } from './address';
+export { parseAddress, formatAddress, parseDeviceSelector, LOCALPART_PATTERN, SERVER_PATTERN, MIN_DEVICE_ID, MAX_DEVICE_ID, MAX_KEY_ID, PRIMARY_DEVICE_ID } from './address';
 export type { Address } from './address';
 export { parseSignedKey, parseOneTimePreKey, parseKeyList, parseDeviceKeyFields, EC_KEY_BYTES, KEM_KEY_MAX_BYTES, SIGNATURE_BYTES } from './prekeys';
 export type { OneTimePreKey, SignedKey, PreKeyKind, DeviceKeys } from './prekeys';

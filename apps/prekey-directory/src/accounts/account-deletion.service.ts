@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Pool } from 'pg';
 import type { DirectoryConfig } from '@sealpost/config';
+import { PRIMARY_DEVICE_ID } from '@sealpost/contracts';
 import { PG_POOL, withTransaction } from '@sealpost/db';
 import { ApiError, notFound } from '@sealpost/http';
 import { DeviceEventsPublisher } from '../devices/device-events.publisher';
@@ -30,7 +31,7 @@ export class AccountDeletionService {
   ) {}
 
   async delete(device: DevicePrincipal): Promise<void> {
-    if (device.deviceId !== 1) throw new ApiError(403, 'primary_device_only', 'only device 1 may delete the account');
+    if (device.deviceId !== PRIMARY_DEVICE_ID) throw new ApiError(403, 'primary_device_only', 'only device 1 may delete the account');
     const deviceIds = await withTransaction(this.pool, async (tx) => {
       if (!(await this.accounts.lockForChange(device.accountId, tx))) throw notFound('account');
       const removed = await this.devices.deleteAll(device.accountId, tx);

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Pool } from 'pg';
 import type { DirectoryConfig } from '@sealpost/config';
-import { RegisterAccountRequest, RegisterAccountResponse } from '@sealpost/contracts';
+import { PRIMARY_DEVICE_ID, RegisterAccountRequest, RegisterAccountResponse } from '@sealpost/contracts';
 import { constantTimeEqual, hashSecretCode, identityKeyKind, newBearerToken } from '@sealpost/crypto';
 import { PG_POOL, withTransaction } from '@sealpost/db';
 import { ApiError } from '@sealpost/http';
@@ -16,7 +16,6 @@ import { RegistrationTokensRepository } from './registration-tokens.repository';
 import { TransparencyLog } from '../transparency/transparency-log.service';
 import { DirectoryMetrics } from '../directory.metrics';
 
-const PRIMARY_DEVICE_ID = 1;
 
 /** Registration: one transaction creates the account, its device 1 and its keys, and uses one token use. */
 @Injectable()

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Pool } from 'pg';
 import type { DirectoryConfig } from '@sealpost/config';
-import { ChangeIdentityKeyRequest, ChangeIdentityKeyResponse, ValidationError } from '@sealpost/contracts';
+import { ChangeIdentityKeyRequest, ChangeIdentityKeyResponse, PRIMARY_DEVICE_ID, ValidationError } from '@sealpost/contracts';
 import { identityKeyKind } from '@sealpost/crypto';
 import { PG_POOL, withTransaction } from '@sealpost/db';
 import { ApiError, notFound } from '@sealpost/http';
@@ -15,7 +15,6 @@ import { TransparencyLog } from '../transparency/transparency-log.service';
 import { AccountsRepository } from './accounts.repository';
 import { DirectoryMetrics } from '../directory.metrics';
 
-const PRIMARY_DEVICE_ID = 1;
 
 /**
  * The primary device replaces the account identity key (a reinstall, a suspected compromise).

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Pool } from 'pg';
 import type { DirectoryConfig } from '@sealpost/config';
-import { DeviceListResponse, LinkCodeResponse, LinkDeviceRequest, LinkDeviceResponse } from '@sealpost/contracts';
+import { DeviceListResponse, LinkCodeResponse, LinkDeviceRequest, LinkDeviceResponse, PRIMARY_DEVICE_ID } from '@sealpost/contracts';
 import { hashSecretCode, newBearerToken, newSecretCode } from '@sealpost/crypto';
 import { PG_POOL, withTransaction } from '@sealpost/db';
 import { ApiError, notFound } from '@sealpost/http';
@@ -71,7 +71,7 @@ export class DevicesService {
 
   /** Removes a linked device: its token stops working at once and its keys go with it. */
   async remove(device: DevicePrincipal, deviceId: number): Promise<void> {
-    if (deviceId === 1) throw new ApiError(403, 'primary_device', 'device 1 is the primary device and cannot be removed');
+    if (deviceId === PRIMARY_DEVICE_ID) throw new ApiError(403, 'primary_device', 'device 1 is the primary device and cannot be removed');
     await withTransaction(this.pool, async (tx) => {
       if (!(await this.accounts.lockForChange(device.accountId, tx))) throw notFound('account');
       const removed = await this.devices.delete(device.accountId, deviceId, tx);
