@@ -127,7 +127,7 @@ async function main(service: { current?: ServiceProcess }): Promise<void> {
       : [],
     env: {
       DIRECTORY_PORT: String(port), BIND_HOST: '127.0.0.1', DATABASE_URL, REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
-      REDIS_PREFIX: redisPrefix, SERVER_NAME, OPEN_REGISTRATION: 'true', LOG_LEVEL: 'warn',
+      REDIS_PREFIX: redisPrefix, SERVER_NAME, OPEN_REGISTRATION: 'true', REGISTRATION_RATE_BURST: '1000000000', LOG_LEVEL: 'warn',
       CLAIM_RATE_BURST: String(CLAIM_RATE_BURST), CLAIM_RATE_PER_MINUTE: String(CLAIM_RATE_PER_MINUTE),
     },
   });

@@ -231,7 +231,7 @@ async function main(service: { current?: ServiceProcess }): Promise<void> {
       env: {
         DIRECTORY_PORT: String(port), BIND_HOST: '127.0.0.1', DATABASE_URL, REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
         REDIS_PREFIX: `benchkt:${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}:`, SERVER_NAME,
-        OPEN_REGISTRATION: 'true', LOG_LEVEL: 'warn', KEYS_DIR: keysDir, KT_EPOCH_SECONDS: '1',
+        OPEN_REGISTRATION: 'true', REGISTRATION_RATE_BURST: '1000000000', LOG_LEVEL: 'warn', KEYS_DIR: keysDir, KT_EPOCH_SECONDS: '1',
       },
     });
     service.current = directory;

@@ -17,7 +17,7 @@ describe('concurrent bundle claims across two directory processes', () => {
     const prefix = testPrefix();
     const common = {
       SERVER_NAME: 'alpha.test', DATABASE_URL: process.env.TEST_DATABASE_URL!, REDIS_URL: process.env.TEST_REDIS_URL!,
-      REDIS_PREFIX: prefix, OPEN_REGISTRATION: 'true', LOG_LEVEL: 'warn', CLAIM_RATE_BURST: '100000', CLAIM_RATE_PER_MINUTE: '100000',
+      REDIS_PREFIX: prefix, OPEN_REGISTRATION: 'true', REGISTRATION_RATE_BURST: '1000000000', LOG_LEVEL: 'warn', CLAIM_RATE_BURST: '100000', CLAIM_RATE_PER_MINUTE: '100000',
     };
     const ports = [await freePort(), await freePort()];
     directories = await Promise.all(ports.map((port) => startServiceProcess('apps/prekey-directory/src/main.js', { ...common, DIRECTORY_PORT: String(port) }, port)));

@@ -14,7 +14,7 @@ describe('LOG_FORMAT=json', () => {
     const port = await freePort();
     directory = await startServiceProcess('apps/prekey-directory/src/main.js', {
       SERVER_NAME: 'alpha.test', DATABASE_URL: process.env.TEST_DATABASE_URL!, REDIS_URL: process.env.TEST_REDIS_URL!, REDIS_PREFIX: testPrefix(),
-      OPEN_REGISTRATION: 'true', LOG_LEVEL: 'log', LOG_FORMAT: 'json', KEYS_DIR: keysDir, DIRECTORY_PORT: String(port),
+      OPEN_REGISTRATION: 'true', REGISTRATION_RATE_BURST: '1000000000', LOG_LEVEL: 'log', LOG_FORMAT: 'json', KEYS_DIR: keysDir, DIRECTORY_PORT: String(port),
     }, port);
   });
   afterAll(async () => {

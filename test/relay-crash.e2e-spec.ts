@@ -70,7 +70,7 @@ describe('relay killed with SIGKILL mid-stream (built processes)', () => {
       DATABASE_URL: process.env.TEST_DATABASE_URL!,
       REDIS_URL: process.env.TEST_REDIS_URL!,
       REDIS_PREFIX: testPrefix(),
-      OPEN_REGISTRATION: 'true',
+      OPEN_REGISTRATION: 'true', REGISTRATION_RATE_BURST: '1000000000',
       LOG_LEVEL: 'warn',
       DIRECTORY_PORT: String(directoryPort),
       SEND_RATE_BURST: '100000',

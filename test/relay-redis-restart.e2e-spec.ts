@@ -157,7 +157,7 @@ describe('Redis restarted (emptied) under a stream of sends (built processes, pr
       DATABASE_URL: process.env.TEST_DATABASE_URL!,
       REDIS_URL: redis.url,
       REDIS_PREFIX: testPrefix(),
-      OPEN_REGISTRATION: 'true',
+      OPEN_REGISTRATION: 'true', REGISTRATION_RATE_BURST: '1000000000',
       LOG_LEVEL: 'warn',
       DIRECTORY_PORT: String(directoryPort),
       SEND_RATE_BURST: '100000',

@@ -55,7 +55,7 @@ export async function startHomeserver(options: HomeserverOptions, holder: { serv
     name: 'directory',
     entry: resolve(root, 'dist/apps/prekey-directory/src/main.js'),
     port: directoryPort,
-    env: { ...common, DIRECTORY_PORT: String(directoryPort), OPEN_REGISTRATION: 'true', ...options.directoryEnv },
+    env: { ...common, DIRECTORY_PORT: String(directoryPort), OPEN_REGISTRATION: 'true', REGISTRATION_RATE_BURST: '1000000000', ...options.directoryEnv },
   });
   holder.services.push(directory);
   // The directory first: it creates the database if needed, and the relay asks it over the bus.

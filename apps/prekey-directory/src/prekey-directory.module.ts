@@ -11,6 +11,7 @@ import { AccountsRepository } from './accounts/accounts.repository';
 import { AccountsService } from './accounts/accounts.service';
 import { IdentityKeyChangeService } from './accounts/identity-key-change.service';
 import { AccountDeletionService } from './accounts/account-deletion.service';
+import { RegistrationRateLimiter } from './accounts/registration-rate-limiter.service';
 import { DeviceLastSeenRecorder } from './devices/device-last-seen.recorder';
 import { RegistrationTokensRepository } from './accounts/registration-tokens.repository';
 import { DirectoryBusController } from './bus/directory-bus.controller';
@@ -54,7 +55,7 @@ export class PrekeyDirectoryModule {
       controllers: [AccountsController, DevicesController, KeysController, CertificateController, KtController, HealthController, MetricsController, DirectoryBusController],
       providers: [
         { provide: DIRECTORY_CONFIG, useValue: config },
-        AccountsRepository, RegistrationTokensRepository, AccountsService, IdentityKeyChangeService, AccountDeletionService, DeviceLastSeenRecorder, ServiceMetrics, DirectoryMetrics,
+        AccountsRepository, RegistrationTokensRepository, AccountsService, IdentityKeyChangeService, AccountDeletionService, RegistrationRateLimiter, DeviceLastSeenRecorder, ServiceMetrics, DirectoryMetrics,
         DevicesRepository, LinkCodesRepository, DevicesService, DeviceEventsPublisher,
         RepeatedUseSignedPreKeyStore, SingleUsePreKeyStore, ClaimRateLimiter, PrekeysLowNotifier, KeysManager, RemoteBundlesClient, SealedSenderKeys,
         KtLogRepository, KtHeadsRepository, KtSigningKey, TransparencyLog, KtHeadSigner,

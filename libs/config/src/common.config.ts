@@ -13,6 +13,11 @@ export interface CommonConfig {
   logFormat: 'text' | 'json';
   /** Folder of this homeserver's private server keys (files, 0600): never in Postgres or Redis. */
   keysDir: string;
+  /**
+   * Which X-Forwarded-For hops to believe for the client address (Fastify `trustProxy`): false
+   * (none: the TCP peer is the client), a hop count, or a list of proxy addresses / CIDRs.
+   */
+  trustProxy: boolean | number | string[];
 }
 
 export const SERVER_NAME_PATTERN = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
@@ -36,5 +41,14 @@ export function readCommonConfig(env: EnvReader): CommonConfig {
     logLevel: logLevel as CommonConfig['logLevel'],
     logFormat: env.string('LOG_FORMAT', 'text', { pattern: /^(text|json)$/, hint: 'text|json' }) as CommonConfig['logFormat'],
     keysDir: env.string('KEYS_DIR', `var/keys/${SERVER_NAME_PATTERN.test(serverName) ? serverName : 'invalid'}`),
+    trustProxy: parseTrustProxy(env.string('TRUST_PROXY', 'false', {
+      pattern: /^(false|[0-9]{1,2}|[0-9a-fA-F:.\/]+(,[0-9a-fA-F:.\/]+)*)$/, hint: 'false, a hop count, or a comma list of proxy addresses/CIDRs',
+    })),
   };
+}
+
+function parseTrustProxy(value: string): boolean | number | string[] {
+  if (value === 'false') return false;
+  if (/^[0-9]{1,2}$/.test(value)) return Number(value);
+  return value.split(',');
 }

@@ -14,6 +14,9 @@ export interface DirectoryConfig extends CommonConfig {
   /** Token bucket per requester → target account for bundle claims. */
   claimRateBurst: number;
   claimRatePerMinute: number;
+  /** Registration attempts per client address (token bucket): a burst, then this many per hour. */
+  registrationRateBurst: number;
+  registrationRatePerHour: number;
   maxBodyBytes: number;
   /** Most one-time keys of one kind a single upload may carry. */
   maxPreKeysPerUpload: number;
@@ -33,6 +36,8 @@ export function loadDirectoryConfig(source: Env = process.env): DirectoryConfig 
     prekeyLowThreshold: env.int('PREKEY_LOW_THRESHOLD', 10, 0, 10000),
     claimRateBurst: env.int('CLAIM_RATE_BURST', 60, 1, 10_000_000),
     claimRatePerMinute: env.number('CLAIM_RATE_PER_MINUTE', 60, 0.01, 100_000_000),
+    registrationRateBurst: env.int('REGISTRATION_RATE_BURST', 20, 1, 1_000_000_000),
+    registrationRatePerHour: env.number('REGISTRATION_RATE_PER_HOUR', 20, 0.01, 1_000_000_000),
     maxBodyBytes: env.int('DIRECTORY_MAX_BODY_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
     maxPreKeysPerUpload: env.int('MAX_PREKEYS_PER_UPLOAD', 100, 1, 1000),
     // Postgres usually shares the cores: 4 connections per core measured best (bench:directory, 2 cores: 8 → 3,231 claims/s, 20 → 2,870).

@@ -11,6 +11,13 @@ describe('loadDirectoryConfig', () => {
     expect(config.port).toBe(8081);
   });
 
+  it('reads TRUST_PROXY as off, a hop count or a list of proxies, and refuses anything else', () => {
+    expect(loadDirectoryConfig({}).trustProxy).toBe(false);
+    expect(loadDirectoryConfig({ TRUST_PROXY: '1' }).trustProxy).toBe(1);
+    expect(loadDirectoryConfig({ TRUST_PROXY: '10.0.0.0/8,127.0.0.1,::1' }).trustProxy).toEqual(['10.0.0.0/8', '127.0.0.1', '::1']);
+    expect(() => loadDirectoryConfig({ TRUST_PROXY: 'yes please' })).toThrow(/TRUST_PROXY/);
+  });
+
   it('lists every bad variable at once', () => {
     let error: unknown;
     try {

@@ -10,6 +10,8 @@ export interface HttpAppOptions {
   bodyLimit: number;
   logLevel: 'error' | 'warn' | 'log' | 'debug';
   logFormat?: 'text' | 'json';
+  /** Fastify `trustProxy` (see CommonConfig.trustProxy). */
+  trustProxy?: boolean | number | string[];
   /** Keep the exact request bytes as `request.rawBody` (for Content-Digest checks). */
   rawBody?: boolean;
 }
@@ -20,7 +22,7 @@ const LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose']
 export async function createHttpApp(module: Type<unknown> | DynamicModule, options: HttpAppOptions): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
     bodyLimit: options.bodyLimit,
-    trustProxy: false,
+    trustProxy: options.trustProxy ?? false,
     return503OnClosing: true,
     // On shutdown, open keep-alive connections (e.g. a peer's pooled federation socket) are closed
     // at once instead of holding the process for up to a minute. A send cut this way was not

@@ -1,4 +1,5 @@
-import { Body, Controller, Delete, HttpCode, Inject, Post, Put, UseGuards } from '@nestjs/common';
+import { Body, Controller, Delete, HttpCode, Inject, Post, Put, Req, UseGuards } from '@nestjs/common';
+import type { FastifyRequest } from 'fastify';
 import type { DirectoryConfig } from '@sealpost/config';
 import { ChangeIdentityKeyResponse, RegisterAccountResponse, parseChangeIdentityKeyRequest, parseRegisterAccountRequest } from '@sealpost/contracts';
 import { CurrentDevice, DeviceAuthGuard } from '../auth/device-auth.guard';
@@ -7,6 +8,7 @@ import { DIRECTORY_CONFIG } from '../directory.tokens';
 import { AccountsService } from './accounts.service';
 import { IdentityKeyChangeService } from './identity-key-change.service';
 import { AccountDeletionService } from './account-deletion.service';
+import { RegistrationRateLimiter } from './registration-rate-limiter.service';
 
 @Controller('v1/accounts')
 export class AccountsController {
@@ -14,12 +16,14 @@ export class AccountsController {
     private readonly accounts: AccountsService,
     private readonly identityKeys: IdentityKeyChangeService,
     private readonly deletion: AccountDeletionService,
+    private readonly registrationLimiter: RegistrationRateLimiter,
     @Inject(DIRECTORY_CONFIG) private readonly config: DirectoryConfig,
   ) {}
 
   @Post()
   @HttpCode(201)
-  register(@Body() body: unknown): Promise<RegisterAccountResponse> {
+  async register(@Req() request: FastifyRequest, @Body() body: unknown): Promise<RegisterAccountResponse> {
+    await this.registrationLimiter.admit(request.ip);
     return this.accounts.register(parseRegisterAccountRequest(body, this.config.maxPreKeysPerUpload));
   }
 

@@ -1,0 +1,32 @@
+import { Inject, Injectable } from '@nestjs/common';
+import Redis from 'ioredis';
+import type { DirectoryConfig } from '@sealpost/config';
+import { sha256 } from '@sealpost/crypto';
+import { tooManyRequests } from '@sealpost/http';
+import { REDIS, REDIS_PREFIX, TokenBucketScript } from '@sealpost/redis';
+import { DIRECTORY_CONFIG } from '../directory.tokens';
+
+/**
+ * Token bucket per client address for registration attempts — refused ones count too, so nobody
+ * can mass-create accounts under open registration or guess registration tokens. The address is
+ * kept in Redis only as part of a SHA-256, never as such. Behind a reverse proxy, set TRUST_PROXY
+ * so the client's address (not the proxy's) is the one counted.
+ */
+@Injectable()
+export class RegistrationRateLimiter {
+  private readonly bucket: TokenBucketScript;
+
+  constructor(
+    @Inject(REDIS) redis: Redis,
+    @Inject(REDIS_PREFIX) private readonly prefix: string,
+    @Inject(DIRECTORY_CONFIG) private readonly config: DirectoryConfig,
+  ) {
+    this.bucket = new TokenBucketScript(redis);
+  }
+
+  async admit(clientAddress: string): Promise<void> {
+    const key = `${this.prefix}rl:register:{${sha256(`${this.prefix}${clientAddress}`).toString('hex').slice(0, 32)}}`;
+    const verdict = await this.bucket.take(key, this.config.registrationRateBurst, this.config.registrationRatePerHour / 60);
+    if (!verdict.allowed) throw tooManyRequests(Math.max(1, Math.ceil(verdict.retryAfterMs / 1000)));
+  }
+}
