@@ -76,10 +76,13 @@ export class ConnectionRegistry implements OnModuleInit, BeforeApplicationShutdo
     clearInterval(this.sweepTimer);
     const sockets = [...this.connections.values()];
     for (const connection of sockets) connection.close(1001, 'server shutting down');
+    let grace: NodeJS.Timeout | undefined;
     await Promise.race([
       Promise.all(sockets.map((c) => new Promise<void>((resolve) => (c.socket.readyState === c.socket.CLOSED ? resolve() : c.socket.once('close', () => resolve()))))),
-      new Promise((resolve) => setTimeout(resolve, SHUTDOWN_GRACE_MS)),
+      new Promise((resolve) => { grace = setTimeout(resolve, SHUTDOWN_GRACE_MS); }),
     ]);
+    // Sockets that closed in time must not leave the grace timer holding the process open.
+    clearTimeout(grace);
     for (const connection of sockets) connection.socket.terminate();
   }
 
