@@ -7,9 +7,8 @@ import { linkDevice, registerAccount, registrationBody } from './support/account
 import { makeSignalIdentity } from '../libs/crypto/src/testing/signal-identity';
 import { DeviceSocket } from './support/device-socket';
 import { eventually } from './support/bus-listener';
-import { call } from './support/http';
+import { call, fetchJson } from './support/http';
 
-const fetchJson = async (url: string) => (await fetch(url)).json();
 
 /**
  * DELETE /v1/accounts/me: the primary device ends its account. Every token stops at once, every

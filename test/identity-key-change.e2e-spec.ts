@@ -6,14 +6,9 @@ import { KtHeadSigner } from '../apps/prekey-directory/src/transparency/kt-head-
 import { KtSigningKey } from '../apps/prekey-directory/src/transparency/kt-signing-key.service';
 import { RunningHomeserver, startHomeserver } from './support/homeserver-harness';
 import { LinkedDevice, TestAccount, linkDevice, registerAccount } from './support/accounts';
-import { call } from './support/http';
+import { call, fetchJson } from './support/http';
 import { eventually } from './support/bus-listener';
 
-const fetchJson = async (url: string) => {
-  const response = await fetch(url);
-  if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
-  return response.json();
-};
 
 /**
  * PUT /v1/accounts/identity-key: the primary device replaces the account identity key. The new

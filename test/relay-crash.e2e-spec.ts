@@ -5,7 +5,7 @@ import { TestAccount, registerAccount } from './support/accounts';
 import { eventually } from './support/bus-listener';
 import { DeviceSocket } from './support/device-socket';
 import { testPrefix } from './support/directory-harness';
-import { SendStream, checkDeliveries, identifiedSend, orderViolations, streamCounter } from './support/send-stream';
+import { SendStream, checkDeliveries, expectEachAnsweredSendDeliveredOnce, identifiedSend, orderViolations, streamCounter } from './support/send-stream';
 import { ServiceProcess, freePort, startServiceProcess } from './support/service-process';
 
 /**
@@ -111,9 +111,7 @@ describe('relay killed with SIGKILL mid-stream (built processes)', () => {
       console.log(`[relay-crash c=8] issued ${stream.issued}, 2xx ${stream.ok.length} (${okAtKill} before the kill), failed ${failuresDuringOutage} `
         + `(${[...new Set(stream.failures.map((f) => f.why))].join('; ')}), restart ${restartMs} ms, received ${socket.envelopes.length} `
         + `(${result.distinct} distinct, ${result.extra.length} unanswered-but-stored)`);
-      expect(result.missing).toEqual([]);
-      expect(result.storedTwice).toEqual([]);
-      expect(result.foreign).toEqual([]);
+      expectEachAnsweredSendDeliveredOnce(result);
       expect(stream.ok.length).toBeGreaterThan(okAtKill);
       // Failures happen only around the kill: every failure is a connection error or 5xx, never a 4xx.
       expect(stream.failures.filter((f) => /^status 4/.test(f.why))).toEqual([]);
@@ -143,9 +141,7 @@ describe('relay killed with SIGKILL mid-stream (built processes)', () => {
       socket = await DeviceSocket.connect(relay.url, recipient.token, true);
       await receivedAll(socket, tag, stream.ok, 20_000);
       const result = checkDeliveries(tag, stream.ok, stream.issued, socket.envelopes);
-      expect(result.missing).toEqual([]);
-      expect(result.storedTwice).toEqual([]);
-      expect(result.foreign).toEqual([]);
+      expectEachAnsweredSendDeliveredOnce(result);
       const okSet = new Set(stream.ok);
       expect(orderViolations(counters(tag, socket).filter((n) => okSet.has(n)))).toEqual([]);
       // Sequential sends: even the ones stored without an answer (cut off by the kill) are in order.
@@ -187,9 +183,7 @@ describe('relay killed with SIGKILL mid-stream (built processes)', () => {
       const result = checkDeliveries(tag, stream.ok, stream.issued, all);
       console.log(`[relay-crash live] 2xx ${stream.ok.length}, failed ${stream.failures.length}, first socket got ${receivedBeforeKill} before the kill `
         + `(${sockets[0].envelopes.length} in all, closed ${sockets[0].closeCode}), second socket ${sockets[1].envelopes.length}, redelivered ${result.redelivered}`);
-      expect(result.missing).toEqual([]);
-      expect(result.storedTwice).toEqual([]);
-      expect(result.foreign).toEqual([]);
+      expectEachAnsweredSendDeliveredOnce(result);
       // The relay the sender used never went down.
       expect(stream.failures).toEqual([]);
       // Each connection delivers in per-sender order (the second one starts again at the oldest unacked).

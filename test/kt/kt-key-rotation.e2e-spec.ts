@@ -11,13 +11,8 @@ import { KtGossip } from '../../apps/federation-gateway/src/kt-gossip/kt-gossip.
 import { FederatedHomeserver, startFederation } from '../support/federation-harness';
 import { freshFederationServers } from '../support/federation-databases';
 import { registerAccount } from '../support/accounts';
-import { call } from '../support/http';
+import { call, fetchJson } from '../support/http';
 
-const fetchJson = async (url: string) => {
-  const response = await fetch(url);
-  if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
-  return response.json();
-};
 
 /**
  * The directory's tree-head key rotates (`npm run admin -- kt rotate-key`): the new key is endorsed

@@ -10,13 +10,8 @@ import { KtHeadSigner } from '../../apps/prekey-directory/src/transparency/kt-he
 import { KtSigningKey } from '../../apps/prekey-directory/src/transparency/kt-signing-key.service';
 import { RunningHomeserver, startHomeserver } from '../support/homeserver-harness';
 import { TestAccount, registerAccount } from '../support/accounts';
-import { call } from '../support/http';
+import { call, fetchJson } from '../support/http';
 
-const fetchJson = async (url: string) => {
-  const response = await fetch(url);
-  if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
-  return response.json();
-};
 
 /**
  * A directory that is hacked or compelled: it writes a "ghost" device into an account's stored

@@ -5,7 +5,7 @@ import { Pool } from 'pg';
 import { initCrypto } from '../../libs/crypto/src';
 import { contentDigest, signRequest } from '../../libs/http-signatures/src';
 import type { FederatedHomeserver } from './federation-harness';
-import type { JsonAnswer } from './http';
+import { JsonAnswer, answerOf } from './http';
 
 /**
  * Helpers for the federation specs. Mainly raw server-to-server requests as a test crafts them:
@@ -82,15 +82,7 @@ export async function craftSignedRequest(opts: CraftOptions): Promise<CraftedReq
 
 /** Sends a crafted request as it is (tampering is done on the object beforehand). */
 export async function sendCrafted<T = any>(request: CraftedRequest): Promise<JsonAnswer<T>> {
-  const response = await fetch(request.url, { method: request.method, headers: request.headers, body: request.body });
-  const text = await response.text();
-  let parsed: unknown = text;
-  try {
-    parsed = text ? JSON.parse(text) : undefined;
-  } catch {
-    // left as text
-  }
-  return { status: response.status, body: parsed as T, headers: response.headers };
+  return answerOf<T>(await fetch(request.url, { method: request.method, headers: request.headers, body: request.body }));
 }
 
 /** Signs and sends in one step. */

@@ -13,7 +13,11 @@ export async function call<T = any>(
   } else if (options.rawBody !== undefined) {
     headers['content-type'] ??= 'application/json';
   }
-  const response = await fetch(url, { method, headers, body });
+  return answerOf<T>(await fetch(url, { method, headers, body }));
+}
+
+/** A response as a JsonAnswer: the body parsed as JSON, or left as text. */
+export async function answerOf<T = any>(response: Response): Promise<JsonAnswer<T>> {
   const text = await response.text();
   let parsed: unknown = text;
   try {
@@ -22,4 +26,11 @@ export async function call<T = any>(
     // left as text
   }
   return { status: response.status, body: parsed as T, headers: response.headers };
+}
+
+/** GET a JSON document, as the client SDK's FetchJson does: a non-2xx answer throws. */
+export async function fetchJson(url: string): Promise<unknown> {
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
+  return response.json();
 }

@@ -127,6 +127,11 @@ export function checkDeliveries(tag: string, okCounters: number[], issued: numbe
   return { missing, storedTwice, foreign, extra, distinct: idsPerCounter.size, redelivered: received.length - foreign.length - byId.size };
 }
 
+/** Every 2xx'd send arrived, none is stored twice, nothing foreign arrived. */
+export function expectEachAnsweredSendDeliveredOnce(result: ReturnType<typeof checkDeliveries>): void {
+  expect({ missing: result.missing, storedTwice: result.storedTwice, foreign: result.foreign }).toEqual({ missing: [], storedTwice: [], foreign: [] });
+}
+
 /** Positions where a sequence of counters goes down (empty when strictly increasing). */
 export function orderViolations(counters: number[]): { at: number; previous: number; next: number }[] {
   const violations: { at: number; previous: number; next: number }[] = [];

@@ -10,7 +10,7 @@ export class RelayMetrics {
   readonly expired;
   readonly notices;
 
-  constructor(metrics: ServiceMetrics) {
+  constructor(private readonly metrics: ServiceMetrics) {
     this.stored = metrics.counter('sealpost_relay_envelopes_stored_total', 'Envelopes durably stored (local sends, federated deliveries, server notices)');
     this.pushed = metrics.counter('sealpost_relay_envelopes_pushed_total', 'Envelopes sent on a device socket (again after a reconnect)');
     this.acked = metrics.counter('sealpost_relay_envelopes_acked_total', 'Acknowledged envelopes deleted');
@@ -19,7 +19,7 @@ export class RelayMetrics {
   }
 
   /** The sockets this instance holds, read at scrape time. */
-  watchSockets(metrics: ServiceMetrics, count: () => number): void {
-    metrics.gauge('sealpost_relay_websockets', 'Authenticated device sockets held by this instance', [], function collect() { this.set(count()); });
+  watchSockets(count: () => number): void {
+    this.metrics.gauge('sealpost_relay_websockets', 'Authenticated device sockets held by this instance', [], function collect() { this.set(count()); });
   }
 }

@@ -17,3 +17,8 @@ export const tooManyRequests = (retryAfterSeconds: number) =>
   new ApiError(429, 'rate_limited', `too many requests; retry after ${retryAfterSeconds} s`, { retryAfter: retryAfterSeconds }, {
     'retry-after': String(retryAfterSeconds),
   });
+
+/** A token bucket's refusal as a 429 with `Retry-After` in whole seconds (at least 1). */
+export function assertWithinRate(verdict: { allowed: boolean; retryAfterMs: number }): void {
+  if (!verdict.allowed) throw tooManyRequests(Math.max(1, Math.ceil(verdict.retryAfterMs / 1000)));
+}

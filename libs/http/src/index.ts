@@ -1,4 +1,4 @@
-export { ApiError, unauthorized, notFound, tooManyRequests } from './api-error';
+export { ApiError, unauthorized, notFound, tooManyRequests, assertWithinRate } from './api-error';
 export { ApiErrorFilter } from './api-error.filter';
 export { createHttpApp, listeningUrl } from './http-app.factory';
 export type { HttpAppOptions } from './http-app.factory';

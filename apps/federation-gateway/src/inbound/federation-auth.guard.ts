@@ -4,7 +4,7 @@ import Redis from 'ioredis';
 import type { GatewayConfig } from '@sealpost/config';
 import { SERVER_PATTERN } from '@sealpost/contracts';
 import { sha256 } from '@sealpost/crypto';
-import { ApiError, tooManyRequests } from '@sealpost/http';
+import { ApiError, assertWithinRate, tooManyRequests } from '@sealpost/http';
 import { COVERED_COMPONENTS, checkSignaturePolicy, parseSignatureHeaders, verifyContentDigest, verifyRequestSignature } from '@sealpost/http-signatures';
 import { REDIS, REDIS_PREFIX, TokenBucketScript } from '@sealpost/redis';
 import { GATEWAY_CONFIG } from '../gateway.tokens';
@@ -62,7 +62,7 @@ export class FederationAuthGuard implements CanActivate {
     const first = await this.redis.set(replayKey, '1', 'EX', this.config.signatureMaxSkewSeconds * 2 + 5, 'NX');
     if (first !== 'OK') throw refuse('replayed request');
     const verdict = await this.bucket.take(`${this.prefix}rl:origin:{${origin}}`, this.config.originRateBurst, this.config.originRatePerMinute);
-    if (!verdict.allowed) throw tooManyRequests(Math.max(1, Math.ceil(verdict.retryAfterMs / 1000)));
+    assertWithinRate(verdict);
     const running = this.inFlight.get(origin) ?? 0;
     if (running >= this.config.originMaxConcurrent) throw tooManyRequests(1);
     this.inFlight.set(origin, running + 1);

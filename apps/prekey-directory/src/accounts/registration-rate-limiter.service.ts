@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import Redis from 'ioredis';
 import type { DirectoryConfig } from '@sealpost/config';
 import { sha256 } from '@sealpost/crypto';
-import { tooManyRequests } from '@sealpost/http';
+import { assertWithinRate } from '@sealpost/http';
 import { REDIS, REDIS_PREFIX, TokenBucketScript } from '@sealpost/redis';
 import { DIRECTORY_CONFIG } from '../directory.tokens';
 
@@ -27,6 +27,6 @@ export class RegistrationRateLimiter {
   async admit(clientAddress: string): Promise<void> {
     const key = `${this.prefix}rl:register:{${sha256(`${this.prefix}${clientAddress}`).toString('hex').slice(0, 32)}}`;
     const verdict = await this.bucket.take(key, this.config.registrationRateBurst, this.config.registrationRatePerHour / 60);
-    if (!verdict.allowed) throw tooManyRequests(Math.max(1, Math.ceil(verdict.retryAfterMs / 1000)));
+    assertWithinRate(verdict);
   }
 }

@@ -4,7 +4,7 @@ import { lastValueFrom, timeout } from 'rxjs';
 import Redis from 'ioredis';
 import { BUS_CLIENT } from '@sealpost/bus';
 import { REDIS, REDIS_PREFIX } from '@sealpost/redis';
-import { DeviceRemovedEvent, DirectoryEvent, deviceListGenerationKey } from '@sealpost/contracts';
+import { DeviceRemovedEvent, DirectoryEvent, PrekeysLowEvent, deviceListGenerationKey } from '@sealpost/contracts';
 
 const PUBLISH_TIMEOUT_MS = 2000;
 
@@ -36,6 +36,11 @@ export class DeviceEventsPublisher {
   async deviceRemoved(event: DeviceRemovedEvent): Promise<void> {
     await this.deviceListChanged(event.address);
     await this.publish(DirectoryEvent.DeviceRemoved, event);
+  }
+
+  /** A device's one-time keys are low (the relay holding its socket tells it). */
+  async prekeysLow(event: PrekeysLowEvent): Promise<void> {
+    await this.publish(DirectoryEvent.PrekeysLow, event);
   }
 
   private async publish(pattern: string, payload: unknown): Promise<void> {

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import Redis from 'ioredis';
 import { REDIS, REDIS_PREFIX, TokenBucketScript } from '@sealpost/redis';
-import { tooManyRequests } from '@sealpost/http';
+import { assertWithinRate } from '@sealpost/http';
 import type { DirectoryConfig } from '@sealpost/config';
 import { DIRECTORY_CONFIG } from '../directory.tokens';
 
@@ -26,6 +26,6 @@ export class ClaimRateLimiter {
   async admit(requester: string, target: string): Promise<void> {
     const key = `${this.prefix}rl:claim:{${requester}}:${target}`;
     const verdict = await this.bucket.take(key, this.config.claimRateBurst, this.config.claimRatePerMinute);
-    if (!verdict.allowed) throw tooManyRequests(Math.max(1, Math.ceil(verdict.retryAfterMs / 1000)));
+    assertWithinRate(verdict);
   }
 }

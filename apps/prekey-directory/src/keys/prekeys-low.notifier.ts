@@ -1,10 +1,9 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { ClientProxy } from '@nestjs/microservices';
 import Redis from 'ioredis';
-import { BUS_CLIENT } from '@sealpost/bus';
-import { DirectoryEvent, PrekeysLowEvent } from '@sealpost/contracts';
+import { PrekeysLowEvent } from '@sealpost/contracts';
 import type { DirectoryConfig } from '@sealpost/config';
 import { REDIS, REDIS_PREFIX } from '@sealpost/redis';
+import { DeviceEventsPublisher } from '../devices/device-events.publisher';
 import { DIRECTORY_CONFIG } from '../directory.tokens';
 
 /** How long one notice per device holds before another may be sent while keys stay low. */
@@ -20,7 +19,7 @@ export class PrekeysLowNotifier {
   private readonly logger = new Logger(PrekeysLowNotifier.name);
 
   constructor(
-    @Inject(BUS_CLIENT) private readonly bus: ClientProxy,
+    private readonly events: DeviceEventsPublisher,
     @Inject(REDIS) private readonly redis: Redis,
     @Inject(REDIS_PREFIX) private readonly prefix: string,
     @Inject(DIRECTORY_CONFIG) private readonly config: DirectoryConfig,
@@ -34,7 +33,7 @@ export class PrekeysLowNotifier {
     try {
       const first = await this.redis.set(this.markerKey(event.accountId, event.deviceId), '1', 'EX', NOTICE_QUIET_SECONDS, 'NX');
       if (first !== 'OK') return;
-      await new Promise<void>((resolve, reject) => this.bus.emit(DirectoryEvent.PrekeysLow, event).subscribe({ complete: resolve, error: reject }));
+      await this.events.prekeysLow(event);
     } catch (error) {
       // A lost notice is re-sent on a later claim; it must never fail the claim itself.
       this.logger.warn(`prekeys-low notice not sent: ${(error as Error).message}`);

@@ -3,7 +3,6 @@ import Redis from 'ioredis';
 import type WebSocket from 'ws';
 import type { RelayConfig } from '@sealpost/config';
 import { AuthenticatedDevice, parseAckFrame } from '@sealpost/contracts';
-import { ServiceMetrics } from '@sealpost/http';
 import { REDIS, REDIS_PREFIX } from '@sealpost/redis';
 import { MessagesStore } from '../mailbox/messages-store.repository';
 import { RelayMetrics } from '../relay.metrics';
@@ -44,10 +43,9 @@ export class ConnectionRegistry implements OnModuleInit, BeforeApplicationShutdo
     private readonly store: MessagesStore,
     private readonly acks: AckBatcher,
     private readonly metrics: RelayMetrics,
-    serviceMetrics: ServiceMetrics,
   ) {
     this.presence = new PresenceScripts(redis, prefix);
-    metrics.watchSockets(serviceMetrics, () => this.connections.size);
+    metrics.watchSockets(() => this.connections.size);
   }
 
   async onModuleInit(): Promise<void> {

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import Redis from 'ioredis';
 import type { RelayConfig } from '@sealpost/config';
-import { tooManyRequests } from '@sealpost/http';
+import { assertWithinRate } from '@sealpost/http';
 import { REDIS, REDIS_PREFIX, TokenBucketScript } from '@sealpost/redis';
 import { RELAY_CONFIG } from '../relay.tokens';
 
@@ -22,9 +22,9 @@ export class SendRateLimiter {
   async admit(sender: { accountId: string; deviceId: number } | null, recipientAccountId: string): Promise<void> {
     if (sender) {
       const own = await this.bucket.take(`${this.prefix}rl:send:{${sender.accountId}}:${sender.deviceId}`, this.config.senderRateBurst, this.config.senderRatePerMinute);
-      if (!own.allowed) throw tooManyRequests(Math.max(1, Math.ceil(own.retryAfterMs / 1000)));
+      assertWithinRate(own);
     }
     const recipient = await this.bucket.take(`${this.prefix}rl:recv:{${recipientAccountId}}`, this.config.recipientRateBurst, this.config.recipientRatePerMinute);
-    if (!recipient.allowed) throw tooManyRequests(Math.max(1, Math.ceil(recipient.retryAfterMs / 1000)));
+    assertWithinRate(recipient);
   }
 }
