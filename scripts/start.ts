@@ -45,7 +45,7 @@ async function main(): Promise<void> {
     for (const child of children.values()) if (child.exitCode === null) child.kill('SIGTERM');
     const force = setTimeout(() => { for (const c of children.values()) c.kill('SIGKILL'); }, 10_000);
     force.unref();
-    Promise.all([...children.values()].map((c) => (c.exitCode !== null ? null : new Promise((r) => c.once('exit', r)))))
+    void Promise.all([...children.values()].map((c) => (c.exitCode !== null ? null : new Promise((r) => c.once('exit', r)))))
       .then(() => process.exit(code));
   };
   process.on('SIGINT', () => { process.stdout.write('\nstopping Sealpost…\n'); stopAll(0); });

@@ -6,7 +6,6 @@ import { randomBytes } from 'node:crypto';
 import type { SignedKeyBody } from './signal-keys';
 
 type Libsignal = typeof import('@signalapp/libsignal-client');
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const libsignal = require('@signalapp/libsignal-client') as Libsignal;
 type Bytes = ReturnType<Libsignal['PublicKey']['prototype']['serialize']>;
 

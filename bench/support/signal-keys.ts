@@ -4,7 +4,6 @@
  * libs/crypto/src/testing is not part of the build).
  */
 type Libsignal = typeof import('@signalapp/libsignal-client');
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const libsignal = require('@signalapp/libsignal-client') as Libsignal;
 
 export interface SignedKeyBody { keyId: number; publicKey: string; signature: string }
