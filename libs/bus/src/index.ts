@@ -1,2 +1,3 @@
 export { BusModule, BUS_CLIENT, busServerStrategy, createBusClient } from './bus.module';
 export type { BusOptions } from './bus.module';
+export { NoBusReceiverError } from './namespaced-redis.transport';

@@ -34,6 +34,23 @@ describe('NamespacedClientRedis against a real Redis', () => {
     await expect(firstValueFrom(client.emit('nobody.listens', { n: 1 }), { defaultValue: undefined })).resolves.toBeUndefined();
     await client.close();
   });
+
+  it('fails a request at once with NoBusReceiverError when no service subscribes to its pattern', async () => {
+    // Before the fix the request was published to nobody and waited for an answer that never came.
+    const client = createBusClient({ namespace: `busspec-${randomBytes(3).toString('hex')}:`, redisUrl: REDIS_URL });
+    await client.connect();
+    try {
+      const bound = new Promise<'no answer'>((resolve) => { const t = setTimeout(() => resolve('no answer'), 10_000); t.unref(); });
+      const outcome = await Promise.race([firstValueFrom(client.send('nobody.answers', { n: 1 })).then(() => 'answered', (error: unknown) => error), bound]);
+      expect(outcome).toBeInstanceOf(Error);
+      expect((outcome as Error).name).toBe('NoBusReceiverError');
+      expect((outcome as Error).message).toContain('nobody.answers');
+      // The client stays usable: the same pattern fails the same way again.
+      await expect(firstValueFrom(client.send('nobody.answers', { n: 2 }))).rejects.toMatchObject({ name: 'NoBusReceiverError' });
+    } finally {
+      await client.close();
+    }
+  });
 });
 
 describe('NamespacedServerRedis with several replicas', () => {

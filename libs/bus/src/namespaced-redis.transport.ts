@@ -1,4 +1,4 @@
-import { ClientRedis, ReadPacket, RedisOptions, ServerRedis } from '@nestjs/microservices';
+import { ClientRedis, ReadPacket, RedisOptions, ServerRedis, WritePacket } from '@nestjs/microservices';
 import { redisOptionsFromUrl } from '@sealpost/redis';
 
 type RedisTransportOptions = Required<RedisOptions>['options'];
@@ -7,6 +7,18 @@ type RedisTransportOptions = Required<RedisOptions>['options'];
 const REQUEST_CLAIM_TTL_MS = 10_000;
 /** The request id Nest's client puts last in a request packet; events have none. */
 const REQUEST_ID_AT_END = /"id":"([A-Za-z0-9-]{1,64})"\}$/;
+
+/**
+ * A bus request that reached no subscriber (Redis `PUBLISH` counted 0 receivers): no service
+ * answering its pattern was connected, so nothing handled it and nothing was stored. Callers can
+ * say so at once instead of waiting out their timeout.
+ */
+export class NoBusReceiverError extends Error {
+  override readonly name = 'NoBusReceiverError';
+  constructor(readonly pattern: string) {
+    super(`no service is subscribed to bus pattern ${pattern}; the request reached nobody`);
+  }
+}
 
 /**
  * Redis pub/sub channels are global to a Redis server (not per database), so several
@@ -88,6 +100,41 @@ export class NamespacedClientRedis extends ClientRedis {
           if (this.subClient) fn();
         }),
     });
+  }
+
+  /**
+   * Nest's request publishing, with one change: Redis answers `PUBLISH` with the number of
+   * subscribers that got the message, and a request that reached none fails at once with
+   * NoBusReceiverError instead of waiting for a reply that cannot come. (A publish that errors
+   * has an unknown outcome and is left to the caller's timeout, as before.) Counts are per Redis
+   * server, which is what this transport connects to (no Redis Cluster sharded pub/sub).
+   */
+  protected override publish(partialPacket: ReadPacket, callback: (packet: WritePacket) => void): () => void {
+    try {
+      const packet = this.assignPacketId(partialPacket);
+      const pattern = this.normalizePattern(partialPacket.pattern);
+      const serialized = JSON.stringify(this.serializer.serialize(packet));
+      const responseChannel = this.getReplyPattern(pattern);
+      const publishPacket = () => {
+        this.subscriptionsCount.set(responseChannel, (this.subscriptionsCount.get(responseChannel) || 0) + 1);
+        this.routingMap.set(packet.id, callback);
+        this.pubClient.publish(this.getRequestPattern(pattern), serialized, (err: unknown, receivers?: number) => {
+          if (!err && receivers === 0 && this.routingMap.get(packet.id) === callback) callback({ err: new NoBusReceiverError(pattern) });
+        });
+      };
+      if ((this.subscriptionsCount.get(responseChannel) || 0) <= 0) {
+        this.subClient.subscribe(responseChannel, (err: unknown) => !err && publishPacket());
+      } else {
+        publishPacket();
+      }
+      return () => {
+        this.unsubscribeFromChannel(responseChannel);
+        this.routingMap.delete(packet.id);
+      };
+    } catch (err) {
+      callback({ err });
+      return () => undefined;
+    }
   }
 
   protected override dispatchEvent(packet: ReadPacket): Promise<any> {

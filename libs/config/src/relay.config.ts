@@ -27,6 +27,11 @@ export interface RelayConfig extends CommonConfig {
   groupCommitMaxConcurrent: number;
   /** How long device lists and token lookups from the directory are cached (invalidated by bus events first). */
   directoryCacheTtlSeconds: number;
+  /**
+   * How long a send to another homeserver waits for the federation gateway to take it (its own
+   * first attempt at the peer included). Past it the outcome is unknown: 504 outcome_unknown.
+   */
+  federationHandoffTimeoutMs: number;
   dbPoolSize: number;
 }
 
@@ -51,6 +56,7 @@ export function loadRelayConfig(source: Env = process.env): RelayConfig {
     // bench:relay on 2 cores: 2 concurrent commits gave p99 30 ms where 6 gave 53–56 ms.
     groupCommitMaxConcurrent: env.int('GROUP_COMMIT_MAX_CONCURRENT', 2, 1, 64),
     directoryCacheTtlSeconds: env.int('DIRECTORY_CACHE_TTL_SECONDS', 30, 0, 3600),
+    federationHandoffTimeoutMs: env.int('FEDERATION_HANDOFF_TIMEOUT_MS', 30_000, 100, 600_000),
     dbPoolSize: env.int('RELAY_DB_POOL_SIZE', 4 * availableParallelism(), 1, 500),
   });
 }

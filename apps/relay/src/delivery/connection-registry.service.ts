@@ -106,6 +106,7 @@ export class ConnectionRegistry implements OnModuleInit, BeforeApplicationShutdo
       store: this.store,
       maxInFlight: this.config.maxInFlightPerSocket,
       onAck: (c, ids) => this.acks.acknowledge(c.device.accountId, c.device.deviceId, ids),
+      ackedNotYetDeleted: (c, id) => this.acks.isAwaitingDelete(c.device.accountId, c.device.deviceId, id),
       onFetchError: (error) => this.logger.warn(`queue fetch failed: ${(error as Error).message}`),
       onPushed: () => this.metrics.pushed.inc(),
     });

@@ -10,6 +10,8 @@ export interface ConnectionDeps {
   store: MessagesStore;
   maxInFlight: number;
   onAck(connection: DeviceConnection, ids: string[]): void;
+  /** True for an envelope this device acked whose delete has not succeeded yet: it is skipped, not pushed again. */
+  ackedNotYetDeleted(connection: DeviceConnection, id: string): boolean;
   onFetchError(error: unknown): void;
   onPushed(): void;
 }
@@ -112,6 +114,10 @@ export class DeviceConnection {
 
   private push(envelope: StoredEnvelope): void {
     if (!this.isOpen) return;
+    if (this.deps.ackedNotYetDeleted(this, envelope.id)) {
+      this.lastSentSeq = envelope.seq;
+      return;
+    }
     const json: EnvelopeJson = {
       id: envelope.id,
       type: envelope.type,

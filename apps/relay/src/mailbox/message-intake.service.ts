@@ -87,7 +87,7 @@ export class MessageIntake {
     const reply = await this.federation.deliver({
       destination: parseAddress(target).server, delivery,
       sender: context.sender ? { accountId: context.sender.accountId, deviceId: context.sender.deviceId } : undefined,
-    });
+    }, context.idempotencyKey !== undefined);
     if (reply.status === 200 || reply.status === 202) return { serverTimestamp: Date.now() };
     const { error, message, ...extra } = reply.body as { error?: string; message?: string };
     throw new ApiError(reply.status, String(error ?? 'federation_refused'), String(message ?? `the recipient's homeserver answered ${reply.status}`), extra);
