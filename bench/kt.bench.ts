@@ -28,7 +28,7 @@ import { loadDirectoryConfig } from '@sealpost/config';
 import { initCrypto, verifyEd25519 } from '@sealpost/crypto';
 import { createPool, ensureDatabase, migrateUp, withTransaction } from '@sealpost/db';
 import { KtRecord, SignedTreeHead, encodeKtRecord, ktHeadSigningBytes, leafHash, verifyConsistency, verifyInclusion } from '@sealpost/transparency';
-import { DIRECTORY_MIGRATIONS } from '../apps/prekey-directory/src/migrations';
+import { directoryMigrations } from '../apps/prekey-directory/src/migrations';
 import { DevicesRepository } from '../apps/prekey-directory/src/devices/devices.repository';
 import { KtLogRepository } from '../apps/prekey-directory/src/transparency/kt-log.repository';
 import { TransparencyLog } from '../apps/prekey-directory/src/transparency/transparency-log.service';
@@ -125,7 +125,7 @@ async function main(service: { current?: ServiceProcess }): Promise<void> {
   await ensureDatabase(DATABASE_URL);
   const pool = createPool(DATABASE_URL, 10, 'sealpost-bench-kt');
   await pool.query('DROP SCHEMA IF EXISTS directory CASCADE');
-  const applied = await migrateUp(pool, DIRECTORY_MIGRATIONS);
+  const applied = await migrateUp(pool, directoryMigrations(keysDir));
   log(`database sealpost_bench_kt: schema directory dropped and migrated (${applied.join(', ')})`);
   const config = loadDirectoryConfig({ DATABASE_URL, SERVER_NAME, KEYS_DIR: keysDir, KT_EPOCH_SECONDS: '1', LOG_LEVEL: 'warn' });
   const repo = new KtLogRepository(pool);

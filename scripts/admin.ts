@@ -2,7 +2,7 @@ import { ConfigError, loadGatewayConfig } from '@sealpost/config';
 import { EXIT_UNAVAILABLE, cliContext } from './cli-context';
 import { createPool, ensureDatabase, migrateUp } from '@sealpost/db';
 import { initCrypto } from '@sealpost/crypto';
-import { DIRECTORY_MIGRATIONS } from '../apps/prekey-directory/src/migrations';
+import { directoryMigrations } from '../apps/prekey-directory/src/migrations';
 import { UsageError, registrationTokenCommand } from '../apps/prekey-directory/src/admin/registration-token.command';
 import { GATEWAY_MIGRATIONS } from '../apps/federation-gateway/src/migrations';
 import { KtObservationsRepository } from '../apps/federation-gateway/src/kt-gossip/kt-observations.repository';
@@ -31,7 +31,7 @@ async function main(): Promise<number> {
   await ensureDatabase(config.databaseUrl);
   const pool = createPool(config.databaseUrl, 2, 'sealpost-admin');
   try {
-    await migrateUp(pool, DIRECTORY_MIGRATIONS);
+    await migrateUp(pool, directoryMigrations(config.keysDir));
     const [group, ...rest] = args;
     const print = (line: string) => process.stdout.write(`${line}\n`);
     if (group === 'registration-token') {

@@ -1,17 +1,17 @@
 import { ConfigError } from '@sealpost/config';
 import { EXIT_UNAVAILABLE, cliContext } from './cli-context';
 import { MigrationSet, createPool, ensureDatabase, migrateDownOne, migrateUp } from '@sealpost/db';
-import { DIRECTORY_MIGRATIONS } from '../apps/prekey-directory/src/migrations';
+import { directoryMigrations } from '../apps/prekey-directory/src/migrations';
 import { RELAY_MIGRATIONS } from '../apps/relay/src/migrations';
 import { GATEWAY_MIGRATIONS } from '../apps/federation-gateway/src/migrations';
 
-const SETS: Record<string, MigrationSet> = { 'prekey-directory': DIRECTORY_MIGRATIONS, relay: RELAY_MIGRATIONS, 'federation-gateway': GATEWAY_MIGRATIONS };
 
 /** `npm run migrate [-- up]` applies every service's pending migrations; `-- down SERVICE` reverts its last one. */
 async function main(): Promise<number> {
   const context = await cliContext(process.argv.slice(2));
   if (!context) return EXIT_UNAVAILABLE;
   const { config, args } = context;
+  const SETS: Record<string, MigrationSet> = { 'prekey-directory': directoryMigrations(config.keysDir), relay: RELAY_MIGRATIONS, 'federation-gateway': GATEWAY_MIGRATIONS };
   await ensureDatabase(config.databaseUrl);
   const pool = createPool(config.databaseUrl, 1, 'sealpost-migrate');
   try {

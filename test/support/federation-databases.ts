@@ -2,7 +2,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Pool } from 'pg';
 import { ensureDatabase, migrateUp } from '../../libs/db/src';
-import { DIRECTORY_MIGRATIONS } from '../../apps/prekey-directory/src/migrations';
+import { directoryMigrations } from '../../apps/prekey-directory/src/migrations';
 import { RELAY_MIGRATIONS } from '../../apps/relay/src/migrations';
 import { GATEWAY_MIGRATIONS } from '../../apps/federation-gateway/src/migrations';
 import { TEST_KEYS_ROOT, federationTestDatabaseUrl } from './test-keys';
@@ -12,7 +12,8 @@ export async function freshDatabase(databaseUrl: string): Promise<void> {
   await ensureDatabase(databaseUrl);
   const pool = new Pool({ connectionString: databaseUrl });
   try {
-    for (const set of [DIRECTORY_MIGRATIONS, RELAY_MIGRATIONS, GATEWAY_MIGRATIONS]) {
+    // Fresh schemas hold no access key to seal, so the directory's set never reads this KEYS_DIR here.
+    for (const set of [directoryMigrations(join(TEST_KEYS_ROOT, 'unused')), RELAY_MIGRATIONS, GATEWAY_MIGRATIONS]) {
       await pool.query(`DROP SCHEMA IF EXISTS ${set.schema} CASCADE`);
       await migrateUp(pool, set);
     }

@@ -1,7 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { BusModule } from '@sealpost/bus';
 import type { DirectoryConfig } from '@sealpost/config';
-import { CryptoModule } from '@sealpost/crypto';
+import { CryptoModule, ServerSecretModule } from '@sealpost/crypto';
 import { DatabaseModule } from '@sealpost/db';
 import { HealthController, MetricsController, ServiceMetrics } from '@sealpost/http';
 import { DirectoryMetrics } from './directory.metrics';
@@ -12,6 +12,7 @@ import { AccountsService } from './accounts/accounts.service';
 import { IdentityKeyChangeService } from './accounts/identity-key-change.service';
 import { AccountDeletionService } from './accounts/account-deletion.service';
 import { RegistrationRateLimiter } from './accounts/registration-rate-limiter.service';
+import { UnidentifiedAccessKeyVault } from './accounts/unidentified-access-key.vault';
 import { DeviceLastSeenRecorder } from './devices/device-last-seen.recorder';
 import { RegistrationTokensRepository } from './accounts/registration-tokens.repository';
 import { DirectoryBusController } from './bus/directory-bus.controller';
@@ -28,7 +29,7 @@ import { KeysManager } from './keys/keys-manager.service';
 import { PrekeysLowNotifier } from './keys/prekeys-low.notifier';
 import { RepeatedUseSignedPreKeyStore } from './keys/repeated-use-signed-prekey-store.repository';
 import { SingleUsePreKeyStore } from './keys/single-use-prekey-store.repository';
-import { DIRECTORY_MIGRATIONS } from './migrations';
+import { directoryMigrations } from './migrations';
 import { RemoteBundlesClient } from './federation/remote-bundles.client';
 import { CertificateController } from './sealed-sender/certificate.controller';
 import { SealedSenderKeys } from './sealed-sender/sealed-sender-keys.service';
@@ -46,8 +47,9 @@ export class PrekeyDirectoryModule {
       module: PrekeyDirectoryModule,
       imports: [
         CryptoModule,
+        ServerSecretModule.forService({ keysDir: config.keysDir }),
         DatabaseModule.forService({
-          databaseUrl: config.databaseUrl, poolSize: config.dbPoolSize, applicationName: 'sealpost-directory', migrations: DIRECTORY_MIGRATIONS,
+          databaseUrl: config.databaseUrl, poolSize: config.dbPoolSize, applicationName: 'sealpost-directory', migrations: directoryMigrations(config.keysDir),
         }),
         RedisModule.forService({ redisUrl: config.redisUrl, prefix: config.redisPrefix, connectionName: 'sealpost-directory' }),
         BusModule.forService({ redisUrl: config.redisUrl, namespace: config.redisPrefix }),
@@ -55,7 +57,7 @@ export class PrekeyDirectoryModule {
       controllers: [AccountsController, DevicesController, KeysController, CertificateController, KtController, HealthController, MetricsController, DirectoryBusController],
       providers: [
         { provide: DIRECTORY_CONFIG, useValue: config },
-        AccountsRepository, RegistrationTokensRepository, AccountsService, IdentityKeyChangeService, AccountDeletionService, RegistrationRateLimiter, DeviceLastSeenRecorder, ServiceMetrics, DirectoryMetrics,
+        AccountsRepository, RegistrationTokensRepository, UnidentifiedAccessKeyVault, AccountsService, IdentityKeyChangeService, AccountDeletionService, RegistrationRateLimiter, DeviceLastSeenRecorder, ServiceMetrics, DirectoryMetrics,
         DevicesRepository, LinkCodesRepository, DevicesService, DeviceEventsPublisher,
         RepeatedUseSignedPreKeyStore, SingleUsePreKeyStore, ClaimRateLimiter, PrekeysLowNotifier, KeysManager, RemoteBundlesClient, SealedSenderKeys,
         KtLogRepository, KtHeadsRepository, KtSigningKey, TransparencyLog, KtHeadSigner,

@@ -2,7 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { BusModule } from '@sealpost/bus';
 import type { RelayConfig } from '@sealpost/config';
-import { CryptoModule } from '@sealpost/crypto';
+import { CryptoModule, ServerSecretModule } from '@sealpost/crypto';
 import { DatabaseModule } from '@sealpost/db';
 import { HealthController, MetricsController, ServiceMetrics } from '@sealpost/http';
 import { RedisModule } from '@sealpost/redis';
@@ -35,6 +35,8 @@ export class RelayModule {
       module: RelayModule,
       imports: [
         CryptoModule,
+        // The server secret (KEYS_DIR): rate-limit buckets and device-list generations are named by keyed hashes of it.
+        ServerSecretModule.forService({ keysDir: config.keysDir }),
         DatabaseModule.forService({ databaseUrl: config.databaseUrl, poolSize: config.dbPoolSize, applicationName: 'sealpost-relay', migrations: RELAY_MIGRATIONS }),
         RedisModule.forService({ redisUrl: config.redisUrl, prefix: config.redisPrefix, connectionName: 'sealpost-relay' }),
         BusModule.forService({ redisUrl: config.redisUrl, namespace: config.redisPrefix }),

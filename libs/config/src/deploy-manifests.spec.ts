@@ -21,7 +21,7 @@ const deployment = (component: string) => byKind('Deployment').find((d) => d.met
 
 const SERVICES = [
   { component: 'prekey-directory', app: 'apps/prekey-directory', load: loadDirectoryConfig, needsKeys: true },
-  { component: 'relay', app: 'apps/relay', load: loadRelayConfig, needsKeys: false },
+  { component: 'relay', app: 'apps/relay', load: loadRelayConfig, needsKeys: true },
   { component: 'federation-gateway', app: 'apps/federation-gateway', load: loadGatewayConfig, needsKeys: true },
 ];
 

@@ -71,7 +71,9 @@ export interface DeviceRemovedEvent { address: string; accountId: string; device
 /**
  * Redis key of an address's device-list generation: raised by the directory on every change,
  * before it answers; relays cache a device list together with the generation it was read at.
+ * The address appears only as a keyed hash (`MetadataPseudonyms` of the server secret, which the
+ * directory and the relays share through KEYS_DIR), so Redis never lists who has an account.
  */
-export function deviceListGenerationKey(prefix: string, address: string): string {
-  return `${prefix}devlist-gen:{${address}}`;
+export function deviceListGenerationKey(prefix: string, address: string, pseudonyms: { of(purpose: string, ...parts: string[]): string }): string {
+  return `${prefix}devlist-gen:{${pseudonyms.of('devlist-gen', address)}}`;
 }

@@ -26,3 +26,7 @@ export type { Libsignal } from './libsignal.loader';
 export { createSecretFile } from './secret-files';
 export { addKeyGeneration, keyGenerationFileName, listKeyGenerations } from './key-generations';
 export type { KeyGeneration } from './key-generations';
+export { ServerSecret, SERVER_SECRET_FILE } from './server-secret';
+export { ServerSecretModule } from './server-secret.module';
+export { MetadataPseudonyms } from './metadata-pseudonyms';
+export { AtRestCipher } from './at-rest-cipher';

@@ -3,37 +3,38 @@ import { Pool } from 'pg';
 import { PG_POOL, Queryable, queryOne } from '@sealpost/db';
 
 const INSERT_ACCOUNT = `
-  INSERT INTO directory.accounts (localpart, identity_key, unidentified_access_key)
+  INSERT INTO directory.accounts (localpart, identity_key, unidentified_access_key_sealed)
   VALUES ($1, $2, $3)
   ON CONFLICT (localpart) DO NOTHING
   RETURNING id`;
 const FIND_BY_ID = `
-  SELECT id, localpart, identity_key, unidentified_access_key FROM directory.accounts WHERE id = $1`;
+  SELECT id, localpart, identity_key, unidentified_access_key_sealed FROM directory.accounts WHERE id = $1`;
 const LOCK_FOR_CHANGE = `SELECT identity_key FROM directory.accounts WHERE id = $1 FOR UPDATE`;
 const LOCK_FOR_KEY_UPLOAD = `SELECT identity_key FROM directory.accounts WHERE id = $1 FOR SHARE`;
 const SET_IDENTITY_KEY = `UPDATE directory.accounts SET identity_key = $2 WHERE id = $1`;
 // Devices, their keys and link codes go with it (ON DELETE CASCADE).
 const DELETE_ACCOUNT = `DELETE FROM directory.accounts WHERE id = $1`;
 const FIND_BY_LOCALPART = `
-  SELECT id, localpart, identity_key, unidentified_access_key FROM directory.accounts WHERE localpart = $1`;
+  SELECT id, localpart, identity_key, unidentified_access_key_sealed FROM directory.accounts WHERE localpart = $1`;
 
 export interface AccountRecord {
   id: string;
   localpart: string;
   identityKey: Buffer;
-  unidentifiedAccessKey: Buffer | null;
+  /** Sealed by `UnidentifiedAccessKeyVault` (never the raw key), or null. */
+  unidentifiedAccessKeySealed: Buffer | null;
 }
 
-interface AccountRow { id: string; localpart: string; identity_key: Buffer; unidentified_access_key: Buffer | null }
+interface AccountRow { id: string; localpart: string; identity_key: Buffer; unidentified_access_key_sealed: Buffer | null }
 
 /** Owner of `directory.accounts`. */
 @Injectable()
 export class AccountsRepository {
   constructor(@Inject(PG_POOL) private readonly pool: Pool) {}
 
-  /** Returns the new account id, or null when the localpart is taken. */
-  async insert(account: { localpart: string; identityKey: Buffer; unidentifiedAccessKey?: Buffer }, db: Queryable = this.pool): Promise<string | null> {
-    const row = await queryOne<{ id: string }>(db, INSERT_ACCOUNT, [account.localpart, account.identityKey, account.unidentifiedAccessKey ?? null]);
+  /** Returns the new account id, or null when the localpart is taken. The access key comes sealed (UnidentifiedAccessKeyVault). */
+  async insert(account: { localpart: string; identityKey: Buffer; unidentifiedAccessKeySealed: Buffer | null }, db: Queryable = this.pool): Promise<string | null> {
+    const row = await queryOne<{ id: string }>(db, INSERT_ACCOUNT, [account.localpart, account.identityKey, account.unidentifiedAccessKeySealed]);
     return row?.id ?? null;
   }
 
@@ -73,5 +74,5 @@ export class AccountsRepository {
 }
 
 function toRecord(row: AccountRow | null): AccountRecord | null {
-  return row && { id: row.id, localpart: row.localpart, identityKey: row.identity_key, unidentifiedAccessKey: row.unidentified_access_key };
+  return row && { id: row.id, localpart: row.localpart, identityKey: row.identity_key, unidentifiedAccessKeySealed: row.unidentified_access_key_sealed };
 }

@@ -13,6 +13,7 @@ import { KeysManager } from '../keys/keys-manager.service';
 import { assertKeysSignedByIdentity } from '../keys/prekey-signature.verifier';
 import { AccountsRepository } from './accounts.repository';
 import { RegistrationTokensRepository } from './registration-tokens.repository';
+import { UnidentifiedAccessKeyVault } from './unidentified-access-key.vault';
 import { TransparencyLog } from '../transparency/transparency-log.service';
 import { DirectoryMetrics } from '../directory.metrics';
 
@@ -30,6 +31,7 @@ export class AccountsService {
     private readonly keys: KeysManager,
     private readonly transparency: TransparencyLog,
     private readonly metrics: DirectoryMetrics,
+    private readonly accessKeys: UnidentifiedAccessKeyVault,
   ) {}
 
   async register(request: RegisterAccountRequest): Promise<RegisterAccountResponse> {
@@ -46,7 +48,10 @@ export class AccountsService {
         const ok = await this.registrationTokens.consumeOneUse(hashSecretCode(request.registrationToken), tx);
         if (!ok) throw new ApiError(403, 'invalid_registration_token', 'the registration token is unknown, used up or expired');
       }
-      const id = await this.accounts.insert(request, tx);
+      const id = await this.accounts.insert({
+        localpart: request.localpart, identityKey: request.identityKey,
+        unidentifiedAccessKeySealed: request.unidentifiedAccessKey ? this.accessKeys.seal(request.localpart, request.unidentifiedAccessKey) : null,
+      }, tx);
       if (!id) throw new ApiError(409, 'localpart_taken', `the localpart "${request.localpart}" is taken`);
       await this.devices.insert({ accountId: id, deviceId: PRIMARY_DEVICE_ID, registrationId: request.registrationId, tokenHash: hash }, tx);
       await this.keys.storeNewDeviceKeys(id, PRIMARY_DEVICE_ID, request, tx);

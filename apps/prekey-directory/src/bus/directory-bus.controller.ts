@@ -10,6 +10,7 @@ import { DevicesRepository } from '../devices/devices.repository';
 import { DeviceLastSeenRecorder } from '../devices/device-last-seen.recorder';
 import { DIRECTORY_CONFIG } from '../directory.tokens';
 import { KeysManager } from '../keys/keys-manager.service';
+import { UnidentifiedAccessKeyVault } from '../accounts/unidentified-access-key.vault';
 
 /** Answers the other services of this homeserver over the Redis transport; errors travel as values. */
 @Controller()
@@ -19,6 +20,7 @@ export class DirectoryBusController {
     private readonly keys: KeysManager,
     private readonly lastSeen: DeviceLastSeenRecorder,
     @Inject(DIRECTORY_CONFIG) private readonly config: DirectoryConfig,
+    private readonly accessKeys: UnidentifiedAccessKeyVault,
   ) {}
 
   @MessagePattern(DirectoryPattern.DeviceList)
@@ -26,12 +28,15 @@ export class DirectoryBusController {
     const address = parseAddress(request?.address);
     if (address.server !== this.config.serverName) return null;
     const list = await this.devices.deviceListByLocalpart(address.localpart);
-    return list && {
+    if (!list) return null;
+    // Only the SHA-256 of the opened key crosses the bus (the relay compares it in constant time).
+    const accessKey = this.accessKeys.open(address.localpart, list.unidentifiedAccessKeySealed);
+    return {
       address: `${address.localpart}@${address.server}`,
       accountId: list.accountId,
       identityKey: list.identityKey.toString('base64'),
       devices: list.devices,
-      unidentifiedAccessKeyHash: list.unidentifiedAccessKey ? sha256(list.unidentifiedAccessKey).toString('base64') : null,
+      unidentifiedAccessKeyHash: accessKey ? sha256(accessKey).toString('base64') : null,
     };
   }
 

@@ -3,6 +3,7 @@ import { ClientProxy } from '@nestjs/microservices';
 import { lastValueFrom, timeout } from 'rxjs';
 import Redis from 'ioredis';
 import { BUS_CLIENT } from '@sealpost/bus';
+import { MetadataPseudonyms } from '@sealpost/crypto';
 import { REDIS, REDIS_PREFIX } from '@sealpost/redis';
 import { DeviceRemovedEvent, DirectoryEvent, PrekeysLowEvent, deviceListGenerationKey } from '@sealpost/contracts';
 
@@ -21,6 +22,7 @@ export class DeviceEventsPublisher {
     @Inject(BUS_CLIENT) private readonly bus: ClientProxy,
     @Inject(REDIS) private readonly redis: Redis,
     @Inject(REDIS_PREFIX) private readonly prefix: string,
+    @Inject(MetadataPseudonyms) private readonly pseudonyms: MetadataPseudonyms,
   ) {}
 
   /**
@@ -28,7 +30,7 @@ export class DeviceEventsPublisher {
    * list on every send, so no send made after the change was answered can use the old list.
    */
   async deviceListChanged(address: string): Promise<void> {
-    await this.redis.incr(deviceListGenerationKey(this.prefix, address)).catch((error: Error) =>
+    await this.redis.incr(deviceListGenerationKey(this.prefix, address, this.pseudonyms)).catch((error: Error) =>
       this.logger.warn(`could not raise the device-list generation: ${error.message}`));
   }
 

@@ -27,7 +27,7 @@ const DEVICE_LIST_BY_ACCOUNT = `
   FROM directory.accounts a LEFT JOIN directory.devices d ON d.account_id = a.id
   WHERE a.id = $1 ORDER BY d.device_id`;
 const DEVICE_LIST_BY_LOCALPART = `
-  SELECT a.id AS account_id, a.identity_key, a.unidentified_access_key, d.device_id, d.registration_id
+  SELECT a.id AS account_id, a.identity_key, a.unidentified_access_key_sealed, d.device_id, d.registration_id
   FROM directory.accounts a JOIN directory.devices d ON d.account_id = a.id
   WHERE a.localpart = $1 ORDER BY d.device_id`;
 
@@ -50,7 +50,8 @@ export interface DeviceInfo {
 export interface AccountDeviceList {
   accountId: string;
   identityKey: Buffer;
-  unidentifiedAccessKey: Buffer | null;
+  /** Sealed by `UnidentifiedAccessKeyVault` (never the raw key), or null. */
+  unidentifiedAccessKeySealed: Buffer | null;
   devices: { deviceId: number; registrationId: number }[];
 }
 
@@ -112,13 +113,13 @@ export class DevicesRepository {
   }
 
   async deviceListByLocalpart(localpart: string, db: Queryable = this.pool): Promise<AccountDeviceList | null> {
-    const { rows } = await db.query<{ account_id: string; identity_key: Buffer; unidentified_access_key: Buffer | null; device_id: number; registration_id: number }>(
+    const { rows } = await db.query<{ account_id: string; identity_key: Buffer; unidentified_access_key_sealed: Buffer | null; device_id: number; registration_id: number }>(
       DEVICE_LIST_BY_LOCALPART, [localpart]);
     if (rows.length === 0) return null;
     return {
       accountId: rows[0].account_id,
       identityKey: rows[0].identity_key,
-      unidentifiedAccessKey: rows[0].unidentified_access_key,
+      unidentifiedAccessKeySealed: rows[0].unidentified_access_key_sealed,
       devices: rows.map((r) => ({ deviceId: r.device_id, registrationId: r.registration_id })),
     };
   }

@@ -5,6 +5,7 @@ import { BUS_CLIENT } from '@sealpost/bus';
 import type { RelayConfig } from '@sealpost/config';
 import Redis from 'ioredis';
 import { AuthenticatedDevice, DeviceListReply, DirectoryPattern, deviceListGenerationKey } from '@sealpost/contracts';
+import { MetadataPseudonyms } from '@sealpost/crypto';
 import { REDIS, REDIS_PREFIX } from '@sealpost/redis';
 import { ApiError } from '@sealpost/http';
 import { RELAY_CONFIG } from '../relay.tokens';
@@ -29,6 +30,7 @@ export class DirectoryClient {
     @Inject(RELAY_CONFIG) config: RelayConfig,
     @Inject(REDIS) private readonly redis: Redis,
     @Inject(REDIS_PREFIX) private readonly prefix: string,
+    @Inject(MetadataPseudonyms) private readonly pseudonyms: MetadataPseudonyms,
   ) {
     this.devices = new ExpiringCache(config.directoryCacheTtlSeconds * 1000, CACHE_ENTRIES);
     this.tokens = new ExpiringCache(config.directoryCacheTtlSeconds * 1000, CACHE_ENTRIES);
@@ -49,7 +51,7 @@ export class DirectoryClient {
    * made after the directory answered a link or removal never sees the old list.
    */
   async deviceList(address: string, fresh = false): Promise<DeviceListReply | null> {
-    const generation = await this.redis.get(deviceListGenerationKey(this.prefix, address)).then((g) => g ?? '0', () => null);
+    const generation = await this.redis.get(deviceListGenerationKey(this.prefix, address, this.pseudonyms)).then((g) => g ?? '0', () => null);
     if (!fresh && generation !== null) {
       const cached = this.devices.get(address);
       if (cached !== undefined && cached.generation === generation) return cached.reply;

@@ -5,31 +5,7 @@ import { registerAccount } from '../../../../test/support/accounts';
 import { eventually } from '../../../../test/support/bus-listener';
 import { call } from '../../../../test/support/http';
 import { RecordingSocket, closeAllSockets, linkDevice, primary, registerWithAccessKey, send } from '../../../../test/support/relay-testkit';
-
-/** Every key under a prefix (SCAN, never KEYS), with its name and every stored byte string. */
-async function dumpKeys(redis: Redis, pattern: string): Promise<{ key: string; values: Buffer[] }[]> {
-  const out: { key: string; values: Buffer[] }[] = [];
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-    cursor = next;
-    for (const key of keys) {
-      const type = await redis.type(key);
-      let values: Buffer[] = [];
-      if (type === 'string') values = [await redis.getBuffer(key)].filter((v): v is Buffer => v !== null);
-      else if (type === 'hash') values = await redis.hgetallBuffer(key).then((h) => Object.entries(h).flatMap(([f, v]) => [Buffer.from(f), v]));
-      else if (type === 'list') values = await redis.lrangeBuffer(key, 0, -1);
-      else if (type === 'set') values = await redis.smembersBuffer(key);
-      else if (type === 'zset') values = await redis.zrangeBuffer(key, '0', '-1');
-      else if (type === 'stream') {
-        const entries = (await redis.xrangeBuffer(key, '-', '+')) as unknown as [Buffer, Buffer[]][];
-        values = entries.flatMap(([, fields]) => fields);
-      }
-      out.push({ key, values });
-    }
-  } while (cursor !== '0');
-  return out;
-}
+import { dumpHomeserverKeys } from '../../../../test/support/redis-dump';
 
 /**
  * DESIGN §7: no bearer token, access key or envelope content ever lands in Redis. Redis holds
@@ -94,7 +70,7 @@ describe('relay: nothing secret and no content in Redis', () => {
     ];
 
     const prefix = hs.relayConfig.redisPrefix;
-    const keys = [...await dumpKeys(redis, `${prefix}*`), ...await dumpKeys(redis, `{${prefix}*`)];
+    const keys = await dumpHomeserverKeys(redis, prefix);
     // Not vacuous: presence and rate-limit keys of this homeserver are there.
     expect(keys.some((k) => k.key.includes('presence'))).toBe(true);
     expect(keys.some((k) => k.key.includes('rl:'))).toBe(true);
