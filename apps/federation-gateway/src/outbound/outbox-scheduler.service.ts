@@ -81,7 +81,7 @@ export class OutboxScheduler implements OnModuleInit, OnApplicationShutdown {
     }, error);
     this.queue?.add(JobName.FlushDestination, { destination }, {
       jobId: `retry-${Buffer.from(destination).toString('base64url')}-${window.nextAttemptAt.getTime()}`,
-      delay: Math.round(window.retryInMs), removeOnComplete: true, removeOnFail: true,
+      delay: Math.ceil(window.retryInMs), removeOnComplete: true, removeOnFail: true,
     }).then(this.outage.ready, this.outage.error);
   }
 
