@@ -11,12 +11,14 @@ export class RelayMetrics {
   readonly notices;
   readonly handoffs;
   readonly ackDeleteFailures;
+  readonly queueErrors;
 
   constructor(private readonly metrics: ServiceMetrics) {
     this.stored = metrics.counter('sealpost_relay_envelopes_stored_total', 'Envelopes durably stored (local sends, federated deliveries, server notices)');
     this.pushed = metrics.counter('sealpost_relay_envelopes_pushed_total', 'Envelopes sent on a device socket (again after a reconnect)');
     this.acked = metrics.counter('sealpost_relay_envelopes_acked_total', 'Acknowledged envelopes deleted');
     this.expired = metrics.counter('sealpost_relay_envelopes_expired_total', 'Unacknowledged envelopes deleted by the TTL job');
+    this.queueErrors = metrics.counter('sealpost_relay_job_queue_errors_total', 'Errors on the BullMQ queue/worker Redis connections (the client reconnects by itself)', ['queue'] as const);
     this.notices = metrics.counter('sealpost_relay_socket_notices_total', 'Notice frames sent on sockets', ['type'] as const);
     this.handoffs = metrics.counter(
       'sealpost_relay_federation_handoffs_total',

@@ -24,6 +24,8 @@ export interface GatewayConfig extends CommonConfig {
   retryBaseMs: number;
   retryMaxMs: number;
   outboxMaxAgeSeconds: number;
+  /** How often each replica sweeps Postgres for destinations whose retry is due (retries survive a Redis wipe). */
+  outboxSweepMs: number;
   /** Most envelopes in one signed delivery request, longest wait to fill one, and requests in flight per destination. */
   deliveryBatchSize: number;
   deliveryBatchWaitMs: number;
@@ -77,8 +79,9 @@ export function loadGatewayConfig(source: Env = process.env): GatewayConfig {
     originRatePerMinute: env.number('FEDERATION_ORIGIN_RATE_PER_MINUTE', 600000, 0.01, 1e12),
     originMaxConcurrent: env.int('FEDERATION_ORIGIN_MAX_CONCURRENT', 64, 1, 100000),
     retryBaseMs: env.int('FEDERATION_RETRY_BASE_MS', 1000, 10, 3_600_000),
-    retryMaxMs: env.int('FEDERATION_RETRY_MAX_MS', 600_000, 10, 86_400_000),
+    retryMaxMs: env.int('FEDERATION_RETRY_MAX_MS', 60_000, 10, 86_400_000),
     outboxMaxAgeSeconds: env.int('FEDERATION_OUTBOX_MAX_AGE_SECONDS', 7 * 86400, 1, 365 * 86400),
+    outboxSweepMs: env.int('FEDERATION_OUTBOX_SWEEP_MS', 5000, 100, 600_000),
     deliveryBatchSize: env.int('FEDERATION_DELIVERY_BATCH_SIZE', 100, 1, 1000),
     deliveryBatchWaitMs: env.number('FEDERATION_DELIVERY_BATCH_WAIT_MS', 5, 0, 1000),
     deliveryMaxRequestsInFlight: env.int('FEDERATION_DELIVERY_MAX_IN_FLIGHT', 8, 1, 256),

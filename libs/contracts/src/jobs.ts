@@ -1,4 +1,8 @@
-/** BullMQ queues and job names of Sealpost, with the payload each job carries. */
+/**
+ * BullMQ queues and job names of Sealpost, with the payload each job carries. (The outbox sweep
+ * is no BullMQ job: each gateway replica runs it on a local timer from Postgres, see
+ * OutboxScheduler, so losing Redis cannot stop it.)
+ */
 export const QueueName = {
   RelayMaintenance: 'relay-maintenance',
   FederationOutbox: 'federation-outbox',
@@ -7,14 +11,12 @@ export const QueueName = {
 export const JobName = {
   ExpireEnvelopes: 'relay.expire-envelopes',
   FlushDestination: 'federation.flush-destination',
-  SweepOutbox: 'federation.sweep-outbox',
 } as const;
 export type JobName = (typeof JobName)[keyof typeof JobName];
 
 export interface JobPayloads {
   [JobName.ExpireEnvelopes]: Record<string, never>;
   [JobName.FlushDestination]: { destination: string };
-  [JobName.SweepOutbox]: Record<string, never>;
 }
 
 export type JobOf<N extends JobName> = { name: N; data: JobPayloads[N] };

@@ -3,3 +3,4 @@ export { redisOptionsFromUrl, redisUnreachableReason, bullConnection } from './r
 export { TokenBucketScript } from './token-bucket.script';
 export type { BucketVerdict } from './token-bucket.script';
 export { rateLimitKey } from './rate-limit-key';
+export { RedisOutageLog } from './redis-outage.log';

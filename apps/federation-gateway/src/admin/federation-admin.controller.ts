@@ -38,7 +38,7 @@ export class FederationAdminController {
     if (!SERVER_PATTERN.test(server)) throw new ValidationError('server', 'must be a server name');
     const result = await this.status.reset(server);
     this.peerKeys.forget(server);
-    await this.scheduler.flushSoon(server);
+    this.scheduler.flushSoon(server);
     return result;
   }
 }

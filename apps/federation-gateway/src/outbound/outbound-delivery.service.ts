@@ -25,13 +25,16 @@ const retryableWholeRequest = (status: number) => retryable(status) || status ==
  * arriving together share one signed request); if the peer is unreachable or answers 5xx/429 it
  * goes to the durable outbox (Postgres) and is retried with backoff by the flusher. While a
  * destination has a backlog — kept by any replica — new deliveries queue behind it, keeping
- * per-sender order.
+ * per-sender order; and a backlog drains through one flusher per destination at a time,
+ * cluster-wide (a Postgres lock), oldest first, each batch deleted before the next is taken.
  * A peer's 4xx answer (409/410/404/401/403) is passed back to the sender.
  */
 @Injectable()
 export class OutboundDelivery implements OnModuleInit {
   private readonly batchers = new Map<string, GroupCommitBatcher<OutboundDeliveryRequest, DeliveryReply>>();
   private readonly backlogged = new Set<string>();
+  /** Flushes running in this process; a flush asked for meanwhile runs once more after it. */
+  private readonly flushing = new Map<string, { again: boolean; done: Promise<void> }>();
 
   constructor(
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
@@ -62,15 +65,44 @@ export class OutboundDelivery implements OnModuleInit {
     return batcher.submit(request);
   }
 
-  /** Sends what the outbox holds for `destination`, oldest first, until it is empty or the peer fails. */
-  async flush(destination: string): Promise<void> {
+  /**
+   * Sends what the outbox holds for `destination`, oldest first, until it is empty or the peer
+   * fails. Resolves when done; if this process is flushing the destination already, resolves
+   * with that flush, which then looks once more for rows queued meanwhile.
+   */
+  flush(destination: string): Promise<void> {
+    const running = this.flushing.get(destination);
+    if (running) {
+      running.again = true;
+      return running.done;
+    }
+    const entry = { again: false, done: Promise.resolve() };
+    this.flushing.set(destination, entry);
+    entry.done = (async () => {
+      try {
+        let ended: 'empty' | 'busy' | 'failed';
+        do {
+          entry.again = false;
+          ended = await this.drain(destination);
+        } while (entry.again && ended !== 'failed');
+      } finally {
+        this.flushing.delete(destination);
+      }
+    })();
+    return entry.done;
+  }
+
+  /**
+   * One drain: batch after batch, each in a transaction holding the destination's flush lock, so
+   * no other flusher (this replica or another) sends rows 101–200 while rows 1–100 are in flight.
+   * 'busy': another flusher holds the lock and drains it instead.
+   */
+  private async drain(destination: string): Promise<'empty' | 'busy' | 'failed'> {
     for (;;) {
       const outcome = await withTransaction(this.pool, async (tx) => {
+        if (!(await this.outbox.tryLockDestination(destination, tx))) return { kind: 'busy' as const };
         const rows = await this.outbox.lockOldest(destination, this.config.deliveryBatchSize, tx);
-        if (rows.length === 0) {
-          // Nothing unlocked: either empty, or another flusher (replica) holds the rows right now.
-          return (await this.outbox.hasRows(destination, tx)) ? { kind: 'busy' as const } : { kind: 'empty' as const };
-        }
+        if (rows.length === 0) return { kind: 'empty' as const };
         const cutoff = Date.now() - this.config.outboxMaxAgeSeconds * 1000;
         const expired = rows.filter((r) => r.createdAt.getTime() < cutoff);
         const live = rows.filter((r) => r.createdAt.getTime() >= cutoff);
@@ -93,18 +125,18 @@ export class OutboundDelivery implements OnModuleInit {
           ? { kind: 'failed' as const, error: 'some deliveries answered 5xx/429', retryAfter: null, expired, refused, delivered }
           : { kind: 'progress' as const, expired, refused, delivered };
       });
-      if (outcome.kind === 'busy') return;
+      if (outcome.kind === 'busy') return 'busy';
       if (outcome.kind === 'empty') {
         this.backlogged.delete(destination);
         await this.scheduler.destinationRecovered(destination);
-        return;
+        return 'empty';
       }
       this.countFlushed(outcome);
       if (outcome.expired.length > 0) await this.notices.deliveryFailed(outcome.expired, `not accepted by ${destination} within ${this.config.outboxMaxAgeSeconds} s`);
       for (const [row, reason] of 'refused' in outcome && outcome.refused ? outcome.refused : []) await this.notices.deliveryFailed([row], `refused by ${destination}: ${reason}`);
       if (outcome.kind === 'failed') {
         await this.scheduler.retryLater(destination, outcome.error, outcome.retryAfter);
-        return;
+        return 'failed';
       }
     }
   }
@@ -134,7 +166,7 @@ export class OutboundDelivery implements OnModuleInit {
     const wasBacklogged = this.backlogged.has(destination);
     this.backlogged.add(destination);
     if (error) await this.scheduler.retryLater(destination, error, retryAfter);
-    else if (!wasBacklogged) await this.scheduler.flushSoon(destination);
+    else if (!wasBacklogged) this.scheduler.flushSoon(destination);
     return requests.map(() => QUEUED);
   }
 

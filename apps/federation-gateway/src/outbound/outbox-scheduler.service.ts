@@ -2,29 +2,39 @@ import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from 
 import { Queue, Worker } from 'bullmq';
 import type { GatewayConfig } from '@sealpost/config';
 import { JobName, QueueName, bullPrefix } from '@sealpost/contracts';
-import { bullConnection } from '@sealpost/redis';
+import { RedisOutageLog, bullConnection } from '@sealpost/redis';
 import { GATEWAY_CONFIG } from '../gateway.tokens';
+import { GatewayMetrics } from '../gateway.metrics';
 import { DestinationsRepository } from './destinations.repository';
 import { OutboxRepository } from './outbox.repository';
 
-const SWEEP_EVERY_MS = 5000;
+/** The repeatable BullMQ sweep of earlier versions; removed at start, the sweep is now in-process. */
+const LEGACY_SWEEP_SCHEDULER = 'sweep-outbox';
 
 /**
- * Drives outbox retries with BullMQ: one deduplicated flush job per destination (delayed by its
- * backoff), and a repeatable sweep that re-creates flush jobs from Postgres — so losing Redis
- * loses no retry, only delays it by one sweep.
+ * When the outbox is flushed. Postgres is the source of truth: `federation.destinations` holds
+ * each peer's failure count and `next_attempt_at`, and every replica sweeps it on a local timer
+ * (FEDERATION_OUTBOX_SWEEP_MS), flushing each destination that has queued deliveries and is due —
+ * in-process, so retries go on whatever happens to Redis, and come back with no restart after
+ * Redis lost its data. A delayed BullMQ job per attempt window only makes a retry start on time
+ * between sweeps; losing it delays that retry by at most one sweep.
+ * Several replicas sweeping at once is fine: the flusher holds a per-destination lock.
  */
 @Injectable()
 export class OutboxScheduler implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(OutboxScheduler.name);
   private queue?: Queue;
   private worker?: Worker;
-  private flushHandler: (destination: string) => Promise<void> = async () => undefined;
+  private sweepTimer?: NodeJS.Timeout;
+  private sweeping = false;
+  private readonly outage = new RedisOutageLog(this.logger, 'outbox retry queue', () => this.metrics.queueErrors.inc({ queue: QueueName.FederationOutbox }));
+  private flushHandler: (destination: string) => Promise<void> = () => Promise.reject(new Error('no flusher registered'));
 
   constructor(
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
     private readonly outbox: OutboxRepository,
     private readonly destinations: DestinationsRepository,
+    private readonly metrics: GatewayMetrics,
   ) {}
 
   /** Set by the flusher (which depends on this scheduler for retries). */
@@ -36,60 +46,64 @@ export class OutboxScheduler implements OnModuleInit, OnApplicationShutdown {
     const connection = bullConnection(this.config.redisUrl);
     const prefix = bullPrefix(this.config.redisPrefix);
     this.queue = new Queue(QueueName.FederationOutbox, { connection, prefix });
-    this.queue.on('error', () => undefined);
-    await this.queue.upsertJobScheduler('sweep-outbox', { every: SWEEP_EVERY_MS }, { name: JobName.SweepOutbox, data: {}, opts: { removeOnComplete: true, removeOnFail: true } });
+    this.queue.on('error', this.outage.error);
+    this.queue.removeJobScheduler(LEGACY_SWEEP_SCHEDULER).catch(this.outage.error);
     this.worker = new Worker(QueueName.FederationOutbox, async (job) => {
       if (job.name === JobName.FlushDestination) await this.flushHandler((job.data as { destination: string }).destination);
-      else if (job.name === JobName.SweepOutbox) await this.sweep();
     }, { connection, prefix, concurrency: 8 });
-    this.worker.on('error', () => undefined);
+    this.worker.on('error', this.outage.error);
     this.worker.on('failed', (job, error) => this.logger.warn(`${job?.name} failed: ${error.message}`));
-    await this.sweep().catch(() => undefined);
+    this.sweepTimer = setInterval(() => void this.sweep(), this.config.outboxSweepMs);
+    this.sweepTimer.unref();
+    void this.sweep();
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await this.worker?.close().catch(() => undefined);
-    await this.queue?.close().catch(() => undefined);
+    clearInterval(this.sweepTimer);
+    await this.worker?.close().catch((error: Error) => this.logger.warn(`closing the outbox worker: ${error.message}`));
+    await this.queue?.close().catch((error: Error) => this.logger.warn(`closing the outbox queue: ${error.message}`));
   }
 
-  /** Ask for a flush of `destination` in `delayMs` (no-op if one is already waiting). */
-  async flushSoon(destination: string, delayMs = 0): Promise<void> {
-    await this.queue?.add(JobName.FlushDestination, { destination }, {
-      jobId: `flush-${Buffer.from(destination).toString('base64url')}`, delay: Math.max(0, Math.round(delayMs)), removeOnComplete: true, removeOnFail: true,
-    });
+  /** Flush `destination` now, in this process (joins a flush already running here). */
+  flushSoon(destination: string): void {
+    this.flushHandler(destination).catch((error: Error) => this.logger.warn(`flushing the outbox failed: ${error.message}`));
   }
 
   /**
-   * Records a failed attempt and schedules the next one after the backoff. The retry job has an
-   * id of its own: it is usually scheduled from inside the running flush job, whose id BullMQ
-   * would treat as taken.
+   * Records a failed attempt — once per attempt window, whichever batch, flush or replica failed
+   * (see DestinationsRepository) — and asks for a flush when the window closes. The job id names
+   * the window, so the many failures of one window schedule one retry. Not awaited on Redis: while
+   * Redis is away the sweep does the job (the error is logged once per outage and counted).
    */
   async retryLater(destination: string, error: string, retryAfterSeconds: number | null): Promise<void> {
-    const delay = await this.backoffMs(destination, retryAfterSeconds);
-    await this.destinations.recordFailure(destination, delay, error);
-    await this.queue?.add(JobName.FlushDestination, { destination }, {
-      jobId: `retry-${Buffer.from(destination).toString('base64url')}-${Date.now() + Math.round(delay)}`,
-      delay: Math.round(delay), removeOnComplete: true, removeOnFail: true,
-    }).catch(() => undefined);
+    const window = await this.destinations.recordFailedAttempt(destination, {
+      baseMs: this.config.retryBaseMs, maxMs: this.config.retryMaxMs, retryAfterSeconds,
+    }, error);
+    this.queue?.add(JobName.FlushDestination, { destination }, {
+      jobId: `retry-${Buffer.from(destination).toString('base64url')}-${window.nextAttemptAt.getTime()}`,
+      delay: Math.ceil(window.retryInMs), removeOnComplete: true, removeOnFail: true,
+    }).then(this.outage.ready, this.outage.error);
   }
 
   async destinationRecovered(destination: string): Promise<void> {
     await this.destinations.recordSuccess(destination);
   }
 
-  /** Jittered exponential backoff, never sooner than the peer's Retry-After. */
-  async backoffMs(destination: string, retryAfterSeconds: number | null): Promise<number> {
-    const failures = (await this.destinations.failures(destination)) + 1;
-    const exponential = Math.min(this.config.retryMaxMs, this.config.retryBaseMs * 2 ** Math.min(failures - 1, 30));
-    const jittered = exponential * (0.5 + Math.random() / 2);
-    return Math.max(jittered, (retryAfterSeconds ?? 0) * 1000);
-  }
-
+  /** Flushes every destination with queued deliveries that is due (or has no backoff row yet). */
   private async sweep(): Promise<void> {
-    const [withRows, due, all] = await Promise.all([this.outbox.destinations(), this.destinations.due(), this.destinations.all()]);
-    const known = new Set(all.map((d) => d.destination));
-    for (const destination of withRows) {
-      if (due.has(destination) || !known.has(destination)) await this.flushSoon(destination);
+    if (this.sweeping) return;
+    this.sweeping = true;
+    try {
+      // Due-ness by the database's clock, the one next_attempt_at was written with.
+      const [withRows, due, all] = await Promise.all([this.outbox.destinations(), this.destinations.due(), this.destinations.all()]);
+      const known = new Set(all.map((d) => d.destination));
+      for (const destination of withRows) {
+        if (due.has(destination) || !known.has(destination)) this.flushSoon(destination);
+      }
+    } catch (error) {
+      this.logger.warn(`outbox sweep failed: ${(error as Error).message}`);
+    } finally {
+      this.sweeping = false;
     }
   }
 }

@@ -7,10 +7,21 @@ const INSERT = `
   INSERT INTO federation.outbox (id, destination, delivery, sender_account_id, sender_device_id)
   SELECT * FROM unnest($1::uuid[], $2::text[], $3::jsonb[], $4::uuid[], $5::smallint[])
   ON CONFLICT (id) DO NOTHING`;
-/** Rows locked by another flusher (another replica) are skipped, so nothing is sent twice at once. */
+/**
+ * One flusher per destination, cluster-wide: a transaction-scoped advisory lock on the
+ * destination's name. Postgres drops it at commit or rollback, and when the holder's connection
+ * dies (a SIGKILLed gateway), so it can never go stale. A hash collision between two names only
+ * makes their flushes take turns.
+ */
+const TRY_LOCK_DESTINATION = `SELECT pg_try_advisory_xact_lock(hashtext('sealpost.federation.flush'), hashtext($1)) AS locked`;
+/**
+ * The oldest rows, in order, never skipping one: under the destination lock no other flusher
+ * holds them, so waiting (FOR UPDATE without SKIP LOCKED) is brief, and a skipped row would be
+ * overtaken by the ones behind it.
+ */
 const LOCK_OLDEST = `
   SELECT id, delivery, sender_account_id, sender_device_id, created_at FROM federation.outbox
-  WHERE destination = $1 ORDER BY created_at, id LIMIT $2 FOR UPDATE SKIP LOCKED`;
+  WHERE destination = $1 ORDER BY created_at, id LIMIT $2 FOR UPDATE`;
 const DELETE_IDS = `DELETE FROM federation.outbox WHERE id = ANY($1::uuid[])`;
 const HAS_ROWS = `SELECT EXISTS (SELECT 1 FROM federation.outbox WHERE destination = $1) AS any`;
 const DESTINATIONS_WITH_ROWS = `SELECT DISTINCT destination FROM federation.outbox`;
@@ -41,7 +52,16 @@ export class OutboxRepository {
     ]);
   }
 
-  /** Inside a transaction: the destination's oldest rows, locked until commit. */
+  /**
+   * Inside a transaction: true if this transaction is now the destination's only flusher (until
+   * it ends); false if another one — here or on another replica — is flushing it.
+   */
+  async tryLockDestination(destination: string, tx: Queryable): Promise<boolean> {
+    const { rows } = await tx.query<{ locked: boolean }>(TRY_LOCK_DESTINATION, [destination]);
+    return rows[0].locked;
+  }
+
+  /** Inside a transaction holding the destination lock: its oldest rows, locked until commit. */
   async lockOldest(destination: string, limit: number, tx: Queryable): Promise<OutboxRow[]> {
     const { rows } = await tx.query<{ id: string; delivery: RemoteDelivery; sender_account_id: string | null; sender_device_id: number | null; created_at: Date }>(
       LOCK_OLDEST, [destination, limit]);

@@ -1,4 +1,8 @@
 import { Pool } from 'pg';
+import { Queue } from 'bullmq';
+import { QueueName, bullPrefix } from '@sealpost/contracts';
+import { bullConnection } from '@sealpost/redis';
+import { PrivateRedis } from '../../../../test/support/redis-server';
 import { RunningHomeserver, startHomeserver } from '../../../../test/support/homeserver-harness';
 import { registerAccount } from '../../../../test/support/accounts';
 import { eventually } from '../../../../test/support/bus-listener';
@@ -64,5 +68,34 @@ describe('relay: envelope expiry runs on its own as a BullMQ repeatable job (EXP
     expect((await send(hs.relayUrl, bob.address, [primary(bob)], 'ephemeral', { token: alice.token })).status).toBe(200);
     expect(await storedEnvelopes(pool, bob.accountId)).toBe(1);
     await eventually(async () => (await storedEnvelopes(pool, bob.accountId)) === 0, 8000);
+  });
+});
+
+describe('relay: the expiry schedule comes back by itself after Redis restarts empty (private Redis, EXPIRY_INTERVAL_SECONDS=1)', () => {
+  let redis: PrivateRedis;
+  let hs: RunningHomeserver;
+  let pool: Pool;
+  beforeAll(async () => {
+    redis = await PrivateRedis.start();
+    hs = await startHomeserver({ env: { REDIS_URL: redis.url, ENVELOPE_TTL_SECONDS: '3', EXPIRY_INTERVAL_SECONDS: '1' } });
+    pool = testPool();
+  });
+  afterAll(async () => { await hs?.close(); await pool?.end(); await redis?.kill(); });
+
+  it('after Redis lost its data the expire-envelopes job scheduler exists again and an envelope past the TTL is deleted, without restarting the relay (bound: 20 s)', async () => {
+    const alice = await registerAccount(hs.directoryUrl);
+    const bob = await registerAccount(hs.directoryUrl);
+    expect((await send(hs.relayUrl, bob.address, [primary(bob)], 'outlives-redis', { token: alice.token })).status).toBe(200);
+    expect(await storedEnvelopes(pool, bob.accountId)).toBe(1);
+
+    await redis.stop();
+    await redis.start();
+    const queue = new Queue(QueueName.RelayMaintenance, { connection: bullConnection(redis.url), prefix: bullPrefix(hs.relayConfig.redisPrefix) });
+    try {
+      await eventually(async () => (await queue.getJobScheduler('expire-envelopes')) !== undefined, 20_000);
+      await eventually(async () => (await storedEnvelopes(pool, bob.accountId)) === 0, 20_000);
+    } finally {
+      await queue.close();
+    }
   });
 });
