@@ -32,6 +32,11 @@ import { directoryMigrations } from '../apps/prekey-directory/src/migrations';
 import { DevicesRepository } from '../apps/prekey-directory/src/devices/devices.repository';
 import { KtLogRepository } from '../apps/prekey-directory/src/transparency/kt-log.repository';
 import { TransparencyLog } from '../apps/prekey-directory/src/transparency/transparency-log.service';
+import { KtHeadSigner } from '../apps/prekey-directory/src/transparency/kt-head-signer.service';
+import { KtHeadsRepository } from '../apps/prekey-directory/src/transparency/kt-heads.repository';
+import { KtSigningKey } from '../apps/prekey-directory/src/transparency/kt-signing-key.service';
+import { DirectoryMetrics } from '../apps/prekey-directory/src/directory.metrics';
+import { ServiceMetrics } from '@sealpost/http';
 import { runBench } from './support/bench-main';
 import { mapConcurrent } from './support/closed-loop';
 import { LatencyHistogram } from './support/histogram';
@@ -222,6 +227,36 @@ async function main(service: { current?: ServiceProcess }): Promise<void> {
       c1PerSec: round(singles.c1PerSec, 0), c1: pct(singles.c1), c8PerSec: round(singles.c8PerSec, 0), c8: pct(singles.c8),
     };
 
+    // ---- 2b. covering heads: the KtHeadSigner's real path at the top of the log ----
+    // One record appended, then KtHeadSigner.coverLoggedRecords (advisory lock, tree size, root from
+    // ≤ log2(n) node rows, Ed25519, INSERT): what each prompt head costs; and signNow (the epoch head).
+    const headKey = new KtSigningKey(config);
+    await headKey.onModuleInit();
+    const signer = new KtHeadSigner(config, pool, transparency, new KtHeadsRepository(pool), headKey, new DirectoryMetrics(new ServiceMetrics(), transparency));
+    const coverHead = new LatencyHistogram();
+    const epochHead = new LatencyHistogram();
+    for (let i = 0; i < 200; i++) {
+      const record = syntheticRecord(`cover-${i}@${BENCH_DOMAIN}`);
+      const index = await withTransaction(pool, async (tx) => {
+        const size = await repo.lockTreeSize(tx);
+        await transparency.appendRecords([record], size, tx);
+        return size;
+      });
+      reference.setLeaf(index, leafHash(encodeKtRecord(record)));
+      const t0 = process.hrtime.bigint();
+      const head = await signer.coverLoggedRecords();
+      coverHead.recordSince(t0);
+      if (head.treeSize !== index + 1) throw new Error(`covering head has size ${head.treeSize}, expected ${index + 1}`);
+      const t1 = process.hrtime.bigint();
+      await signer.signNow();
+      epochHead.recordSince(t1);
+    }
+    headKey.onApplicationShutdown();
+    log(`phase 2b: covering head after one append p50 ${coverHead.percentileMs(50).toFixed(2)} ms p99 ${coverHead.percentileMs(99).toFixed(2)} ms; ` +
+      `epoch re-sign p50 ${epochHead.percentileMs(50).toFixed(2)} ms p99 ${epochHead.percentileMs(99).toFixed(2)} ms`);
+    summary.coveringHead = pct(coverHead);
+    summary.epochHead = pct(epochHead);
+
     // ---- 3. registrations through the directory ----
     const port = await freePort();
     directory = spawnService({
@@ -399,6 +434,8 @@ async function main(service: { current?: ServiceProcess }): Promise<void> {
       row('single appends in-process, concurrency 1', `${singles.c1PerSec.toFixed(0)}/s`, `p50/p99 ${lat(singles.c1)}`);
       row('single appends in-process, concurrency 8', `${singles.c8PerSec.toFixed(0)}/s`, `p50/p99 ${lat(singles.c8)} (serialised on kt_state lock)`);
     }
+    row('covering head (KtHeadSigner.coverLoggedRecords)', lat(coverHead), 'p50 / p99 after one append: lock, root, Ed25519, INSERT');
+    row('epoch head (KtHeadSigner.signNow)', lat(epochHead), 'p50 / p99');
     row(`registrations over HTTP, concurrency ${options.regConcurrency}`, `${registrations.perSec}/s`, `p50/p99 ${registrations.p50} / ${registrations.p99} ms; one leaf each`);
     row(`GET /v1/kt/inclusion, concurrency ${options.concurrency}`, lat(incl.latency), `p50 / p99; ${incl.perSec.toFixed(0)} req/s; audit path ≤ ${inclusionPathLength} hashes`);
     row(`GET /v1/kt/consistency, concurrency ${options.concurrency}`, lat(cons.latency), `p50 / p99; ${cons.perSec.toFixed(0)} req/s; proof ≤ ${consistencyPathLength} hashes`);

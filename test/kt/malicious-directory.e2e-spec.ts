@@ -95,6 +95,53 @@ describe('key transparency against a malicious directory', () => {
     expect(await owner.check()).toEqual([]);
   });
 
+  it('a ghost shown as "logged, not yet covered" (pending) is never encrypted to by default, and is a ghost once the client\'s bound passes', async () => {
+    const bob = await registerAccount(hs.directoryUrl);
+    const alice = await registerAccount(hs.directoryUrl);
+    await nextEpoch();
+    await addGhostDevice(bob, { logged: false });
+    const bundle = await call('GET', `${hs.directoryUrl}/v1/keys/${bob.address}/*`, { token: alice.token });
+    // The double claims a record with the ghost is logged just after the head, and never signs a head covering it.
+    const { encodeKtRecord, leafHash } = await import('../../libs/transparency/src');
+    const honest = await clientFor().verifiedHistory(bob.address);
+    const fake = {
+      ...honest[0].record, version: 2, prevHash: leafHash(Buffer.from(honest[0].leaf, 'base64')).toString('base64'), timestamp: Date.now(),
+      devices: [...honest[0].record.devices, { deviceId: 66, registrationId: 6666 }],
+    };
+    const lyingFetch = async (url: string) => {
+      const answer = (await fetchJson(url)) as { head?: { treeSize: number } };
+      if (!url.includes('/v1/kt/history/')) return answer;
+      return { ...answer, pending: [{ leafIndex: answer.head!.treeSize + 5, version: 2, leaf: encodeKtRecord(fake).toString('base64') }], retryAfterMs: 100 };
+    };
+    const store = new MemoryKtStateStore();
+    const client = new KeyTransparencyClient({ server: 'alpha.test', directoryUrl: hs.directoryUrl, ktPublicKey }, store, lyingFetch, { pendingWaitMs: 300, maxPendingMs: 1500 });
+    // Default: waits for the covering head, then refuses to vouch for it (record-pending, with a retry time) — never "verified".
+    await expect(client.verifyBundle(bundle.body)).rejects.toMatchObject({ kind: 'record-pending', retryAfterMs: 100 });
+    // A caller that opts in sees it as pending, never as verified.
+    expect(await client.checkBundle(bundle.body, { waitMs: 0 })).toMatchObject({ status: 'pending', record: { version: 2 } });
+    // The bound runs on the client's clock from its first sighting; fresh pending claims do not reset it.
+    await new Promise((resolve) => setTimeout(resolve, 1600));
+    await expect(client.verifyBundle(bundle.body)).rejects.toMatchObject({ kind: 'ghost-device' });
+    await expect(client.checkBundle(bundle.body, { waitMs: 0 })).rejects.toMatchObject({ kind: 'ghost-device' });
+    // A pending claim that does not chain onto the proven history is no pending at all: a ghost at once.
+    const brokenChain = async (url: string) => {
+      const answer = (await fetchJson(url)) as { head?: { treeSize: number } };
+      if (!url.includes('/v1/kt/history/')) return answer;
+      return { ...answer, pending: [{ leafIndex: answer.head!.treeSize, version: 2, leaf: encodeKtRecord({ ...fake, prevHash: null }).toString('base64') }] };
+    };
+    const fresh = new KeyTransparencyClient({ server: 'alpha.test', directoryUrl: hs.directoryUrl, ktPublicKey }, new MemoryKtStateStore(), brokenChain, { pendingWaitMs: 0 });
+    await expect(fresh.verifyBundle(bundle.body)).rejects.toMatchObject({ kind: 'ghost-device' });
+    // The owner: a served ghost in a pending record is no alert within the bound, unlogged-device after it.
+    const ownerClient = new KeyTransparencyClient({ server: 'alpha.test', directoryUrl: hs.directoryUrl, ktPublicKey }, new MemoryKtStateStore(), lyingFetch, { pendingWaitMs: 0, maxPendingMs: 500 });
+    const owner = new OwnerMonitor(ownerClient, new MemoryKtStateStore(), bob.address, {
+      identityKey: bob.identity.identityKeyBase64, devices: [{ deviceId: 1, registrationId: bob.registrationId }],
+    });
+    const served = (await call('GET', `${hs.directoryUrl}/v1/devices`, { token: bob.token })).body.devices;
+    expect(await owner.checkDetailed(served)).toMatchObject({ alerts: [], pending: [{ deviceId: 66, registrationId: 6666 }] });
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    expect(await owner.check(served)).toEqual([{ kind: 'unlogged-device', deviceId: 66, registrationId: 6666 }]);
+  });
+
   it('a client that kept a head refuses a later head that does not extend it (a forked log)', async () => {
     const client = clientFor();
     await registerAccount(hs.directoryUrl);

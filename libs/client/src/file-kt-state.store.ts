@@ -2,12 +2,14 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { SignedTreeHead } from '@sealpost/transparency';
-import type { KtStateStore } from './kt-state.store';
+import type { KtStateStore, PendingMark } from './kt-state.store';
 
 interface StoredState {
   format: 1;
   heads: Record<string, SignedTreeHead>;
   checkedVersions: Record<string, number>;
+  /** Added later within format 1: absent in older files. */
+  pendingSince?: Record<string, PendingMark>;
 }
 
 /**
@@ -37,6 +39,18 @@ export class FileKtStateStore implements KtStateStore {
 
   async saveCheckedVersion(address: string, version: number): Promise<void> {
     await this.update((state) => { state.checkedVersions[address] = version; });
+  }
+
+  async pendingSince(address: string): Promise<PendingMark | null> {
+    return (await this.load()).pendingSince?.[address] ?? null;
+  }
+
+  async savePendingSince(address: string, mark: PendingMark | null): Promise<void> {
+    await this.update((state) => {
+      state.pendingSince ??= {};
+      if (mark) state.pendingSince[address] = mark;
+      else delete state.pendingSince[address];
+    });
   }
 
   private load(): Promise<StoredState> {

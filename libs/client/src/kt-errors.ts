@@ -5,10 +5,16 @@ export type KtFailureKind =
   | 'bad-inclusion-proof'
   | 'not-in-log'
   | 'ghost-device'
-  | 'identity-key-mismatch';
+  | 'identity-key-mismatch'
+  /**
+   * Not a refusal yet: the directory shows the record logged, but no signed head covers it so far
+   * (it was appended moments ago). Retry after `retryAfterMs`; past the client's `maxPendingMs`
+   * the same answer becomes `ghost-device` / `not-in-log` / `identity-key-mismatch`.
+   */
+  | 'record-pending';
 
 export class KtVerificationError extends Error {
-  constructor(readonly kind: KtFailureKind, message: string) {
+  constructor(readonly kind: KtFailureKind, message: string, readonly retryAfterMs?: number) {
     super(`${kind}: ${message}`);
     this.name = 'KtVerificationError';
   }

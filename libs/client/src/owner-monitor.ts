@@ -1,5 +1,5 @@
 import { KtRecord, encodeKtRecord, leafHash } from '@sealpost/transparency';
-import { KeyTransparencyClient } from './key-transparency.client';
+import { HistoryView, KeyTransparencyClient } from './key-transparency.client';
 import { OwnerAlert } from './kt-errors';
 import { KtStateStore } from './kt-state.store';
 
@@ -35,10 +35,35 @@ export class OwnerMonitor {
   }
 
   /** `servedDevices`: what the directory lists for this account now (GET /v1/devices), if available. */
-  async check(servedDevices?: { deviceId: number; registrationId: number }[]): Promise<OwnerAlert[]> {
-    const alerts: OwnerAlert[] = [];
+  async check(servedDevices?: Device[]): Promise<OwnerAlert[]> {
+    return (await this.checkDetailed(servedDevices)).alerts;
+  }
+
+  /**
+   * As `check`, and which served devices are only *pending*: in the record the directory logged
+   * moments ago, which no signed head covers yet. Those are no alert while the client's
+   * `maxPendingMs` bound holds (it waits up to `waitMs`, default the client's `pendingWaitMs`, for
+   * the covering head first); past the bound they are `unlogged-device`.
+   */
+  async checkDetailed(servedDevices?: Device[], options: { waitMs?: number } = {}): Promise<OwnerCheck> {
     const since = await this.store.lastCheckedVersion(this.address);
-    const history = await this.kt.verifiedHistory(this.address);
+    const deadline = Date.now() + (options.waitMs ?? this.kt.pendingWaitMsDefault);
+    let view = await this.kt.historyWithPending(this.address);
+    let outcome = await this.evaluate(view, since, servedDevices);
+    while (outcome.pending.length > 0 && Date.now() < deadline) {
+      await new Promise<void>((resolve) => setTimeout(resolve, Math.min(view.retryAfterMs, deadline - Date.now())));
+      view = await this.kt.historyWithPending(this.address);
+      outcome = await this.evaluate(view, since, servedDevices);
+    }
+    const latest = view.proven.at(-1);
+    if (latest) await this.store.saveCheckedVersion(this.address, latest.record.version);
+    if (outcome.pending.length === 0 && view.pending.length === 0) await this.kt.clearPending(this.address);
+    return outcome;
+  }
+
+  private async evaluate(view: HistoryView, since: number, servedDevices: Device[] | undefined): Promise<OwnerCheck> {
+    const alerts: OwnerAlert[] = [];
+    const history = view.proven;
     let previousHash: string | null = null;
     history.forEach((entry, i) => {
       if (entry.record.version !== i + 1) alerts.push({ kind: 'broken-history', version: entry.record.version, reason: `expected version ${i + 1}` });
@@ -49,21 +74,31 @@ export class OwnerMonitor {
         alerts.push({ kind: 'identity-key-changed', version: entry.record.version, identityKey: entry.record.identityKey });
       }
       for (const d of entry.record.devices) {
-        if (!this.known.devices.some((k) => k.deviceId === d.deviceId && k.registrationId === d.registrationId)) {
+        if (!this.known.devices.some((k) => sameDevice(k, d))) {
           alerts.push({ kind: 'unknown-device', version: entry.record.version, deviceId: d.deviceId, registrationId: d.registrationId });
         }
       }
     });
-    const latest = history[history.length - 1];
+    const latest = history.at(-1);
+    const newestPending = view.pending.at(-1);
+    const pending: OwnerCheck['pending'] = [];
     for (const d of servedDevices ?? []) {
-      if (!latest?.record.devices.some((l) => l.deviceId === d.deviceId && l.registrationId === d.registrationId)) {
-        alerts.push({ kind: 'unlogged-device', deviceId: d.deviceId, registrationId: d.registrationId });
-      }
+      if (latest?.record.devices.some((l) => sameDevice(l, d))) continue;
+      const inPending = newestPending?.record.devices.some((l) => sameDevice(l, d));
+      const window = inPending ? await this.kt.admitPending(this.address, view.pending[0].record.version) : null;
+      if (window?.admitted) pending.push({ deviceId: d.deviceId, registrationId: d.registrationId, retryAfterMs: view.retryAfterMs });
+      else alerts.push({ kind: 'unlogged-device', deviceId: d.deviceId, registrationId: d.registrationId });
     }
-    if (latest) await this.store.saveCheckedVersion(this.address, latest.record.version);
-    return alerts;
+    return { alerts, pending };
   }
 }
+
+type Device = { deviceId: number; registrationId: number };
+
+/** An owner check: alerts, and served devices that are logged but not yet covered by a signed head. */
+export interface OwnerCheck { alerts: OwnerAlert[]; pending: (Device & { retryAfterMs: number })[] }
+
+const sameDevice = (a: Device, b: Device) => a.deviceId === b.deviceId && a.registrationId === b.registrationId;
 
 function leafHashOf(entry: { record: KtRecord }): string {
   return leafHash(encodeKtRecord(entry.record)).toString('base64');

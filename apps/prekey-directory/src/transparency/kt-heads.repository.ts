@@ -7,6 +7,9 @@ const INSERT_HEAD = `
   ON CONFLICT (tree_size) DO UPDATE SET root_hash = EXCLUDED.root_hash, timestamp = EXCLUDED.timestamp, signature = EXCLUDED.signature, key_id = EXCLUDED.key_id
   WHERE directory.kt_heads.root_hash = EXCLUDED.root_hash`;
 const LATEST = `SELECT tree_size, root_hash, timestamp, signature, key_id FROM directory.kt_heads ORDER BY tree_size DESC LIMIT 1`;
+// One signer at a time across replicas: held until the signing transaction ends, so heads are
+// saved in the order their tree sizes were read and a larger tree is never signed before a smaller.
+const LOCK_SIGNER = `SELECT pg_advisory_xact_lock(hashtext('sealpost-kt-head-signer'))`;
 const BY_SIZE = `SELECT tree_size, root_hash, timestamp, signature, key_id FROM directory.kt_heads WHERE tree_size = $1`;
 
 export interface StoredHead { treeSize: number; rootHash: Buffer; timestamp: number; signature: Buffer; keyId: string }
@@ -21,6 +24,11 @@ export class KtHeadsRepository {
 
   async save(head: StoredHead, db: Queryable = this.pool): Promise<void> {
     await db.query(INSERT_HEAD, [head.treeSize, head.rootHash, head.timestamp, head.signature, head.keyId]);
+  }
+
+  /** In a transaction: waits until no other replica is signing, and holds the signer lock until commit. */
+  async lockSigner(tx: Queryable): Promise<void> {
+    await tx.query(LOCK_SIGNER);
   }
 
   async latest(db: Queryable = this.pool): Promise<StoredHead | null> {

@@ -17,6 +17,7 @@ const READ_NODES = `
   JOIN unnest($1::smallint[], $2::bigint[]) AS k (level, idx) ON n.level = k.level AND n.idx = k.idx`;
 const LEAF_BY_VERSION = `SELECT leaf_index, version, record FROM directory.kt_leaves WHERE address = $1 AND version = $2`;
 const HISTORY = `SELECT leaf_index, version, record FROM directory.kt_leaves WHERE address = $1 AND leaf_index < $2 ORDER BY version`;
+const UNCOVERED = `SELECT leaf_index, version, record FROM directory.kt_leaves WHERE address = $1 AND leaf_index >= $2 ORDER BY version`;
 
 export interface LeafRow { leafIndex: number; version: number; record: Buffer }
 export interface NodeRow { level: number; index: number; hash: Buffer }
@@ -73,6 +74,12 @@ export class KtLogRepository {
   /** Every record of `address` in the first `treeSize` leaves, oldest first. */
   async history(address: string, treeSize: number, db: Queryable = this.pool): Promise<LeafRow[]> {
     const { rows } = await db.query<{ leaf_index: string; version: number; record: Buffer }>(HISTORY, [address, treeSize]);
+    return rows.map((r) => ({ leafIndex: Number(r.leaf_index), version: r.version, record: r.record }));
+  }
+
+  /** Records of `address` logged (committed) at or after leaf `treeSize`: not yet covered by that head. */
+  async uncovered(address: string, treeSize: number, db: Queryable = this.pool): Promise<LeafRow[]> {
+    const { rows } = await db.query<{ leaf_index: string; version: number; record: Buffer }>(UNCOVERED, [address, treeSize]);
     return rows.map((r) => ({ leafIndex: Number(r.leaf_index), version: r.version, record: r.record }));
   }
 }

@@ -4,9 +4,12 @@ import { DirectoryPattern, ValidationError, parseAddress } from '@sealpost/contr
 import { ApiError, busErrorFrom, notFound } from '@sealpost/http';
 import { KtKeysDocument, SignedTreeHead, decodeKtRecord } from '@sealpost/transparency';
 import { KtHeadSigner } from './kt-head-signer.service';
-import { KtLogRepository } from './kt-log.repository';
+import { KtLogRepository, LeafRow } from './kt-log.repository';
 import { KtSigningKey } from './kt-signing-key.service';
 import { TransparencyLog } from './transparency-log.service';
+
+/** A pending record asks for a covering head at once; signing one takes milliseconds (bench:kt), so ask again soon. */
+const PENDING_RETRY_AFTER_MS = 250;
 
 const b64 = (hashes: Buffer[]) => hashes.map((h) => h.toString('base64'));
 
@@ -63,15 +66,24 @@ export class KtController {
     return { from, to, proof: b64(await this.log.consistency(from, to)) };
   }
 
-  /** Every record of an address in the latest signed head, oldest first, with leaf indexes. */
+  /**
+   * Every record of an address in the latest signed head, oldest first, with leaf indexes; and in
+   * `pending` the records already logged but not yet covered by that head (unproven until a later
+   * head covers them — clients treat them as pending, never as proven). A pending record makes
+   * this replica sign a covering head now; `retryAfterMs` says when to ask again.
+   */
   @Get('history/:address')
   async history(@Param('address') rawAddress: string) {
     const address = parseAddress(rawAddress);
+    const name = `${address.localpart}@${address.server}`;
     const head = await this.heads.latest();
-    const rows = await this.leaves.history(`${address.localpart}@${address.server}`, head.treeSize);
+    const rows = await this.leaves.history(name, head.treeSize);
+    const uncovered = await this.leaves.uncovered(name, head.treeSize);
+    if (uncovered.length > 0) this.heads.requestCover();
+    const asJson = (r: LeafRow) => ({ leafIndex: r.leafIndex, version: r.version, leaf: r.record.toString('base64'), record: decodeKtRecord(r.record) });
     return {
-      address: `${address.localpart}@${address.server}`, head,
-      records: rows.map((r) => ({ leafIndex: r.leafIndex, version: r.version, leaf: r.record.toString('base64'), record: decodeKtRecord(r.record) })),
+      address: name, head, records: rows.map(asJson),
+      ...(uncovered.length > 0 ? { pending: uncovered.map(asJson), retryAfterMs: PENDING_RETRY_AFTER_MS } : {}),
     };
   }
 

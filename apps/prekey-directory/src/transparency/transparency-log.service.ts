@@ -56,8 +56,9 @@ export class TransparencyLog {
     await this.log.setTreeSize(size + records.length, tx);
   }
 
-  async treeSize(): Promise<number> {
-    return this.log.treeSize();
+  /** The committed tree size (inside `db`'s transaction when one is given). */
+  async treeSize(db?: Queryable): Promise<number> {
+    return this.log.treeSize(db);
   }
 
   async root(treeSize: number): Promise<Buffer> {
