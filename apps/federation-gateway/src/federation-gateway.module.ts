@@ -39,7 +39,7 @@ export class FederationGatewayModule {
       module: FederationGatewayModule,
       imports: [
         CryptoModule,
-        DatabaseModule.forService({ databaseUrl: config.databaseUrl, poolSize: config.dbPoolSize, applicationName: 'sealpost-gateway', migrations: GATEWAY_MIGRATIONS }),
+        DatabaseModule.forService({ databaseUrl: config.databaseUrl, poolSize: config.dbPoolSize, timeouts: config.dbTimeouts, applicationName: 'sealpost-gateway', migrations: GATEWAY_MIGRATIONS }),
         RedisModule.forService({ redisUrl: config.redisUrl, prefix: config.redisPrefix, connectionName: 'sealpost-gateway' }),
         BusModule.forService({ redisUrl: config.redisUrl, namespace: config.redisPrefix }),
       ],

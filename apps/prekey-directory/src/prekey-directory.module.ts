@@ -47,7 +47,7 @@ export class PrekeyDirectoryModule {
       imports: [
         CryptoModule,
         DatabaseModule.forService({
-          databaseUrl: config.databaseUrl, poolSize: config.dbPoolSize, applicationName: 'sealpost-directory', migrations: DIRECTORY_MIGRATIONS,
+          databaseUrl: config.databaseUrl, poolSize: config.dbPoolSize, timeouts: config.dbTimeouts, applicationName: 'sealpost-directory', migrations: DIRECTORY_MIGRATIONS,
         }),
         RedisModule.forService({ redisUrl: config.redisUrl, prefix: config.redisPrefix, connectionName: 'sealpost-directory' }),
         BusModule.forService({ redisUrl: config.redisUrl, namespace: config.redisPrefix }),

@@ -35,7 +35,7 @@ export class RelayModule {
       module: RelayModule,
       imports: [
         CryptoModule,
-        DatabaseModule.forService({ databaseUrl: config.databaseUrl, poolSize: config.dbPoolSize, applicationName: 'sealpost-relay', migrations: RELAY_MIGRATIONS }),
+        DatabaseModule.forService({ databaseUrl: config.databaseUrl, poolSize: config.dbPoolSize, timeouts: config.dbTimeouts, applicationName: 'sealpost-relay', migrations: RELAY_MIGRATIONS }),
         RedisModule.forService({ redisUrl: config.redisUrl, prefix: config.redisPrefix, connectionName: 'sealpost-relay' }),
         BusModule.forService({ redisUrl: config.redisUrl, namespace: config.redisPrefix }),
       ],

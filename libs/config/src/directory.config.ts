@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { CommonConfig, readCommonConfig } from './common.config';
+import { DatabaseTimeouts, readDatabaseTimeouts } from './database.config';
 import { Env, EnvReader } from './env-reader';
 
 export interface DirectoryConfig extends CommonConfig {
@@ -21,6 +22,8 @@ export interface DirectoryConfig extends CommonConfig {
   /** Most one-time keys of one kind a single upload may carry. */
   maxPreKeysPerUpload: number;
   dbPoolSize: number;
+  /** Bounds on every wait for Postgres (DB_* / DIRECTORY_DB_*). */
+  dbTimeouts: DatabaseTimeouts;
   /** A signed tree head of the transparency log at least this often. */
   ktEpochSeconds: number;
 }
@@ -43,5 +46,6 @@ export function loadDirectoryConfig(source: Env = process.env): DirectoryConfig 
     // Postgres usually shares the cores: 4 connections per core measured best (bench:directory, 2 cores: 8 → 3,231 claims/s, 20 → 2,870).
     ktEpochSeconds: env.number('KT_EPOCH_SECONDS', 60, 0.1, 86400),
     dbPoolSize: env.int('DIRECTORY_DB_POOL_SIZE', 4 * availableParallelism(), 1, 500),
+    dbTimeouts: readDatabaseTimeouts(env, 'DIRECTORY'),
   });
 }

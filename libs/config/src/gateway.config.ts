@@ -1,4 +1,5 @@
 import { CommonConfig, readCommonConfig } from './common.config';
+import { DatabaseTimeouts, readDatabaseTimeouts } from './database.config';
 import { Env, EnvReader } from './env-reader';
 
 export interface GatewayConfig extends CommonConfig {
@@ -34,6 +35,8 @@ export interface GatewayConfig extends CommonConfig {
   adminToken?: string;
   requestTimeoutMs: number;
   dbPoolSize: number;
+  /** Bounds on every wait for Postgres (DB_* / GATEWAY_DB_*). */
+  dbTimeouts: DatabaseTimeouts;
   /** How often each peer's signed tree head is fetched and checked (also on federation contact). */
   ktGossipIntervalSeconds: number;
 }
@@ -86,6 +89,7 @@ export function loadGatewayConfig(source: Env = process.env): GatewayConfig {
     adminToken: env.optionalString('ADMIN_TOKEN', { secret: true }),
     requestTimeoutMs: env.int('FEDERATION_REQUEST_TIMEOUT_MS', 10_000, 100, 120_000),
     dbPoolSize: env.int('GATEWAY_DB_POOL_SIZE', 8, 1, 500),
+    dbTimeouts: readDatabaseTimeouts(env, 'GATEWAY'),
     ktGossipIntervalSeconds: env.number('KT_GOSSIP_INTERVAL_SECONDS', 60, 0.1, 86400),
   });
 }

@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { CommonConfig, readCommonConfig } from './common.config';
+import { DatabaseTimeouts, readDatabaseTimeouts } from './database.config';
 import { Env, EnvReader } from './env-reader';
 
 export interface RelayConfig extends CommonConfig {
@@ -28,6 +29,8 @@ export interface RelayConfig extends CommonConfig {
   /** How long device lists and token lookups from the directory are cached (invalidated by bus events first). */
   directoryCacheTtlSeconds: number;
   dbPoolSize: number;
+  /** Bounds on every wait for Postgres (DB_* / RELAY_DB_*). */
+  dbTimeouts: DatabaseTimeouts;
 }
 
 export function loadRelayConfig(source: Env = process.env): RelayConfig {
@@ -52,5 +55,6 @@ export function loadRelayConfig(source: Env = process.env): RelayConfig {
     groupCommitMaxConcurrent: env.int('GROUP_COMMIT_MAX_CONCURRENT', 2, 1, 64),
     directoryCacheTtlSeconds: env.int('DIRECTORY_CACHE_TTL_SECONDS', 30, 0, 3600),
     dbPoolSize: env.int('RELAY_DB_POOL_SIZE', 4 * availableParallelism(), 1, 500),
+    dbTimeouts: readDatabaseTimeouts(env, 'RELAY'),
   });
 }
