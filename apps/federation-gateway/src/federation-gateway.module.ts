@@ -3,7 +3,7 @@ import { BusModule } from '@sealpost/bus';
 import type { GatewayConfig } from '@sealpost/config';
 import { CryptoModule } from '@sealpost/crypto';
 import { DatabaseModule } from '@sealpost/db';
-import { HealthController, MetricsController, ServiceMetrics } from '@sealpost/http';
+import { HealthController, MetricsController, ServiceMetrics, healthOptionsProvider } from '@sealpost/http';
 import { GatewayMetrics } from './gateway.metrics';
 import { RedisModule } from '@sealpost/redis';
 import { AdminTokenGuard, FederationAdminController } from './admin/federation-admin.controller';
@@ -48,6 +48,7 @@ export class FederationGatewayModule {
         FederationBusController, FederationAdminController, FederationKtController,
       ],
       providers: [
+        healthOptionsProvider(config.healthCheckTimeoutMs),
         { provide: GATEWAY_CONFIG, useValue: config },
         ServerKeysRepository, ServerKeysService,
         PeerResolver, PeerKeysRepository, PeerKeysService, FederationHttpClient, FederationAuthGuard,

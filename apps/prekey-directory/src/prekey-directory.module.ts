@@ -3,7 +3,7 @@ import { BusModule } from '@sealpost/bus';
 import type { DirectoryConfig } from '@sealpost/config';
 import { CryptoModule } from '@sealpost/crypto';
 import { DatabaseModule } from '@sealpost/db';
-import { HealthController, MetricsController, ServiceMetrics } from '@sealpost/http';
+import { HealthController, MetricsController, ServiceMetrics, healthOptionsProvider } from '@sealpost/http';
 import { DirectoryMetrics } from './directory.metrics';
 import { RedisModule } from '@sealpost/redis';
 import { AccountsController } from './accounts/accounts.controller';
@@ -54,6 +54,7 @@ export class PrekeyDirectoryModule {
       ],
       controllers: [AccountsController, DevicesController, KeysController, CertificateController, KtController, HealthController, MetricsController, DirectoryBusController],
       providers: [
+        healthOptionsProvider(config.healthCheckTimeoutMs),
         { provide: DIRECTORY_CONFIG, useValue: config },
         AccountsRepository, RegistrationTokensRepository, AccountsService, IdentityKeyChangeService, AccountDeletionService, RegistrationRateLimiter, DeviceLastSeenRecorder, ServiceMetrics, DirectoryMetrics,
         DevicesRepository, LinkCodesRepository, DevicesService, DeviceEventsPublisher,

@@ -4,13 +4,14 @@ import { BusModule } from '@sealpost/bus';
 import type { RelayConfig } from '@sealpost/config';
 import { CryptoModule } from '@sealpost/crypto';
 import { DatabaseModule } from '@sealpost/db';
-import { HealthController, MetricsController, ServiceMetrics } from '@sealpost/http';
+import { HealthController, MetricsController, ServiceMetrics, healthOptionsProvider } from '@sealpost/http';
 import { RedisModule } from '@sealpost/redis';
 import { AckBatcher } from './delivery/ack-batcher.service';
 import { ConnectionRegistry } from './delivery/connection-registry.service';
 import { DeliveryNotifier } from './delivery/delivery-notifier.service';
 import { WebSocketGateway } from './delivery/websocket.gateway';
 import { DirectoryClient } from './directory-client/directory-client.service';
+import { DirectoryReadinessCheck } from './directory-client/directory-readiness.check';
 import { OptionalDeviceAuthGuard } from './directory-client/relay-auth.guard';
 import { RelayEventsController } from './directory-client/relay-events.controller';
 import { EnvelopeExpiryProcessor } from './expiry/envelope-expiry.processor';
@@ -43,7 +44,8 @@ export class RelayModule {
       providers: [
         { provide: RELAY_CONFIG, useValue: config },
         { provide: RELAY_INSTANCE_ID, useValue: randomUUID() },
-        DirectoryClient, OptionalDeviceAuthGuard, FederationClient,
+        DirectoryClient, DirectoryReadinessCheck, healthOptionsProvider(config.healthCheckTimeoutMs, [DirectoryReadinessCheck]),
+        OptionalDeviceAuthGuard, FederationClient,
         MessagesStore, QueueDepthCache, IdempotencyKeysRepository, EnvelopePersister, SendRateLimiter, MessageIntake,
         AckBatcher, ConnectionRegistry, DeliveryNotifier, WebSocketGateway,
         EnvelopeExpiryProcessor, ServiceMetrics, RelayMetrics,

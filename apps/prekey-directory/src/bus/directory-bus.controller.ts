@@ -21,6 +21,12 @@ export class DirectoryBusController {
     @Inject(DIRECTORY_CONFIG) private readonly config: DirectoryConfig,
   ) {}
 
+  /** A round trip for callers' readiness (the relay's /healthz): answered as soon as the bus hears it. */
+  @MessagePattern(DirectoryPattern.Ping)
+  ping(): { ok: true } {
+    return { ok: true };
+  }
+
   @MessagePattern(DirectoryPattern.DeviceList)
   async deviceList(@Payload() request: { address?: unknown }): Promise<DeviceListReply | null> {
     const address = parseAddress(request?.address);
