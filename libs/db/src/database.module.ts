@@ -34,7 +34,7 @@ export class DatabaseModule {
     return {
       module: DatabaseModule,
       providers: [
-        { provide: PostgresAvailability, useValue: new PostgresAvailability() },
+        { provide: PostgresAvailability, useValue: new PostgresAvailability(options.applicationName) },
         {
           provide: PG_POOL,
           inject: [PostgresAvailability],

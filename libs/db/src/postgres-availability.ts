@@ -20,6 +20,9 @@ export class PostgresAvailability {
   private failedDuringOutage = 0;
   private observers: AvailabilityObserver[] = [];
 
+  /** `user`: who is speaking in the log lines, e.g. the pool's application name `sealpost-relay`. */
+  constructor(private readonly user = 'this process') {}
+
   get isDown(): boolean {
     return this.downSince !== null;
   }
@@ -34,7 +37,7 @@ export class PostgresAvailability {
     this.failedDuringOutage += 1;
     if (this.downSince !== null) return;
     this.downSince = Date.now();
-    this.logger.warn(`Postgres unavailable (${unavailabilityReason(error)}); answering 503 until it is back`);
+    this.logger.warn(`Postgres unavailable to ${this.user} (${unavailabilityReason(error)}); answering 503 until it is back`);
     for (const o of this.observers) o.outageStarted();
   }
 
@@ -42,7 +45,7 @@ export class PostgresAvailability {
   noteAvailable(): void {
     if (this.downSince === null) return;
     const seconds = ((Date.now() - this.downSince) / 1000).toFixed(1);
-    this.logger.log(`Postgres is back after ${seconds} s (${this.failedDuringOutage} calls failed meanwhile)`);
+    this.logger.log(`Postgres is back for ${this.user} after ${seconds} s (${this.failedDuringOutage} calls failed meanwhile)`);
     this.downSince = null;
     this.failedDuringOutage = 0;
   }
