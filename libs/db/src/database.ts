@@ -40,7 +40,7 @@ export function createPool(
     keepAlive: true,
     keepAliveInitialDelayMillis: timeouts.keepAliveInitialDelayMs,
   });
-  pool.on('error', (error) => availability.noteUnavailable(error));
+  pool.on('error', (error) => availability.noteConnectionLost(error));
   pool.on('connect', () => availability.noteAvailable());
   return pool;
 }

@@ -35,6 +35,11 @@ export class PostgresAvailability {
   noteUnavailable(error: unknown): void {
     for (const o of this.observers) o.callFailed();
     this.failedDuringOutage += 1;
+    this.noteConnectionLost(error);
+  }
+
+  /** An idle pooled connection died (no call failed): starts an outage if none is under way. */
+  noteConnectionLost(error: unknown): void {
     if (this.downSince !== null) return;
     this.downSince = Date.now();
     this.logger.warn(`Postgres unavailable to ${this.user} (${unavailabilityReason(error)}); answering 503 until it is back`);
