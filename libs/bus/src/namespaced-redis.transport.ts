@@ -37,7 +37,7 @@ export class NamespacedServerRedis extends ServerRedis {
    * /healthz 200 — only when requests sent to it over the bus are heard.
    */
   override start(callback?: (error?: unknown) => void): void {
-    Promise.all([this.subClient.connect(), this.pubClient.connect()])
+    void Promise.all([this.subClient.connect(), this.pubClient.connect()])
       .then(() => this.subscribeAll(this.subClient, this.pubClient))
       .then(() => callback?.(), (error: unknown) => callback?.(error));
   }

@@ -34,6 +34,6 @@ export function withinMs<T>(work: Promise<T>, ms: number, what: string): Promise
     timer = setTimeout(() => reject(Object.assign(new Error(`${what} did not answer within ${ms} ms`), { code: 'HEALTH_CHECK_TIMEOUT' })), ms);
   });
   // A late rejection of `work` after the bound must not become an unhandled rejection.
-  work.catch(() => undefined);
+  void work.catch(() => undefined);
   return Promise.race([work, expired]).finally(() => clearTimeout(timer));
 }
