@@ -25,9 +25,10 @@ export interface ServiceProcess {
 
 /**
  * Runs a BUILT service (`dist/...`, made by `npm run build`, which `npm test` runs first) as a
- * real child process and waits until its /healthz answers.
+ * real child process and waits until its /healthz (readiness) answers 200, polling every
+ * `pollIntervalMs`.
  */
-export async function startServiceProcess(entry: string, env: Record<string, string>, port: number): Promise<ServiceProcess> {
+export async function startServiceProcess(entry: string, env: Record<string, string>, port: number, pollIntervalMs = 100): Promise<ServiceProcess> {
   const child = spawn(process.execPath, [join(ROOT, 'dist', entry)], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout?.on('data', (d: Buffer) => { out += d.toString(); });
@@ -45,7 +46,7 @@ export async function startServiceProcess(entry: string, env: Record<string, str
       child.kill('SIGKILL');
       throw new Error(`${entry} not healthy in time:\n${out}`);
     }
-    await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, pollIntervalMs));
   }
   return {
     child,

@@ -3,7 +3,7 @@ import { BusModule } from '@sealpost/bus';
 import type { GatewayConfig } from '@sealpost/config';
 import { CryptoModule } from '@sealpost/crypto';
 import { DatabaseModule } from '@sealpost/db';
-import { HealthController, MetricsController, ServiceMetrics } from '@sealpost/http';
+import { HealthController, MetricsController, ServiceMetrics, healthOptionsProvider } from '@sealpost/http';
 import { GatewayMetrics } from './gateway.metrics';
 import { RedisModule } from '@sealpost/redis';
 import { AdminTokenGuard, FederationAdminController } from './admin/federation-admin.controller';
@@ -39,7 +39,7 @@ export class FederationGatewayModule {
       module: FederationGatewayModule,
       imports: [
         CryptoModule,
-        DatabaseModule.forService({ databaseUrl: config.databaseUrl, poolSize: config.dbPoolSize, applicationName: 'sealpost-gateway', migrations: GATEWAY_MIGRATIONS }),
+        DatabaseModule.forService({ databaseUrl: config.databaseUrl, poolSize: config.dbPoolSize, timeouts: config.dbTimeouts, applicationName: 'sealpost-gateway', migrations: GATEWAY_MIGRATIONS }),
         RedisModule.forService({ redisUrl: config.redisUrl, prefix: config.redisPrefix, connectionName: 'sealpost-gateway' }),
         BusModule.forService({ redisUrl: config.redisUrl, namespace: config.redisPrefix }),
       ],
@@ -48,6 +48,7 @@ export class FederationGatewayModule {
         FederationBusController, FederationAdminController, FederationKtController,
       ],
       providers: [
+        healthOptionsProvider(config.healthCheckTimeoutMs),
         { provide: GATEWAY_CONFIG, useValue: config },
         ServerKeysRepository, ServerKeysService,
         PeerResolver, PeerKeysRepository, PeerKeysService, FederationHttpClient, FederationAuthGuard,

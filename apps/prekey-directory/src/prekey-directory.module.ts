@@ -3,7 +3,7 @@ import { BusModule } from '@sealpost/bus';
 import type { DirectoryConfig } from '@sealpost/config';
 import { CryptoModule, ServerSecretModule } from '@sealpost/crypto';
 import { DatabaseModule } from '@sealpost/db';
-import { HealthController, MetricsController, ServiceMetrics } from '@sealpost/http';
+import { HealthController, MetricsController, ServiceMetrics, healthOptionsProvider } from '@sealpost/http';
 import { DirectoryMetrics } from './directory.metrics';
 import { RedisModule } from '@sealpost/redis';
 import { AccountsController } from './accounts/accounts.controller';
@@ -49,13 +49,14 @@ export class PrekeyDirectoryModule {
         CryptoModule,
         ServerSecretModule.forService({ keysDir: config.keysDir }),
         DatabaseModule.forService({
-          databaseUrl: config.databaseUrl, poolSize: config.dbPoolSize, applicationName: 'sealpost-directory', migrations: directoryMigrations(config.keysDir),
+          databaseUrl: config.databaseUrl, poolSize: config.dbPoolSize, timeouts: config.dbTimeouts, applicationName: 'sealpost-directory', migrations: directoryMigrations(config.keysDir),
         }),
         RedisModule.forService({ redisUrl: config.redisUrl, prefix: config.redisPrefix, connectionName: 'sealpost-directory' }),
         BusModule.forService({ redisUrl: config.redisUrl, namespace: config.redisPrefix }),
       ],
       controllers: [AccountsController, DevicesController, KeysController, CertificateController, KtController, HealthController, MetricsController, DirectoryBusController],
       providers: [
+        healthOptionsProvider(config.healthCheckTimeoutMs),
         { provide: DIRECTORY_CONFIG, useValue: config },
         AccountsRepository, RegistrationTokensRepository, UnidentifiedAccessKeyVault, AccountsService, IdentityKeyChangeService, AccountDeletionService, RegistrationRateLimiter, DeviceLastSeenRecorder, ServiceMetrics, DirectoryMetrics,
         DevicesRepository, LinkCodesRepository, DevicesService, DeviceEventsPublisher,

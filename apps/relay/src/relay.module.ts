@@ -4,13 +4,14 @@ import { BusModule } from '@sealpost/bus';
 import type { RelayConfig } from '@sealpost/config';
 import { CryptoModule, ServerSecretModule } from '@sealpost/crypto';
 import { DatabaseModule } from '@sealpost/db';
-import { HealthController, MetricsController, ServiceMetrics } from '@sealpost/http';
+import { HealthController, MetricsController, ServiceMetrics, healthOptionsProvider } from '@sealpost/http';
 import { RedisModule } from '@sealpost/redis';
 import { AckBatcher } from './delivery/ack-batcher.service';
 import { ConnectionRegistry } from './delivery/connection-registry.service';
 import { DeliveryNotifier } from './delivery/delivery-notifier.service';
 import { WebSocketGateway } from './delivery/websocket.gateway';
 import { DirectoryClient } from './directory-client/directory-client.service';
+import { DirectoryReadinessCheck } from './directory-client/directory-readiness.check';
 import { OptionalDeviceAuthGuard } from './directory-client/relay-auth.guard';
 import { RelayEventsController } from './directory-client/relay-events.controller';
 import { EnvelopeExpiryProcessor } from './expiry/envelope-expiry.processor';
@@ -37,7 +38,7 @@ export class RelayModule {
         CryptoModule,
         // The server secret (KEYS_DIR): rate-limit buckets and device-list generations are named by keyed hashes of it.
         ServerSecretModule.forService({ keysDir: config.keysDir }),
-        DatabaseModule.forService({ databaseUrl: config.databaseUrl, poolSize: config.dbPoolSize, applicationName: 'sealpost-relay', migrations: RELAY_MIGRATIONS }),
+        DatabaseModule.forService({ databaseUrl: config.databaseUrl, poolSize: config.dbPoolSize, timeouts: config.dbTimeouts, applicationName: 'sealpost-relay', migrations: RELAY_MIGRATIONS }),
         RedisModule.forService({ redisUrl: config.redisUrl, prefix: config.redisPrefix, connectionName: 'sealpost-relay' }),
         BusModule.forService({ redisUrl: config.redisUrl, namespace: config.redisPrefix }),
       ],
@@ -45,7 +46,8 @@ export class RelayModule {
       providers: [
         { provide: RELAY_CONFIG, useValue: config },
         { provide: RELAY_INSTANCE_ID, useValue: randomUUID() },
-        DirectoryClient, OptionalDeviceAuthGuard, FederationClient,
+        DirectoryClient, DirectoryReadinessCheck, healthOptionsProvider(config.healthCheckTimeoutMs, [DirectoryReadinessCheck]),
+        OptionalDeviceAuthGuard, FederationClient,
         MessagesStore, QueueDepthCache, IdempotencyKeysRepository, EnvelopePersister, SendRateLimiter, MessageIntake,
         AckBatcher, ConnectionRegistry, DeliveryNotifier, WebSocketGateway,
         EnvelopeExpiryProcessor, ServiceMetrics, RelayMetrics,

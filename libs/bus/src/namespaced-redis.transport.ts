@@ -43,14 +43,29 @@ export class NamespacedServerRedis extends ServerRedis {
     return `${this.namespace}${pattern}.reply`;
   }
 
+  /**
+   * Unlike Nest's, the server counts as started (startAllMicroservices resolves) only once Redis
+   * has confirmed every subscription: a service starts listening for HTTP — and so can answer
+   * /healthz 200 — only when requests sent to it over the bus are heard.
+   */
+  override start(callback?: (error?: unknown) => void): void {
+    void Promise.all([this.subClient.connect(), this.pubClient.connect()])
+      .then(() => this.subscribeAll(this.subClient, this.pubClient))
+      .then(() => callback?.(), (error: unknown) => callback?.(error));
+  }
+
   override bindEvents(subClient: any, pubClient: any): void {
+    void this.subscribeAll(subClient, pubClient).catch((err: unknown) => this.handleError(String(err)));
+  }
+
+  private async subscribeAll(subClient: any, pubClient: any): Promise<void> {
     subClient.on('message', (channel: string, buffer: string) => {
       if (!channel.startsWith(this.namespace)) return;
       const pattern = channel.slice(this.namespace.length);
       // Handler lookup uses the plain pattern; getReplyPattern puts the namespace back for the reply.
       this.handleOnce(pattern, buffer, pubClient).catch((err: unknown) => this.handleError(String(err)));
     });
-    for (const pattern of this.messageHandlers.keys()) subClient.subscribe(`${this.namespace}${pattern}`);
+    await Promise.all([...this.messageHandlers.keys()].map((pattern) => subClient.subscribe(`${this.namespace}${pattern}`)));
   }
 
   private async handleOnce(pattern: string, raw: string, pubClient: any): Promise<void> {

@@ -1,3 +1,4 @@
+import { readHealthCheckTimeoutMs } from './database.config';
 import { EnvReader } from './env-reader';
 
 /** What every Sealpost service needs: who it is, where Redis and Postgres are. */
@@ -18,6 +19,8 @@ export interface CommonConfig {
    * (none: the TCP peer is the client), a hop count, or a list of proxy addresses / CIDRs.
    */
   trustProxy: boolean | number | string[];
+  /** /healthz waits at most this long for each dependency, then answers 503 (`HEALTH_CHECK_TIMEOUT_MS`). */
+  healthCheckTimeoutMs: number;
 }
 
 export const SERVER_NAME_PATTERN = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
@@ -44,6 +47,7 @@ export function readCommonConfig(env: EnvReader): CommonConfig {
     trustProxy: parseTrustProxy(env.string('TRUST_PROXY', 'false', {
       pattern: /^(false|[0-9]{1,2}|[0-9a-fA-F:.\/]+(,[0-9a-fA-F:.\/]+)*)$/, hint: 'false, a hop count, or a comma list of proxy addresses/CIDRs',
     })),
+    healthCheckTimeoutMs: readHealthCheckTimeoutMs(env),
   };
 }
 

@@ -61,7 +61,8 @@ describe('deploy/kubernetes manifests', () => {
     const config = load(environmentOf(container));
     expect(container.ports.map((p: Doc) => p.containerPort)).toEqual([config.port]);
     expect(container.readinessProbe.httpGet).toEqual({ path: '/healthz', port: config.port });
-    expect(container.livenessProbe.httpGet).toEqual({ path: '/healthz', port: config.port });
+    // Readiness is /healthz (able to serve); liveness /healthz/live, so an outage of Postgres or Redis unreadies pods without restarting them.
+    expect(container.livenessProbe.httpGet).toEqual({ path: '/healthz/live', port: config.port });
     expect(deployment(component).spec.template.metadata.annotations).toEqual({
       'prometheus.io/scrape': 'true', 'prometheus.io/port': String(config.port), 'prometheus.io/path': '/metrics',
     });

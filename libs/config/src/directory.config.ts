@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { CommonConfig, readCommonConfig } from './common.config';
+import { DatabaseTimeouts, readDatabaseTimeouts } from './database.config';
 import { Env, EnvReader } from './env-reader';
 
 export interface DirectoryConfig extends CommonConfig {
@@ -21,6 +22,8 @@ export interface DirectoryConfig extends CommonConfig {
   /** Most one-time keys of one kind a single upload may carry. */
   maxPreKeysPerUpload: number;
   dbPoolSize: number;
+  /** Bounds on every wait for Postgres (DB_* / DIRECTORY_DB_*). */
+  dbTimeouts: DatabaseTimeouts;
   /** A signed tree head of the transparency log at least this often. */
   ktEpochSeconds: number;
   /**
@@ -50,5 +53,6 @@ export function loadDirectoryConfig(source: Env = process.env): DirectoryConfig 
     // bench:kt at 10^6 leaves: signing a covering head costs a few ms; once a second keeps kt_heads to ≤ 86,400 rows a day.
     ktPromptHeadMs: env.int('KT_PROMPT_HEAD_MS', 1000, 20, 60_000),
     dbPoolSize: env.int('DIRECTORY_DB_POOL_SIZE', 4 * availableParallelism(), 1, 500),
+    dbTimeouts: readDatabaseTimeouts(env, 'DIRECTORY'),
   });
 }

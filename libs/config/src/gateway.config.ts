@@ -1,4 +1,5 @@
 import { CommonConfig, readCommonConfig } from './common.config';
+import { DatabaseTimeouts, readDatabaseTimeouts } from './database.config';
 import { Env, EnvReader } from './env-reader';
 
 export interface GatewayConfig extends CommonConfig {
@@ -36,6 +37,8 @@ export interface GatewayConfig extends CommonConfig {
   adminToken?: string;
   requestTimeoutMs: number;
   dbPoolSize: number;
+  /** Bounds on every wait for Postgres (DB_* / GATEWAY_DB_*). */
+  dbTimeouts: DatabaseTimeouts;
   /** How often each peer's signed tree head is fetched and checked (also on federation contact). */
   ktGossipIntervalSeconds: number;
 }
@@ -64,6 +67,12 @@ export function loadGatewayConfig(source: Env = process.env): GatewayConfig {
   const port = env.int('GATEWAY_PORT', 8080, 0, 65535);
   const local = (p: number) => `http://${common.host === '0.0.0.0' ? '127.0.0.1' : common.host}:${p}`;
   const publicUrl = env.url('PUBLIC_URL', local(port), ['http:', 'https:']);
+  const requestTimeoutMs = env.int('FEDERATION_REQUEST_TIMEOUT_MS', 10_000, 100, 120_000);
+  const dbTimeouts = readDatabaseTimeouts(env, 'GATEWAY');
+  // An outbox flush holds its transaction (row locks) across one federation request.
+  if (dbTimeouts.idleInTransactionTimeoutMs > 0 && dbTimeouts.idleInTransactionTimeoutMs <= requestTimeoutMs) {
+    env.report(`GATEWAY_DB_IDLE_IN_TRANSACTION_TIMEOUT_MS / DB_IDLE_IN_TRANSACTION_TIMEOUT_MS (${dbTimeouts.idleInTransactionTimeoutMs}) must be above FEDERATION_REQUEST_TIMEOUT_MS (${requestTimeoutMs}): an outbox flush holds its transaction across one federation request`);
+  }
   return env.finish({
     ...common,
     port,
@@ -87,8 +96,9 @@ export function loadGatewayConfig(source: Env = process.env): GatewayConfig {
     deliveryMaxRequestsInFlight: env.int('FEDERATION_DELIVERY_MAX_IN_FLIGHT', 8, 1, 256),
     serverKeyValiditySeconds: env.int('SERVER_KEY_VALIDITY_SECONDS', 90 * 86400, 60, 10 * 365 * 86400),
     adminToken: env.optionalString('ADMIN_TOKEN', { secret: true }),
-    requestTimeoutMs: env.int('FEDERATION_REQUEST_TIMEOUT_MS', 10_000, 100, 120_000),
+    requestTimeoutMs,
     dbPoolSize: env.int('GATEWAY_DB_POOL_SIZE', 8, 1, 500),
+    dbTimeouts,
     ktGossipIntervalSeconds: env.number('KT_GOSSIP_INTERVAL_SECONDS', 60, 0.1, 86400),
   });
 }

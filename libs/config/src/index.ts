@@ -9,3 +9,5 @@ export type { RelayConfig } from './relay.config';
 export { loadGatewayConfig } from './gateway.config';
 export type { GatewayConfig } from './gateway.config';
 export { readEnvFile } from './env-file';
+export { readDatabaseTimeouts, readHealthCheckTimeoutMs, DEFAULT_DATABASE_TIMEOUTS } from './database.config';
+export type { DatabaseTimeouts } from './database.config';

@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { CommonConfig, readCommonConfig } from './common.config';
+import { DatabaseTimeouts, readDatabaseTimeouts } from './database.config';
 import { Env, EnvReader } from './env-reader';
 
 export interface RelayConfig extends CommonConfig {
@@ -33,6 +34,8 @@ export interface RelayConfig extends CommonConfig {
    */
   federationHandoffTimeoutMs: number;
   dbPoolSize: number;
+  /** Bounds on every wait for Postgres (DB_* / RELAY_DB_*). */
+  dbTimeouts: DatabaseTimeouts;
 }
 
 export function loadRelayConfig(source: Env = process.env): RelayConfig {
@@ -58,5 +61,6 @@ export function loadRelayConfig(source: Env = process.env): RelayConfig {
     directoryCacheTtlSeconds: env.int('DIRECTORY_CACHE_TTL_SECONDS', 30, 0, 3600),
     federationHandoffTimeoutMs: env.int('FEDERATION_HANDOFF_TIMEOUT_MS', 30_000, 100, 600_000),
     dbPoolSize: env.int('RELAY_DB_POOL_SIZE', 4 * availableParallelism(), 1, 500),
+    dbTimeouts: readDatabaseTimeouts(env, 'RELAY'),
   });
 }

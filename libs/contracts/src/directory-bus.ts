@@ -2,6 +2,8 @@ import { BundleResponse } from './directory-api';
 
 /** Request/response patterns answered by the prekey directory over the Redis transport. */
 export const DirectoryPattern = {
+  /** {} → {ok: true}: a bus round trip, for the readiness of the directory's callers */
+  Ping: 'directory.ping',
   /** → DeviceListReply | null */
   DeviceList: 'directory.device-list',
   /** → BundleResponse | BusError */

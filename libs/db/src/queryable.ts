@@ -1,20 +1,39 @@
 import { Pool, PoolClient, QueryConfig, QueryResultRow } from 'pg';
+import { isDatabaseUnavailable } from './database-unavailable';
 
 /** Either the pool or a client inside a transaction: every repository method takes one. */
 export type Queryable = Pool | PoolClient;
 
+/**
+ * Runs `work` in one transaction on a client checked out for the whole of it.
+ *
+ * pg-pool removes its idle `error` listener while a client is checked out, so a connection
+ * killed between two queries (a Postgres restart: 57P01, "Connection terminated") would emit
+ * `error` with no listener and end the process. This checkout listens for the whole time it holds
+ * the client; a client whose connection failed — or whose query timed out, leaving a reply still
+ * owed — is released with the error, which makes the pool destroy it instead of handing it out
+ * again. No ROLLBACK is attempted on such a client: it would only wait for the same dead server;
+ * Postgres rolls back the transaction of a closed connection itself.
+ */
 export async function withTransaction<T>(pool: Pool, work: (tx: PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
+  let connectionError: Error | undefined;
+  const onConnectionError = (error: Error) => { connectionError ??= error; };
+  client.on('error', onConnectionError);
   try {
     await client.query('BEGIN');
     const result = await work(client);
     await client.query('COMMIT');
     return result;
   } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
+    if (isDatabaseUnavailable(error)) connectionError ??= error as Error;
+    if (!connectionError) {
+      await client.query('ROLLBACK').catch((rollbackError: Error) => { connectionError = rollbackError; });
+    }
     throw error;
   } finally {
-    client.release();
+    client.removeListener('error', onConnectionError);
+    client.release(connectionError);
   }
 }
 

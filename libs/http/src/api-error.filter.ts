@@ -1,6 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import { PostgresAvailability, isDatabaseUnavailable } from '@sealpost/db';
 import type { FastifyReply } from 'fastify';
-import { ApiError } from './api-error';
+import { ApiError, unavailable } from './api-error';
 import { errorAnswer } from './error-answer';
 
 interface ErrorBody { error: string; message: string; [k: string]: unknown }
@@ -13,10 +14,17 @@ const FRAMEWORK_ANSWERS: Record<number, ErrorBody> = {
   415: { error: 'unsupported_media_type', message: 'request bodies must be application/json' },
 };
 
-/** Every error leaves as `{error, message}` JSON; unexpected ones are 500 and logged without request data. */
+/**
+ * Every error leaves as `{error, message}` JSON. A database that cannot be reached or did not
+ * answer in time is 503 `unavailable` with Retry-After, reported to PostgresAvailability (which
+ * logs the outage once and counts it) — never a 500 with a stack trace per request. Other
+ * unexpected errors are 500 and logged without request data.
+ */
 @Catch()
 export class ApiErrorFilter implements ExceptionFilter {
   private readonly logger = new Logger('ApiErrorFilter');
+
+  constructor(private readonly postgres?: PostgresAvailability) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
     if (host.getType() !== 'http') throw exception;
@@ -27,6 +35,10 @@ export class ApiErrorFilter implements ExceptionFilter {
   }
 
   private toAnswer(exception: unknown): [number, ErrorBody, Record<string, string>] {
+    if (isDatabaseUnavailable(exception)) {
+      this.postgres?.noteUnavailable(exception);
+      exception = unavailable('the database');
+    }
     const answer = errorAnswer(exception);
     if (answer) return [answer.status, answer.body, exception instanceof ApiError ? exception.headers : {}];
     if (exception instanceof HttpException) {

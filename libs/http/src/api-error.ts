@@ -18,6 +18,13 @@ export const tooManyRequests = (retryAfterSeconds: number) =>
     'retry-after': String(retryAfterSeconds),
   });
 
+/** Seconds a client is told to wait (Retry-After) when a dependency is unreachable or too slow. */
+export const UNAVAILABLE_RETRY_AFTER_SECONDS = 2;
+
+/** 503 for a dependency that cannot be reached or did not answer in time (an outage, not a bug). */
+export const unavailable = (what: string) =>
+  new ApiError(503, 'unavailable', `${what} is unavailable; retry later`, {}, { 'retry-after': String(UNAVAILABLE_RETRY_AFTER_SECONDS) });
+
 /** A token bucket's refusal as a 429 with `Retry-After` in whole seconds (at least 1). */
 export function assertWithinRate(verdict: { allowed: boolean; retryAfterMs: number }): void {
   if (!verdict.allowed) throw tooManyRequests(Math.max(1, Math.ceil(verdict.retryAfterMs / 1000)));

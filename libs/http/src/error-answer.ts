@@ -1,14 +1,18 @@
 import { BusError, ValidationError } from '@sealpost/contracts';
-import { ApiError } from './api-error';
+import { isDatabaseUnavailable } from '@sealpost/db';
+import { ApiError, unavailable } from './api-error';
 
 /** An intended answer: a status and the `{error, message, …}` body. */
 export interface ErrorAnswer { status: number; body: { error: string; message: string; [k: string]: unknown } }
 
 /**
  * The answer an ApiError or a ValidationError stands for, wherever it is given (HTTP, or a
- * value crossing the bus); null for any other error, which is unexpected.
+ * value crossing the bus); a database that cannot be reached or timed out is 503 `unavailable`
+ * (recognised here, once for every controller and bus handler); null for any other error,
+ * which is unexpected.
  */
 export function errorAnswer(error: unknown): ErrorAnswer | null {
+  if (isDatabaseUnavailable(error)) return errorAnswer(unavailable('the database'));
   if (error instanceof ApiError) return { status: error.getStatus(), body: error.getResponse() as ErrorAnswer['body'] };
   if (error instanceof ValidationError) return { status: error.status, body: { error: error.code, message: error.message } };
   return null;

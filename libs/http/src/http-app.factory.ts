@@ -1,10 +1,11 @@
 import { DynamicModule, INestApplication, LogLevel, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { PostgresAvailability } from '@sealpost/db';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiErrorFilter } from './api-error.filter';
 import { QuietFrameworkLogger } from './quiet-framework.logger';
-import { installHttpMetrics } from './service-metrics';
+import { installDependencyMetrics, installHttpMetrics } from './service-metrics';
 
 export interface HttpAppOptions {
   bodyLimit: number;
@@ -41,8 +42,10 @@ export async function createHttpApp(module: Type<unknown> | DynamicModule, optio
     rawBody: options.rawBody ?? false,
     logger: new QuietFrameworkLogger(options.logLevel === 'debug', LEVELS.slice(0, LEVELS.indexOf(options.logLevel) + 1), options.logFormat === 'json'),
   });
-  app.useGlobalFilters(new ApiErrorFilter());
+  const postgres = app.get(PostgresAvailability, { strict: false });
+  app.useGlobalFilters(new ApiErrorFilter(postgres));
   installHttpMetrics(app);
+  installDependencyMetrics(app, postgres);
   // Only the stop signals: SIGUSR2/SIGHUP are left to diagnostics tooling.
   app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
   return app;

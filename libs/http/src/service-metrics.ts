@@ -1,6 +1,7 @@
 import { Controller, Get, Header, Injectable } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { PostgresAvailability } from '@sealpost/db';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /**
@@ -39,6 +40,24 @@ export class MetricsController {
   render(): Promise<string> {
     return this.metrics.registry.metrics();
   }
+}
+
+/**
+ * Postgres outages as metrics: `sealpost_dependency_up{dependency="postgres"}` (0 during an
+ * outage), `sealpost_dependency_outages_total` (one per outage) and
+ * `sealpost_dependency_unavailable_total` (calls that failed as unavailable, answered 503).
+ */
+export function installDependencyMetrics(app: NestFastifyApplication, postgres: PostgresAvailability): void {
+  const metrics = app.get(ServiceMetrics, { strict: false });
+  const labels = { dependency: 'postgres' } as const;
+  const outages = metrics.counter('sealpost_dependency_outages_total', 'Outages of a dependency (one per outage, however many calls failed)', ['dependency'] as const);
+  const failed = metrics.counter('sealpost_dependency_unavailable_total', 'Calls that failed because a dependency was unreachable or too slow', ['dependency'] as const);
+  metrics.gauge('sealpost_dependency_up', '1 while a dependency answers, 0 during an outage', ['dependency'] as const, function collect() {
+    this.set(labels, postgres.isDown ? 0 : 1);
+  });
+  outages.inc(labels, 0);
+  failed.inc(labels, 0);
+  postgres.observe({ outageStarted: () => outages.inc(labels), callFailed: () => failed.inc(labels) });
 }
 
 const SECONDS_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];

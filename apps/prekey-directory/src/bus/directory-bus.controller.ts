@@ -23,6 +23,12 @@ export class DirectoryBusController {
     private readonly accessKeys: UnidentifiedAccessKeyVault,
   ) {}
 
+  /** A round trip for callers' readiness (the relay's /healthz): answered as soon as the bus hears it. */
+  @MessagePattern(DirectoryPattern.Ping)
+  ping(): { ok: true } {
+    return { ok: true };
+  }
+
   @MessagePattern(DirectoryPattern.DeviceList)
   async deviceList(@Payload() request: { address?: unknown }): Promise<DeviceListReply | null> {
     const address = parseAddress(request?.address);

@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { ClientProxy } from '@nestjs/microservices';
 import { firstValueFrom, timeout } from 'rxjs';
 import { BUS_CLIENT } from '@sealpost/bus';
@@ -21,7 +21,7 @@ const CACHE_ENTRIES = 100_000;
  * (RelayEventsController).
  */
 @Injectable()
-export class DirectoryClient {
+export class DirectoryClient implements OnApplicationBootstrap {
   private readonly devices: ExpiringCache<string, { reply: DeviceListReply | null; generation: string }>;
   private readonly tokens: ExpiringCache<string, AuthenticatedDevice>;
 
@@ -34,6 +34,19 @@ export class DirectoryClient {
   ) {
     this.devices = new ExpiringCache(config.directoryCacheTtlSeconds * 1000, CACHE_ENTRIES);
     this.tokens = new ExpiringCache(config.directoryCacheTtlSeconds * 1000, CACHE_ENTRIES);
+  }
+
+  /**
+   * Connects the bus client before the relay listens: Nest's client otherwise connects on the
+   * first call, so a cold relay's first sends paid for it (and /healthz could not show it).
+   */
+  async onApplicationBootstrap(): Promise<void> {
+    await this.bus.connect();
+  }
+
+  /** One bus round trip to the directory (the relay's readiness); rejects when it does not answer within `timeoutMs`. */
+  async ping(timeoutMs: number): Promise<void> {
+    await firstValueFrom(this.bus.send<{ ok: true }>(DirectoryPattern.Ping, {}).pipe(timeout(timeoutMs)));
   }
 
   /** The device whose bearer token has this SHA-256 (base64), or null. Unknown tokens are never cached. */
