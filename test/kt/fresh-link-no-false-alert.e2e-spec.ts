@@ -90,7 +90,7 @@ describe('key transparency right after a device link (default epoch, two directo
     expect(stamps).toEqual([...stamps].sort((a, b) => a - b));
     // The sender's kept head was checked consistent with every later head it saw (else verifyBundle threw inconsistent-head).
     expect((await senderStore.lastHead('alpha.test'))?.treeSize).toBeGreaterThan(Number(sizeBefore ?? 0));
-  });
+  }, ITERATIONS * 10_000); // a bound for the outcome, not a speed limit: ~0.7 s an iteration idle, ~2 s on a loaded 2-core box
 
   it('a contact who registered a moment ago is verified, never not-in-log', async () => {
     const alice = await registerAccount(hs.directoryUrl);
