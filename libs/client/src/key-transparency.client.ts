@@ -80,11 +80,20 @@ export class KeyTransparencyClient {
   /** The directory's current head, signature checked and consistent with the last one kept (then kept). */
   async verifiedHead(): Promise<SignedTreeHead> {
     const head = (await this.fetchJson(`${this.directory.directoryUrl}/v1/kt/head`)) as SignedTreeHead;
+    const last = await this.acceptHead(head);
+    return last && last.treeSize > head.treeSize ? last : head;
+  }
+
+  /**
+   * Checks a head the directory served (its signature, and its consistency with the head this
+   * client kept), keeps it if it is the larger, and returns the head kept before.
+   */
+  private async acceptHead(head: SignedTreeHead): Promise<SignedTreeHead | null> {
     await this.checkSignature(head);
     const last = await this.store.lastHead(this.directory.server);
     if (last) await this.checkConsistency(last, head);
     if (!last || head.treeSize >= last.treeSize) await this.store.saveHead(head);
-    return last && last.treeSize > head.treeSize ? last : head;
+    return last;
   }
 
   /** The record of `address` at `version`, proven included in a verified head. */
@@ -105,12 +114,20 @@ export class KeyTransparencyClient {
     return (await this.historyWithPending(address)).proven;
   }
 
-  /** The proven history of `address`, and the records logged after the head that continue it (unproven). */
+  /**
+   * The proven history of `address`, and the records logged after the head that continue it
+   * (unproven). Every record is proven against the head the directory listed it under — the `head`
+   * of the same history answer, checked as `verifiedHead` checks one — never against a head
+   * fetched by another request: replicas sign heads at any moment, so a head fetched before the
+   * history may predate records the history lists (their inclusion at it does not exist), and a
+   * head fetched after it may cover records the history showed pending.
+   */
   async historyWithPending(address: string): Promise<HistoryView> {
-    const head = await this.verifiedHead();
     const history = (await this.fetchJson(`${this.directory.directoryUrl}/v1/kt/history/${encodeURIComponent(address)}`)) as {
-      records: { version: number }[]; pending?: ServedLeaf[]; retryAfterMs?: number;
+      head: SignedTreeHead; records: { version: number }[]; pending?: ServedLeaf[]; retryAfterMs?: number;
     };
+    const head = history?.head;
+    await this.acceptHead(head);
     const proven: VerifiedRecord[] = [];
     for (const { version } of history.records) proven.push(await this.verifiedRecord(address, version, head));
     const pending = continuingPendingRecords(address, head, proven.at(-1), history.pending);

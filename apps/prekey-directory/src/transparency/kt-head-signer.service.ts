@@ -107,7 +107,10 @@ export class KtHeadSigner implements OnApplicationBootstrap, OnApplicationShutdo
       const timestamp = Math.max(Date.now(), latest?.timestamp ?? 0);
       const body = { server: this.config.serverName, treeSize, rootHash: rootHash.toString('base64'), timestamp };
       const signature = this.key.sign(ktHeadSigningBytes(body));
-      await this.heads.save({ treeSize, rootHash, timestamp, signature, keyId: this.key.keyId }, tx);
+      // Only a stored head is ever served: a client proves records at its treeSize (GET /v1/kt/inclusion).
+      if (!(await this.heads.save({ treeSize, rootHash, timestamp, signature, keyId: this.key.keyId }, tx))) {
+        throw new Error(`a head of size ${treeSize} with another root is already stored; not signing a second one`);
+      }
       this.metrics.ktHeadsSigned.inc({ reason });
       return { ...body, keyId: this.key.keyId, signature: signature.toString('base64') };
     });

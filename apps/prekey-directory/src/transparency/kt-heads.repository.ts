@@ -22,8 +22,10 @@ const toHead = (r: HeadRow): StoredHead => ({ treeSize: Number(r.tree_size), roo
 export class KtHeadsRepository {
   constructor(@Inject(PG_POOL) private readonly pool: Pool) {}
 
-  async save(head: StoredHead, db: Queryable = this.pool): Promise<void> {
-    await db.query(INSERT_HEAD, [head.treeSize, head.rootHash, head.timestamp, head.signature, head.keyId]);
+  /** False when a head of that size with a different root is stored: nothing was written (and nothing may be served). */
+  async save(head: StoredHead, db: Queryable = this.pool): Promise<boolean> {
+    const { rowCount } = await db.query(INSERT_HEAD, [head.treeSize, head.rootHash, head.timestamp, head.signature, head.keyId]);
+    return (rowCount ?? 0) > 0;
   }
 
   /** In a transaction: waits until no other replica is signing, and holds the signer lock until commit. */
