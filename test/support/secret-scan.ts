@@ -93,7 +93,7 @@ async function redisValueText(redis: Redis, key: string): Promise<string> {
     case 'hash': return JSON.stringify(await redis.hgetall(key));
     case 'list': return JSON.stringify(await redis.lrange(key, 0, -1));
     case 'set': return JSON.stringify(await redis.smembers(key));
-    case 'zset': return JSON.stringify(await redis.zrange(key, 0, -1, 'WITHSCORES'));
+    case 'zset': return JSON.stringify(await redis.call('ZRANGE', key, '0', '-1', 'WITHSCORES'));
     case 'stream': return JSON.stringify(await redis.xrange(key, '-', '+'));
     default: return '';
   }
