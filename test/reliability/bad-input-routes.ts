@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { SERVER_PATTERN } from '../../libs/contracts/src';
+import { LOCALPART_PATTERN, SERVER_PATTERN } from '../../libs/contracts/src';
 import type { SignalIdentity } from '../../libs/crypto/src/testing/signal-identity';
 import { registrationBody, uniqueLocalpart } from '../support/accounts';
 import { identifiedDelivery } from '../support/federation-testkit';
@@ -71,13 +71,19 @@ function route(label: string, parts: { service: Service; method: Draft['method']
 }
 
 const isSigned = (d: Draft) => d.auth.kind === 'signed';
-/** The last path segment (query dropped) is a valid server name, so a 2xx may be right. */
-const namesAServer = (d: Draft): boolean => {
+/** The last path segment (query dropped), decoded as the server will; null when it does not decode. */
+const lastSegment = (d: Draft): string | null => {
   try {
-    return SERVER_PATTERN.test(decodeURIComponent(d.path.split('?')[0].split('/').pop() ?? ''));
+    return decodeURIComponent(d.path.split('?')[0].split('/').pop() ?? '');
   } catch {
-    return false;
+    return null;
   }
+};
+/** The last segment is a valid server name / address after all (e.g. `a%40b.test` sent raw), so a 2xx may be right. */
+const namesAServer = (d: Draft): boolean => SERVER_PATTERN.test(lastSegment(d) ?? '');
+const namesAnAddress = (d: Draft): boolean => {
+  const [localpart, server, ...rest] = (lastSegment(d) ?? '').split('@');
+  return rest.length === 0 && server !== undefined && LOCALPART_PATTERN.test(localpart) && SERVER_PATTERN.test(server);
 };
 const path = (text: string): fc.Arbitrary<string> => fc.tuple(fc.constant(text), junkQuery()).map(([p, q]) => `${p}${q}`);
 
@@ -128,7 +134,7 @@ export function routesOf(ctx: FuzzContext): RouteFuzz[] {
     route('GET /v1/kt/keys', { service: 'directory', method: 'GET', path: path('/v1/kt/keys'), auth: noCredentials }, () => true),
     route('GET /v1/kt/inclusion', { service: 'directory', method: 'GET', path: junkQuery(['address', 'version']).map((q) => `/v1/kt/inclusion${q}`), auth: noCredentials }),
     route('GET /v1/kt/consistency', { service: 'directory', method: 'GET', path: junkQuery(['from', 'to']).map((q) => `/v1/kt/consistency${q}`), auth: noCredentials }),
-    route('GET /v1/kt/history/{address}', { service: 'directory', method: 'GET', path: addr.map((a) => `/v1/kt/history/${a}`), auth: noCredentials }),
+    route('GET /v1/kt/history/{address}', { service: 'directory', method: 'GET', path: addr.map((a) => `/v1/kt/history/${a}`), auth: noCredentials }, namesAnAddress),
     // --- relay ---
     route('PUT /v1/messages/{address}', {
       service: 'relay', method: 'PUT', auth: withCredentials(fuzzer.token), body: staleMessages,
