@@ -19,6 +19,9 @@ import { RecordingSocket, closeAllSockets, holdsFor, linkDevice, primary, refuse
 const ALPHA = 'access-a.test';
 const BETA = 'access-b.test';
 const GAMMA = 'access-c.test';
+/** A pair for the federation origin budget, so no other test's traffic spends it. */
+const LIMITED = 'access-r.test';
+const SENDER = 'access-s.test';
 
 const expectErrorBody = (answer: JsonAnswer, status: number | number[]) => {
   const statuses = Array.isArray(status) ? status : [status];
@@ -34,7 +37,7 @@ describe('access: devices, accounts and servers reach only what is theirs', () =
   let mallory: TestAccount;
 
   beforeAll(async () => {
-    await freshFederationServers([ALPHA, BETA, GAMMA]);
+    await freshFederationServers([ALPHA, BETA, GAMMA, LIMITED, SENDER]);
     [alpha, beta] = await startFederation([ALPHA, BETA, GAMMA].slice(0, 2));
     betaKey = readSigningKey(beta);
     alice = await registerAccount(alpha.directoryUrl, { stem: 'alice' });
@@ -241,6 +244,22 @@ describe('access: devices, accounts and servers reach only what is theirs', () =
       for (const a of answers.filter((x) => x.status === 429)) expectErrorBody(a, 429);
       const left = await call('GET', `${limited.directoryUrl}/v1/keys`, { token: target.token });
       expect(left.body.count).toBe(Math.max(0, 5 - ok));
+    });
+
+    it('federation: of 30 concurrent validly signed requests from one origin, at most the origin budget is admitted, the rest 429', async () => {
+      const [receiver, origin] = await startFederation([LIMITED, SENDER], { [LIMITED]: { FEDERATION_ORIGIN_RATE_BURST: String(BURST), FEDERATION_ORIGIN_RATE_PER_MINUTE: '0.01' } });
+      try {
+        const key = readSigningKey(origin);
+        const requests = await Promise.all(Array.from({ length: 30 }, () => craftSignedRequest({ method: 'GET', baseUrl: receiver.gatewayUrl, path: '/federation/v1/ping', key, destination: LIMITED })));
+        const answers = await Promise.all(requests.map((r) => sendCrafted(r)));
+        const ok = answers.filter((a) => a.status === 200).length;
+        expect(ok).toBeLessThanOrEqual(BURST);
+        expect(answers.filter((a) => a.status === 429).length).toBe(30 - ok);
+        for (const a of answers.filter((x) => x.status === 429)) expectErrorBody(a, 429);
+      } finally {
+        await receiver.close();
+        await origin.close();
+      }
     });
 
     it('sends: of 20 concurrent sends by one device, at most the budget are accepted and stored, the rest 429', async () => {

@@ -80,6 +80,14 @@ const lastSegment = (d: Draft): string | null => {
   }
 };
 /** The last segment is a valid server name / address after all (e.g. `a%40b.test` sent raw), so a 2xx may be right. */
+/** `{deliveries: []}`: a signed batch of nothing is a valid no-op (answered 200 `{results: []}`). */
+const isEmptyBatch = (text: string | undefined): boolean => {
+  try {
+    return JSON.stringify(JSON.parse(text ?? '')) === '{"deliveries":[]}';
+  } catch {
+    return false;
+  }
+};
 const namesAServer = (d: Draft): boolean => SERVER_PATTERN.test(lastSegment(d) ?? '');
 const namesAnAddress = (d: Draft): boolean => {
   const [localpart, server, ...rest] = (lastSegment(d) ?? '').split('@');
@@ -151,7 +159,8 @@ export function routesOf(ctx: FuzzContext): RouteFuzz[] {
       service: 'gateway', method: 'GET', auth: federation,
       path: fc.oneof(fc.tuple(addr, fc.constantFrom('1', '*')), fc.tuple(fc.constant(encodeURIComponent(victim.address)), dev)).map(([a, d]) => `/federation/v1/keys/${a}/${d}`),
     }),
-    route('PUT /federation/v1/messages', { service: 'gateway', method: 'PUT', path: fc.constant('/federation/v1/messages'), auth: federation, body: () => ({ deliveries: [staleDelivery()] }) }),
+    route('PUT /federation/v1/messages', { service: 'gateway', method: 'PUT', path: fc.constant('/federation/v1/messages'), auth: federation, body: () => ({ deliveries: [staleDelivery()] }) },
+      (d) => isSigned(d) && isEmptyBatch(d.body?.text)),
     route('PUT /federation/v1/messages/{address}', { service: 'gateway', method: 'PUT', path: fc.constant(`/federation/v1/messages/${encodeURIComponent(victim.address)}`), auth: federation, body: () => staleSingle }),
     route('GET /federation/v1/kt/head', { service: 'gateway', method: 'GET', path: path('/federation/v1/kt/head'), auth: federation }, isSigned),
     route('GET /federation/v1/kt/keys', { service: 'gateway', method: 'GET', path: path('/federation/v1/kt/keys'), auth: federation }, isSigned),

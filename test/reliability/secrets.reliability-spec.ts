@@ -148,6 +148,18 @@ describe('secrets stay secret: not in Postgres, Redis, logs or /metrics', () => 
     expect(report(findings)).toEqual([]);
   });
 
+  it('no Redis key names an account address or a client IP address (rate-limit and cache keys use ids or hashes)', async () => {
+    const identities: Secret[] = [
+      ...[alice, carol, bob].map((a) => ({ kind: `address of ${a.localpart}`, value: a.address })),
+      { kind: 'client IP address', value: '127.0.0.1' },
+    ];
+    const findings: Finding[] = [];
+    for (const prefix of [alpha.redisPrefix, beta.relayConfig.redisPrefix]) {
+      for (const { key } of await redisEntries(process.env.TEST_REDIS_URL!, prefix)) findings.push(...findSecrets(key, `redis key ${key}`, identities));
+    }
+    expect(report(findings)).toEqual([]);
+  });
+
   it('no token, key, code, private key or canary in any line the services printed at LOG_LEVEL=debug', async () => {
     const findings: Finding[] = [];
     let lines = 0;
