@@ -33,6 +33,8 @@ export interface Draft {
 
 export interface FuzzContext {
   server: string;
+  /** The peer whose key signs the federation requests (deliveries name a source on it). */
+  peer: string;
   /** A throwaway account on this server: valid credentials for routes whose other input is bad. */
   fuzzer: { token: string; identity: SignalIdentity; address: string };
   /** The account whose data must come through unchanged. */
@@ -45,6 +47,8 @@ export interface RouteFuzz {
   /** Built on first use (the templates need the accounts). */
   draft(): fc.Arbitrary<Draft>;
   mayAccept(draft: Draft): boolean;
+  /** For a batch route: a 200 whose every per-item result is a 4xx `{error, message}` is a refusal too. */
+  refusedInside?(body: any): boolean;
 }
 
 const NEVER = () => false;
@@ -71,6 +75,8 @@ function route(label: string, parts: { service: Service; method: Draft['method']
 }
 
 const isSigned = (d: Draft) => d.auth.kind === 'signed';
+const everyResultRefused = (body: any): boolean => Array.isArray(body?.results) && body.results.length > 0
+  && body.results.every((r: any) => r.status >= 400 && r.status < 500 && typeof r.body?.error === 'string' && typeof r.body?.message === 'string');
 /** The last path segment (query dropped), decoded as the server will; null when it does not decode. */
 const lastSegment = (d: Draft): string | null => {
   try {
@@ -113,7 +119,7 @@ export function routesOf(ctx: FuzzContext): RouteFuzz[] {
   const identityKeyChange = () => ({ identityKey: retype(victim.identity.identityKeyBase64), signedPreKey: upload().signedPreKey, pqLastResortPreKey: fuzzer.identity.pqPreKey(3) });
   const staleMessages = () => ({ timestamp: 1, messages: [{ deviceId: 1, registrationId: victim.registrationId + 20_000, type: 1, content: Buffer.from('junk').toString('base64') }] });
   const staleDelivery = () => {
-    const d: any = identifiedDelivery({ to: { address: victim.address, registrationId: victim.registrationId + 20_000 }, source: `fuzz@${ctx.server}`, text: 'junk' });
+    const d: any = identifiedDelivery({ to: { address: victim.address, registrationId: victim.registrationId + 20_000 }, source: `fuzz@${ctx.peer}`, text: 'junk' });
     return d;
   };
   const { address: _a, ...staleSingle } = staleDelivery();
@@ -159,8 +165,9 @@ export function routesOf(ctx: FuzzContext): RouteFuzz[] {
       service: 'gateway', method: 'GET', auth: federation,
       path: fc.oneof(fc.tuple(addr, fc.constantFrom('1', '*')), fc.tuple(fc.constant(encodeURIComponent(victim.address)), dev)).map(([a, d]) => `/federation/v1/keys/${a}/${d}`),
     }),
-    route('PUT /federation/v1/messages', { service: 'gateway', method: 'PUT', path: fc.constant('/federation/v1/messages'), auth: federation, body: () => ({ deliveries: [staleDelivery()] }) },
-      (d) => isSigned(d) && isEmptyBatch(d.body?.text)),
+    // a batch answers 200 with one result per delivery; each must be a clean refusal
+    { ...route('PUT /federation/v1/messages', { service: 'gateway', method: 'PUT', path: fc.constant('/federation/v1/messages'), auth: federation, body: () => ({ deliveries: [staleDelivery()] }) },
+      (d) => isSigned(d) && isEmptyBatch(d.body?.text)), refusedInside: everyResultRefused },
     route('PUT /federation/v1/messages/{address}', { service: 'gateway', method: 'PUT', path: fc.constant(`/federation/v1/messages/${encodeURIComponent(victim.address)}`), auth: federation, body: () => staleSingle }),
     route('GET /federation/v1/kt/head', { service: 'gateway', method: 'GET', path: path('/federation/v1/kt/head'), auth: federation }, isSigned),
     route('GET /federation/v1/kt/keys', { service: 'gateway', method: 'GET', path: path('/federation/v1/kt/keys'), auth: federation }, isSigned),

@@ -116,7 +116,7 @@ describe(`bad input: ${RUNS} drawn bad requests per route, each a 4xx {error, me
     if (accepted) tally.accepted += 1;
     const cleanError = answer.status >= 400 && answer.status < 500 && /^application\/json/.test(answer.contentType ?? '')
       && typeof answer.body?.error === 'string' && typeof answer.body?.message === 'string';
-    if (cleanError || (accepted && route.mayAccept(draft))) return;
+    if (cleanError || (accepted && (route.mayAccept(draft) || (route.refusedInside?.(answer.body) ?? false)))) return;
     if (tally.violations.length < 5) {
       const shown = { ...draft, body: draft.body && { kind: draft.body.kind, text: draft.body.text?.slice(0, 120) }, path: draft.path.slice(0, 160) };
       tally.violations.push(`${answer.status} ${JSON.stringify(answer.body)?.slice(0, 160)} ← ${JSON.stringify(shown).slice(0, 400)}`);
@@ -125,9 +125,9 @@ describe(`bad input: ${RUNS} drawn bad requests per route, each a 4xx {error, me
     }
   }
 
-  const routeList = () => routesOf({ server: ALPHA, fuzzer, victim, adminToken });
+  const routeList = () => routesOf({ server: ALPHA, peer: BETA, fuzzer, victim, adminToken });
   const LABELS = routesOf({
-    server: ALPHA, adminToken,
+    server: ALPHA, peer: BETA, adminToken,
     fuzzer: { token: 'x', address: 'x@x', identity: stubIdentity() }, victim: { address: 'x@x', registrationId: 1, identity: stubIdentity() },
   }).map((r) => r.label);
 
