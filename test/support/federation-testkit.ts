@@ -41,6 +41,10 @@ export interface CraftOptions {
   baseUrl: string;
   path: string;
   body?: unknown;
+  /** Sent and signed as it is (for malformed bodies); takes the place of `body`. */
+  rawBody?: string;
+  /** Defaults to application/json when there is a body. */
+  contentType?: string;
   key: ServerSigningKey;
   /** Defaults to key.server. */
   origin?: string;
@@ -64,13 +68,13 @@ export interface CraftedRequest {
 export async function craftSignedRequest(opts: CraftOptions): Promise<CraftedRequest> {
   await initCrypto();
   const url = `${opts.baseUrl}${opts.path}`;
-  const body = opts.body === undefined ? undefined : JSON.stringify(opts.body);
+  const body = opts.rawBody ?? (opts.body === undefined ? undefined : JSON.stringify(opts.body));
   const headers: Record<string, string> = {
     'content-digest': contentDigest(body ?? ''),
     'sealpost-origin': opts.origin ?? opts.key.server,
     'sealpost-destination': opts.destination,
   };
-  if (body !== undefined) headers['content-type'] = 'application/json';
+  if (body !== undefined) headers['content-type'] = opts.contentType ?? 'application/json';
   Object.assign(headers, signRequest({ method: opts.method, targetUri: url, headers }, {
     keyId: opts.keyid ?? `${opts.key.server}#${opts.key.keyId}`,
     secretKey: opts.key.secretKey,

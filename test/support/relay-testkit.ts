@@ -19,11 +19,11 @@ export interface SealedAccount extends TestAccount {
 }
 
 /** Registers an account with an unidentified-access key (what `registerAccount` leaves out). */
-export async function registerWithAccessKey(directoryUrl: string, stem = 'sealed'): Promise<SealedAccount> {
+export async function registerWithAccessKey(directoryUrl: string, stem = 'sealed', opts: { registrationToken?: string } = {}): Promise<SealedAccount> {
   const identity = makeSignalIdentity({ reuseKemKey: true });
   const localpart = uniqueLocalpart(stem);
   const accessKey = randomBytes(16).toString('base64');
-  const body = { ...registrationBody(identity, localpart), unidentifiedAccessKey: accessKey };
+  const body = { ...registrationBody(identity, localpart), unidentifiedAccessKey: accessKey, ...(opts.registrationToken ? { registrationToken: opts.registrationToken } : {}) };
   const res = await call('POST', `${directoryUrl}/v1/accounts`, { body });
   if (res.status !== 201) throw new Error(`registration failed: ${res.status} ${JSON.stringify(res.body)}`);
   return { identity, localpart, address: res.body.address, accountId: res.body.accountId, token: res.body.token, registrationId: body.registrationId, accessKey };

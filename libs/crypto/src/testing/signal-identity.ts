@@ -26,6 +26,8 @@ export interface SignalIdentity {
   identityKey: Buffer;
   /** `identityKey` as standard padded base64. */
   identityKeyBase64: string;
+  /** The identity private key (32 bytes, libsignal serialisation), so tests can prove it is never stored or logged. */
+  privateKey: Buffer;
   /** A fresh EC signed prekey; signature = XEdDSA over the 33-byte serialised public key. */
   signedPreKey(keyId: number): SignedPreKeyUpload;
   /** A KEM (Kyber1024, type 0x08, 1569 bytes) prekey; signature over the full serialised key. */
@@ -59,6 +61,7 @@ export function makeSignalIdentity(options: SignalIdentityOptions = {}): SignalI
   return {
     identityKey,
     identityKeyBase64: identityKey.toString('base64'),
+    privateKey: Buffer.from(identity.serialize()),
     signedPreKey(keyId) {
       const publicKey = PrivateKey.generate().getPublicKey().serialize();
       return { keyId, publicKey: b64(publicKey), signature: b64(sign(publicKey)) };
