@@ -3,7 +3,7 @@
  * federation gateway (three child processes) with its own database, Redis prefix, keys folder
  * and server name, all federating on loopback through a static peer map.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createServer } from 'node:net';
@@ -107,7 +107,8 @@ export interface FederationOptions {
  * starts first (it creates the database), then the relay and the gateway together.
  */
 export async function startFederation(specs: HomeserverSpec[], options: FederationOptions, holder: { services: ServiceProcess[] }): Promise<RunningHomeserver[]> {
-  const root = resolve(__dirname, '..', '..', '..');
+  // dist/bench/support when the bench runs, bench/support when a test suite imports this from source.
+  const root = existsSync(resolve(__dirname, '..', '..', 'package.json')) ? resolve(__dirname, '..', '..') : resolve(__dirname, '..', '..', '..');
   const ports = new Map<string, Ports>();
   const taken = new Set<number>();
   const port = () => reservePort(taken);

@@ -59,7 +59,8 @@ export class FaultRig {
     } catch (error) {
       await Promise.all(holder.services.map((s) => s.stop(1000).catch(() => undefined)));
       await Promise.all([postgres.destroy(), redis.alpha.kill(), redis.beta.kill()]);
-      throw error;
+      const output = [...logTail].map(([name, lines]) => `--- ${name} ---\n${lines.slice(-20).join('\n')}`).join('\n');
+      throw new Error(`${(error as Error).message}\n${output}`);
     }
   }
 
