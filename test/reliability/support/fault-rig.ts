@@ -3,6 +3,7 @@ import { RunningHomeserver, ServiceExit, startFederation } from '../../../bench/
 import type { ServiceProcess } from '../../../bench/support/service-process';
 import { PrivatePostgres } from '../../support/postgres-server';
 import { PrivateRedis } from '../../support/redis-server';
+import { sleep } from '../../support/send-stream';
 import { SealedAccount, registerWithAccessKey } from '../../support/relay-testkit';
 import type { RecipientDevice, SenderDevice } from './pair-load';
 import { ReconnectingReceiver } from './reconnecting-receiver';
@@ -16,6 +17,9 @@ const UNLIMITED_RATES = { SEND_RATE_BURST: '100000000', SEND_RATE_PER_MINUTE: '1
 const RETRY_ENV = { FEDERATION_RETRY_BASE_MS: '200', FEDERATION_RETRY_MAX_MS: '5000' };
 const OUTBOX_BACKLOG = 'SELECT count(*)::int AS n FROM federation.outbox';
 const LOG_LINES_KEPT = 200;
+/** A supervisor's patience when a service will not start again after a fault. */
+const HEAL_ATTEMPTS = 5;
+const HEAL_RETRY_MS = 2000;
 
 /**
  * The world of the faults suite: one private Postgres cluster (both homeservers' databases) and a
@@ -120,7 +124,15 @@ export class FaultRig {
     this.postgres.thaw();
     if (!this.postgres.running) await this.postgres.start();
     for (const redis of Object.values(this.redis)) await redis.start();
-    for (const hs of [this.alpha, this.beta]) await hs.startServices();
+    for (let attempt = 1; ; attempt++) {
+      try {
+        for (const hs of [this.alpha, this.beta]) await hs.startServices();
+        break;
+      } catch (error) {
+        if (attempt === HEAL_ATTEMPTS) throw new Error(`services could not be started again: ${(error as Error).message}\n${this.logs()}`);
+        await sleep(HEAL_RETRY_MS);
+      }
+    }
     for (const receiver of this.receivers.values()) await receiver.waitOnline();
   }
 

@@ -38,6 +38,7 @@ export async function measureFault(rig: FaultRig, fault: string, inject: () => P
   const tag = `f${randomBytes(4).toString('hex')}`;
   const load = new PairLoad(tag, rig.senders, rig.recipients, (d) => rig.serverOf(d), LOAD).start();
   const audit = new DeliveryAudit(tag, load.pairs, rig.receivers);
+  let row: FaultRow | undefined;
   try {
     if (!(await within(WARM_TIMEOUT_MS, () => audit.everyPairDelivered(WARM_DELIVERIES)))) {
       throw new Error(`${fault}: the load did not reach every pair before the fault (failures ${JSON.stringify(Object.fromEntries(load.failures))})`);
@@ -50,13 +51,26 @@ export async function measureFault(rig: FaultRig, fault: string, inject: () => P
     await load.stop();
     await within(recoveredAt !== null ? DRAIN_MS : DRAIN_UNRECOVERED_MS, () => audit.allDelivered());
     await sleep(LATE_DUPLICATE_WINDOW_MS);
-    return {
+    row = {
       fault, ...audit.tally(), recoveryMs: recoveredAt === null ? null : (recoveredAt as number) - injected.endedAt,
       crashes: rig.unexpectedExitsSince(startedAt), failedAttempts: Object.fromEntries(load.failures), note: injected.note ?? '',
     };
+    return row;
   } finally {
     await load.stop();
-    await rig.heal();
+    try {
+      await rig.heal();
+      if (row && row.lost > 0) {
+        // Lost within the bound; after the heal (crashed services restarted), was it late or gone?
+        await within(DRAIN_MS, () => audit.allDelivered());
+        const gone = audit.tally().lost;
+        row.note = [row.note, `after the heal: ${row.lost - gone} of the ${row.lost} lost arrived late, ${gone} never`].filter(Boolean).join('; ');
+      }
+    } catch (error) {
+      // The row stands; the next fault starts from whatever could not be healed (and says so).
+      if (!row) throw error;
+      row.note = [row.note, `heal after the fault failed: ${(error as Error).message.split('\n')[0]}`].filter(Boolean).join('; ');
+    }
   }
 }
 
