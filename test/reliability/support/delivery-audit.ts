@@ -102,8 +102,13 @@ export class DeliveryAudit {
 
   /** True once every pair has had at least `n` sends delivered. */
   everyPairDelivered(n = 1): boolean {
+    return this.pairsBelow(n).length === 0;
+  }
+
+  /** The pairs that have had fewer than `n` sends delivered. */
+  pairsBelow(n: number): string[] {
     const { views } = this.scan();
-    return this.pairs.every((pair) => views.get(pair.key)!.firstArrivalBySeq.size >= n);
+    return this.pairs.filter((pair) => views.get(pair.key)!.firstArrivalBySeq.size < n).map((pair) => pair.key);
   }
 
   private scan() {

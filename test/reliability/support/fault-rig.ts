@@ -118,12 +118,14 @@ export class FaultRig {
 
   /**
    * Puts the world back between faults, as an operator's supervisor would: Postgres thawed and
-   * running, both Redis servers up, every service that ended (killed or crashed) started again.
+   * running, both Redis servers up, every service that ended (killed or crashed) started again;
+   * with `restartAll`, every service of both homeservers stopped and started again first.
    */
-  async heal(): Promise<void> {
+  async heal(options: { restartAll?: boolean } = {}): Promise<void> {
     this.postgres.thaw();
     if (!this.postgres.running) await this.postgres.start();
     for (const redis of Object.values(this.redis)) await redis.start();
+    if (options.restartAll) for (const hs of [this.alpha, this.beta]) await hs.stopServices();
     for (let attempt = 1; ; attempt++) {
       try {
         for (const hs of [this.alpha, this.beta]) await hs.startServices();

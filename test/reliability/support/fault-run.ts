@@ -41,7 +41,8 @@ export async function measureFault(rig: FaultRig, fault: string, inject: () => P
   let row: FaultRow | undefined;
   try {
     if (!(await within(WARM_TIMEOUT_MS, () => audit.everyPairDelivered(WARM_DELIVERIES)))) {
-      throw new Error(`${fault}: the load did not reach every pair before the fault (failures ${JSON.stringify(Object.fromEntries(load.failures))})`);
+      throw new Error(`${fault}: before the fault, within ${WARM_TIMEOUT_MS} ms, pairs ${audit.pairsBelow(WARM_DELIVERIES).join(', ')} had fewer than `
+        + `${WARM_DELIVERIES} sends delivered (failed attempts ${JSON.stringify(Object.fromEntries(load.failures))})`);
     }
     const startedAt = Date.now();
     const injected = await inject();
@@ -59,7 +60,9 @@ export async function measureFault(rig: FaultRig, fault: string, inject: () => P
   } finally {
     await load.stop();
     try {
-      await rig.heal();
+      // A fault the homeservers did not get over on their own: restart every service (what an
+      // operator would do), so the next fault is measured from a working system.
+      await rig.heal({ restartAll: !row || row.recoveryMs === null || row.lost > 0 || row.crashes.length > 0 });
       if (row && row.lost > 0) {
         // Lost within the bound; after the heal (crashed services restarted), was it late or gone?
         await within(DRAIN_MS, () => audit.allDelivered());
