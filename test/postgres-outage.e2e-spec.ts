@@ -37,7 +37,7 @@ describe('Postgres outages (private Postgres)', () => {
   const sendOne = (tag: string) => send(hs.relayUrl, recipient.address, [primary(recipient)], `${tag} ${randomBytes(4).toString('hex')}`, { token: sender.token });
 
   beforeAll(async () => {
-    pg = await PrivatePostgres.start();
+    pg = await PrivatePostgres.create();
     tap = new OutputTap();
     hs = await startHomeserver({ env: { DATABASE_URL: pg.url('sealpost'), LOG_LEVEL: 'log', SEND_RATE_BURST: '100000', SEND_RATE_PER_MINUTE: '1000000' } });
     sender = await registerAccount(hs.directoryUrl, { stem: 'outage-sender' });
@@ -48,7 +48,7 @@ describe('Postgres outages (private Postgres)', () => {
 
   afterAll(async () => {
     tap?.close();
-    await pg?.thaw().catch(() => undefined);
+    pg?.thaw();
     await hs?.close();
     await pg?.destroy();
   });
@@ -81,7 +81,7 @@ describe('Postgres outages (private Postgres)', () => {
   }, 90_000);
 
   it('answers a send 503 and /healthz 503 promptly while Postgres is frozen, and serves again after', async () => {
-    await pg.freeze();
+    pg.freeze();
     try {
       const health = await answerWithin(call('GET', `${hs.relayUrl}/healthz`), 5000);
       expect(summary(health)).toMatchObject({ status: 503, error: 'unavailable' });
@@ -91,7 +91,7 @@ describe('Postgres outages (private Postgres)', () => {
       expect(summary(directoryHealth)).toMatchObject({ status: 503, error: 'unavailable' });
       expect((await call('GET', `${hs.relayUrl}/healthz/live`)).status).toBe(200);
     } finally {
-      await pg.thaw();
+      pg.thaw();
     }
     await eventually(async () => (await call('GET', `${hs.relayUrl}/healthz`)).status === 200, 30_000);
     expect((await sendOne('thawed')).status).toBe(200);

@@ -25,7 +25,7 @@ describe('acks made while Postgres is down (private Postgres, stopped and restar
   let bob: TestAccount;
 
   beforeAll(async () => {
-    pg = await PrivatePostgres.start();
+    pg = await PrivatePostgres.create();
     await freshDatabase(pg.url('sealpost'));
     hs = await startHomeserver({ env: { DATABASE_URL: pg.url('sealpost') } });
     db = new Pool({ connectionString: pg.url('sealpost'), max: 1 });

@@ -3,7 +3,7 @@
  * federation gateway (three child processes) with its own database, Redis prefix, keys folder
  * and server name, all federating on loopback through a static peer map.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createServer } from 'node:net';
@@ -56,6 +56,8 @@ export interface HomeserverSpec {
   label: string;
   serverName: string;
   databaseUrl: string;
+  /** Redis of this homeserver (default: REDIS_URL of the bench, the shared one). */
+  redisUrl?: string;
   /** Extra env per service (on top of the common env; the caller's own env passes through underneath). */
   env?: Partial<Record<ServiceKind, Record<string, string>>>;
   /** Services to run under `--cpu-prof`, writing `<label>-<service>.cpuprofile` into `cpuProfDir`. */
@@ -64,6 +66,9 @@ export interface HomeserverSpec {
 
 interface Ports { directory: number; relay: number; gateway: number }
 
+/** A service process that ended; `expected` when this harness stopped or killed it. */
+export interface ServiceExit { kind: ServiceKind; pid: number; code: number | null; signal: NodeJS.Signals | null; expected: boolean; at: number }
+
 export interface RunningHomeserver {
   label: string;
   serverName: string;
@@ -71,7 +76,18 @@ export interface RunningHomeserver {
   redisPrefix: string;
   keysDir: string;
   ports: Ports;
+  /** The current process of each service (replaced by `restart` and `startServices`). */
   services: Record<ServiceKind, ServiceProcess>;
+  /** Every exit of a service process so far, in order. */
+  exits: ServiceExit[];
+  /** Sends `signal` to one service (an expected exit) and waits until the process has ended. */
+  kill(kind: ServiceKind, signal?: NodeJS.Signals): Promise<void>;
+  /** Starts a new process of `kind` on the same port (after it ended) and waits until it is healthy. */
+  restart(kind: ServiceKind): Promise<void>;
+  /** Stops all three services (SIGTERM, front to back), keeping keys and data; `startServices` brings them back. */
+  stopServices(): Promise<void>;
+  startServices(): Promise<void>;
+  /** Stops the services and removes the keys folder. */
   stop(): Promise<void>;
 }
 
@@ -80,6 +96,8 @@ export interface FederationOptions {
   cpuProfDir?: string;
   /** Schemas dropped in each database before start (the services re-migrate). */
   resetSchemas?: string[];
+  /** Where the services' output lines go (default: stderr, prefixed `<label>-<service>`). */
+  onLine?: (name: string, line: string) => void;
 }
 
 /**
@@ -89,7 +107,8 @@ export interface FederationOptions {
  * starts first (it creates the database), then the relay and the gateway together.
  */
 export async function startFederation(specs: HomeserverSpec[], options: FederationOptions, holder: { services: ServiceProcess[] }): Promise<RunningHomeserver[]> {
-  const root = resolve(__dirname, '..', '..', '..');
+  // dist/bench/support when the bench runs, bench/support when a test suite imports this from source.
+  const root = existsSync(resolve(__dirname, '..', '..', 'package.json')) ? resolve(__dirname, '..', '..') : resolve(__dirname, '..', '..', '..');
   const ports = new Map<string, Ports>();
   const taken = new Set<number>();
   const port = () => reservePort(taken);
@@ -102,12 +121,14 @@ export async function startFederation(specs: HomeserverSpec[], options: Federati
     const redisPrefix = `bench:${spec.label}:${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}:`;
     const keysDir = mkdtempSync(join(tmpdir(), `sealpost-bench-${spec.label}-keys-`));
     const common: Record<string, string> = {
-      SERVER_NAME: spec.serverName, DATABASE_URL: spec.databaseUrl, REDIS_URL, REDIS_PREFIX: redisPrefix, BIND_HOST: '127.0.0.1',
+      SERVER_NAME: spec.serverName, DATABASE_URL: spec.databaseUrl, REDIS_URL: spec.redisUrl ?? REDIS_URL, REDIS_PREFIX: redisPrefix, BIND_HOST: '127.0.0.1',
       DIRECTORY_PORT: String(p.directory), RELAY_PORT: String(p.relay), GATEWAY_PORT: String(p.gateway),
       PUBLIC_URL: `http://127.0.0.1:${p.gateway}`, FEDERATION_PEERS: peers, FEDERATION_ALLOW_PRIVATE_PEERS: 'true',
       KEYS_DIR: keysDir, OPEN_REGISTRATION: 'true', REGISTRATION_RATE_BURST: '1000000000', LOG_LEVEL: 'warn',
     };
     const started: Partial<Record<ServiceKind, ServiceProcess>> = {};
+    const exits: ServiceExit[] = [];
+    const expectedExit = new Set<ServiceProcess>();
     let stopping = false;
     const spawnOne = (kind: ServiceKind): ServiceProcess => {
       const profile = options.cpuProfDir && spec.cpuProfile?.includes(kind)
@@ -115,20 +136,36 @@ export async function startFederation(specs: HomeserverSpec[], options: Federati
         : [];
       const service = spawnService({
         name: `${spec.label}-${kind}`, entry: resolve(root, ENTRIES[kind]), port: p[kind], nodeArgs: profile,
-        env: { ...common, ...spec.env?.[kind] }, startTimeoutMs: 60_000,
+        env: { ...common, ...spec.env?.[kind] }, startTimeoutMs: 60_000, onLine: options.onLine,
       });
       holder.services.push(service);
       started[kind] = service;
       service.child.once('exit', (code, signal) => {
-        if (!stopping) process.stderr.write(`${spec.label}-${kind} (pid ${service.pid}) exited unexpectedly: code ${code}, signal ${signal}\n`);
+        const expected = stopping || expectedExit.has(service);
+        exits.push({ kind, pid: service.pid, code, signal, expected, at: Date.now() });
+        if (!expected) process.stderr.write(`${spec.label}-${kind} (pid ${service.pid}) exited unexpectedly: code ${code}, signal ${signal}\n`);
       });
       return service;
     };
+    const hasEnded = (service: ServiceProcess | undefined): boolean => !service || service.child.exitCode !== null || service.child.signalCode !== null;
+    const stopServices = async (): Promise<void> => {
+      // Front to back: nothing new comes in while the services behind still answer.
+      for (const kind of ['relay', 'gateway', 'directory'] as ServiceKind[]) {
+        const service = started[kind];
+        if (!service) continue;
+        expectedExit.add(service);
+        await service.stop().catch(() => undefined);
+      }
+    };
     const stopAll = async (): Promise<void> => {
       stopping = true;
-      // Front to back: nothing new comes in while the services behind still answer.
-      for (const kind of ['relay', 'gateway', 'directory'] as ServiceKind[]) await started[kind]?.stop().catch(() => undefined);
+      await stopServices();
       rmSync(keysDir, { recursive: true, force: true });
+    };
+    const startServices = async (): Promise<void> => {
+      if (hasEnded(started.directory)) await spawnOne('directory').waitUntilHealthy();
+      const back = (['relay', 'gateway'] as ServiceKind[]).filter((kind) => hasEnded(started[kind]));
+      await Promise.all(back.map((kind) => spawnOne(kind).waitUntilHealthy()));
     };
     const startOne = async (): Promise<RunningHomeserver> => {
       const directory = spawnOne('directory');
@@ -148,7 +185,19 @@ export async function startFederation(specs: HomeserverSpec[], options: Federati
       }
       return {
         label: spec.label, serverName: spec.serverName, databaseUrl: spec.databaseUrl, redisPrefix, keysDir, ports: p,
-        services: { directory, relay, gateway }, stop: stopAll,
+        services: started as Record<ServiceKind, ServiceProcess>, exits, stop: stopAll, stopServices, startServices,
+        async kill(kind, signal = 'SIGKILL') {
+          const service = started[kind]!;
+          if (hasEnded(service)) return;
+          expectedExit.add(service);
+          const exited = new Promise<void>((resolveExit) => service.child.once('exit', () => resolveExit()));
+          service.child.kill(signal);
+          await exited;
+        },
+        async restart(kind) {
+          if (!hasEnded(started[kind])) throw new Error(`${spec.label}-${kind} is still running`);
+          await spawnOne(kind).waitUntilHealthy();
+        },
       };
     };
     try {

@@ -35,6 +35,8 @@ export interface SpawnOptions {
   healthPath?: string;
   startTimeoutMs?: number;
   nodeArgs?: string[];
+  /** Where each output line goes (default: stderr, prefixed with the name). */
+  onLine?: (name: string, line: string) => void;
 }
 
 /**
@@ -46,8 +48,9 @@ export function spawnService(options: SpawnOptions): ServiceProcess {
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  const onLine = options.onLine ?? ((name: string, line: string) => process.stderr.write(`[${name}] ${line}\n`));
   const forward = (chunk: Buffer) => {
-    for (const line of chunk.toString().split('\n')) if (line.trim()) process.stderr.write(`[${options.name}] ${line}\n`);
+    for (const line of chunk.toString().split('\n')) if (line.trim()) onLine(options.name, line);
   };
   child.stdout?.on('data', forward);
   child.stderr?.on('data', forward);

@@ -7,10 +7,14 @@ import type { EnvelopeJson } from '../../libs/contracts/src';
  */
 export class DeviceSocket {
   readonly envelopes: EnvelopeJson[] = [];
+  /** When each of `envelopes` arrived (ms since epoch), same index. */
+  readonly arrivedAt: number[] = [];
   /** Frames that are neither envelopes nor queue-empty (server notices such as prekeys-low). */
   readonly notices: { type: string; [field: string]: unknown }[] = [];
   queueEmpty = 0;
   closeCode: number | null = null;
+  /** Socket errors after the connection opened (the connection then closes). */
+  readonly errors: string[] = [];
   private readonly socket: WebSocket;
   private readonly opened: Promise<void>;
 
@@ -25,6 +29,7 @@ export class DeviceSocket {
       const frame = JSON.parse(data.toString()) as { type: string; envelope?: EnvelopeJson; [field: string]: unknown };
       if (frame.type === 'envelope' && frame.envelope) {
         this.envelopes.push(frame.envelope);
+        this.arrivedAt.push(Date.now());
         if (this.autoAck) this.ack([frame.envelope.id]);
       } else if (frame.type === 'queue-empty') {
         this.queueEmpty += 1;
@@ -33,6 +38,7 @@ export class DeviceSocket {
       }
     });
     this.socket.on('close', (code) => { this.closeCode = code; });
+    this.socket.on('error', (error) => { this.errors.push(error.message); });
   }
 
   static async connect(relayUrl: string, token: string, autoAck = false): Promise<DeviceSocket> {

@@ -1,108 +1,155 @@
 import { execFile } from 'node:child_process';
-import { chownSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chownSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { freePort } from './service-process';
 
 const run = promisify(execFile);
-const PG_BIN = process.env.PG_BIN ?? '/usr/lib/postgresql/15/bin';
+const BIN = process.env.POSTGRES_BIN_DIR ?? '/usr/lib/postgresql/15/bin';
+/** initdb and postgres refuse to run as root: every server command runs as this user. */
+const OS_USER = 'postgres';
+
+export type ShutdownMode = 'smart' | 'fast' | 'immediate';
 
 /**
- * A private Postgres cluster for one spec (own data folder under /tmp, a spare loopback port,
- * trust auth), never the shared server. It runs as user `postgres` (initdb and postgres refuse
- * root). Durability settings are Postgres' defaults (fsync on): restart faults are real ones.
- *
- * `stop()` / `start()` take it down (fast) and bring the same data back on the same port;
- * `restart('fast' | 'immediate')` is `pg_ctl restart -m …`: every connection is killed (57P01
- * on fast, a crash-recovery restart on immediate). `freeze()` / `thaw()` SIGSTOP / SIGCONT the
- * postmaster and all its children: connections stay open but nothing answers.
+ * A private Postgres cluster for one spec, on a spare loopback port (never the shared server):
+ * `initdb` into a temporary folder owned by the `postgres` user, trust authentication, and the
+ * durability settings left as shipped (fsync on, synchronous_commit on) — so a restart, even
+ * `-m immediate` (crash recovery from the WAL on the next start), keeps every committed row,
+ * which is what the restart faults test. The cluster can be stopped and started again on the same
+ * port, and frozen (SIGSTOP of the postmaster and all its children) and thawed (SIGCONT).
  */
 export class PrivatePostgres {
-  private constructor(readonly port: number, private readonly dataDir: string, private readonly socketDir: string) {}
+  private frozenPids: number[] = [];
 
-  /** `postgres://postgres@127.0.0.1:<port>/<database>` */
-  url(database = 'postgres'): string {
-    return `postgres://postgres@127.0.0.1:${this.port}/${database}`;
+  private constructor(readonly port: number, private readonly dir: string) {}
+
+  get dataDir(): string {
+    return join(this.dir, 'data');
   }
 
-  static async start(): Promise<PrivatePostgres> {
-    const root = mkdtempSync(join(tmpdir(), 'sealpost-pg-'));
-    chownSync(root, uidOf('postgres'), gidOf('postgres'));
-    const pg = new PrivatePostgres(await freePort(), join(root, 'data'), root);
-    await asPostgres(join(PG_BIN, 'initdb'), ['-D', pg.dataDir, '-U', 'postgres', '--auth=trust', '--no-sync', '-E', 'UTF8']);
-    await pg.ctl('start');
+  /** A connection URL for database `name` on this cluster (user postgres, no password). */
+  url(name: string): string {
+    return `postgres://postgres@127.0.0.1:${this.port}/${name}`;
+  }
+
+  /** Creates a cluster in a fresh temporary folder and starts it on a free port (or `port`). */
+  static async create(port?: number): Promise<PrivatePostgres> {
+    const dir = mkdtempSync(join(tmpdir(), 'sealpost-private-pg-'));
+    chownSync(dir, uid(OS_USER), gid(OS_USER));
+    const pg = new PrivatePostgres(port ?? (await freePort()), dir);
+    await asPostgres('initdb', ['-D', pg.dataDir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--locale=C.UTF-8']);
+    await pg.start();
     return pg;
   }
 
-  /** Starts the cluster again after `stop()`: the same data on the same port. */
+  /** Starts the cluster (crash recovery first if it was stopped `immediate`); resolves once it accepts connections. */
   async start(): Promise<void> {
-    await this.ctl('start');
+    const options = [
+      `-p ${this.port}`, '-c listen_addresses=127.0.0.1', `-c unix_socket_directories=${this.dir}`,
+      '-c max_connections=300', '-c shared_buffers=64MB', '-c log_min_messages=warning',
+    ].join(' ');
+    await asPostgres('pg_ctl', ['-D', this.dataDir, '-l', join(this.dir, 'server.log'), '-o', options, '-w', '-t', '60', 'start']);
   }
 
-  /** Fast shutdown: every connection is cut, as in a restart or failover; `start()` brings it back. */
-  async stop(): Promise<void> {
-    await this.ctl('stop', 'fast');
+  /** `pg_ctl stop -m <mode>`: fast rolls back sessions and checkpoints; immediate quits without a checkpoint (a crash, for the WAL). */
+  async stop(mode: ShutdownMode = 'fast'): Promise<void> {
+    this.thaw();
+    await asPostgres('pg_ctl', ['-D', this.dataDir, '-m', mode, '-w', '-t', '60', 'stop']);
   }
 
-  async restart(mode: 'fast' | 'immediate'): Promise<void> {
-    await this.ctl('restart', mode);
+  async restart(mode: ShutdownMode): Promise<void> {
+    await this.stop(mode);
+    await this.start();
   }
 
-  /** Stops every Postgres process of this cluster (SIGSTOP): sockets stay open, nothing answers. */
-  async freeze(): Promise<void> {
-    await this.signalAll('STOP');
+  /** SIGSTOP to the postmaster and every child: connections stay open, nothing answers. */
+  freeze(): void {
+    const postmaster = this.postmasterPid();
+    if (postmaster === null) throw new Error('Postgres is not running');
+    this.frozenPids = [postmaster, ...childrenOf(postmaster)];
+    for (const pid of this.frozenPids) process.kill(pid, 'SIGSTOP');
   }
 
-  async thaw(): Promise<void> {
-    await this.signalAll('CONT');
-  }
-
-  /** For afterAll: thaws, stops (immediate) and removes the data folder; never throws. */
-  async destroy(): Promise<void> {
-    await this.signalAll('CONT').catch(() => undefined);
-    await this.ctl('stop', 'immediate').catch(() => undefined);
-    rmSync(this.socketDir, { recursive: true, force: true });
-  }
-
-  private async ctl(action: 'start' | 'stop' | 'restart', mode?: 'fast' | 'immediate'): Promise<void> {
-    const options = `-p ${this.port} -c listen_addresses=127.0.0.1 -k ${this.socketDir}`;
-    await asPostgres(join(PG_BIN, 'pg_ctl'), [
-      action, '-D', this.dataDir, '-w', '-t', '30', '-l', join(this.socketDir, 'postgres.log'),
-      ...(action === 'stop' ? [] : ['-o', options]), ...(mode ? ['-m', mode] : []),
-    ]);
-  }
-
-  private async signalAll(signal: 'STOP' | 'CONT'): Promise<void> {
-    const postmaster = readFileSync(join(this.dataDir, 'postmaster.pid'), 'utf8').split('\n')[0].trim();
-    const { stdout } = await run('ps', ['-o', 'pid=', '--ppid', postmaster]).catch(() => ({ stdout: '' }));
-    const pids = [postmaster, ...stdout.split('\n').map((p) => p.trim()).filter(Boolean)];
-    // Children first on STOP (so none is left answering), the postmaster first on CONT.
-    const ordered = signal === 'STOP' ? pids.reverse() : pids;
-    for (const pid of ordered) {
+  /** SIGCONT to what `freeze` stopped (children first, so the postmaster never sees them stopped). */
+  thaw(): void {
+    for (const pid of [...this.frozenPids].reverse()) {
       try {
-        process.kill(Number(pid), `SIG${signal}`);
+        process.kill(pid, 'SIGCONT');
       } catch {
-        // exited meanwhile
+        // the process is gone already
       }
     }
+    this.frozenPids = [];
+  }
+
+  get frozen(): boolean {
+    return this.frozenPids.length > 0;
+  }
+
+  /** The postmaster's pid from postmaster.pid, or null when the cluster is stopped. */
+  postmasterPid(): number | null {
+    try {
+      const pid = Number(readFileSync(join(this.dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+      process.kill(pid, 0);
+      return pid;
+    } catch {
+      return null;
+    }
+  }
+
+  get running(): boolean {
+    return this.postmasterPid() !== null;
+  }
+
+  /** The server log (for a failing spec's message). */
+  log(): string {
+    try {
+      return readFileSync(join(this.dir, 'server.log'), 'utf8');
+    } catch {
+      return '';
+    }
+  }
+
+  /** For teardown: stops the cluster at once and removes its folder; never throws. */
+  async destroy(): Promise<void> {
+    this.thaw();
+    if (this.running) await this.stop('immediate').catch(() => undefined);
+    rmSync(this.dir, { recursive: true, force: true });
   }
 }
 
-async function asPostgres(command: string, args: string[]): Promise<void> {
-  await run('runuser', ['-u', 'postgres', '--', command, ...args], { cwd: '/tmp' });
+async function asPostgres(binary: string, args: string[]): Promise<void> {
+  try {
+    await run('runuser', ['-u', OS_USER, '--', join(BIN, binary), ...args], { timeout: 90_000 });
+  } catch (error) {
+    const e = error as { stderr?: string; stdout?: string; message: string };
+    throw new Error(`${binary} ${args.join(' ')} failed: ${e.message}\n${e.stdout ?? ''}${e.stderr ?? ''}`);
+  }
 }
 
-function uidOf(user: string): number {
-  return Number(idField(user, 2));
+/** Direct children of `parent` (from /proc): a postmaster's backends and background workers. */
+function childrenOf(parent: number): number[] {
+  const pids: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      // pid (comm) state ppid ...: comm may hold spaces, so split after the last ')'.
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === parent) pids.push(Number(name));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return pids;
 }
 
-function gidOf(user: string): number {
-  return Number(idField(user, 3));
+function uid(user: string): number {
+  return Number(readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith(`${user}:`))?.split(':')[2] ?? NaN);
 }
 
-function idField(user: string, field: number): string {
-  const line = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith(`${user}:`));
-  if (!line) throw new Error(`no ${user} user on this machine`);
-  return line.split(':')[field];
+function gid(user: string): number {
+  return Number(readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith(`${user}:`))?.split(':')[3] ?? NaN);
 }

@@ -16,8 +16,8 @@ describe('a checked-out client across a Postgres restart', () => {
   const recordUncaught = (error: Error) => { uncaught.push(error); };
 
   beforeAll(async () => {
-    pg = await PrivatePostgres.start();
-    pool = createPool(pg.url(), 4, 'restart-spec');
+    pg = await PrivatePostgres.create();
+    pool = createPool(pg.url('postgres'), 4, 'restart-spec');
     process.on('uncaughtException', recordUncaught);
   }, 60_000);
 
