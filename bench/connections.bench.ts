@@ -38,14 +38,32 @@ const WARMUP_CONNECTIONS = 200;
 const OPEN_TIMEOUT_MS = 60_000;
 
 interface Options {
-  connections: number; devicesPerAccount: number; setup: 'link' | 'register'; openConcurrency: number; idle: number; settle: number; pingInterval: number;
+  connections: number;
+  devicesPerAccount: number;
+  setup: 'link' | 'register';
+  openConcurrency: number;
+  idle: number;
+  settle: number;
+  pingInterval: number;
   heapSnapshotDir?: string;
 }
 
 function parseOptions(argv: string[]): Options {
-  const options: Options = { connections: 15_000, devicesPerAccount: 125, setup: 'register', openConcurrency: 500, idle: 5, settle: 60, pingInterval: 300 };
+  const options: Options = {
+    connections: 15_000,
+    devicesPerAccount: 125,
+    setup: 'register',
+    openConcurrency: 500,
+    idle: 5,
+    settle: 60,
+    pingInterval: 300,
+  };
   const names: Record<string, 'connections' | 'devicesPerAccount' | 'openConcurrency' | 'idle' | 'settle' | 'pingInterval'> = {
-    '--connections': 'connections', '--devices-per-account': 'devicesPerAccount', '--open-concurrency': 'openConcurrency', '--idle': 'idle', '--settle': 'settle',
+    '--connections': 'connections',
+    '--devices-per-account': 'devicesPerAccount',
+    '--open-concurrency': 'openConcurrency',
+    '--idle': 'idle',
+    '--settle': 'settle',
     '--ping-interval': 'pingInterval',
   };
   const usage = `usage: [${Object.keys(names).join(' N] [')} N] [--setup link|register] [--heap-snapshot DIR]`;
@@ -63,7 +81,13 @@ function parseOptions(argv: string[]): Options {
     if (!key || !Number.isFinite(value) || value < 0) throw new Error(usage);
     options[key] = value;
   }
-  if (options.connections < 1 || options.devicesPerAccount < 1 || options.devicesPerAccount > MAX_DEVICES_PER_ACCOUNT || options.openConcurrency < 1 || options.pingInterval < 1) {
+  if (
+    options.connections < 1 ||
+    options.devicesPerAccount < 1 ||
+    options.devicesPerAccount > MAX_DEVICES_PER_ACCOUNT ||
+    options.openConcurrency < 1 ||
+    options.pingInterval < 1
+  ) {
     throw new Error(`--connections, --open-concurrency, --ping-interval ≥ 1; --devices-per-account 1..${MAX_DEVICES_PER_ACCOUNT}`);
   }
   return options;
@@ -72,32 +96,46 @@ function parseOptions(argv: string[]): Options {
 /** Registers accounts and links devices; returns one bearer token per device. */
 async function makeDevices(http: Pool, options: Options): Promise<string[]> {
   if (options.setup === 'register') {
-    return mapConcurrent(Array.from({ length: options.connections }, (_, i) => i), 16, async (i) =>
-      (await postJson<Registered>(http, '/v1/accounts', benchAccountKeys(`conn${i}`).registration)).token);
+    return mapConcurrent(
+      Array.from({ length: options.connections }, (_, i) => i),
+      16,
+      async (i) => (await postJson<Registered>(http, '/v1/accounts', benchAccountKeys(`conn${i}`).registration)).token,
+    );
   }
   const accounts = Math.ceil(options.connections / options.devicesPerAccount);
-  const perAccount = await mapConcurrent(Array.from({ length: accounts }, (_, i) => i), 16, async (a) => {
-    const keys = benchAccountKeys(`conn${a}`);
-    const primary = await postJson<Registered>(http, '/v1/accounts', keys.registration);
-    const auth = { authorization: `Bearer ${primary.token}` };
-    const devices = Math.min(options.devicesPerAccount, options.connections - a * options.devicesPerAccount);
-    const tokens = [primary.token];
-    // Linking locks the account row: one account's links go one after another, accounts in parallel.
-    while (tokens.length < devices) {
-      const { code } = await postJson<{ code: string }>(http, '/v1/devices/link-codes', {}, auth);
-      tokens.push((await postJson<{ token: string }>(http, '/v1/devices', keys.linkBody(code))).token);
-    }
-    return tokens;
-  });
+  const perAccount = await mapConcurrent(
+    Array.from({ length: accounts }, (_, i) => i),
+    16,
+    async (a) => {
+      const keys = benchAccountKeys(`conn${a}`);
+      const primary = await postJson<Registered>(http, '/v1/accounts', keys.registration);
+      const auth = { authorization: `Bearer ${primary.token}` };
+      const devices = Math.min(options.devicesPerAccount, options.connections - a * options.devicesPerAccount);
+      const tokens = [primary.token];
+      // Linking locks the account row: one account's links go one after another, accounts in parallel.
+      while (tokens.length < devices) {
+        const { code } = await postJson<{ code: string }>(http, '/v1/devices/link-codes', {}, auth);
+        tokens.push((await postJson<{ token: string }>(http, '/v1/devices', keys.linkBody(code))).token);
+      }
+      return tokens;
+    },
+  );
   return perAccount.flat();
 }
 
-interface OpenResult { socket?: WebSocket; failure?: string }
+interface OpenResult {
+  socket?: WebSocket;
+  failure?: string;
+}
 
 /** Opens one authenticated socket and resolves once the relay says queue-empty (the connection is fully set up). */
 function openSocket(wsUrl: string, token: string, unexpected: Map<string, number>, state: { closing: boolean }): Promise<OpenResult> {
   return new Promise((done) => {
-    const socket = new WebSocket(wsUrl, { headers: { authorization: `Bearer ${token}` }, perMessageDeflate: false, handshakeTimeout: OPEN_TIMEOUT_MS });
+    const socket = new WebSocket(wsUrl, {
+      headers: { authorization: `Bearer ${token}` },
+      perMessageDeflate: false,
+      handshakeTimeout: OPEN_TIMEOUT_MS,
+    });
     let settled = false;
     const settle = (result: OpenResult) => {
       if (settled) return;
@@ -105,11 +143,17 @@ function openSocket(wsUrl: string, token: string, unexpected: Map<string, number
       clearTimeout(timer);
       done(result);
     };
-    const timer = setTimeout(() => { socket.terminate(); settle({ failure: 'timeout' }); }, OPEN_TIMEOUT_MS);
+    const timer = setTimeout(() => {
+      socket.terminate();
+      settle({ failure: 'timeout' });
+    }, OPEN_TIMEOUT_MS);
     socket.on('message', (data: Buffer) => {
       if (data.toString('utf8') === '{"type":"queue-empty"}') settle({ socket });
     });
-    socket.once('unexpected-response', (_req, res) => { settle({ failure: `http ${res.statusCode}` }); socket.terminate(); });
+    socket.once('unexpected-response', (_req, res) => {
+      settle({ failure: `http ${res.statusCode}` });
+      socket.terminate();
+    });
     socket.on('error', (error: Error & { code?: string }) => settle({ failure: `error ${error.code ?? error.message}` }));
     socket.on('close', (code) => {
       settle({ failure: `closed ${code}` });
@@ -118,7 +162,16 @@ function openSocket(wsUrl: string, token: string, unexpected: Map<string, number
   });
 }
 
-interface ProbeStats { rss: number; heapUsed: number; heapTotal: number; external: number; arrayBuffers: number; mallocedMemory: number; handles: number | null; gcRan?: boolean }
+interface ProbeStats {
+  rss: number;
+  heapUsed: number;
+  heapTotal: number;
+  external: number;
+  arrayBuffers: number;
+  mallocedMemory: number;
+  handles: number | null;
+  gcRan?: boolean;
+}
 
 /** Asks the relay's preloaded memory probe for a reading (see support/memory-probe). */
 async function probe(relay: ServiceProcess, file: string, command: string): Promise<ProbeStats> {
@@ -138,17 +191,23 @@ async function probe(relay: ServiceProcess, file: string, command: string): Prom
 const mib = (bytes: number): string => (bytes / 1048576).toFixed(1);
 const round = (value: number, digits = 2): number => Number(value.toFixed(digits));
 
-async function main(holder: { services: ServiceProcess[]; stopping?: boolean }, state: { closing: boolean; sockets: WebSocket[] }): Promise<void> {
+async function main(
+  holder: { services: ServiceProcess[]; stopping?: boolean },
+  state: { closing: boolean; sockets: WebSocket[] },
+): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
   const workDir = join(tmpdir(), `sealpost-connections-bench-${process.pid}`);
   mkdirSync(workDir, { recursive: true });
   const probeFile = join(workDir, 'memory-probe.jsonl');
   await resetSchemas(DATABASE_URL, ['directory', 'relay']);
-  const homeserver: Homeserver = await startHomeserver({
-    databaseUrl: DATABASE_URL,
-    relayEnv: { WS_PING_INTERVAL_SECONDS: String(options.pingInterval), MEMORY_PROBE_FILE: probeFile },
-    relayNodeArgs: ['--expose-gc', '-r', resolve(__dirname, 'support/memory-probe.js')],
-  }, holder);
+  const homeserver: Homeserver = await startHomeserver(
+    {
+      databaseUrl: DATABASE_URL,
+      relayEnv: { WS_PING_INTERVAL_SECONDS: String(options.pingInterval), MEMORY_PROBE_FILE: probeFile },
+      relayNodeArgs: ['--expose-gc', '-r', resolve(__dirname, 'support/memory-probe.js')],
+    },
+    holder,
+  );
   const { directory, relay } = homeserver;
   const http = new Pool(directory.baseUrl, { connections: 16 });
   const wsUrl = `${relay.baseUrl.replace(/^http/, 'ws')}/v1/websocket`;
@@ -158,12 +217,18 @@ async function main(holder: { services: ServiceProcess[]; stopping?: boolean }, 
     const setupStart = Date.now();
     const tokens = await makeDevices(http, options);
     const setupSeconds = (Date.now() - setupStart) / 1000;
-    console.log(`setup: ${tokens.length} device tokens by --setup ${options.setup}` +
-      (options.setup === 'link' ? ` (${Math.ceil(options.connections / options.devicesPerAccount)} accounts × up to ${options.devicesPerAccount} devices)` : '') +
-      ` in ${setupSeconds.toFixed(1)} s (${(tokens.length / setupSeconds).toFixed(0)} devices/s)`);
+    console.log(
+      `setup: ${tokens.length} device tokens by --setup ${options.setup}` +
+        (options.setup === 'link'
+          ? ` (${Math.ceil(options.connections / options.devicesPerAccount)} accounts × up to ${options.devicesPerAccount} devices)`
+          : '') +
+        ` in ${setupSeconds.toFixed(1)} s (${(tokens.length / setupSeconds).toFixed(0)} devices/s)`,
+    );
 
     // ---- warm-up: exercise the upgrade/auth/drain path, then close those sockets ----
-    const warm = await mapConcurrent(tokens.slice(0, WARMUP_CONNECTIONS), 50, (token) => openSocket(wsUrl, token, unexpected, { closing: true }));
+    const warm = await mapConcurrent(tokens.slice(0, WARMUP_CONNECTIONS), 50, (token) =>
+      openSocket(wsUrl, token, unexpected, { closing: true }),
+    );
     for (const w of warm) w.socket?.close();
     await sleep(2000);
 
@@ -219,38 +284,80 @@ async function main(holder: { services: ServiceProcess[]; stopping?: boolean }, 
     const perConnBytes = (a: number, b: number): number => (a - b) / n;
     const failed = [...failures.values()].reduce((x, y) => x + y, 0);
     console.log('');
-    console.log(`connections bench: 1 relay + 1 directory process, ${options.connections} idle authenticated WebSockets from this one client process, ${cpus().length} cores, node ${process.version}`);
-    console.log(`relay: WS_PING_INTERVAL_SECONDS=${options.pingInterval} (sweeps kept out of the window), started with --expose-gc and a preloaded memory probe; client opened them ${options.openConcurrency} at a time`);
-    console.log(`connections open   ${stillOpen} of ${options.connections} (each authenticated and drained: queue-empty received); failed to open ${failed}${failed ? ` ${JSON.stringify(Object.fromEntries(failures))}` : ''}` +
-      `${unexpected.size ? `; closed later by the server ${JSON.stringify(Object.fromEntries(unexpected))}` : ''}`);
+    console.log(
+      `connections bench: 1 relay + 1 directory process, ${options.connections} idle authenticated WebSockets from this one client process, ${cpus().length} cores, node ${process.version}`,
+    );
+    console.log(
+      `relay: WS_PING_INTERVAL_SECONDS=${options.pingInterval} (sweeps kept out of the window), started with --expose-gc and a preloaded memory probe; client opened them ${options.openConcurrency} at a time`,
+    );
+    console.log(
+      `connections open   ${stillOpen} of ${options.connections} (each authenticated and drained: queue-empty received); failed to open ${failed}${failed ? ` ${JSON.stringify(Object.fromEntries(failures))}` : ''}` +
+        `${unexpected.size ? `; closed later by the server ${JSON.stringify(Object.fromEntries(unexpected))}` : ''}`,
+    );
     console.log(`opening            ${openSeconds.toFixed(1)} s (${(opened / openSeconds).toFixed(0)} connections/s)`);
-    console.log(`relay RSS before   ${rssBefore1.toFixed(1)} MiB, ${rssBefore2.toFixed(1)} MiB 3 s later, ${mib(before.rss)} MiB after a forced GC (heap used ${mib(before.heapUsed)} of ${mib(before.heapTotal)} MiB, external ${mib(before.external)} MiB)`);
-    console.log(`relay RSS after    ${rssAfter1.toFixed(1)} MiB after ${options.idle} s idle, ${rssAfter2.toFixed(1)} MiB ${options.idle} s later, ${mib(after.rss)} MiB after a forced GC (heap used ${mib(afterNoGc.heapUsed)} → ${mib(after.heapUsed)} MiB after GC, of ${mib(after.heapTotal)} MiB, external ${mib(after.external)} MiB, active handles ${after.handles})`);
-    console.log(`per connection     ${kbPer(rssAfter2, rssBefore2).toFixed(2)} KB RSS (idle readings); ${kbPer(after.rss / 1048576, before.rss / 1048576).toFixed(2)} KB RSS (both after a forced GC); ` +
-      `of which V8 heap ${(perConnBytes(after.heapUsed, before.heapUsed) / 1024).toFixed(2)} KB, external ${(perConnBytes(after.external, before.external) / 1024).toFixed(2)} KB, ` +
-      `malloc'd by V8 ${(perConnBytes(after.mallocedMemory, before.mallocedMemory) / 1024).toFixed(2)} KB`);
+    console.log(
+      `relay RSS before   ${rssBefore1.toFixed(1)} MiB, ${rssBefore2.toFixed(1)} MiB 3 s later, ${mib(before.rss)} MiB after a forced GC (heap used ${mib(before.heapUsed)} of ${mib(before.heapTotal)} MiB, external ${mib(before.external)} MiB)`,
+    );
+    console.log(
+      `relay RSS after    ${rssAfter1.toFixed(1)} MiB after ${options.idle} s idle, ${rssAfter2.toFixed(1)} MiB ${options.idle} s later, ${mib(after.rss)} MiB after a forced GC (heap used ${mib(afterNoGc.heapUsed)} → ${mib(after.heapUsed)} MiB after GC, of ${mib(after.heapTotal)} MiB, external ${mib(after.external)} MiB, active handles ${after.handles})`,
+    );
+    console.log(
+      `per connection     ${kbPer(rssAfter2, rssBefore2).toFixed(2)} KB RSS (idle readings); ${kbPer(after.rss / 1048576, before.rss / 1048576).toFixed(2)} KB RSS (both after a forced GC); ` +
+        `of which V8 heap ${(perConnBytes(after.heapUsed, before.heapUsed) / 1024).toFixed(2)} KB, external ${(perConnBytes(after.external, before.external) / 1024).toFixed(2)} KB, ` +
+        `malloc'd by V8 ${(perConnBytes(after.mallocedMemory, before.mallocedMemory) / 1024).toFixed(2)} KB`,
+    );
     if (settled) {
-      console.log(`relay RSS settled  ${settled.rss.toFixed(1)} MiB after ${options.settle} s idle (${mib(settled.probe.rss)} MiB after a forced GC; V8 heap ${mib(settled.probe.heapUsed)} used of ${mib(settled.probe.heapTotal)} MiB): ` +
-        `${kbPer(settled.rss, rssBefore2).toFixed(2)} KB RSS per connection`);
+      console.log(
+        `relay RSS settled  ${settled.rss.toFixed(1)} MiB after ${options.settle} s idle (${mib(settled.probe.rss)} MiB after a forced GC; V8 heap ${mib(settled.probe.heapUsed)} used of ${mib(settled.probe.heapTotal)} MiB): ` +
+          `${kbPer(settled.rss, rssBefore2).toFixed(2)} KB RSS per connection`,
+      );
     }
-    if (options.heapSnapshotDir) console.log('CAUTION: --heap-snapshot was given: writing the "before" snapshot raises RSS (V8 allocates for it), so the RSS figures of this run are not comparable; run without it for RSS.');
-    console.log(`aim                ≤ 10 KB RSS per connection: ${kbPer(rssAfter2, rssBefore2) <= 10 ? 'met' : 'NOT met'} (${2 * options.idle} s idle)` +
-      (settled ? `, ${kbPer(settled.rss, rssBefore2) <= 10 ? 'met' : 'NOT met'} (${options.settle} s idle)` : ''));
-    console.log(`relay directory    directory RSS ${rssMiB(directory.pid)?.toFixed(1)} MiB; bench client RSS ${mib(process.memoryUsage().rss)} MiB`);
+    if (options.heapSnapshotDir)
+      console.log(
+        'CAUTION: --heap-snapshot was given: writing the "before" snapshot raises RSS (V8 allocates for it), so the RSS figures of this run are not comparable; run without it for RSS.',
+      );
+    console.log(
+      `aim                ≤ 10 KB RSS per connection: ${kbPer(rssAfter2, rssBefore2) <= 10 ? 'met' : 'NOT met'} (${2 * options.idle} s idle)` +
+        (settled ? `, ${kbPer(settled.rss, rssBefore2) <= 10 ? 'met' : 'NOT met'} (${options.settle} s idle)` : ''),
+    );
+    console.log(
+      `relay directory    directory RSS ${rssMiB(directory.pid)?.toFixed(1)} MiB; bench client RSS ${mib(process.memoryUsage().rss)} MiB`,
+    );
     if (beforeSnapshot && afterSnapshot) {
       const script = resolve(__dirname, 'support/heap-summary.js');
-      const out = execFileSync(process.execPath, ['--max-old-space-size=8192', script, beforeSnapshot, afterSnapshot, String(n), '25'], { encoding: 'utf8', maxBuffer: 1 << 24 });
+      const out = execFileSync(process.execPath, ['--max-old-space-size=8192', script, beforeSnapshot, afterSnapshot, String(n), '25'], {
+        encoding: 'utf8',
+        maxBuffer: 1 << 24,
+      });
       console.log(out.trimEnd());
       console.log(`heap snapshots: ${beforeSnapshot}, ${afterSnapshot}`);
     }
-    console.log(JSON.stringify({
-      connections: options.connections, open: stillOpen, failed, failures: Object.fromEntries(failures), closedByServer: Object.fromEntries(unexpected),
-      relayRssMiB: { before: round(rssBefore2, 1), after: round(rssAfter2, 1), beforeGc: round(before.rss / 1048576, 1), afterGc: round(after.rss / 1048576, 1), settled: settled ? round(settled.rss, 1) : null },
-      kbPerConnection: round(kbPer(rssAfter2, rssBefore2)), kbPerConnectionAfterGc: round(kbPer(after.rss / 1048576, before.rss / 1048576)),
-      kbPerConnectionSettled: settled ? round(kbPer(settled.rss, rssBefore2)) : null, settleSeconds: settled ? options.settle : null,
-      heapKbPerConnection: round(perConnBytes(after.heapUsed, before.heapUsed) / 1024), externalKbPerConnection: round(perConnBytes(after.external, before.external) / 1024),
-      openSeconds: round(openSeconds, 1), setup: options.setup, setupSeconds: round(setupSeconds, 1), cores: cpus().length,
-    }));
+    console.log(
+      JSON.stringify({
+        connections: options.connections,
+        open: stillOpen,
+        failed,
+        failures: Object.fromEntries(failures),
+        closedByServer: Object.fromEntries(unexpected),
+        relayRssMiB: {
+          before: round(rssBefore2, 1),
+          after: round(rssAfter2, 1),
+          beforeGc: round(before.rss / 1048576, 1),
+          afterGc: round(after.rss / 1048576, 1),
+          settled: settled ? round(settled.rss, 1) : null,
+        },
+        kbPerConnection: round(kbPer(rssAfter2, rssBefore2)),
+        kbPerConnectionAfterGc: round(kbPer(after.rss / 1048576, before.rss / 1048576)),
+        kbPerConnectionSettled: settled ? round(kbPer(settled.rss, rssBefore2)) : null,
+        settleSeconds: settled ? options.settle : null,
+        heapKbPerConnection: round(perConnBytes(after.heapUsed, before.heapUsed) / 1024),
+        externalKbPerConnection: round(perConnBytes(after.external, before.external) / 1024),
+        openSeconds: round(openSeconds, 1),
+        setup: options.setup,
+        setupSeconds: round(setupSeconds, 1),
+        cores: cpus().length,
+      }),
+    );
   } finally {
     state.closing = true;
     for (const socket of state.sockets) socket.terminate();

@@ -34,7 +34,12 @@ import { runBench } from './support/bench-main';
 import { mapConcurrent } from './support/closed-loop';
 import { DeliveryLedger, MAX_CONTENT, MIN_CONTENT, MeasuredWindow, fmt, round } from './support/delivery-ledger';
 import {
-  RunningHomeserver, SERVICE_KINDS, ServiceKind, postgresBackendsByService, postgresBackgroundPids, startFederation,
+  RunningHomeserver,
+  SERVICE_KINDS,
+  ServiceKind,
+  postgresBackendsByService,
+  postgresBackgroundPids,
+  startFederation,
 } from './support/federated-homeservers';
 import { LatencyHistogram } from './support/histogram';
 import { REDIS_URL, Registered, postJson } from './support/homeserver';
@@ -49,31 +54,63 @@ const ALPHA = { label: 'alpha', serverName: 'alpha.test', databaseUrl: 'postgres
 const BETA = { label: 'beta', serverName: 'beta.test', databaseUrl: 'postgres://postgres@127.0.0.1:5432/sealpost_bench_fed_beta' };
 /** Relay rate limits raised on both sides so the bench measures delivery, not token buckets. */
 const RATE_ENV = {
-  SEND_RATE_BURST: '100000000', SEND_RATE_PER_MINUTE: '1000000000', RECEIVE_RATE_BURST: '100000000', RECEIVE_RATE_PER_MINUTE: '1000000000',
+  SEND_RATE_BURST: '100000000',
+  SEND_RATE_PER_MINUTE: '1000000000',
+  RECEIVE_RATE_BURST: '100000000',
+  RECEIVE_RATE_PER_MINUTE: '1000000000',
 };
 /** Signal whisper ciphertext (carried opaquely). */
 const CIPHERTEXT_TYPE = 1;
 const PRIME_SEQ = 0xffffffff;
 
 interface Options {
-  rate: number; seconds: number; warmup: number; senders: number; recipients: number; drain: number; prewarm: number;
-  httpConnections: number; maxOutstanding: number; cpuProfDir?: string; cpuProfServices: string[];
+  rate: number;
+  seconds: number;
+  warmup: number;
+  senders: number;
+  recipients: number;
+  drain: number;
+  prewarm: number;
+  httpConnections: number;
+  maxOutstanding: number;
+  cpuProfDir?: string;
+  cpuProfServices: string[];
 }
 
 function parseOptions(argv: string[]): Options {
   const options: Options = {
-    rate: 1500, seconds: 20, warmup: 3, senders: 50, recipients: 200, drain: 10, prewarm: 3000, httpConnections: 256, maxOutstanding: 20_000,
+    rate: 1500,
+    seconds: 20,
+    warmup: 3,
+    senders: 50,
+    recipients: 200,
+    drain: 10,
+    prewarm: 3000,
+    httpConnections: 256,
+    maxOutstanding: 20_000,
     cpuProfServices: ['alpha-relay', 'alpha-gateway', 'beta-gateway', 'beta-relay'],
   };
   const names: Record<string, keyof Omit<Options, 'cpuProfDir' | 'cpuProfServices'>> = {
-    '--rate': 'rate', '--seconds': 'seconds', '--warmup': 'warmup', '--senders': 'senders', '--recipients': 'recipients', '--drain': 'drain', '--prewarm': 'prewarm',
-    '--http-connections': 'httpConnections', '--max-outstanding': 'maxOutstanding',
+    '--rate': 'rate',
+    '--seconds': 'seconds',
+    '--warmup': 'warmup',
+    '--senders': 'senders',
+    '--recipients': 'recipients',
+    '--drain': 'drain',
+    '--prewarm': 'prewarm',
+    '--http-connections': 'httpConnections',
+    '--max-outstanding': 'maxOutstanding',
   };
   const usage = `usage: [${Object.keys(names).join(' N] [')} N] [--cpu-prof DIR] [--cpu-prof-services alpha-relay,alpha-gateway,...]`;
   parseArgs(argv, options, names, usage, {
-    '--cpu-prof': (dir) => { options.cpuProfDir = resolve(dir); },
+    '--cpu-prof': (dir) => {
+      options.cpuProfDir = resolve(dir);
+    },
     '--cpu-prof-services': (list) => {
-      options.cpuProfServices = list.split(',').map((s) => s.trim()).filter(Boolean);
+      options.cpuProfServices = list
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
       const valid = ['alpha', 'beta'].flatMap((h) => SERVICE_KINDS.map((k) => `${h}-${k}`));
       const bad = options.cpuProfServices.filter((s) => !valid.includes(s));
       if (bad.length) throw new Error(`--cpu-prof-services: unknown ${bad.join(', ')} (valid: ${valid.join(', ')})`);
@@ -85,8 +122,11 @@ function parseOptions(argv: string[]): Options {
   return options;
 }
 
-interface Recipient extends Registered { index: number; registrationId: number; path: string }
-
+interface Recipient extends Registered {
+  index: number;
+  registrationId: number;
+  path: string;
+}
 
 /** Anonymous resident memory (VmRSS less shared file/shmem pages) in MiB: fair for Postgres backends. */
 function rssAnonMiB(pid: number): number {
@@ -98,7 +138,9 @@ function rssAnonMiB(pid: number): number {
   }
 }
 
-async function outboxState(databaseUrl: string): Promise<{ depth: number; destinations: { destination: string; failures: number; lastError: string | null }[] }> {
+async function outboxState(
+  databaseUrl: string,
+): Promise<{ depth: number; destinations: { destination: string; failures: number; lastError: string | null }[] }> {
   const client = new Client({ connectionString: databaseUrl });
   await client.connect();
   try {
@@ -136,13 +178,17 @@ async function admittedFederationRequests(redisPrefix: string, origin: string): 
 
 async function main(holder: { services: ServiceProcess[]; homeservers: RunningHomeserver[]; receivers: WsReceiver[] }): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
-  const profiled = (label: string): ServiceKind[] => (options.cpuProfDir
-    ? SERVICE_KINDS.filter((k) => options.cpuProfServices.includes(`${label}-${k}`)) : []);
+  const profiled = (label: string): ServiceKind[] =>
+    options.cpuProfDir ? SERVICE_KINDS.filter((k) => options.cpuProfServices.includes(`${label}-${k}`)) : [];
   const startAt = Date.now();
-  const [alpha, beta] = await startFederation([
-    { ...ALPHA, env: { relay: RATE_ENV }, cpuProfile: profiled('alpha') },
-    { ...BETA, env: { relay: RATE_ENV }, cpuProfile: profiled('beta') },
-  ], { cpuProfDir: options.cpuProfDir }, holder);
+  const [alpha, beta] = await startFederation(
+    [
+      { ...ALPHA, env: { relay: RATE_ENV }, cpuProfile: profiled('alpha') },
+      { ...BETA, env: { relay: RATE_ENV }, cpuProfile: profiled('beta') },
+    ],
+    { cpuProfDir: options.cpuProfDir },
+    holder,
+  );
   holder.homeservers.push(alpha, beta);
   console.log(`started alpha.test and beta.test, 3 processes each (${((Date.now() - startAt) / 1000).toFixed(1)} s)`);
 
@@ -152,16 +198,29 @@ async function main(holder: { services: ServiceProcess[]; homeservers: RunningHo
   try {
     // ---- setup (not measured): senders on alpha, recipients on beta with one connected device each ----
     const setupStart = Date.now();
-    const senders = await mapConcurrent(Array.from({ length: options.senders }, (_, i) => i), 8, async (index) => {
-      const keys = benchAccountKeys(`fedsender${index}`);
-      const registered = await postJson<Registered>(alphaDirectory, '/v1/accounts', keys.registration);
-      return { ...registered, authorization: `Bearer ${registered.token}` };
-    });
-    const recipients = await mapConcurrent(Array.from({ length: options.recipients }, (_, i) => i), 8, async (index): Promise<Recipient> => {
-      const keys = benchAccountKeys(`fedrecipient${index}`);
-      const registered = await postJson<Registered>(betaDirectory, '/v1/accounts', keys.registration);
-      return { ...registered, index, registrationId: keys.registration.registrationId, path: `/v1/messages/${encodeURIComponent(registered.address)}` };
-    });
+    const senders = await mapConcurrent(
+      Array.from({ length: options.senders }, (_, i) => i),
+      8,
+      async (index) => {
+        const keys = benchAccountKeys(`fedsender${index}`);
+        const registered = await postJson<Registered>(alphaDirectory, '/v1/accounts', keys.registration);
+        return { ...registered, authorization: `Bearer ${registered.token}` };
+      },
+    );
+    const recipients = await mapConcurrent(
+      Array.from({ length: options.recipients }, (_, i) => i),
+      8,
+      async (index): Promise<Recipient> => {
+        const keys = benchAccountKeys(`fedrecipient${index}`);
+        const registered = await postJson<Registered>(betaDirectory, '/v1/accounts', keys.registration);
+        return {
+          ...registered,
+          index,
+          registrationId: keys.registration.registrationId,
+          path: `/v1/messages/${encodeURIComponent(registered.address)}`,
+        };
+      },
+    );
     const registerSeconds = (Date.now() - setupStart) / 1000;
 
     const ledger = new DeliveryLedger(options);
@@ -180,13 +239,16 @@ async function main(holder: { services: ServiceProcess[]; homeservers: RunningHo
       }
       if (seq === undefined) return;
       if (envelope.source !== senders[senderOf[seq]].address) wrongSource++;
-      if (receivedCount[seq] === 1 && seq >= warmupCount && okAtNs[seq] > 0) acceptToDeliver.recordSince(ledger.t0 + BigInt(Math.round(okAtNs[seq])));
+      if (receivedCount[seq] === 1 && seq >= warmupCount && okAtNs[seq] > 0)
+        acceptToDeliver.recordSince(ledger.t0 + BigInt(Math.round(okAtNs[seq])));
     };
     const wsUrl = `${beta.services.relay.baseUrl.replace(/^http/, 'ws')}/v1/websocket`;
     const connectStart = Date.now();
     const receivers = await connectAllDrained(wsUrl, recipients, onEnvelope, holder.receivers);
-    console.log(`setup: ${options.senders} senders on alpha.test, ${options.recipients} recipients on beta.test registered (${registerSeconds.toFixed(1)} s); ` +
-      `${receivers.length} beta sockets open and drained (${((Date.now() - connectStart) / 1000).toFixed(1)} s)`);
+    console.log(
+      `setup: ${options.senders} senders on alpha.test, ${options.recipients} recipients on beta.test registered (${registerSeconds.toFixed(1)} s); ` +
+        `${receivers.length} beta sockets open and drained (${((Date.now() - connectStart) / 1000).toFixed(1)} s)`,
+    );
 
     // ---- content and request bodies ----
     const body = (seq: number, recipient: Recipient): string => {
@@ -204,7 +266,9 @@ async function main(holder: { services: ServiceProcess[]; homeservers: RunningHo
     const primeOne = async (sender: (typeof senders)[number], i: number): Promise<void> => {
       const recipient = recipients[i % recipients.length];
       const answer = await alphaRelay.request({
-        method: 'PUT', path: recipient.path, body: body(PRIME_SEQ, recipient),
+        method: 'PUT',
+        path: recipient.path,
+        body: body(PRIME_SEQ, recipient),
         headers: { 'content-type': 'application/json', authorization: sender.authorization },
       });
       const text = await answer.body.text();
@@ -213,15 +277,23 @@ async function main(holder: { services: ServiceProcess[]; homeservers: RunningHo
     await primeOne(senders[0], 0);
     await mapConcurrent(senders.slice(1), 16, (sender, i) => primeOne(sender, i + 1));
     while (primesReceived < senders.length && Date.now() - primeStart < 15_000) await sleep(20);
-    console.log(`primed: ${senders.length} sends alpha → beta, ${primesReceived} delivered (${((Date.now() - primeStart) / 1000).toFixed(1)} s)`);
+    console.log(
+      `primed: ${senders.length} sends alpha → beta, ${primesReceived} delivered (${((Date.now() - primeStart) / 1000).toFixed(1)} s)`,
+    );
     if (options.prewarm > 0) {
       const prewarmStart = Date.now();
       const expected = senders.length + options.prewarm;
-      await mapConcurrent(Array.from({ length: options.prewarm }, (_, i) => i), 64, (i) => primeOne(senders[i % senders.length], i));
+      await mapConcurrent(
+        Array.from({ length: options.prewarm }, (_, i) => i),
+        64,
+        (i) => primeOne(senders[i % senders.length], i),
+      );
       while (primesReceived < expected && Date.now() - prewarmStart < 60_000) await sleep(20);
       const seconds = (Date.now() - prewarmStart) / 1000;
-      console.log(`prewarmed: ${options.prewarm} sends (closed loop, 64 concurrent), ${primesReceived - senders.length} delivered, ` +
-        `${seconds.toFixed(1)} s (${(options.prewarm / seconds).toFixed(0)}/s)`);
+      console.log(
+        `prewarmed: ${options.prewarm} sends (closed loop, 64 concurrent), ${primesReceived - senders.length} delivered, ` +
+          `${seconds.toFixed(1)} s (${(options.prewarm / seconds).toFixed(0)}/s)`,
+      );
       await sleep(500);
     }
 
@@ -233,20 +305,36 @@ async function main(holder: { services: ServiceProcess[]; homeservers: RunningHo
       recipientOf[seq] = to;
       senderOf[seq] = from;
       const payload = body(seq, recipient);
-      await ledger.send(alphaRelay, seq, {
-        method: 'PUT', path: recipient.path, body: payload,
-        headers: { 'content-type': 'application/json', authorization: senders[from].authorization },
-      }, (now) => { okAtNs[seq] = Number(now - ledger.t0); });
+      await ledger.send(
+        alphaRelay,
+        seq,
+        {
+          method: 'PUT',
+          path: recipient.path,
+          body: payload,
+          headers: { 'content-type': 'application/json', authorization: senders[from].authorization },
+        },
+        (now) => {
+          okAtNs[seq] = Number(now - ledger.t0);
+        },
+      );
     };
 
     // Postgres backends by homeserver and service, read before and after the window (pools grow under load).
     const pgGroupsNow = async (): Promise<Record<string, number[]>> => {
       const [a, b, background] = await Promise.all([
-        postgresBackendsByService(alpha.databaseUrl), postgresBackendsByService(beta.databaseUrl), postgresBackgroundPids(alpha.databaseUrl),
+        postgresBackendsByService(alpha.databaseUrl),
+        postgresBackendsByService(beta.databaseUrl),
+        postgresBackgroundPids(alpha.databaseUrl),
       ]);
       return {
-        'pg alpha-directory': a.directory, 'pg alpha-relay': a.relay, 'pg alpha-gateway': a.gateway,
-        'pg beta-directory': b.directory, 'pg beta-relay': b.relay, 'pg beta-gateway': b.gateway, 'pg background': background,
+        'pg alpha-directory': a.directory,
+        'pg alpha-relay': a.relay,
+        'pg alpha-gateway': a.gateway,
+        'pg beta-directory': b.directory,
+        'pg beta-relay': b.relay,
+        'pg beta-gateway': b.gateway,
+        'pg background': background,
       };
     };
     const pgBefore = await pgGroupsNow();
@@ -276,7 +364,11 @@ async function main(holder: { services: ServiceProcess[]; homeservers: RunningHo
     });
     ledger.startClock();
     const run = runOpenLoop({
-      rate: options.rate, total, maxOutstanding: options.maxOutstanding, t0: ledger.t0, start: send,
+      rate: options.rate,
+      total,
+      maxOutstanding: options.maxOutstanding,
+      t0: ledger.t0,
+      start: send,
       onTick: (now) => {
         window.tick(now);
         if (now >= ledger.t0) perSecond[ledger.secondOf(now)].outstanding = run.outstanding() + run.waiting();
@@ -298,75 +390,156 @@ async function main(holder: { services: ServiceProcess[]; homeservers: RunningHo
     const cpu: WindowCpu = sampler!.report({ ...servicePids, ...pgGroups, 'redis (shared)': pidsByName('redis-server') });
     const rss = measuredRss ?? readRss(pgAfter);
     const deliveriesPerSec = receivedInWindow / options.seconds;
-    const okPerSecInWindow = perSecond.slice(Math.ceil(options.warmup), Math.ceil(options.warmup + options.seconds)).reduce((s, p) => s + p.ok, 0) / options.seconds;
+    const okPerSecInWindow =
+      perSecond.slice(Math.ceil(options.warmup), Math.ceil(options.warmup + options.seconds)).reduce((s, p) => s + p.ok, 0) /
+      options.seconds;
     const non2xx = ledger.non2xx();
     const pct = (name: string): number => cpu.groups[name] ?? 0;
     const sum = (names: string[]): number => names.reduce((s, n) => s + pct(n), 0);
 
     // ---- report ----
     console.log('');
-    console.log(`federation bench: alpha.test → beta.test, 2 homeservers × 3 processes on this machine, open-model identified sends from this one client process, ${cpus().length} cores, node ${process.version}`);
-    console.log(`NOTE: relay rate limits raised on both homeservers for the bench (${Object.entries(RATE_ENV).map(([k, v]) => `${k}=${v}`).join(', ')}); the defaults (600/min per sender, 1200/min per recipient) would throttle it.`);
-    const tuning = ['FEDERATION_DELIVERY_BATCH_SIZE', 'GATEWAY_DB_POOL_SIZE', 'FEDERATION_ORIGIN_MAX_CONCURRENT', 'GROUP_COMMIT_MAX_BATCH', 'GROUP_COMMIT_MAX_WAIT_MS', 'RELAY_DB_POOL_SIZE', 'MAX_IN_FLIGHT_PER_SOCKET']
-      .map((k) => `${k}=${process.env[k] ?? 'default'}`).join(', ');
-    console.log(`config: ${tuning}; client: undici Pool of ${options.httpConnections} keep-alive connections to alpha's relay, ${options.recipients} beta sockets (auto-ack, batched per event-loop turn)`);
-    console.log(`load: PUT /v1/messages/{bob@beta.test} on alpha's relay, bearer token of a random one of ${options.senders} alpha senders, one message for bob's device 1, ` +
-      `${MIN_CONTENT}-${MAX_CONTENT} B content, random recipient of ${options.recipients}; ${options.warmup} s warm-up + ${options.seconds} s measured at the same rate`);
+    console.log(
+      `federation bench: alpha.test → beta.test, 2 homeservers × 3 processes on this machine, open-model identified sends from this one client process, ${cpus().length} cores, node ${process.version}`,
+    );
+    console.log(
+      `NOTE: relay rate limits raised on both homeservers for the bench (${Object.entries(RATE_ENV)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(', ')}); the defaults (600/min per sender, 1200/min per recipient) would throttle it.`,
+    );
+    const tuning = [
+      'FEDERATION_DELIVERY_BATCH_SIZE',
+      'GATEWAY_DB_POOL_SIZE',
+      'FEDERATION_ORIGIN_MAX_CONCURRENT',
+      'GROUP_COMMIT_MAX_BATCH',
+      'GROUP_COMMIT_MAX_WAIT_MS',
+      'RELAY_DB_POOL_SIZE',
+      'MAX_IN_FLIGHT_PER_SOCKET',
+    ]
+      .map((k) => `${k}=${process.env[k] ?? 'default'}`)
+      .join(', ');
+    console.log(
+      `config: ${tuning}; client: undici Pool of ${options.httpConnections} keep-alive connections to alpha's relay, ${options.recipients} beta sockets (auto-ack, batched per event-loop turn)`,
+    );
+    console.log(
+      `load: PUT /v1/messages/{bob@beta.test} on alpha's relay, bearer token of a random one of ${options.senders} alpha senders, one message for bob's device 1, ` +
+        `${MIN_CONTENT}-${MAX_CONTENT} B content, random recipient of ${options.recipients}; ${options.warmup} s warm-up + ${options.seconds} s measured at the same rate`,
+    );
     console.log(ledger.offeredLine());
-    console.log(`achieved         ${deliveriesPerSec.toFixed(0)} deliveries/s on beta sockets in the measured window (2xx ${okPerSecInWindow.toFixed(0)}/s); ${deliveredMeasured} of ${okMeasured} measured 2xx'd sends delivered`);
+    console.log(
+      `achieved         ${deliveriesPerSec.toFixed(0)} deliveries/s on beta sockets in the measured window (2xx ${okPerSecInWindow.toFixed(0)}/s); ${deliveredMeasured} of ${okMeasured} measured 2xx'd sends delivered`,
+    );
     console.log(ledger.deliverLine());
-    console.log(ledger.acceptLine('  (alpha\'s relay answers after beta accepted or alpha\'s outbox kept it)'));
-    console.log(`2xx → deliver    p50 ${fmt(acceptToDeliver.percentileMs(50))}  p99 ${fmt(acceptToDeliver.percentileMs(99))}  max ${fmt(acceptToDeliver.maxMs)} ms  (beta's push, after alpha answered; 0.001 = delivered before the 2xx arrived)`);
+    console.log(ledger.acceptLine("  (alpha's relay answers after beta accepted or alpha's outbox kept it)"));
+    console.log(
+      `2xx → deliver    p50 ${fmt(acceptToDeliver.percentileMs(50))}  p99 ${fmt(acceptToDeliver.percentileMs(99))}  max ${fmt(acceptToDeliver.maxMs)} ms  (beta's push, after alpha answered; 0.001 = delivered before the 2xx arrived)`,
+    );
     console.log(ledger.scheduleLine(loopDelay, run.peakOutstanding(), options.maxOutstanding, run.waitedForSlot()));
     console.log(ledger.httpLine(okTotal, unanswered));
-    console.log(`lost ${lost} (2xx'd, not received ${drainSeconds.toFixed(1)} s after the last answer)   duplicate ids ${duplicateIds}   duplicate sends ${duplicateSeqs}   misrouted ${misrouted}   ` +
-      `wrong source ${wrongSource}   received without 2xx ${receivedWithoutOk}   foreign ${foreign}`);
-    console.log(`federation       ${federationRequests} signed requests alpha → beta admitted during the run, ${envelopesPerRequest.toFixed(1)} envelopes per request on average ` +
-      `(counted from beta's replay-protection keys); alpha outbox ${alphaOutbox.depth} rows left, destinations ${JSON.stringify(alphaOutbox.destinations)}`);
+    console.log(
+      `lost ${lost} (2xx'd, not received ${drainSeconds.toFixed(1)} s after the last answer)   duplicate ids ${duplicateIds}   duplicate sends ${duplicateSeqs}   misrouted ${misrouted}   ` +
+        `wrong source ${wrongSource}   received without 2xx ${receivedWithoutOk}   foreign ${foreign}`,
+    );
+    console.log(
+      `federation       ${federationRequests} signed requests alpha → beta admitted during the run, ${envelopesPerRequest.toFixed(1)} envelopes per request on average ` +
+        `(counted from beta's replay-protection keys); alpha outbox ${alphaOutbox.depth} rows left, destinations ${JSON.stringify(alphaOutbox.destinations)}`,
+    );
     console.log(`cpu (% of one core, measured window):`);
     for (const hs of ['alpha', 'beta']) {
-      console.log(`  ${hs.padEnd(5)}  ${SERVICE_KINDS.map((k) => `${k} ${pct(`${hs}-${k}`).toFixed(0)}%`).join(', ')}; postgres backends ` +
-        `${SERVICE_KINDS.map((k) => `${k} ${pct(`pg ${hs}-${k}`).toFixed(0)}%`).join(', ')}`);
+      console.log(
+        `  ${hs.padEnd(5)}  ${SERVICE_KINDS.map((k) => `${k} ${pct(`${hs}-${k}`).toFixed(0)}%`).join(', ')}; postgres backends ` +
+          `${SERVICE_KINDS.map((k) => `${k} ${pct(`pg ${hs}-${k}`).toFixed(0)}%`).join(', ')}`,
+      );
     }
-    console.log(`  shared postgres background ${pct('pg background').toFixed(0)}%, redis ${pct('redis (shared)').toFixed(0)}%, bench client ${cpu.selfPct.toFixed(0)}%, anything else ${cpu.otherPct.toFixed(0)}%; ` +
-      `machine ${cpu.machinePct.toFixed(0)}% of ${cpus().length * 100}%`);
+    console.log(
+      `  shared postgres background ${pct('pg background').toFixed(0)}%, redis ${pct('redis (shared)').toFixed(0)}%, bench client ${cpu.selfPct.toFixed(0)}%, anything else ${cpu.otherPct.toFixed(0)}%; ` +
+        `machine ${cpu.machinePct.toFixed(0)}% of ${cpus().length * 100}%`,
+    );
     const serverSidePct = sum([...Object.keys(servicePids), ...Object.keys(pgGroups), 'redis (shared)']);
     const coreMsPerEnvelope = deliveriesPerSec > 0 ? (10 * serverSidePct) / deliveriesPerSec : 0; // (pct/100 cores × 1000 ms) / (envelopes/s)
     const perEnvelope = (names: string[]): string => (deliveriesPerSec > 0 ? ((10 * sum(names)) / deliveriesPerSec).toFixed(3) : '?');
-    console.log(`  cpu per delivered envelope: ${coreMsPerEnvelope.toFixed(3)} core-ms server side (6 services + their postgres backends + postgres background + redis); ` +
-      `alpha relay ${perEnvelope(['alpha-relay'])}, alpha gateway ${perEnvelope(['alpha-gateway'])}, beta gateway ${perEnvelope(['beta-gateway'])}, ` +
-      `beta relay ${perEnvelope(['beta-relay'])}, postgres ${perEnvelope(Object.keys(pgGroups))}, redis ${perEnvelope(['redis (shared)'])}; client ${deliveriesPerSec > 0 ? ((10 * cpu.selfPct) / deliveriesPerSec).toFixed(3) : '?'}`);
+    console.log(
+      `  cpu per delivered envelope: ${coreMsPerEnvelope.toFixed(3)} core-ms server side (6 services + their postgres backends + postgres background + redis); ` +
+        `alpha relay ${perEnvelope(['alpha-relay'])}, alpha gateway ${perEnvelope(['alpha-gateway'])}, beta gateway ${perEnvelope(['beta-gateway'])}, ` +
+        `beta relay ${perEnvelope(['beta-relay'])}, postgres ${perEnvelope(Object.keys(pgGroups))}, redis ${perEnvelope(['redis (shared)'])}; client ${deliveriesPerSec > 0 ? ((10 * cpu.selfPct) / deliveriesPerSec).toFixed(3) : '?'}`,
+    );
     if (cpu.otherPct > 15) {
-      console.log(`  WARNING: ${cpu.otherPct.toFixed(0)}% of a core went to processes outside this bench during the window: the figures understate what this machine can do`);
+      console.log(
+        `  WARNING: ${cpu.otherPct.toFixed(0)}% of a core went to processes outside this bench during the window: the figures understate what this machine can do`,
+      );
     }
     if (cpu.topOthers.length) {
-      console.log(`  not this bench's (other work on the machine): ${cpu.topOthers.map((o) => `${o.pct.toFixed(0)}% pid ${o.pid} ${o.command}`).join('; ')}`);
+      console.log(
+        `  not this bench's (other work on the machine): ${cpu.topOthers.map((o) => `${o.pct.toFixed(0)}% pid ${o.pid} ${o.command}`).join('; ')}`,
+      );
     }
-    console.log(`rss at end of window (MiB): ${Object.entries(rss).map(([k, v]) => `${k} ${v === null ? '?' : v.toFixed(1)}`).join(', ')}`);
+    console.log(
+      `rss at end of window (MiB): ${Object.entries(rss)
+        .map(([k, v]) => `${k} ${v === null ? '?' : v.toFixed(1)}`)
+        .join(', ')}`,
+    );
     console.log(ledger.perSecondLines());
-    if (options.cpuProfDir) console.log(`CPU profiles of ${options.cpuProfServices.join(', ')}: written to ${options.cpuProfDir} when they stop`);
+    if (options.cpuProfDir)
+      console.log(`CPU profiles of ${options.cpuProfServices.join(', ')}: written to ${options.cpuProfDir} when they stop`);
     if (firstError) console.log(`first error: ${firstError}`);
     // Deliveries counted in a window at an offered rate R sit a hair either side of R: "sustained" = at least 99% of R.
     const sustained = deliveriesPerSec >= 0.99 * options.rate;
-    const met = options.rate >= 1500 && sustained && latency.percentileMs(99) <= 250 && lost === 0 && Object.keys(non2xx).length === 0 && unanswered === 0;
-    console.log(`aim (≥ 1,500 envelopes/s offered and sustained — ≥ 99% delivered in the window —, p99 ≤ 250 ms, zero loss, no errors): ${met ? 'met' : 'NOT met'}` +
-      (options.rate < 1500 ? ` (offered rate ${options.rate} is below 1,500)` : ''));
-    console.log(JSON.stringify({
-      offeredPerSec: options.rate, deliveriesPerSec: round(deliveriesPerSec, 1), acceptedPerSec: round(okPerSecInWindow, 1),
-      p50Ms: round(latency.percentileMs(50)), p99Ms: round(latency.percentileMs(99)), p999Ms: round(latency.percentileMs(99.9)), maxMs: round(latency.maxMs),
-      acceptP50Ms: round(acceptLatency.percentileMs(50)), acceptP99Ms: round(acceptLatency.percentileMs(99)),
-      non2xx, lost, duplicates: duplicateIds, duplicateSends: duplicateSeqs, misrouted, wrongSource, unanswered,
-      measuredSends: total - warmupCount, delivered: ledger.receivedTotal, alphaOutboxLeft: alphaOutbox.depth, federationRequests, envelopesPerRequest: round(envelopesPerRequest, 1), waitedForSlot: run.waitedForSlot(),
-      cpuPct: {
-        ...Object.fromEntries(Object.keys(servicePids).map((k) => [k, round(pct(k), 0)])),
-        postgresAlpha: round(sum(SERVICE_KINDS.map((k) => `pg alpha-${k}`)), 0), postgresBeta: round(sum(SERVICE_KINDS.map((k) => `pg beta-${k}`)), 0),
-        postgresBackground: round(pct('pg background'), 0), redis: round(pct('redis (shared)'), 0),
-        client: round(cpu.selfPct, 0), other: round(cpu.otherPct, 0), machine: round(cpu.machinePct, 0),
-      },
-      otherProcesses: cpu.topOthers.map((o) => ({ pct: o.pct, command: o.command.slice(0, 60) })),
-      rssMiB: Object.fromEntries(Object.entries(rss).map(([k, v]) => [k, v === null ? null : round(v, 1)])),
-      coreMsPerEnvelope: round(coreMsPerEnvelope, 3), aimMet: met, prewarm: options.prewarm, senders: options.senders, recipients: options.recipients, seconds: options.seconds, cores: cpus().length,
-    }));
+    const met =
+      options.rate >= 1500 &&
+      sustained &&
+      latency.percentileMs(99) <= 250 &&
+      lost === 0 &&
+      Object.keys(non2xx).length === 0 &&
+      unanswered === 0;
+    console.log(
+      `aim (≥ 1,500 envelopes/s offered and sustained — ≥ 99% delivered in the window —, p99 ≤ 250 ms, zero loss, no errors): ${met ? 'met' : 'NOT met'}` +
+        (options.rate < 1500 ? ` (offered rate ${options.rate} is below 1,500)` : ''),
+    );
+    console.log(
+      JSON.stringify({
+        offeredPerSec: options.rate,
+        deliveriesPerSec: round(deliveriesPerSec, 1),
+        acceptedPerSec: round(okPerSecInWindow, 1),
+        p50Ms: round(latency.percentileMs(50)),
+        p99Ms: round(latency.percentileMs(99)),
+        p999Ms: round(latency.percentileMs(99.9)),
+        maxMs: round(latency.maxMs),
+        acceptP50Ms: round(acceptLatency.percentileMs(50)),
+        acceptP99Ms: round(acceptLatency.percentileMs(99)),
+        non2xx,
+        lost,
+        duplicates: duplicateIds,
+        duplicateSends: duplicateSeqs,
+        misrouted,
+        wrongSource,
+        unanswered,
+        measuredSends: total - warmupCount,
+        delivered: ledger.receivedTotal,
+        alphaOutboxLeft: alphaOutbox.depth,
+        federationRequests,
+        envelopesPerRequest: round(envelopesPerRequest, 1),
+        waitedForSlot: run.waitedForSlot(),
+        cpuPct: {
+          ...Object.fromEntries(Object.keys(servicePids).map((k) => [k, round(pct(k), 0)])),
+          postgresAlpha: round(sum(SERVICE_KINDS.map((k) => `pg alpha-${k}`)), 0),
+          postgresBeta: round(sum(SERVICE_KINDS.map((k) => `pg beta-${k}`)), 0),
+          postgresBackground: round(pct('pg background'), 0),
+          redis: round(pct('redis (shared)'), 0),
+          client: round(cpu.selfPct, 0),
+          other: round(cpu.otherPct, 0),
+          machine: round(cpu.machinePct, 0),
+        },
+        otherProcesses: cpu.topOthers.map((o) => ({ pct: o.pct, command: o.command.slice(0, 60) })),
+        rssMiB: Object.fromEntries(Object.entries(rss).map(([k, v]) => [k, v === null ? null : round(v, 1)])),
+        coreMsPerEnvelope: round(coreMsPerEnvelope, 3),
+        aimMet: met,
+        prewarm: options.prewarm,
+        senders: options.senders,
+        recipients: options.recipients,
+        seconds: options.seconds,
+        cores: cpus().length,
+      }),
+    );
   } finally {
     terminateAll(holder.receivers);
     await alphaRelay.close();
@@ -375,7 +548,11 @@ async function main(holder: { services: ServiceProcess[]; homeservers: RunningHo
   }
 }
 
-const holder: { services: ServiceProcess[]; homeservers: RunningHomeserver[]; receivers: WsReceiver[] } = { services: [], homeservers: [], receivers: [] };
+const holder: { services: ServiceProcess[]; homeservers: RunningHomeserver[]; receivers: WsReceiver[] } = {
+  services: [],
+  homeservers: [],
+  receivers: [],
+};
 const stopServices = async (): Promise<void> => {
   terminateAll(holder.receivers);
   // Homeservers stop front to back; anything spawned but not yet returned as a homeserver is stopped directly.

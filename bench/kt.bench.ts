@@ -27,7 +27,15 @@ import { Pool as HttpPool } from 'undici';
 import { loadDirectoryConfig } from '@sealpost/config';
 import { initCrypto, verifyEd25519 } from '@sealpost/crypto';
 import { createPool, ensureDatabase, migrateUp, withTransaction } from '@sealpost/db';
-import { KtRecord, SignedTreeHead, encodeKtRecord, ktHeadSigningBytes, leafHash, verifyConsistency, verifyInclusion } from '@sealpost/transparency';
+import {
+  KtRecord,
+  SignedTreeHead,
+  encodeKtRecord,
+  ktHeadSigningBytes,
+  leafHash,
+  verifyConsistency,
+  verifyInclusion,
+} from '@sealpost/transparency';
 import { directoryMigrations } from '../apps/prekey-directory/src/migrations';
 import { DevicesRepository } from '../apps/prekey-directory/src/devices/devices.repository';
 import { KtLogRepository } from '../apps/prekey-directory/src/transparency/kt-log.repository';
@@ -50,14 +58,33 @@ const SERVER_NAME = 'bench.sealpost';
 const BENCH_DOMAIN = 'bench.test';
 
 interface Options {
-  leaves: number; batch: number; singles: number; accounts: number; regConcurrency: number; requests: number; concurrency: number;
+  leaves: number;
+  batch: number;
+  singles: number;
+  accounts: number;
+  regConcurrency: number;
+  requests: number;
+  concurrency: number;
 }
 
 function parseOptions(argv: string[]): Options {
-  const options: Options = { leaves: 1_000_000, batch: 10_000, singles: 1000, accounts: 200, regConcurrency: 20, requests: 2000, concurrency: 10 };
+  const options: Options = {
+    leaves: 1_000_000,
+    batch: 10_000,
+    singles: 1000,
+    accounts: 200,
+    regConcurrency: 20,
+    requests: 2000,
+    concurrency: 10,
+  };
   const names: Record<string, keyof Options> = {
-    '--leaves': 'leaves', '--batch': 'batch', '--singles': 'singles', '--accounts': 'accounts',
-    '--reg-concurrency': 'regConcurrency', '--requests': 'requests', '--concurrency': 'concurrency',
+    '--leaves': 'leaves',
+    '--batch': 'batch',
+    '--singles': 'singles',
+    '--accounts': 'accounts',
+    '--reg-concurrency': 'regConcurrency',
+    '--requests': 'requests',
+    '--concurrency': 'concurrency',
   };
   for (let i = 0; i < argv.length; i += 2) {
     const key = names[argv[i]];
@@ -80,15 +107,29 @@ function syntheticRecord(address: string): KtRecord {
   const identityKey = randomBytes(33);
   identityKey[0] = 0x05;
   return {
-    address, version: 1, identityKey: identityKey.toString('base64'),
-    devices: [{ deviceId: 1, registrationId: 1 + randomInt(0x3ffe) }], prevHash: null, timestamp: Date.now(),
+    address,
+    version: 1,
+    identityKey: identityKey.toString('base64'),
+    devices: [{ deviceId: 1, registrationId: 1 + randomInt(0x3ffe) }],
+    prevHash: null,
+    timestamp: Date.now(),
   };
 }
 
 const bulkAddress = (n: number): string => `user-${n}@${BENCH_DOMAIN}`;
 
-interface Percentiles { p50: number; p99: number; max: number; mean: number }
-const pct = (h: LatencyHistogram): Percentiles => ({ p50: round(h.percentileMs(50), 3), p99: round(h.percentileMs(99), 3), max: round(h.maxMs, 3), mean: round(h.meanMs, 3) });
+interface Percentiles {
+  p50: number;
+  p99: number;
+  max: number;
+  mean: number;
+}
+const pct = (h: LatencyHistogram): Percentiles => ({
+  p50: round(h.percentileMs(50), 3),
+  p99: round(h.percentileMs(99), 3),
+  max: round(h.maxMs, 3),
+  mean: round(h.meanMs, 3),
+});
 
 async function postgresPids(pool: PgPool, exceptOwn: boolean): Promise<number[]> {
   const { rows } = await pool.query<{ pid: number }>(
@@ -105,7 +146,9 @@ async function postgresBackground(pool: PgPool): Promise<number[]> {
 }
 
 function cpuLine(label: string, cpu: CpuUse): string {
-  const groups = Object.entries(cpu.groups).map(([name, value]) => `${name} ${value.toFixed(0)}%`).join(', ');
+  const groups = Object.entries(cpu.groups)
+    .map(([name, value]) => `${name} ${value.toFixed(0)}%`)
+    .join(', ');
   return `cpu during ${label} (% of one core): ${groups}, bench ${cpu.selfPct.toFixed(0)}%, other ${cpu.otherPct.toFixed(0)}%; machine ${cpu.machinePct.toFixed(0)}% of ${cpus().length * 100}%`;
 }
 
@@ -115,15 +158,29 @@ async function httpGetJson<T>(http: HttpPool, path: string): Promise<{ status: n
   return { status: answer.statusCode, body: (answer.statusCode === 200 ? JSON.parse(text) : text) as T };
 }
 
-interface InclusionAnswer { leaf: string; leafIndex: number; treeSize: number; auditPath: string[]; head: SignedTreeHead }
-interface ConsistencyAnswer { from: number; to: number; proof: string[] }
+interface InclusionAnswer {
+  leaf: string;
+  leafIndex: number;
+  treeSize: number;
+  auditPath: string[];
+  head: SignedTreeHead;
+}
+interface ConsistencyAnswer {
+  from: number;
+  to: number;
+  proof: string[];
+}
 
 async function main(service: { current?: ServiceProcess }): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
   const root = resolve(__dirname, '..', '..');
   const keysDir = mkdtempSync(join(tmpdir(), 'sealpost-bench-kt-keys-'));
   const started = process.hrtime.bigint();
-  log(`${cpus().length} cores, node ${process.version}, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}; options ${JSON.stringify(options)}`);
+  log(
+    `${cpus().length} cores, node ${process.version}, load average ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}; options ${JSON.stringify(options)}`,
+  );
   await initCrypto();
 
   // ---- 0. fresh schema ----
@@ -143,8 +200,13 @@ async function main(service: { current?: ServiceProcess }): Promise<void> {
   let http: HttpPool | undefined;
   try {
     // ---- 1. bulk load ----
-    log(`phase 1: bulk-loading ${options.leaves} leaves via TransparencyLog.appendRecords, ${options.batch} records a transaction (lockTreeSize held)`);
-    const bulkCpu = new CpuSampler({ 'postgres backend (bench)': await postgresPids(pool, false), 'postgres background (shared)': await postgresBackground(pool) });
+    log(
+      `phase 1: bulk-loading ${options.leaves} leaves via TransparencyLog.appendRecords, ${options.batch} records a transaction (lockTreeSize held)`,
+    );
+    const bulkCpu = new CpuSampler({
+      'postgres backend (bench)': await postgresPids(pool, false),
+      'postgres background (shared)': await postgresBackground(pool),
+    });
     const bulkStart = process.hrtime.bigint();
     let txSeconds = 0;
     let lastProgress = process.hrtime.bigint();
@@ -165,44 +227,66 @@ async function main(service: { current?: ServiceProcess }): Promise<void> {
       const done = first + count;
       if (seconds(lastProgress) >= 5 || done === options.leaves) {
         lastProgress = process.hrtime.bigint();
-        log(`  ${done.toLocaleString('en-US')} leaves, ${(done / txSeconds).toFixed(0)} leaves/s in transactions, ${seconds(bulkStart).toFixed(1)} s elapsed`);
+        log(
+          `  ${done.toLocaleString('en-US')} leaves, ${(done / txSeconds).toFixed(0)} leaves/s in transactions, ${seconds(bulkStart).toFixed(1)} s elapsed`,
+        );
       }
     }
     const bulkWall = seconds(bulkStart);
     const bulkCpuUse = bulkCpu.finish();
     const nodeCount = Number((await pool.query<{ n: string }>('SELECT count(*) AS n FROM directory.kt_nodes')).rows[0].n);
-    const sizes = (await pool.query<{ leaves: string; nodes: string }>(
-      `SELECT pg_total_relation_size('directory.kt_leaves') AS leaves, pg_total_relation_size('directory.kt_nodes') AS nodes`)).rows[0];
+    const sizes = (
+      await pool.query<{ leaves: string; nodes: string }>(
+        `SELECT pg_total_relation_size('directory.kt_leaves') AS leaves, pg_total_relation_size('directory.kt_nodes') AS nodes`,
+      )
+    ).rows[0];
     const bulk = {
-      leavesPerSecTx: round(options.leaves / txSeconds, 0), leavesPerSecWall: round(options.leaves / bulkWall, 0), wallSeconds: round(bulkWall, 1),
-      batchP50Ms: round(batchLatency.percentileMs(50), 1), batchP99Ms: round(batchLatency.percentileMs(99), 1),
-      nodeCount, expectedNodeCount: KtReferenceTree.nodeCount(options.leaves),
-      kt_leavesMiB: round(Number(sizes.leaves) / 2 ** 20, 1), kt_nodesMiB: round(Number(sizes.nodes) / 2 ** 20, 1),
+      leavesPerSecTx: round(options.leaves / txSeconds, 0),
+      leavesPerSecWall: round(options.leaves / bulkWall, 0),
+      wallSeconds: round(bulkWall, 1),
+      batchP50Ms: round(batchLatency.percentileMs(50), 1),
+      batchP99Ms: round(batchLatency.percentileMs(99), 1),
+      nodeCount,
+      expectedNodeCount: KtReferenceTree.nodeCount(options.leaves),
+      kt_leavesMiB: round(Number(sizes.leaves) / 2 ** 20, 1),
+      kt_nodesMiB: round(Number(sizes.nodes) / 2 ** 20, 1),
     };
-    log(`  bulk: ${bulk.leavesPerSecTx} leaves/s (transaction time), ${bulk.leavesPerSecWall} leaves/s wall; ${nodeCount} nodes in kt_nodes (2n − popcount(n) = ${bulk.expectedNodeCount}); ` +
-      `kt_leaves ${bulk.kt_leavesMiB} MiB, kt_nodes ${bulk.kt_nodesMiB} MiB`);
+    log(
+      `  bulk: ${bulk.leavesPerSecTx} leaves/s (transaction time), ${bulk.leavesPerSecWall} leaves/s wall; ${nodeCount} nodes in kt_nodes (2n − popcount(n) = ${bulk.expectedNodeCount}); ` +
+        `kt_leaves ${bulk.kt_leavesMiB} MiB, kt_nodes ${bulk.kt_nodesMiB} MiB`,
+    );
     log(`  ${cpuLine('bulk load', bulkCpuUse)}`);
     summary.bulk = bulk;
 
     // Planner statistics: a log that grew over time has been auto-analysed; a fresh bulk load may not have been.
-    const analysed = (await pool.query<{ relname: string; last_autoanalyze: Date | null; n_mod_since_analyze: string }>(
-      `SELECT relname, last_autoanalyze, n_mod_since_analyze FROM pg_stat_user_tables WHERE schemaname = 'directory' AND relname IN ('kt_nodes', 'kt_leaves') ORDER BY relname`)).rows;
+    const analysed = (
+      await pool.query<{ relname: string; last_autoanalyze: Date | null; n_mod_since_analyze: string }>(
+        `SELECT relname, last_autoanalyze, n_mod_since_analyze FROM pg_stat_user_tables WHERE schemaname = 'directory' AND relname IN ('kt_nodes', 'kt_leaves') ORDER BY relname`,
+      )
+    ).rows;
     const preAnalyze = new LatencyHistogram();
     for (let i = 0; i < 200; i++) {
       const t0 = process.hrtime.bigint();
       await transparency.inclusion(randomInt(options.leaves), options.leaves);
       preAnalyze.recordSince(t0);
     }
-    log(`  before explicit ANALYZE (${analysed.map((a) => `${a.relname}: autoanalyzed ${a.last_autoanalyze ? 'yes' : 'no'}, ${a.n_mod_since_analyze} rows modified since`).join('; ')}): ` +
-      `in-process inclusion p50 ${preAnalyze.percentileMs(50).toFixed(2)} ms p99 ${preAnalyze.percentileMs(99).toFixed(2)} ms (200 samples)`);
-    summary.preAnalyzeInclusion = { ...pct(preAnalyze), autoanalyzed: Object.fromEntries(analysed.map((a) => [a.relname, Boolean(a.last_autoanalyze)])) };
+    log(
+      `  before explicit ANALYZE (${analysed.map((a) => `${a.relname}: autoanalyzed ${a.last_autoanalyze ? 'yes' : 'no'}, ${a.n_mod_since_analyze} rows modified since`).join('; ')}): ` +
+        `in-process inclusion p50 ${preAnalyze.percentileMs(50).toFixed(2)} ms p99 ${preAnalyze.percentileMs(99).toFixed(2)} ms (200 samples)`,
+    );
+    summary.preAnalyzeInclusion = {
+      ...pct(preAnalyze),
+      autoanalyzed: Object.fromEntries(analysed.map((a) => [a.relname, Boolean(a.last_autoanalyze)])),
+    };
     await pool.query('ANALYZE directory.kt_nodes, directory.kt_leaves');
     log('  ANALYZE directory.kt_nodes, directory.kt_leaves done');
 
     // ---- 2. single-record appends in-process ----
     const singles = { c1: new LatencyHistogram(), c8: new LatencyHistogram(), c1PerSec: 0, c8PerSec: 0 };
     if (options.singles > 0) {
-      log(`phase 2: ${options.singles} single-record appends in-process (one record a transaction: lockTreeSize + appendRecords + COMMIT), concurrency 1 then 8`);
+      log(
+        `phase 2: ${options.singles} single-record appends in-process (one record a transaction: lockTreeSize + appendRecords + COMMIT), concurrency 1 then 8`,
+      );
       let next = 0;
       const appendOne = async (histogram: LatencyHistogram): Promise<void> => {
         const record = syntheticRecord(`single-${next++}@${BENCH_DOMAIN}`);
@@ -216,15 +300,27 @@ async function main(service: { current?: ServiceProcess }): Promise<void> {
         reference.setLeaf(index, leafHash(encodeKtRecord(record)));
       };
       const half = Math.floor(options.singles / 2);
-      for (const [concurrency, histogram, n, key] of [[1, singles.c1, half, 'c1PerSec'], [8, singles.c8, options.singles - half, 'c8PerSec']] as const) {
+      for (const [concurrency, histogram, n, key] of [
+        [1, singles.c1, half, 'c1PerSec'],
+        [8, singles.c8, options.singles - half, 'c8PerSec'],
+      ] as const) {
         const t0 = process.hrtime.bigint();
-        await mapConcurrent(Array.from({ length: n }, (_, i) => i), concurrency, () => appendOne(histogram));
+        await mapConcurrent(
+          Array.from({ length: n }, (_, i) => i),
+          concurrency,
+          () => appendOne(histogram),
+        );
         singles[key] = n / seconds(t0);
-        log(`  concurrency ${concurrency}: ${singles[key].toFixed(0)} appends/s, p50 ${histogram.percentileMs(50).toFixed(2)} ms, p99 ${histogram.percentileMs(99).toFixed(2)} ms`);
+        log(
+          `  concurrency ${concurrency}: ${singles[key].toFixed(0)} appends/s, p50 ${histogram.percentileMs(50).toFixed(2)} ms, p99 ${histogram.percentileMs(99).toFixed(2)} ms`,
+        );
       }
     }
     summary.singleAppends = {
-      c1PerSec: round(singles.c1PerSec, 0), c1: pct(singles.c1), c8PerSec: round(singles.c8PerSec, 0), c8: pct(singles.c8),
+      c1PerSec: round(singles.c1PerSec, 0),
+      c1: pct(singles.c1),
+      c8PerSec: round(singles.c8PerSec, 0),
+      c8: pct(singles.c8),
     };
 
     // ---- 2b. covering heads: the KtHeadSigner's real path at the top of the log ----
@@ -232,7 +328,14 @@ async function main(service: { current?: ServiceProcess }): Promise<void> {
     // ≤ log2(n) node rows, Ed25519, INSERT): what each prompt head costs; and signNow (the epoch head).
     const headKey = new KtSigningKey(config);
     await headKey.onModuleInit();
-    const signer = new KtHeadSigner(config, pool, transparency, new KtHeadsRepository(pool), headKey, new DirectoryMetrics(new ServiceMetrics(), transparency));
+    const signer = new KtHeadSigner(
+      config,
+      pool,
+      transparency,
+      new KtHeadsRepository(pool),
+      headKey,
+      new DirectoryMetrics(new ServiceMetrics(), transparency),
+    );
     const coverHead = new LatencyHistogram();
     const epochHead = new LatencyHistogram();
     for (let i = 0; i < 200; i++) {
@@ -252,8 +355,10 @@ async function main(service: { current?: ServiceProcess }): Promise<void> {
       epochHead.recordSince(t1);
     }
     headKey.onApplicationShutdown();
-    log(`phase 2b: covering head after one append p50 ${coverHead.percentileMs(50).toFixed(2)} ms p99 ${coverHead.percentileMs(99).toFixed(2)} ms; ` +
-      `epoch re-sign p50 ${epochHead.percentileMs(50).toFixed(2)} ms p99 ${epochHead.percentileMs(99).toFixed(2)} ms`);
+    log(
+      `phase 2b: covering head after one append p50 ${coverHead.percentileMs(50).toFixed(2)} ms p99 ${coverHead.percentileMs(99).toFixed(2)} ms; ` +
+        `epoch re-sign p50 ${epochHead.percentileMs(50).toFixed(2)} ms p99 ${epochHead.percentileMs(99).toFixed(2)} ms`,
+    );
     summary.coveringHead = pct(coverHead);
     summary.epochHead = pct(epochHead);
 
@@ -264,17 +369,29 @@ async function main(service: { current?: ServiceProcess }): Promise<void> {
       entry: resolve(root, 'dist/apps/prekey-directory/src/main.js'),
       port,
       env: {
-        DIRECTORY_PORT: String(port), BIND_HOST: '127.0.0.1', DATABASE_URL, REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
-        REDIS_PREFIX: `benchkt:${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}:`, SERVER_NAME,
-        OPEN_REGISTRATION: 'true', REGISTRATION_RATE_BURST: '1000000000', LOG_LEVEL: 'warn', KEYS_DIR: keysDir, KT_EPOCH_SECONDS: '1',
+        DIRECTORY_PORT: String(port),
+        BIND_HOST: '127.0.0.1',
+        DATABASE_URL,
+        REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+        REDIS_PREFIX: `benchkt:${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}:`,
+        SERVER_NAME,
+        OPEN_REGISTRATION: 'true',
+        REGISTRATION_RATE_BURST: '1000000000',
+        LOG_LEVEL: 'warn',
+        KEYS_DIR: keysDir,
+        KT_EPOCH_SECONDS: '1',
       },
     });
     service.current = directory;
     await directory.waitUntilHealthy();
     http = new HttpPool(directory.baseUrl, { connections: Math.max(options.concurrency, options.regConcurrency), pipelining: 1 });
     const warmupAccounts = Math.min(20, options.accounts);
-    log(`phase 3: directory up (pid ${directory.pid}); pre-generating ${warmupAccounts} + ${options.accounts} registration bodies (real libsignal keys, no one-time keys)`);
-    const bodies = Array.from({ length: warmupAccounts + options.accounts }, (_, i) => JSON.stringify(registrationBody(`ktbench${i}`, 0, 0) satisfies RegistrationBody));
+    log(
+      `phase 3: directory up (pid ${directory.pid}); pre-generating ${warmupAccounts} + ${options.accounts} registration bodies (real libsignal keys, no one-time keys)`,
+    );
+    const bodies = Array.from({ length: warmupAccounts + options.accounts }, (_, i) =>
+      JSON.stringify(registrationBody(`ktbench${i}`, 0, 0) satisfies RegistrationBody),
+    );
     const registrationErrors = new Map<string, number>();
     const register = async (body: string, histogram?: LatencyHistogram): Promise<void> => {
       const t0 = process.hrtime.bigint();
@@ -289,21 +406,34 @@ async function main(service: { current?: ServiceProcess }): Promise<void> {
     };
     await mapConcurrent(bodies.slice(0, warmupAccounts), options.regConcurrency, (body) => register(body));
     const regLatency = new LatencyHistogram();
-    const regCpu = new CpuSampler({ directory: [directory.pid], 'postgres backends': await postgresPids(pool, true), 'redis (shared)': pidsByName('redis-server') });
+    const regCpu = new CpuSampler({
+      directory: [directory.pid],
+      'postgres backends': await postgresPids(pool, true),
+      'redis (shared)': pidsByName('redis-server'),
+    });
     const regStart = process.hrtime.bigint();
     await mapConcurrent(bodies.slice(warmupAccounts), options.regConcurrency, (body) => register(body, regLatency));
     const regSeconds = seconds(regStart);
     const regCpuUse = regCpu.finish();
-    const registrations = { ok: regLatency.count, perSec: round(regLatency.count / regSeconds, 1), ...pct(regLatency), errors: Object.fromEntries(registrationErrors) };
-    log(`  ${warmupAccounts} warm-up + ${options.accounts} measured registrations at concurrency ${options.regConcurrency}: ${registrations.perSec} registrations/s ` +
-      `(= appends/s on the production path), p50 ${registrations.p50} ms, p99 ${registrations.p99} ms; errors ${registrationErrors.size ? JSON.stringify(registrations.errors) : 0}`);
+    const registrations = {
+      ok: regLatency.count,
+      perSec: round(regLatency.count / regSeconds, 1),
+      ...pct(regLatency),
+      errors: Object.fromEntries(registrationErrors),
+    };
+    log(
+      `  ${warmupAccounts} warm-up + ${options.accounts} measured registrations at concurrency ${options.regConcurrency}: ${registrations.perSec} registrations/s ` +
+        `(= appends/s on the production path), p50 ${registrations.p50} ms, p99 ${registrations.p99} ms; errors ${registrationErrors.size ? JSON.stringify(registrations.errors) : 0}`,
+    );
     log(`  ${cpuLine('registrations', regCpuUse)}`);
     summary.registrations = registrations;
 
     // Registration leaves: re-derive each leaf hash from the stored record bytes.
     const prior = options.leaves + options.singles;
     const { rows: regLeaves } = await pool.query<{ leaf_index: string; record: Buffer; leaf_hash: Buffer }>(
-      'SELECT leaf_index, record, leaf_hash FROM directory.kt_leaves WHERE leaf_index >= $1 ORDER BY leaf_index', [prior]);
+      'SELECT leaf_index, record, leaf_hash FROM directory.kt_leaves WHERE leaf_index >= $1 ORDER BY leaf_index',
+      [prior],
+    );
     let storedLeafHashMismatches = 0;
     for (const row of regLeaves) {
       const hash = leafHash(row.record);
@@ -311,7 +441,9 @@ async function main(service: { current?: ServiceProcess }): Promise<void> {
       reference.setLeaf(Number(row.leaf_index), hash);
     }
     const treeSize = await transparency.treeSize();
-    log(`  log now ${treeSize} leaves (${options.leaves} bulk + ${options.singles} single + ${regLeaves.length} registrations); stored leaf_hash ≠ H(0x00‖record): ${storedLeafHashMismatches}`);
+    log(
+      `  log now ${treeSize} leaves (${options.leaves} bulk + ${options.singles} single + ${regLeaves.length} registrations); stored leaf_hash ≠ H(0x00‖record): ${storedLeafHashMismatches}`,
+    );
 
     // ---- 4. proofs against a signed head ----
     let head: SignedTreeHead | undefined;
@@ -333,18 +465,32 @@ async function main(service: { current?: ServiceProcess }): Promise<void> {
     reference.build(headSize);
     const referenceRootOk = reference.root(headSize).equals(headRoot);
     const inProcessRootOk = (await transparency.root(headSize)).equals(headRoot);
-    log(`phase 4: signed head treeSize ${headSize}, Ed25519 signature ${signatureOk ? 'valid' : 'INVALID'}, root ${referenceRootOk ? 'equals' : 'DIFFERS FROM'} the independent reference ` +
-      `(built in ${seconds(buildStart).toFixed(1)} s), TransparencyLog.root ${inProcessRootOk ? 'agrees' : 'DISAGREES'}`);
+    log(
+      `phase 4: signed head treeSize ${headSize}, Ed25519 signature ${signatureOk ? 'valid' : 'INVALID'}, root ${referenceRootOk ? 'equals' : 'DIFFERS FROM'} the independent reference ` +
+        `(built in ${seconds(buildStart).toFixed(1)} s), TransparencyLog.root ${inProcessRootOk ? 'agrees' : 'DISAGREES'}`,
+    );
 
     const failures = { inclusionHttp: 0, consistencyHttp: 0, inclusionInProcess: 0, consistencyInProcess: 0 };
     const httpErrors = new Map<string, number>();
     const inclusionPath = (n: number) => `/v1/kt/inclusion?address=${encodeURIComponent(bulkAddress(n))}&version=1&treeSize=${headSize}`;
     const consistencyPathOf = (from: number) => `/v1/kt/consistency?from=${from}&to=${headSize}`;
     const warmup = Math.min(200, options.requests);
-    await mapConcurrent(Array.from({ length: warmup }, () => randomInt(options.leaves)), options.concurrency, (n) => httpGetJson(http!, inclusionPath(n)));
-    await mapConcurrent(Array.from({ length: warmup }, () => 1 + randomInt(headSize)), options.concurrency, (f) => httpGetJson(http!, consistencyPathOf(f)));
+    await mapConcurrent(
+      Array.from({ length: warmup }, () => randomInt(options.leaves)),
+      options.concurrency,
+      (n) => httpGetJson(http!, inclusionPath(n)),
+    );
+    await mapConcurrent(
+      Array.from({ length: warmup }, () => 1 + randomInt(headSize)),
+      options.concurrency,
+      (f) => httpGetJson(http!, consistencyPathOf(f)),
+    );
 
-    const runHttp = async <T>(label: string, params: number[], path: (p: number) => string): Promise<{ latency: LatencyHistogram; perSec: number; answers: (T | null)[]; cpu: CpuUse }> => {
+    const runHttp = async <T>(
+      label: string,
+      params: number[],
+      path: (p: number) => string,
+    ): Promise<{ latency: LatencyHistogram; perSec: number; answers: (T | null)[]; cpu: CpuUse }> => {
       const latency = new LatencyHistogram();
       const cpu = new CpuSampler({ directory: [directory!.pid], 'postgres backends': await postgresPids(pool, true) });
       const t0 = process.hrtime.bigint();
@@ -366,14 +512,20 @@ async function main(service: { current?: ServiceProcess }): Promise<void> {
       return { latency, perSec: params.length / seconds(t0), answers, cpu: cpu.finish() };
     };
 
-    log(`  ${options.requests} GET /v1/kt/inclusion (random bulk record, version 1, treeSize=${headSize}), concurrency ${options.concurrency}, after ${warmup} warm-up`);
+    log(
+      `  ${options.requests} GET /v1/kt/inclusion (random bulk record, version 1, treeSize=${headSize}), concurrency ${options.concurrency}, after ${warmup} warm-up`,
+    );
     const inclusionTargets = Array.from({ length: options.requests }, () => randomInt(options.leaves));
     const incl = await runHttp<InclusionAnswer>('inclusion', inclusionTargets, inclusionPath);
-    log(`    ${incl.perSec.toFixed(0)} req/s, p50 ${incl.latency.percentileMs(50).toFixed(2)} ms, p99 ${incl.latency.percentileMs(99).toFixed(2)} ms; ${cpuLine('inclusion', incl.cpu)}`);
+    log(
+      `    ${incl.perSec.toFixed(0)} req/s, p50 ${incl.latency.percentileMs(50).toFixed(2)} ms, p99 ${incl.latency.percentileMs(99).toFixed(2)} ms; ${cpuLine('inclusion', incl.cpu)}`,
+    );
     log(`  ${options.requests} GET /v1/kt/consistency (random from, to=${headSize}), concurrency ${options.concurrency}`);
     const consistencyFroms = Array.from({ length: options.requests }, () => 1 + randomInt(headSize));
     const cons = await runHttp<ConsistencyAnswer>('consistency', consistencyFroms, consistencyPathOf);
-    log(`    ${cons.perSec.toFixed(0)} req/s, p50 ${cons.latency.percentileMs(50).toFixed(2)} ms, p99 ${cons.latency.percentileMs(99).toFixed(2)} ms; ${cpuLine('consistency', cons.cpu)}`);
+    log(
+      `    ${cons.perSec.toFixed(0)} req/s, p50 ${cons.latency.percentileMs(50).toFixed(2)} ms, p99 ${cons.latency.percentileMs(99).toFixed(2)} ms; ${cpuLine('consistency', cons.cpu)}`,
+    );
     const directoryRss = rssMiB(directory.pid);
 
     // Verify every HTTP answer (after the timed runs, so verification does not compete for the CPU).
@@ -383,7 +535,11 @@ async function main(service: { current?: ServiceProcess }): Promise<void> {
       const n = inclusionTargets[i];
       if (!answer) return;
       const leaf = leafHash(b64(answer.leaf));
-      const ok = answer.leafIndex === n && answer.treeSize === headSize && answer.head.rootHash === head!.rootHash && leaf.equals(reference.leaf(n)) &&
+      const ok =
+        answer.leafIndex === n &&
+        answer.treeSize === headSize &&
+        answer.head.rootHash === head!.rootHash &&
+        leaf.equals(reference.leaf(n)) &&
         verifyInclusion(leaf, answer.leafIndex, headSize, answer.auditPath.map(b64), headRoot);
       if (!ok) failures.inclusionHttp++;
       inclusionPathLength = Math.max(inclusionPathLength, answer.auditPath.length);
@@ -391,13 +547,18 @@ async function main(service: { current?: ServiceProcess }): Promise<void> {
     cons.answers.forEach((answer, i) => {
       const from = consistencyFroms[i];
       if (!answer) return;
-      const ok = answer.from === from && answer.to === headSize && verifyConsistency(from, headSize, reference.root(from), headRoot, answer.proof.map(b64));
+      const ok =
+        answer.from === from &&
+        answer.to === headSize &&
+        verifyConsistency(from, headSize, reference.root(from), headRoot, answer.proof.map(b64));
       if (!ok) failures.consistencyHttp++;
       consistencyPathLength = Math.max(consistencyPathLength, answer.proof.length);
     });
     const verifiedHttp = incl.answers.filter(Boolean).length + cons.answers.filter(Boolean).length;
-    log(`  verified ${verifiedHttp} HTTP proofs against the signed root: ${failures.inclusionHttp} inclusion and ${failures.consistencyHttp} consistency failures; ` +
-      `HTTP errors ${httpErrors.size ? JSON.stringify(Object.fromEntries(httpErrors)) : 0}`);
+    log(
+      `  verified ${verifiedHttp} HTTP proofs against the signed root: ${failures.inclusionHttp} inclusion and ${failures.consistencyHttp} consistency failures; ` +
+        `HTTP errors ${httpErrors.size ? JSON.stringify(Object.fromEntries(httpErrors)) : 0}`,
+    );
 
     // In-process: TransparencyLog.inclusion / consistency, sequential (one query each).
     log(`  ${options.requests} in-process TransparencyLog.inclusion and ${options.requests} consistency calls, sequential`);
@@ -417,45 +578,91 @@ async function main(service: { current?: ServiceProcess }): Promise<void> {
       inConsistency.recordSince(t0);
       if (!verifyConsistency(from, headSize, reference.root(from), headRoot, proof)) failures.consistencyInProcess++;
     }
-    log(`    inclusion p50 ${inInclusion.percentileMs(50).toFixed(3)} ms p99 ${inInclusion.percentileMs(99).toFixed(3)} ms; ` +
-      `consistency p50 ${inConsistency.percentileMs(50).toFixed(3)} ms p99 ${inConsistency.percentileMs(99).toFixed(3)} ms; ` +
-      `failures ${failures.inclusionInProcess} + ${failures.consistencyInProcess}`);
+    log(
+      `    inclusion p50 ${inInclusion.percentileMs(50).toFixed(3)} ms p99 ${inInclusion.percentileMs(99).toFixed(3)} ms; ` +
+        `consistency p50 ${inConsistency.percentileMs(50).toFixed(3)} ms p99 ${inConsistency.percentileMs(99).toFixed(3)} ms; ` +
+        `failures ${failures.inclusionInProcess} + ${failures.consistencyInProcess}`,
+    );
 
     // ---- 5. report ----
     const row = (label: string, value: string, note = ''): void => console.log(`${label.padEnd(44)} ${value.padStart(22)}  ${note}`);
     const lat = (h: LatencyHistogram): string => `${h.percentileMs(50).toFixed(2)} / ${h.percentileMs(99).toFixed(2)} ms`;
     console.log('');
-    console.log(`key-transparency bench: log of ${headSize.toLocaleString('en-US')} leaves, ${cpus().length} cores, node ${process.version}, ` +
-      `load average at start ${summary.loadAvgAtStart}, now ${loadavg()[0].toFixed(2)}; total ${seconds(started).toFixed(0)} s`);
+    console.log(
+      `key-transparency bench: log of ${headSize.toLocaleString('en-US')} leaves, ${cpus().length} cores, node ${process.version}, ` +
+        `load average at start ${summary.loadAvgAtStart}, now ${loadavg()[0].toFixed(2)}; total ${seconds(started).toFixed(0)} s`,
+    );
     row('metric', 'value', 'notes');
-    row('bulk appends (appendRecords, tx of ' + options.batch + ')', `${bulk.leavesPerSecTx} leaves/s`, `wall ${bulk.leavesPerSecWall}/s incl. generation; batch p50/p99 ${bulk.batchP50Ms}/${bulk.batchP99Ms} ms`);
-    row('kt_nodes rows after bulk', String(nodeCount), `2n − popcount(n) = ${bulk.expectedNodeCount}; kt_leaves ${bulk.kt_leavesMiB} MiB, kt_nodes ${bulk.kt_nodesMiB} MiB`);
+    row(
+      'bulk appends (appendRecords, tx of ' + options.batch + ')',
+      `${bulk.leavesPerSecTx} leaves/s`,
+      `wall ${bulk.leavesPerSecWall}/s incl. generation; batch p50/p99 ${bulk.batchP50Ms}/${bulk.batchP99Ms} ms`,
+    );
+    row(
+      'kt_nodes rows after bulk',
+      String(nodeCount),
+      `2n − popcount(n) = ${bulk.expectedNodeCount}; kt_leaves ${bulk.kt_leavesMiB} MiB, kt_nodes ${bulk.kt_nodesMiB} MiB`,
+    );
     if (options.singles > 0) {
       row('single appends in-process, concurrency 1', `${singles.c1PerSec.toFixed(0)}/s`, `p50/p99 ${lat(singles.c1)}`);
-      row('single appends in-process, concurrency 8', `${singles.c8PerSec.toFixed(0)}/s`, `p50/p99 ${lat(singles.c8)} (serialised on kt_state lock)`);
+      row(
+        'single appends in-process, concurrency 8',
+        `${singles.c8PerSec.toFixed(0)}/s`,
+        `p50/p99 ${lat(singles.c8)} (serialised on kt_state lock)`,
+      );
     }
     row('covering head (KtHeadSigner.coverLoggedRecords)', lat(coverHead), 'p50 / p99 after one append: lock, root, Ed25519, INSERT');
     row('epoch head (KtHeadSigner.signNow)', lat(epochHead), 'p50 / p99');
-    row(`registrations over HTTP, concurrency ${options.regConcurrency}`, `${registrations.perSec}/s`, `p50/p99 ${registrations.p50} / ${registrations.p99} ms; one leaf each`);
-    row(`GET /v1/kt/inclusion, concurrency ${options.concurrency}`, lat(incl.latency), `p50 / p99; ${incl.perSec.toFixed(0)} req/s; audit path ≤ ${inclusionPathLength} hashes`);
-    row(`GET /v1/kt/consistency, concurrency ${options.concurrency}`, lat(cons.latency), `p50 / p99; ${cons.perSec.toFixed(0)} req/s; proof ≤ ${consistencyPathLength} hashes`);
+    row(
+      `registrations over HTTP, concurrency ${options.regConcurrency}`,
+      `${registrations.perSec}/s`,
+      `p50/p99 ${registrations.p50} / ${registrations.p99} ms; one leaf each`,
+    );
+    row(
+      `GET /v1/kt/inclusion, concurrency ${options.concurrency}`,
+      lat(incl.latency),
+      `p50 / p99; ${incl.perSec.toFixed(0)} req/s; audit path ≤ ${inclusionPathLength} hashes`,
+    );
+    row(
+      `GET /v1/kt/consistency, concurrency ${options.concurrency}`,
+      lat(cons.latency),
+      `p50 / p99; ${cons.perSec.toFixed(0)} req/s; proof ≤ ${consistencyPathLength} hashes`,
+    );
     row('TransparencyLog.inclusion in-process', lat(inInclusion), 'p50 / p99, sequential');
     row('TransparencyLog.consistency in-process', lat(inConsistency), 'p50 / p99, sequential');
     row('in-process inclusion before ANALYZE', lat(preAnalyze), 'p50 / p99, 200 samples right after the bulk load');
-    row('proof verification failures', String(Object.values(failures).reduce((a, b) => a + b, 0)),
-      `of ${verifiedHttp + 2 * options.requests} verified; head signature ${signatureOk ? 'ok' : 'BAD'}, reference root ${referenceRootOk ? 'ok' : 'BAD'}`);
+    row(
+      'proof verification failures',
+      String(Object.values(failures).reduce((a, b) => a + b, 0)),
+      `of ${verifiedHttp + 2 * options.requests} verified; head signature ${signatureOk ? 'ok' : 'BAD'}, reference root ${referenceRootOk ? 'ok' : 'BAD'}`,
+    );
     row('directory RSS at end', directoryRss === null ? 'unknown' : `${directoryRss.toFixed(1)} MiB`);
 
     Object.assign(summary, {
-      treeSize: headSize, headSignatureOk: signatureOk, referenceRootOk, inProcessRootOk, storedLeafHashMismatches,
+      treeSize: headSize,
+      headSignatureOk: signatureOk,
+      referenceRootOk,
+      inProcessRootOk,
+      storedLeafHashMismatches,
       inclusionHttp: { ...pct(incl.latency), perSec: round(incl.perSec, 0), ok: incl.latency.count, maxPathLength: inclusionPathLength },
-      consistencyHttp: { ...pct(cons.latency), perSec: round(cons.perSec, 0), ok: cons.latency.count, maxPathLength: consistencyPathLength },
-      inclusionInProcess: pct(inInclusion), consistencyInProcess: pct(inConsistency),
-      verificationFailures: failures, verifiedProofs: verifiedHttp + 2 * options.requests, httpErrors: Object.fromEntries(httpErrors),
-      directoryRssMiB: directoryRss === null ? null : round(directoryRss, 1), totalSeconds: round(seconds(started), 1), loadAvgAtEnd: round(loadavg()[0]),
+      consistencyHttp: {
+        ...pct(cons.latency),
+        perSec: round(cons.perSec, 0),
+        ok: cons.latency.count,
+        maxPathLength: consistencyPathLength,
+      },
+      inclusionInProcess: pct(inInclusion),
+      consistencyInProcess: pct(inConsistency),
+      verificationFailures: failures,
+      verifiedProofs: verifiedHttp + 2 * options.requests,
+      httpErrors: Object.fromEntries(httpErrors),
+      directoryRssMiB: directoryRss === null ? null : round(directoryRss, 1),
+      totalSeconds: round(seconds(started), 1),
+      loadAvgAtEnd: round(loadavg()[0]),
     });
     console.log(JSON.stringify(summary));
-    const bad = Object.values(failures).some((f) => f > 0) || !signatureOk || !referenceRootOk || !inProcessRootOk || storedLeafHashMismatches > 0;
+    const bad =
+      Object.values(failures).some((f) => f > 0) || !signatureOk || !referenceRootOk || !inProcessRootOk || storedLeafHashMismatches > 0;
     if (bad) process.exitCode = 2;
   } finally {
     await http?.close().catch(() => undefined);

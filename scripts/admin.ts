@@ -68,9 +68,12 @@ async function main(): Promise<number> {
   }
 }
 
-main().then((code) => process.exit(code), (error) => {
-  if (error instanceof UsageError || error instanceof FederationUsageError) process.stderr.write(`${error.message}\n`);
-  else if (error instanceof ConfigError) process.stderr.write(`${error.message}\n`);
-  else process.stderr.write(`admin: ${(error as Error).message}\n`);
-  process.exit(error instanceof UsageError || error instanceof FederationUsageError ? 64 : 1);
-});
+main().then(
+  (code) => process.exit(code),
+  (error) => {
+    if (error instanceof UsageError || error instanceof FederationUsageError) process.stderr.write(`${error.message}\n`);
+    else if (error instanceof ConfigError) process.stderr.write(`${error.message}\n`);
+    else process.stderr.write(`admin: ${(error as Error).message}\n`);
+    process.exit(error instanceof UsageError || error instanceof FederationUsageError ? 64 : 1);
+  },
+);

@@ -8,7 +8,9 @@ export const EXIT_UNAVAILABLE = 69;
  * Common start of the operator commands: `--env FILE` read and removed from the arguments,
  * config validated, Postgres and Redis checked. Null (after saying why) when a store is down.
  */
-export async function cliContext(argv: string[]): Promise<{ config: DirectoryConfig; args: string[]; env: Record<string, string | undefined> } | null> {
+export async function cliContext(
+  argv: string[],
+): Promise<{ config: DirectoryConfig; args: string[]; env: Record<string, string | undefined> } | null> {
   const args = [...argv];
   const envIndex = args.indexOf('--env');
   const fileEnv = envIndex >= 0 ? readEnvFile(args[envIndex + 1] ?? '') : {};

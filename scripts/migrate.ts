@@ -5,13 +5,16 @@ import { directoryMigrations } from '../apps/prekey-directory/src/migrations';
 import { RELAY_MIGRATIONS } from '../apps/relay/src/migrations';
 import { GATEWAY_MIGRATIONS } from '../apps/federation-gateway/src/migrations';
 
-
 /** `npm run migrate [-- up]` applies every service's pending migrations; `-- down SERVICE` reverts its last one. */
 async function main(): Promise<number> {
   const context = await cliContext(process.argv.slice(2));
   if (!context) return EXIT_UNAVAILABLE;
   const { config, args } = context;
-  const SETS: Record<string, MigrationSet> = { 'prekey-directory': directoryMigrations(config.keysDir), relay: RELAY_MIGRATIONS, 'federation-gateway': GATEWAY_MIGRATIONS };
+  const SETS: Record<string, MigrationSet> = {
+    'prekey-directory': directoryMigrations(config.keysDir),
+    relay: RELAY_MIGRATIONS,
+    'federation-gateway': GATEWAY_MIGRATIONS,
+  };
   await ensureDatabase(config.databaseUrl);
   const pool = createPool(config.databaseUrl, 1, 'sealpost-migrate');
   try {
@@ -35,7 +38,10 @@ async function main(): Promise<number> {
   }
 }
 
-main().then((code) => process.exit(code), (error) => {
-  process.stderr.write(error instanceof ConfigError ? `${error.message}\n` : `migrate: ${(error as Error).message}\n`);
-  process.exit(1);
-});
+main().then(
+  (code) => process.exit(code),
+  (error) => {
+    process.stderr.write(error instanceof ConfigError ? `${error.message}\n` : `migrate: ${(error as Error).message}\n`);
+    process.exit(1);
+  },
+);

@@ -1,13 +1,20 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 
-export interface ServiceSpec { name: string; entry: string; healthUrl: string }
+export interface ServiceSpec {
+  name: string;
+  entry: string;
+  healthUrl: string;
+}
 
 const COLORS = ['\x1b[36m', '\x1b[35m', '\x1b[33m'];
 
 /** Starts one service as a child process, prefixing each line it prints with its name. */
 export function spawnService(spec: ServiceSpec, env: NodeJS.ProcessEnv, index: number): ChildProcess {
-  const child = spawn(process.execPath, ['--enable-source-maps', join(__dirname, '..', spec.entry)], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--enable-source-maps', join(__dirname, '..', spec.entry)], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const tag = process.stdout.isTTY ? `${COLORS[index % COLORS.length]}${spec.name}\x1b[0m` : spec.name;
   const relay = (stream: NodeJS.WritableStream) => {
     let pending = '';

@@ -43,12 +43,18 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     for (const child of children.values()) if (child.exitCode === null) child.kill('SIGTERM');
-    const force = setTimeout(() => { for (const c of children.values()) c.kill('SIGKILL'); }, 10_000);
+    const force = setTimeout(() => {
+      for (const c of children.values()) c.kill('SIGKILL');
+    }, 10_000);
     force.unref();
-    void Promise.all([...children.values()].map((c) => (c.exitCode !== null ? null : new Promise((r) => c.once('exit', r)))))
-      .then(() => process.exit(code));
+    void Promise.all([...children.values()].map((c) => (c.exitCode !== null ? null : new Promise((r) => c.once('exit', r))))).then(() =>
+      process.exit(code),
+    );
   };
-  process.on('SIGINT', () => { process.stdout.write('\nstopping Sealpost…\n'); stopAll(0); });
+  process.on('SIGINT', () => {
+    process.stdout.write('\nstopping Sealpost…\n');
+    stopAll(0);
+  });
   process.on('SIGTERM', () => stopAll(0));
 
   specs.forEach((spec, i) => {
@@ -69,17 +75,19 @@ async function main(): Promise<void> {
     }
     return;
   }
-  process.stdout.write([
-    '',
-    `Sealpost homeserver "${directory.serverName}" is running:`,
-    `  prekey directory    ${local(directory.port)}   (/v1/accounts, /v1/devices, /v1/keys)`,
-    `  relay              ${local(relay.port)}   (/v1/messages, /v1/websocket)`,
-    `  federation gateway ${local(gateway.port)}   (/federation/v1/*)`,
-    `  discovery          ${gateway.publicUrl}/.well-known/sealpost`,
-    `  registration       ${directory.openRegistration ? 'open' : `by token${directory.staticRegistrationToken ? ' (REGISTRATION_TOKEN is set)' : ''}: npm run admin -- registration-token create --uses 10`}`,
-    'Press Ctrl-C to stop.',
-    '',
-  ].join('\n'));
+  process.stdout.write(
+    [
+      '',
+      `Sealpost homeserver "${directory.serverName}" is running:`,
+      `  prekey directory    ${local(directory.port)}   (/v1/accounts, /v1/devices, /v1/keys)`,
+      `  relay              ${local(relay.port)}   (/v1/messages, /v1/websocket)`,
+      `  federation gateway ${local(gateway.port)}   (/federation/v1/*)`,
+      `  discovery          ${gateway.publicUrl}/.well-known/sealpost`,
+      `  registration       ${directory.openRegistration ? 'open' : `by token${directory.staticRegistrationToken ? ' (REGISTRATION_TOKEN is set)' : ''}: npm run admin -- registration-token create --uses 10`}`,
+      'Press Ctrl-C to stop.',
+      '',
+    ].join('\n'),
+  );
 }
 
 main().catch((error) => {

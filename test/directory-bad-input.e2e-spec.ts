@@ -84,7 +84,8 @@ const retype = (base64Key: string, typeByte: number) => {
   bytes[0] = typeByte;
   return b64(bytes);
 };
-const resize = (base64Key: string, length: number) => b64(Buffer.concat([Buffer.from(base64Key, 'base64'), Buffer.alloc(64)]).subarray(0, length));
+const resize = (base64Key: string, length: number) =>
+  b64(Buffer.concat([Buffer.from(base64Key, 'base64'), Buffer.alloc(64)]).subarray(0, length));
 
 // ---------- the table ----------
 
@@ -127,116 +128,531 @@ const CASES: BadRequest[] = [
     { name: `${label}: a deeply nested array`, method, path, auth, rawBody: `${'['.repeat(100_000)}${']'.repeat(100_000)}`, status: 400 },
     { name: `${label}: text/plain`, method, path, auth, rawBody: '{}', contentType: 'text/plain', status: 415 },
     { name: `${label}: application/xml`, method, path, auth, rawBody: '<a/>', contentType: 'application/xml', status: 415 },
-    { name: `${label}: a form body`, method, path, auth, rawBody: 'localpart=alice', contentType: 'application/x-www-form-urlencoded', status: [400, 415] },
+    {
+      name: `${label}: a form body`,
+      method,
+      path,
+      auth,
+      rawBody: 'localpart=alice',
+      contentType: 'application/x-www-form-urlencoded',
+      status: [400, 415],
+    },
     { name: `${label}: a body over 1 MiB`, method, path, auth, rawBody: OVERSIZED, status: 413 },
-    { name: `${label}: gzip-encoded garbage`, method, path, auth, rawBody: 'not gzip', headers: { 'content-encoding': 'gzip' }, status: [400, 415] },
+    {
+      name: `${label}: gzip-encoded garbage`,
+      method,
+      path,
+      auth,
+      rawBody: 'not gzip',
+      headers: { 'content-encoding': 'gzip' },
+      status: [400, 415],
+    },
   ]),
-  { name: 'POST /v1/devices/link-codes: invalid JSON', method: 'POST', path: '/v1/devices/link-codes', auth: 'victim', rawBody: '{', status: 400 },
-  { name: 'POST /v1/devices/link-codes: text/plain', method: 'POST', path: '/v1/devices/link-codes', auth: 'victim', rawBody: 'x', contentType: 'text/plain', status: 415 },
-  { name: 'POST /v1/devices/link-codes: a body over 1 MiB', method: 'POST', path: '/v1/devices/link-codes', auth: 'victim', rawBody: OVERSIZED, status: 413 },
+  {
+    name: 'POST /v1/devices/link-codes: invalid JSON',
+    method: 'POST',
+    path: '/v1/devices/link-codes',
+    auth: 'victim',
+    rawBody: '{',
+    status: 400,
+  },
+  {
+    name: 'POST /v1/devices/link-codes: text/plain',
+    method: 'POST',
+    path: '/v1/devices/link-codes',
+    auth: 'victim',
+    rawBody: 'x',
+    contentType: 'text/plain',
+    status: 415,
+  },
+  {
+    name: 'POST /v1/devices/link-codes: a body over 1 MiB',
+    method: 'POST',
+    path: '/v1/devices/link-codes',
+    auth: 'victim',
+    rawBody: OVERSIZED,
+    status: 413,
+  },
 
   // --- POST /v1/accounts: fields ---
   ...((): BadRequest[] => {
-    const reg = (name: string, mutate: (b: any) => void, mentions: string, status = 400): BadRequest =>
-      ({ name: `POST /v1/accounts: ${name}`, method: 'POST', path: '/v1/accounts', auth: 'none', body: registration(mutate), status, mentions });
+    const reg = (name: string, mutate: (b: any) => void, mentions: string, status = 400): BadRequest => ({
+      name: `POST /v1/accounts: ${name}`,
+      method: 'POST',
+      path: '/v1/accounts',
+      auth: 'none',
+      body: registration(mutate),
+      status,
+      mentions,
+    });
     return [
-      reg('an empty object', (b) => { for (const k of Object.keys(b)) delete b[k]; }, 'localpart'),
-      reg('no localpart', (b) => { delete b.localpart; }, 'localpart'),
-      reg('no identityKey', (b) => { delete b.identityKey; }, 'identityKey'),
-      reg('no registrationId', (b) => { delete b.registrationId; }, 'registrationId'),
-      reg('no signedPreKey', (b) => { delete b.signedPreKey; }, 'signedPreKey'),
-      reg('no pqLastResortPreKey', (b) => { delete b.pqLastResortPreKey; }, 'pqLastResortPreKey'),
-      reg('an unknown field', (b) => { b.deviceId = 5; }, 'deviceId'),
-      reg('localpart as a number', (b) => { b.localpart = 42; }, 'localpart'),
-      reg('localpart with upper case', (b) => { b.localpart = 'Alice'; }, 'localpart'),
-      reg('localpart of 65 characters', (b) => { b.localpart = 'a'.repeat(65); }, 'localpart'),
-      reg('localpart with @', (b) => { b.localpart = 'alice@alpha.test'; }, 'localpart'),
-      reg('registrationId as a string', (b) => { b.registrationId = '1234'; }, 'registrationId'),
-      reg('registrationId 0', (b) => { b.registrationId = 0; }, 'registrationId'),
-      reg('registrationId 16384', (b) => { b.registrationId = 16384; }, 'registrationId'),
-      reg('registrationId 1e400 (Infinity)', (b) => { b.registrationId = '__INF__'; }, 'registrationId'),
-      reg('identityKey of 31 bytes', (b) => { b.identityKey = b64(randomBytes(31)); }, 'identityKey'),
-      reg('identityKey of 33 bytes with type byte 0x06', (b) => { b.identityKey = retype(b.identityKey, 0x06); }, 'identityKey'),
-      reg('identityKey in URL-safe base64', (b) => { b.identityKey = b64(Buffer.alloc(33, 0xff)).replace(/\//g, '_'); }, 'identityKey'),
-      reg('identityKey without padding', (b) => { b.identityKey = b64(randomBytes(32)).replace(/=+$/, ''); }, 'identityKey'),
-      reg('identityKey that is not base64', (b) => { b.identityKey = '%%%%'; }, 'identityKey'),
-      reg('signedPreKey as a string', (b) => { b.signedPreKey = 'key'; }, 'signedPreKey'),
-      reg('signedPreKey.keyId -1', (b) => { b.signedPreKey.keyId = -1; }, 'signedPreKey.keyId'),
-      reg('signedPreKey.keyId 2^31', (b) => { b.signedPreKey.keyId = 2 ** 31; }, 'signedPreKey.keyId'),
-      reg('signedPreKey.publicKey of 32 bytes', (b) => { b.signedPreKey.publicKey = resize(b.signedPreKey.publicKey, 32); }, 'signedPreKey.publicKey'),
-      reg('signedPreKey.publicKey not starting with 0x05', (b) => { b.signedPreKey.publicKey = retype(b.signedPreKey.publicKey, 0x06); }, 'signedPreKey.publicKey'),
-      reg('signedPreKey.signature of 63 bytes', (b) => { b.signedPreKey.signature = resize(b.signedPreKey.signature, 63); }, 'signedPreKey.signature'),
-      reg('signedPreKey signed by another identity', (b) => { b.signedPreKey = makeSignalIdentity().signedPreKey(1); }, 'signedPreKey', 422),
-      reg('pqLastResortPreKey with unknown KEM type byte 0x07', (b) => {
-        b.pqLastResortPreKey.publicKey = retype(b.pqLastResortPreKey.publicKey, 0x07);
-      }, 'pqLastResortPreKey.publicKey'),
-      reg('pqLastResortPreKey of 1568 bytes (Kyber1024 needs 1569)', (b) => {
-        b.pqLastResortPreKey.publicKey = resize(b.pqLastResortPreKey.publicKey, 1568);
-      }, 'pqLastResortPreKey.publicKey'),
-      reg('pqLastResortPreKey over 2048 bytes', (b) => { b.pqLastResortPreKey.publicKey = b64(randomBytes(2049)); }, 'pqLastResortPreKey.publicKey'),
-      reg('preKeys as an object', (b) => { b.preKeys = b.preKeys[0]; }, 'preKeys'),
-      reg('preKeys[3].publicKey not base64', (b) => { b.preKeys[3].publicKey = 'not base64'; }, 'preKeys[3].publicKey'),
-      reg('preKeys[3].publicKey not starting with 0x05', (b) => { b.preKeys[3].publicKey = retype(b.preKeys[3].publicKey, 0x00); }, 'preKeys[3].publicKey'),
-      reg('preKeys[2].keyId 2^31', (b) => { b.preKeys[2].keyId = 2 ** 31; }, 'preKeys[2].keyId'),
-      reg('preKeys with a duplicate key id', (b) => { b.preKeys[4].keyId = b.preKeys[0].keyId; }, 'preKeys'),
-      reg('preKeys with 101 items (limit 100)', (b) => {
-        const one = b.preKeys[0];
-        b.preKeys = Array.from({ length: 101 }, (_, i) => ({ ...one, keyId: i }));
-      }, 'preKeys'),
-      reg('pqPreKeys[1] with unknown KEM type byte 0x07', (b) => { b.pqPreKeys[1].publicKey = retype(b.pqPreKeys[1].publicKey, 0x07); }, 'pqPreKeys[1].publicKey'),
-      reg('pqPreKeys[1].keyId -1', (b) => { b.pqPreKeys[1].keyId = -1; }, 'pqPreKeys[1].keyId'),
-      reg('unidentifiedAccessKey of 15 bytes', (b) => { b.unidentifiedAccessKey = b64(randomBytes(15)); }, 'unidentifiedAccessKey'),
-      reg('a malformed registrationToken', (b) => { b.registrationToken = 'has spaces in it'; }, 'registrationToken'),
+      reg(
+        'an empty object',
+        (b) => {
+          for (const k of Object.keys(b)) delete b[k];
+        },
+        'localpart',
+      ),
+      reg(
+        'no localpart',
+        (b) => {
+          delete b.localpart;
+        },
+        'localpart',
+      ),
+      reg(
+        'no identityKey',
+        (b) => {
+          delete b.identityKey;
+        },
+        'identityKey',
+      ),
+      reg(
+        'no registrationId',
+        (b) => {
+          delete b.registrationId;
+        },
+        'registrationId',
+      ),
+      reg(
+        'no signedPreKey',
+        (b) => {
+          delete b.signedPreKey;
+        },
+        'signedPreKey',
+      ),
+      reg(
+        'no pqLastResortPreKey',
+        (b) => {
+          delete b.pqLastResortPreKey;
+        },
+        'pqLastResortPreKey',
+      ),
+      reg(
+        'an unknown field',
+        (b) => {
+          b.deviceId = 5;
+        },
+        'deviceId',
+      ),
+      reg(
+        'localpart as a number',
+        (b) => {
+          b.localpart = 42;
+        },
+        'localpart',
+      ),
+      reg(
+        'localpart with upper case',
+        (b) => {
+          b.localpart = 'Alice';
+        },
+        'localpart',
+      ),
+      reg(
+        'localpart of 65 characters',
+        (b) => {
+          b.localpart = 'a'.repeat(65);
+        },
+        'localpart',
+      ),
+      reg(
+        'localpart with @',
+        (b) => {
+          b.localpart = 'alice@alpha.test';
+        },
+        'localpart',
+      ),
+      reg(
+        'registrationId as a string',
+        (b) => {
+          b.registrationId = '1234';
+        },
+        'registrationId',
+      ),
+      reg(
+        'registrationId 0',
+        (b) => {
+          b.registrationId = 0;
+        },
+        'registrationId',
+      ),
+      reg(
+        'registrationId 16384',
+        (b) => {
+          b.registrationId = 16384;
+        },
+        'registrationId',
+      ),
+      reg(
+        'registrationId 1e400 (Infinity)',
+        (b) => {
+          b.registrationId = '__INF__';
+        },
+        'registrationId',
+      ),
+      reg(
+        'identityKey of 31 bytes',
+        (b) => {
+          b.identityKey = b64(randomBytes(31));
+        },
+        'identityKey',
+      ),
+      reg(
+        'identityKey of 33 bytes with type byte 0x06',
+        (b) => {
+          b.identityKey = retype(b.identityKey, 0x06);
+        },
+        'identityKey',
+      ),
+      reg(
+        'identityKey in URL-safe base64',
+        (b) => {
+          b.identityKey = b64(Buffer.alloc(33, 0xff)).replace(/\//g, '_');
+        },
+        'identityKey',
+      ),
+      reg(
+        'identityKey without padding',
+        (b) => {
+          b.identityKey = b64(randomBytes(32)).replace(/=+$/, '');
+        },
+        'identityKey',
+      ),
+      reg(
+        'identityKey that is not base64',
+        (b) => {
+          b.identityKey = '%%%%';
+        },
+        'identityKey',
+      ),
+      reg(
+        'signedPreKey as a string',
+        (b) => {
+          b.signedPreKey = 'key';
+        },
+        'signedPreKey',
+      ),
+      reg(
+        'signedPreKey.keyId -1',
+        (b) => {
+          b.signedPreKey.keyId = -1;
+        },
+        'signedPreKey.keyId',
+      ),
+      reg(
+        'signedPreKey.keyId 2^31',
+        (b) => {
+          b.signedPreKey.keyId = 2 ** 31;
+        },
+        'signedPreKey.keyId',
+      ),
+      reg(
+        'signedPreKey.publicKey of 32 bytes',
+        (b) => {
+          b.signedPreKey.publicKey = resize(b.signedPreKey.publicKey, 32);
+        },
+        'signedPreKey.publicKey',
+      ),
+      reg(
+        'signedPreKey.publicKey not starting with 0x05',
+        (b) => {
+          b.signedPreKey.publicKey = retype(b.signedPreKey.publicKey, 0x06);
+        },
+        'signedPreKey.publicKey',
+      ),
+      reg(
+        'signedPreKey.signature of 63 bytes',
+        (b) => {
+          b.signedPreKey.signature = resize(b.signedPreKey.signature, 63);
+        },
+        'signedPreKey.signature',
+      ),
+      reg(
+        'signedPreKey signed by another identity',
+        (b) => {
+          b.signedPreKey = makeSignalIdentity().signedPreKey(1);
+        },
+        'signedPreKey',
+        422,
+      ),
+      reg(
+        'pqLastResortPreKey with unknown KEM type byte 0x07',
+        (b) => {
+          b.pqLastResortPreKey.publicKey = retype(b.pqLastResortPreKey.publicKey, 0x07);
+        },
+        'pqLastResortPreKey.publicKey',
+      ),
+      reg(
+        'pqLastResortPreKey of 1568 bytes (Kyber1024 needs 1569)',
+        (b) => {
+          b.pqLastResortPreKey.publicKey = resize(b.pqLastResortPreKey.publicKey, 1568);
+        },
+        'pqLastResortPreKey.publicKey',
+      ),
+      reg(
+        'pqLastResortPreKey over 2048 bytes',
+        (b) => {
+          b.pqLastResortPreKey.publicKey = b64(randomBytes(2049));
+        },
+        'pqLastResortPreKey.publicKey',
+      ),
+      reg(
+        'preKeys as an object',
+        (b) => {
+          b.preKeys = b.preKeys[0];
+        },
+        'preKeys',
+      ),
+      reg(
+        'preKeys[3].publicKey not base64',
+        (b) => {
+          b.preKeys[3].publicKey = 'not base64';
+        },
+        'preKeys[3].publicKey',
+      ),
+      reg(
+        'preKeys[3].publicKey not starting with 0x05',
+        (b) => {
+          b.preKeys[3].publicKey = retype(b.preKeys[3].publicKey, 0x00);
+        },
+        'preKeys[3].publicKey',
+      ),
+      reg(
+        'preKeys[2].keyId 2^31',
+        (b) => {
+          b.preKeys[2].keyId = 2 ** 31;
+        },
+        'preKeys[2].keyId',
+      ),
+      reg(
+        'preKeys with a duplicate key id',
+        (b) => {
+          b.preKeys[4].keyId = b.preKeys[0].keyId;
+        },
+        'preKeys',
+      ),
+      reg(
+        'preKeys with 101 items (limit 100)',
+        (b) => {
+          const one = b.preKeys[0];
+          b.preKeys = Array.from({ length: 101 }, (_, i) => ({ ...one, keyId: i }));
+        },
+        'preKeys',
+      ),
+      reg(
+        'pqPreKeys[1] with unknown KEM type byte 0x07',
+        (b) => {
+          b.pqPreKeys[1].publicKey = retype(b.pqPreKeys[1].publicKey, 0x07);
+        },
+        'pqPreKeys[1].publicKey',
+      ),
+      reg(
+        'pqPreKeys[1].keyId -1',
+        (b) => {
+          b.pqPreKeys[1].keyId = -1;
+        },
+        'pqPreKeys[1].keyId',
+      ),
+      reg(
+        'unidentifiedAccessKey of 15 bytes',
+        (b) => {
+          b.unidentifiedAccessKey = b64(randomBytes(15));
+        },
+        'unidentifiedAccessKey',
+      ),
+      reg(
+        'a malformed registrationToken',
+        (b) => {
+          b.registrationToken = 'has spaces in it';
+        },
+        'registrationToken',
+      ),
     ];
   })(),
 
   // --- POST /v1/devices: fields ---
   ...((): BadRequest[] => {
-    const lnk = (name: string, mutate: (b: any) => void, mentions: string, status = 400, error?: string): BadRequest =>
-      ({ name: `POST /v1/devices: ${name}`, method: 'POST', path: '/v1/devices', auth: 'none', body: link(mutate), status, mentions, error });
+    const lnk = (name: string, mutate: (b: any) => void, mentions: string, status = 400, error?: string): BadRequest => ({
+      name: `POST /v1/devices: ${name}`,
+      method: 'POST',
+      path: '/v1/devices',
+      auth: 'none',
+      body: link(mutate),
+      status,
+      mentions,
+      error,
+    });
     return [
-      lnk('no code', (b) => { delete b.code; }, 'code'),
-      lnk('a code of 3 characters', (b) => { b.code = 'abc'; }, 'code'),
-      lnk('a code as a number', (b) => { b.code = 12345678; }, 'code'),
+      lnk(
+        'no code',
+        (b) => {
+          delete b.code;
+        },
+        'code',
+      ),
+      lnk(
+        'a code of 3 characters',
+        (b) => {
+          b.code = 'abc';
+        },
+        'code',
+      ),
+      lnk(
+        'a code as a number',
+        (b) => {
+          b.code = 12345678;
+        },
+        'code',
+      ),
       lnk('an unknown code', () => undefined, 'link code', 403, 'invalid_link_code'),
-      lnk('a localpart field', (b) => { b.localpart = 'mallory'; }, 'localpart'),
-      lnk('no signedPreKey', (b) => { delete b.signedPreKey; }, 'signedPreKey'),
-      lnk('registrationId 16384', (b) => { b.registrationId = 16384; }, 'registrationId'),
-      lnk('pqPreKeys[0].keyId 2^31', (b) => { b.pqPreKeys[0].keyId = 2 ** 31; }, 'pqPreKeys[0].keyId'),
-      lnk('preKeys[1].publicKey of 34 bytes', (b) => { b.preKeys[1].publicKey = resize(b.preKeys[1].publicKey, 34); }, 'preKeys[1].publicKey'),
+      lnk(
+        'a localpart field',
+        (b) => {
+          b.localpart = 'mallory';
+        },
+        'localpart',
+      ),
+      lnk(
+        'no signedPreKey',
+        (b) => {
+          delete b.signedPreKey;
+        },
+        'signedPreKey',
+      ),
+      lnk(
+        'registrationId 16384',
+        (b) => {
+          b.registrationId = 16384;
+        },
+        'registrationId',
+      ),
+      lnk(
+        'pqPreKeys[0].keyId 2^31',
+        (b) => {
+          b.pqPreKeys[0].keyId = 2 ** 31;
+        },
+        'pqPreKeys[0].keyId',
+      ),
+      lnk(
+        'preKeys[1].publicKey of 34 bytes',
+        (b) => {
+          b.preKeys[1].publicKey = resize(b.preKeys[1].publicKey, 34);
+        },
+        'preKeys[1].publicKey',
+      ),
     ];
   })(),
 
   // --- PUT /v1/keys: fields (the victim's stored keys must survive all of these) ---
   ...((): BadRequest[] => {
-    const put = (name: string, mutate: (b: any) => void, mentions: string, status = 400): BadRequest =>
-      ({ name: `PUT /v1/keys: ${name}`, method: 'PUT', path: '/v1/keys', auth: 'victim', body: upload(mutate), status, mentions });
+    const put = (name: string, mutate: (b: any) => void, mentions: string, status = 400): BadRequest => ({
+      name: `PUT /v1/keys: ${name}`,
+      method: 'PUT',
+      path: '/v1/keys',
+      auth: 'victim',
+      body: upload(mutate),
+      status,
+      mentions,
+    });
     return [
-      put('an empty object', (b) => { for (const k of Object.keys(b)) delete b[k]; }, 'body'),
-      put('only null fields', (b) => { for (const k of Object.keys(b)) b[k] = null; }, 'body'),
-      put('an identityKey field', (b) => { b.identityKey = fx.victim.identity.identityKeyBase64; }, 'identityKey'),
-      put('preKeys[3].publicKey not base64 after three good keys', (b) => { b.preKeys[3].publicKey = '****'; }, 'preKeys[3].publicKey'),
-      put('preKeys[3].publicKey not starting with 0x05 after three good keys', (b) => {
-        b.preKeys[3].publicKey = retype(b.preKeys[3].publicKey, 0x06);
-      }, 'preKeys[3].publicKey'),
-      put('preKeys[0].keyId -1', (b) => { b.preKeys[0].keyId = -1; }, 'preKeys[0].keyId'),
-      put('preKeys[0].keyId 2^31', (b) => { b.preKeys[0].keyId = 2 ** 31; }, 'preKeys[0].keyId'),
-      put('preKeys[1].keyId as a string', (b) => { b.preKeys[1].keyId = '702'; }, 'preKeys[1].keyId'),
-      put('a duplicate key id in pqPreKeys', (b) => { b.pqPreKeys[1].keyId = b.pqPreKeys[0].keyId; }, 'pqPreKeys'),
-      put('pqPreKeys[1] signed by another identity', (b) => { b.pqPreKeys[1] = makeSignalIdentity().pqPreKey(7002); }, 'pqPreKeys[1]', 422),
-      put('signedPreKey with a flipped signature bit', (b) => {
-        const sig = Buffer.from(b.signedPreKey.signature, 'base64');
-        sig[0] ^= 0x01;
-        b.signedPreKey.signature = b64(sig);
-      }, 'signedPreKey', 422),
-      put('pqLastResortPreKey with unknown KEM type byte 0x07', (b) => {
-        b.pqLastResortPreKey = fx.victim.identity.pqPreKey(7999);
-        b.pqLastResortPreKey.publicKey = retype(b.pqLastResortPreKey.publicKey, 0x07);
-      }, 'pqLastResortPreKey.publicKey'),
-      put('pqPreKeys with 101 items (limit 100)', (b) => {
-        const one = b.pqPreKeys[0];
-        b.pqPreKeys = Array.from({ length: 101 }, (_, i) => ({ ...one, keyId: i }));
-      }, 'pqPreKeys'),
+      put(
+        'an empty object',
+        (b) => {
+          for (const k of Object.keys(b)) delete b[k];
+        },
+        'body',
+      ),
+      put(
+        'only null fields',
+        (b) => {
+          for (const k of Object.keys(b)) b[k] = null;
+        },
+        'body',
+      ),
+      put(
+        'an identityKey field',
+        (b) => {
+          b.identityKey = fx.victim.identity.identityKeyBase64;
+        },
+        'identityKey',
+      ),
+      put(
+        'preKeys[3].publicKey not base64 after three good keys',
+        (b) => {
+          b.preKeys[3].publicKey = '****';
+        },
+        'preKeys[3].publicKey',
+      ),
+      put(
+        'preKeys[3].publicKey not starting with 0x05 after three good keys',
+        (b) => {
+          b.preKeys[3].publicKey = retype(b.preKeys[3].publicKey, 0x06);
+        },
+        'preKeys[3].publicKey',
+      ),
+      put(
+        'preKeys[0].keyId -1',
+        (b) => {
+          b.preKeys[0].keyId = -1;
+        },
+        'preKeys[0].keyId',
+      ),
+      put(
+        'preKeys[0].keyId 2^31',
+        (b) => {
+          b.preKeys[0].keyId = 2 ** 31;
+        },
+        'preKeys[0].keyId',
+      ),
+      put(
+        'preKeys[1].keyId as a string',
+        (b) => {
+          b.preKeys[1].keyId = '702';
+        },
+        'preKeys[1].keyId',
+      ),
+      put(
+        'a duplicate key id in pqPreKeys',
+        (b) => {
+          b.pqPreKeys[1].keyId = b.pqPreKeys[0].keyId;
+        },
+        'pqPreKeys',
+      ),
+      put(
+        'pqPreKeys[1] signed by another identity',
+        (b) => {
+          b.pqPreKeys[1] = makeSignalIdentity().pqPreKey(7002);
+        },
+        'pqPreKeys[1]',
+        422,
+      ),
+      put(
+        'signedPreKey with a flipped signature bit',
+        (b) => {
+          const sig = Buffer.from(b.signedPreKey.signature, 'base64');
+          sig[0] ^= 0x01;
+          b.signedPreKey.signature = b64(sig);
+        },
+        'signedPreKey',
+        422,
+      ),
+      put(
+        'pqLastResortPreKey with unknown KEM type byte 0x07',
+        (b) => {
+          b.pqLastResortPreKey = fx.victim.identity.pqPreKey(7999);
+          b.pqLastResortPreKey.publicKey = retype(b.pqLastResortPreKey.publicKey, 0x07);
+        },
+        'pqLastResortPreKey.publicKey',
+      ),
+      put(
+        'pqPreKeys with 101 items (limit 100)',
+        (b) => {
+          const one = b.pqPreKeys[0];
+          b.pqPreKeys = Array.from({ length: 101 }, (_, i) => ({ ...one, keyId: i }));
+        },
+        'pqPreKeys',
+      ),
     ];
   })(),
 
@@ -250,14 +666,67 @@ const CASES: BadRequest[] = [
   { name: 'DELETE /v1/devices/99 (no such device)', method: 'DELETE', path: '/v1/devices/99', auth: 'victim', status: 404 },
 
   // --- GET /v1/keys/{address}/{deviceId} ---
-  { name: 'GET /v1/keys: address without @', method: 'GET', path: '/v1/keys/alice.alpha.test/1', auth: 'victim', status: 400, mentions: 'address' },
-  { name: 'GET /v1/keys: address with upper case', method: 'GET', path: '/v1/keys/Alice@alpha.test/1', auth: 'victim', status: 400, mentions: 'address' },
-  { name: 'GET /v1/keys: address with an empty localpart', method: 'GET', path: '/v1/keys/@alpha.test/1', auth: 'victim', status: 400, mentions: 'address' },
-  { name: 'GET /v1/keys: address with a bad server name', method: 'GET', path: '/v1/keys/alice@alpha_test/1', auth: 'victim', status: 400, mentions: 'address' },
-  { name: 'GET /v1/keys: address with an encoded slash', method: 'GET', path: '/v1/keys/a%2Fb@alpha.test/1', auth: 'victim', status: 400, mentions: 'address' },
-  { name: 'GET /v1/keys: address with invalid UTF-8 percent-encoding', method: 'GET', path: '/v1/keys/al%C3%28ce@alpha.test/1', auth: 'victim', status: 400 },
-  { name: 'GET /v1/keys: address with a broken percent escape', method: 'GET', path: '/v1/keys/al%ZZce@alpha.test/1', auth: 'victim', status: 400 },
-  { name: 'GET /v1/keys: an address of 20000 characters', method: 'GET', path: `/v1/keys/${'a'.repeat(20_000)}@alpha.test/1`, auth: 'victim', status: [414, 431] },
+  {
+    name: 'GET /v1/keys: address without @',
+    method: 'GET',
+    path: '/v1/keys/alice.alpha.test/1',
+    auth: 'victim',
+    status: 400,
+    mentions: 'address',
+  },
+  {
+    name: 'GET /v1/keys: address with upper case',
+    method: 'GET',
+    path: '/v1/keys/Alice@alpha.test/1',
+    auth: 'victim',
+    status: 400,
+    mentions: 'address',
+  },
+  {
+    name: 'GET /v1/keys: address with an empty localpart',
+    method: 'GET',
+    path: '/v1/keys/@alpha.test/1',
+    auth: 'victim',
+    status: 400,
+    mentions: 'address',
+  },
+  {
+    name: 'GET /v1/keys: address with a bad server name',
+    method: 'GET',
+    path: '/v1/keys/alice@alpha_test/1',
+    auth: 'victim',
+    status: 400,
+    mentions: 'address',
+  },
+  {
+    name: 'GET /v1/keys: address with an encoded slash',
+    method: 'GET',
+    path: '/v1/keys/a%2Fb@alpha.test/1',
+    auth: 'victim',
+    status: 400,
+    mentions: 'address',
+  },
+  {
+    name: 'GET /v1/keys: address with invalid UTF-8 percent-encoding',
+    method: 'GET',
+    path: '/v1/keys/al%C3%28ce@alpha.test/1',
+    auth: 'victim',
+    status: 400,
+  },
+  {
+    name: 'GET /v1/keys: address with a broken percent escape',
+    method: 'GET',
+    path: '/v1/keys/al%ZZce@alpha.test/1',
+    auth: 'victim',
+    status: 400,
+  },
+  {
+    name: 'GET /v1/keys: an address of 20000 characters',
+    method: 'GET',
+    path: `/v1/keys/${'a'.repeat(20_000)}@alpha.test/1`,
+    auth: 'victim',
+    status: [414, 431],
+  },
   { name: 'GET /v1/keys: device 0', method: 'GET', path: '/v1/keys/{victim}/0', auth: 'victim', status: 400, mentions: 'deviceId' },
   { name: 'GET /v1/keys: device 128', method: 'GET', path: '/v1/keys/{victim}/128', auth: 'victim', status: 400, mentions: 'deviceId' },
   { name: 'GET /v1/keys: device abc', method: 'GET', path: '/v1/keys/{victim}/abc', auth: 'victim', status: 400, mentions: 'deviceId' },
@@ -267,10 +736,23 @@ const CASES: BadRequest[] = [
   // --- missing, malformed and unknown bearer tokens, on every authenticated endpoint ---
   ...AUTH_ENDPOINTS.flatMap(({ label, method, path, body }): BadRequest[] => [
     { name: `${label}: no Authorization header`, method, path, auth: 'none', body, status: 401, error: 'unauthorized' },
-    ...BAD_TOKENS.map(({ label: tokenLabel, header }): BadRequest =>
-      ({ name: `${label}: ${tokenLabel}`, method, path, auth: { header }, body, status: 401, error: 'unauthorized' })),
+    ...BAD_TOKENS.map(({ label: tokenLabel, header }): BadRequest => ({
+      name: `${label}: ${tokenLabel}`,
+      method,
+      path,
+      auth: { header },
+      body,
+      status: 401,
+      error: 'unauthorized',
+    })),
   ]),
-  { name: 'GET /v1/keys: an Authorization header of 20000 characters', method: 'GET', path: '/v1/keys', auth: { header: `Bearer ${'A'.repeat(20_000)}` }, status: 431 },
+  {
+    name: 'GET /v1/keys: an Authorization header of 20000 characters',
+    method: 'GET',
+    path: '/v1/keys',
+    auth: { header: `Bearer ${'A'.repeat(20_000)}` },
+    status: 431,
+  },
 
   // --- unknown routes and methods ---
   { name: 'unknown route GET /v1/nothing', method: 'GET', path: '/v1/nothing', auth: 'victim', status: 404, error: 'not_found' },
@@ -324,7 +806,10 @@ describe('prekey directory: every bad input is a clean 4xx and loses nothing', (
   const devicesOf = async (token: string) => {
     const res = await call('GET', `${fx.dir.url}/v1/devices`, { token });
     expect(res.status).toBe(200);
-    return res.body.devices.map((d: { deviceId: number; registrationId: number }) => ({ deviceId: d.deviceId, registrationId: d.registrationId }));
+    return res.body.devices.map((d: { deviceId: number; registrationId: number }) => ({
+      deviceId: d.deviceId,
+      registrationId: d.registrationId,
+    }));
   };
 
   beforeAll(async () => {
@@ -352,7 +837,9 @@ describe('prekey directory: every bad input is a clean 4xx and loses nothing', (
     expect(snapshot.device1Counts).toEqual({ count: 7, pqCount: 6 });
     expect(snapshot.device2Counts).toEqual({ count: 3, pqCount: 2 });
   });
-  afterAll(async () => { await fx?.dir.close(); });
+  afterAll(async () => {
+    await fx?.dir.close();
+  });
 
   it.each(CASES.map((c) => [c.name, c]))('%s', async (_, c) => {
     const { url, options, secrets } = requestOf(c);
@@ -384,7 +871,9 @@ describe('prekey directory: every bad input is a clean 4xx and loses nothing', (
       pqLastResortPreKey: owner.identity.pqPreKey(3999),
       preKeys: [owner.identity.preKey(1)],
     };
-    const bad = await call('POST', `${fx.dir.url}/v1/devices`, { body: { ...body, preKeys: [{ keyId: 1, publicKey: retype(body.preKeys[0].publicKey, 0x06) }] } });
+    const bad = await call('POST', `${fx.dir.url}/v1/devices`, {
+      body: { ...body, preKeys: [{ keyId: 1, publicKey: retype(body.preKeys[0].publicKey, 0x06) }] },
+    });
     expect(bad.status).toBe(400);
     expect(bad.body.message).toContain('preKeys[0].publicKey');
     expect(JSON.stringify(bad.body)).not.toContain(code);
@@ -396,15 +885,32 @@ describe('prekey directory: every bad input is a clean 4xx and loses nothing', (
   it.each([
     ['invalid JSON', 'POST', '/v1/accounts', { rawBody: '{' }, 400, 'invalid_json'],
     ['a body over 1 MiB', 'POST', '/v1/accounts', { rawBody: OVERSIZED() }, 413, 'payload_too_large'],
-    ['application/xml', 'POST', '/v1/accounts', { rawBody: '<a/>', headers: { 'content-type': 'application/xml' } }, 415, 'unsupported_media_type'],
+    [
+      'application/xml',
+      'POST',
+      '/v1/accounts',
+      { rawBody: '<a/>', headers: { 'content-type': 'application/xml' } },
+      415,
+      'unsupported_media_type',
+    ],
     ['a broken percent escape in the path', 'GET', '/v1/keys/al%ZZce@alpha.test/1', {}, 400, expect.stringMatching(/^[a-z_]+$/)],
-    ['a path parameter over the router limit', 'GET', `/v1/keys/${'a'.repeat(64)}@${'b'.repeat(120)}.test/1`, {}, expect.any(Number), expect.stringMatching(/^[a-z_]+$/)],
-  ])('answers %s, refused by Fastify itself, with the API error body {error: snake_case code, message} and nothing else', async (_, method, path, options, status, error) => {
-    const res = await call(method, `${fx.dir.url}${path}`, { token: fx.victim.token, ...options });
-    expect(res.status).toEqual(status);
-    expect(res.status).toBeLessThan(500);
-    expect(res.body).toEqual({ error, message: expect.any(String) });
-  });
+    [
+      'a path parameter over the router limit',
+      'GET',
+      `/v1/keys/${'a'.repeat(64)}@${'b'.repeat(120)}.test/1`,
+      {},
+      expect.any(Number),
+      expect.stringMatching(/^[a-z_]+$/),
+    ],
+  ])(
+    'answers %s, refused by Fastify itself, with the API error body {error: snake_case code, message} and nothing else',
+    async (_, method, path, options, status, error) => {
+      const res = await call(method, `${fx.dir.url}${path}`, { token: fx.victim.token, ...options });
+      expect(res.status).toEqual(status);
+      expect(res.status).toBeLessThan(500);
+      expect(res.body).toEqual({ error, message: expect.any(String) });
+    },
+  );
 
   it('accepts the longest valid addresses in the claim path (64-character localpart, long server name) instead of refusing the URL', async () => {
     const serverName = `${'s'.repeat(60)}.example`;
@@ -412,7 +918,9 @@ describe('prekey directory: every bad input is a clean 4xx and loses nothing', (
     try {
       const localpart = uniqueLocalpart('x'.repeat(53));
       expect(localpart).toHaveLength(64);
-      const owner = await call('POST', `${longDir.url}/v1/accounts`, { body: registrationBody(makeSignalIdentity({ reuseKemKey: true }), localpart) });
+      const owner = await call('POST', `${longDir.url}/v1/accounts`, {
+        body: registrationBody(makeSignalIdentity({ reuseKemKey: true }), localpart),
+      });
       expect(owner.status).toBe(201);
       const requester = await registerAccount(longDir.url, { stem: 'asker' });
       const address = `${localpart}@${serverName}`;
@@ -435,7 +943,9 @@ describe('prekey directory: every bad input is a clean 4xx and loses nothing', (
     const res = await call('GET', `${fx.dir.url}/v1/keys/${fx.victim.address}/*`, { token: requester.token });
     expect(res.status).toBe(200);
     expect(res.body.identityKey).toBe(fx.victim.identity.identityKeyBase64);
-    expect(res.body.devices.map((d: any) => [d.deviceId, d.signedPreKey.keyId, d.preKey?.keyId, d.pqPreKey.keyId]))
-      .toEqual([[1, 1, 1, 1000], [2, 2, 501, 3001]]);
+    expect(res.body.devices.map((d: any) => [d.deviceId, d.signedPreKey.keyId, d.preKey?.keyId, d.pqPreKey.keyId])).toEqual([
+      [1, 1, 1, 1000],
+      [2, 2, 501, 3001],
+    ]);
   });
 });

@@ -16,21 +16,35 @@ describe('concurrent bundle claims across two directory processes', () => {
   beforeAll(async () => {
     const prefix = testPrefix();
     const common = {
-      SERVER_NAME: 'alpha.test', DATABASE_URL: process.env.TEST_DATABASE_URL!, REDIS_URL: process.env.TEST_REDIS_URL!,
-      REDIS_PREFIX: prefix, OPEN_REGISTRATION: 'true', REGISTRATION_RATE_BURST: '1000000000', LOG_LEVEL: 'warn', CLAIM_RATE_BURST: '100000', CLAIM_RATE_PER_MINUTE: '100000',
+      SERVER_NAME: 'alpha.test',
+      DATABASE_URL: process.env.TEST_DATABASE_URL!,
+      REDIS_URL: process.env.TEST_REDIS_URL!,
+      REDIS_PREFIX: prefix,
+      OPEN_REGISTRATION: 'true',
+      REGISTRATION_RATE_BURST: '1000000000',
+      LOG_LEVEL: 'warn',
+      CLAIM_RATE_BURST: '100000',
+      CLAIM_RATE_PER_MINUTE: '100000',
     };
     const ports = [await freePort(), await freePort()];
-    directories = await Promise.all(ports.map((port) => startServiceProcess('apps/prekey-directory/src/main.js', { ...common, DIRECTORY_PORT: String(port) }, port)));
+    directories = await Promise.all(
+      ports.map((port) => startServiceProcess('apps/prekey-directory/src/main.js', { ...common, DIRECTORY_PORT: String(port) }, port)),
+    );
   });
-  afterAll(async () => { await Promise.all(directories.map((d) => d.stop())); });
+  afterAll(async () => {
+    await Promise.all(directories.map((d) => d.stop()));
+  });
 
   it('hands every one-time key out at most once; the rest fall back to no EC key and the PQ last-resort key', async () => {
     const bob = await registerAccount(directories[0].url, { preKeys: EC_KEYS, pqPreKeys: PQ_KEYS });
     const requesters: TestAccount[] = [];
     for (let i = 0; i < 10; i++) requesters.push(await registerAccount(directories[i % 2].url));
 
-    const answers = await Promise.all(Array.from({ length: CLAIMS }, (_, i) =>
-      call('GET', `${directories[i % 2].url}/v1/keys/${bob.address}/1`, { token: requesters[i % requesters.length].token })));
+    const answers = await Promise.all(
+      Array.from({ length: CLAIMS }, (_, i) =>
+        call('GET', `${directories[i % 2].url}/v1/keys/${bob.address}/1`, { token: requesters[i % requesters.length].token }),
+      ),
+    );
 
     expect(answers.every((a) => a.status === 200)).toBe(true);
     const devices = answers.map((a) => a.body.devices[0]);

@@ -12,10 +12,22 @@ describe('LOG_FORMAT=json', () => {
   beforeAll(async () => {
     keysDir = mkdtempSync(join(tmpdir(), 'sealpost-json-logs-'));
     const port = await freePort();
-    directory = await startServiceProcess('apps/prekey-directory/src/main.js', {
-      SERVER_NAME: 'alpha.test', DATABASE_URL: process.env.TEST_DATABASE_URL!, REDIS_URL: process.env.TEST_REDIS_URL!, REDIS_PREFIX: testPrefix(),
-      OPEN_REGISTRATION: 'true', REGISTRATION_RATE_BURST: '1000000000', LOG_LEVEL: 'log', LOG_FORMAT: 'json', KEYS_DIR: keysDir, DIRECTORY_PORT: String(port),
-    }, port);
+    directory = await startServiceProcess(
+      'apps/prekey-directory/src/main.js',
+      {
+        SERVER_NAME: 'alpha.test',
+        DATABASE_URL: process.env.TEST_DATABASE_URL!,
+        REDIS_URL: process.env.TEST_REDIS_URL!,
+        REDIS_PREFIX: testPrefix(),
+        OPEN_REGISTRATION: 'true',
+        REGISTRATION_RATE_BURST: '1000000000',
+        LOG_LEVEL: 'log',
+        LOG_FORMAT: 'json',
+        KEYS_DIR: keysDir,
+        DIRECTORY_PORT: String(port),
+      },
+      port,
+    );
   });
   afterAll(async () => {
     await directory?.stop();
@@ -25,10 +37,14 @@ describe('LOG_FORMAT=json', () => {
   it('writes start-up, key generation and shutdown as JSON lines with level, context and message', async () => {
     const account = await registerAccount(directory.url);
     await directory.stop('SIGTERM');
-    const lines = directory.output().split('\n').filter((l) => l.trim() !== '');
+    const lines = directory
+      .output()
+      .split('\n')
+      .filter((l) => l.trim() !== '');
     expect(lines.length).toBeGreaterThanOrEqual(3);
     const entries = lines.map((line) => JSON.parse(line) as { level: string; context?: string; message: unknown });
-    for (const entry of entries) expect(entry).toMatchObject({ level: expect.stringMatching(/^(log|warn|error)$/), message: expect.anything() });
+    for (const entry of entries)
+      expect(entry).toMatchObject({ level: expect.stringMatching(/^(log|warn|error)$/), message: expect.anything() });
     expect(entries.some((e) => e.context === 'SealedSenderKeys')).toBe(true);
     expect(entries.some((e) => String(e.message).includes('listening on'))).toBe(true);
     expect(lines.join('\n')).not.toContain(account.token);

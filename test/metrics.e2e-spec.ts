@@ -30,7 +30,10 @@ describe('metrics', () => {
     await freshFederationServers(['nu.test', 'xi.test']);
     [nu, xi] = await startFederation(['nu.test', 'xi.test']);
   });
-  afterAll(async () => { await nu?.close(); await xi?.close(); });
+  afterAll(async () => {
+    await nu?.close();
+    await xi?.close();
+  });
 
   it('count a federated claim and delivery on both homeservers, by route pattern, without user data', async () => {
     const alice = await registerAccount(nu.directoryUrl, { stem: 'alice' });
@@ -40,7 +43,8 @@ describe('metrics', () => {
     expect(claim.status).toBe(200);
     const content = Buffer.from('metrics-spec-secret-content').toString('base64');
     const sent = await call('PUT', `${nu.relayUrl}/v1/messages/${bob.address}`, {
-      token: alice.token, body: { timestamp: 1, messages: [{ deviceId: 1, registrationId: bob.registrationId, type: 1, content }] },
+      token: alice.token,
+      body: { timestamp: 1, messages: [{ deviceId: 1, registrationId: bob.registrationId, type: 1, content }] },
     });
     expect(sent.status).toBe(200);
     await eventually(() => socket.envelopes.length === 1, 10_000);
@@ -62,7 +66,14 @@ describe('metrics', () => {
     expect(sample(xiRelay, 'sealpost_relay_envelopes_pushed_total')).toBe(1);
     expect(sample(xiRelay, 'sealpost_relay_websockets')).toBe(1);
 
-    const everything = [nuDirectory, xiDirectory, await scrape(nu.relayUrl), xiRelay, await scrape(nu.gatewayUrl), await scrape(xi.gatewayUrl)].join('\n');
+    const everything = [
+      nuDirectory,
+      xiDirectory,
+      await scrape(nu.relayUrl),
+      xiRelay,
+      await scrape(nu.gatewayUrl),
+      await scrape(xi.gatewayUrl),
+    ].join('\n');
     for (const secret of [alice.localpart, bob.localpart, alice.token, bob.token, content, alice.accountId, bob.accountId]) {
       expect(everything).not.toContain(secret);
     }
@@ -75,7 +86,8 @@ describe('metrics', () => {
     await xi.stopGateway();
     try {
       const sent = await call('PUT', `${nu.relayUrl}/v1/messages/${bob.address}`, {
-        token: alice.token, body: { timestamp: 2, messages: [{ deviceId: 1, registrationId: bob.registrationId, type: 1, content: 'AAAA' }] },
+        token: alice.token,
+        body: { timestamp: 2, messages: [{ deviceId: 1, registrationId: bob.registrationId, type: 1, content: 'AAAA' }] },
       });
       expect(sent.status).toBe(200);
       const gateway = await scrape(nu.gatewayUrl);
@@ -84,6 +96,9 @@ describe('metrics', () => {
     } finally {
       await xi.startGateway();
     }
-    await eventually(async () => sample(await scrape(nu.gatewayUrl), 'sealpost_federation_outbox_deliveries', 'destination="xi.test"') === 0, 20_000);
+    await eventually(
+      async () => sample(await scrape(nu.gatewayUrl), 'sealpost_federation_outbox_deliveries', 'destination="xi.test"') === 0,
+      20_000,
+    );
   });
 });

@@ -18,7 +18,9 @@ import { primary, send } from './support/relay-testkit';
 /** A bounded wait for an answer: `null` when none came within `ms` (the defect: a hanging request). */
 async function answerWithin(request: Promise<JsonAnswer>, ms: number): Promise<JsonAnswer | null> {
   let timer: NodeJS.Timeout | undefined;
-  const none = new Promise<null>((resolve) => { timer = setTimeout(() => resolve(null), ms); });
+  const none = new Promise<null>((resolve) => {
+    timer = setTimeout(() => resolve(null), ms);
+  });
   try {
     return await Promise.race([request, none]);
   } finally {
@@ -34,12 +36,15 @@ describe('Postgres outages (private Postgres)', () => {
   let tap: OutputTap;
   let sender: TestAccount;
   let recipient: TestAccount;
-  const sendOne = (tag: string) => send(hs.relayUrl, recipient.address, [primary(recipient)], `${tag} ${randomBytes(4).toString('hex')}`, { token: sender.token });
+  const sendOne = (tag: string) =>
+    send(hs.relayUrl, recipient.address, [primary(recipient)], `${tag} ${randomBytes(4).toString('hex')}`, { token: sender.token });
 
   beforeAll(async () => {
     pg = await PrivatePostgres.create();
     tap = new OutputTap();
-    hs = await startHomeserver({ env: { DATABASE_URL: pg.url('sealpost'), LOG_LEVEL: 'log', SEND_RATE_BURST: '100000', SEND_RATE_PER_MINUTE: '1000000' } });
+    hs = await startHomeserver({
+      env: { DATABASE_URL: pg.url('sealpost'), LOG_LEVEL: 'log', SEND_RATE_BURST: '100000', SEND_RATE_PER_MINUTE: '1000000' },
+    });
     sender = await registerAccount(hs.directoryUrl, { stem: 'outage-sender' });
     recipient = await registerAccount(hs.directoryUrl, { stem: 'outage-rcpt' });
     // Warms the relay's token and device-list caches: later sends need only the relay's own tables.

@@ -23,7 +23,11 @@ describe('Redis key names carry no address, localpart, account id or client IP',
     gateway = await startFakeGateway(process.env.TEST_REDIS_URL!, hs.relayConfig.redisPrefix);
     redis = new Redis(process.env.TEST_REDIS_URL!);
   });
-  afterAll(async () => { await gateway.close(); await hs.close(); await redis.quit(); });
+  afterAll(async () => {
+    await gateway.close();
+    await hs.close();
+    await redis.quit();
+  });
 
   it('after registrations, a device link, claims, identified, sealed and remote sends', async () => {
     const alice = await registerAccount(hs.directoryUrl, { stem: 'alice' });
@@ -48,10 +52,13 @@ describe('Redis key names carry no address, localpart, account id or client IP',
     const unkeyed = (text: string) => createHash('sha256').update(text).digest('hex');
     const forbidden: [string, string][] = [
       ...[alice, bob].flatMap((a): [string, string][] => [
-        [`address ${a.address}`, a.address], [`localpart ${a.localpart}`, a.localpart], [`account id of ${a.localpart}`, a.accountId],
+        [`address ${a.address}`, a.address],
+        [`localpart ${a.localpart}`, a.localpart],
+        [`account id of ${a.localpart}`, a.accountId],
         [`unkeyed SHA-256 of ${a.address}`, unkeyed(a.address).slice(0, 32)],
       ]),
-      [`remote address ${remote}`, remote], ['remote localpart', 'dave-remote'],
+      [`remote address ${remote}`, remote],
+      ['remote localpart', 'dave-remote'],
       ['client IP', clientIp],
       ['unkeyed SHA-256 of the client IP', unkeyed(`${prefix}${clientIp}`).slice(0, 32)],
       ['unkeyed SHA-256 of the client IP (no prefix)', unkeyed(clientIp).slice(0, 32)],
@@ -59,13 +66,20 @@ describe('Redis key names carry no address, localpart, account id or client IP',
     // Keys that name one device's queue or socket (presence, prekeys-low) keep the account id by
     // design (docs/ARCHITECTURE.md, "What Redis can tell"); the buckets and generations may not.
     const metadataKeys = keys.filter((k) => /rl:|devlist-gen:/.test(k.key));
-    const leaks = metadataKeys.flatMap(({ key, values }) => forbidden.flatMap(([what, needle]) => [
-      ...(key.includes(needle) ? [`key ${key} names ${what}`] : []),
-      ...(values.some((v) => v.includes(Buffer.from(needle))) ? [`value of ${key} holds ${what}`] : []),
-    ]));
-    const addressLeaks = keys.filter((k) => !metadataKeys.includes(k)).flatMap(({ key }) => forbidden
-      .filter(([what]) => !what.startsWith('account id'))
-      .filter(([, needle]) => key.includes(needle)).map(([what]) => `key ${key} names ${what}`));
+    const leaks = metadataKeys.flatMap(({ key, values }) =>
+      forbidden.flatMap(([what, needle]) => [
+        ...(key.includes(needle) ? [`key ${key} names ${what}`] : []),
+        ...(values.some((v) => v.includes(Buffer.from(needle))) ? [`value of ${key} holds ${what}`] : []),
+      ]),
+    );
+    const addressLeaks = keys
+      .filter((k) => !metadataKeys.includes(k))
+      .flatMap(({ key }) =>
+        forbidden
+          .filter(([what]) => !what.startsWith('account id'))
+          .filter(([, needle]) => key.includes(needle))
+          .map(([what]) => `key ${key} names ${what}`),
+      );
     expect([...leaks, ...addressLeaks]).toEqual([]);
 
     // Every hash tag is still one well-formed {…} (Redis Cluster slots by it).

@@ -5,7 +5,14 @@ import { TestAccount, registerAccount } from './support/accounts';
 import { eventually } from './support/bus-listener';
 import { DeviceSocket } from './support/device-socket';
 import { testPrefix } from './support/directory-harness';
-import { SendStream, checkDeliveries, expectEachAnsweredSendDeliveredOnce, identifiedSend, orderViolations, streamCounter } from './support/send-stream';
+import {
+  SendStream,
+  checkDeliveries,
+  expectEachAnsweredSendDeliveredOnce,
+  identifiedSend,
+  orderViolations,
+  streamCounter,
+} from './support/send-stream';
 import { ServiceProcess, freePort, startServiceProcess } from './support/service-process';
 
 /**
@@ -36,10 +43,20 @@ async function sigkill(service: ServiceProcess): Promise<void> {
 }
 
 /** Waits until `socket` has said queue-empty and holds every counter in `wanted`. */
-async function receivedAll(socket: DeviceSocket, tag: string, wanted: number[], timeoutMs: number, also: DeviceSocket[] = []): Promise<void> {
+async function receivedAll(
+  socket: DeviceSocket,
+  tag: string,
+  wanted: number[],
+  timeoutMs: number,
+  also: DeviceSocket[] = [],
+): Promise<void> {
   const have = () => {
     const got = new Set<number>();
-    for (const s of [...also, socket]) for (const e of s.envelopes) { const n = streamCounter(tag, e); if (n !== null) got.add(n); }
+    for (const s of [...also, socket])
+      for (const e of s.envelopes) {
+        const n = streamCounter(tag, e);
+        if (n !== null) got.add(n);
+      }
     return got;
   };
   try {
@@ -47,11 +64,14 @@ async function receivedAll(socket: DeviceSocket, tag: string, wanted: number[], 
   } catch {
     const got = have();
     const missing = wanted.filter((n) => !got.has(n));
-    throw new Error(`not every 2xx'd envelope arrived within ${timeoutMs} ms: queueEmpty=${socket.queueEmpty}, missing ${missing.length}: ${missing.slice(0, 30).join(', ')}`);
+    throw new Error(
+      `not every 2xx'd envelope arrived within ${timeoutMs} ms: queueEmpty=${socket.queueEmpty}, missing ${missing.length}: ${missing.slice(0, 30).join(', ')}`,
+    );
   }
 }
 
-const counters = (tag: string, socket: DeviceSocket) => socket.envelopes.map((e) => streamCounter(tag, e)).filter((n): n is number => n !== null);
+const counters = (tag: string, socket: DeviceSocket) =>
+  socket.envelopes.map((e) => streamCounter(tag, e)).filter((n): n is number => n !== null);
 
 function relayOutputs(): string {
   return children.map((c, i) => `--- child ${i} (${c.url}) ---\n${c.output().slice(-4000)}`).join('\n');
@@ -70,7 +90,8 @@ describe('relay killed with SIGKILL mid-stream (built processes)', () => {
       DATABASE_URL: process.env.TEST_DATABASE_URL!,
       REDIS_URL: process.env.TEST_REDIS_URL!,
       REDIS_PREFIX: testPrefix(),
-      OPEN_REGISTRATION: 'true', REGISTRATION_RATE_BURST: '1000000000',
+      OPEN_REGISTRATION: 'true',
+      REGISTRATION_RATE_BURST: '1000000000',
       LOG_LEVEL: 'warn',
       DIRECTORY_PORT: String(directoryPort),
       SEND_RATE_BURST: '100000',
@@ -87,12 +108,15 @@ describe('relay killed with SIGKILL mid-stream (built processes)', () => {
     await Promise.all(children.map((c) => sigkill(c).catch(() => undefined)));
   });
 
-  it('delivers every 2xx\'d envelope of a concurrent stream exactly once after dedupe, across a SIGKILL and restart (recipient connects afterwards)', async () => {
+  it("delivers every 2xx'd envelope of a concurrent stream exactly once after dedupe, across a SIGKILL and restart (recipient connects afterwards)", async () => {
     const recipient = await registerAccount(directory.url, { stem: 'crash-rcpt' });
     const tag = `c8-${randomBytes(4).toString('hex')}`;
     const port = await freePort();
     let relay = await startRelay(port);
-    const stream = new SendStream(identifiedSend(() => relay.url, sender, recipient, tag), { concurrency: 8, failureBackoffMs: 100 }).start();
+    const stream = new SendStream(
+      identifiedSend(() => relay.url, sender, recipient, tag),
+      { concurrency: 8, failureBackoffMs: 100 },
+    ).start();
     let socket: DeviceSocket | undefined;
     try {
       await stream.until(() => stream.ok.length >= 150, 20_000, '150 2xx before the kill');
@@ -108,9 +132,11 @@ describe('relay killed with SIGKILL mid-stream (built processes)', () => {
       socket = await DeviceSocket.connect(relay.url, recipient.token, true);
       await receivedAll(socket, tag, stream.ok, 20_000);
       const result = checkDeliveries(tag, stream.ok, stream.issued, socket.envelopes);
-      console.log(`[relay-crash c=8] issued ${stream.issued}, 2xx ${stream.ok.length} (${okAtKill} before the kill), failed ${failuresDuringOutage} `
-        + `(${[...new Set(stream.failures.map((f) => f.why))].join('; ')}), restart ${restartMs} ms, received ${socket.envelopes.length} `
-        + `(${result.distinct} distinct, ${result.extra.length} unanswered-but-stored)`);
+      console.log(
+        `[relay-crash c=8] issued ${stream.issued}, 2xx ${stream.ok.length} (${okAtKill} before the kill), failed ${failuresDuringOutage} ` +
+          `(${[...new Set(stream.failures.map((f) => f.why))].join('; ')}), restart ${restartMs} ms, received ${socket.envelopes.length} ` +
+          `(${result.distinct} distinct, ${result.extra.length} unanswered-but-stored)`,
+      );
       expectEachAnsweredSendDeliveredOnce(result);
       expect(stream.ok.length).toBeGreaterThan(okAtKill);
       // Failures happen only around the kill: every failure is a connection error or 5xx, never a 4xx.
@@ -129,7 +155,10 @@ describe('relay killed with SIGKILL mid-stream (built processes)', () => {
     const tag = `c1-${randomBytes(4).toString('hex')}`;
     const port = await freePort();
     let relay = await startRelay(port);
-    const stream = new SendStream(identifiedSend(() => relay.url, sender, recipient, tag), { concurrency: 1, failureBackoffMs: 100 }).start();
+    const stream = new SendStream(
+      identifiedSend(() => relay.url, sender, recipient, tag),
+      { concurrency: 1, failureBackoffMs: 100 },
+    ).start();
     let socket: DeviceSocket | undefined;
     try {
       await stream.until(() => stream.ok.length >= 60, 20_000, '60 2xx before the kill');
@@ -155,14 +184,17 @@ describe('relay killed with SIGKILL mid-stream (built processes)', () => {
     }
   }, 60_000);
 
-  it('loses nothing when the relay holding the recipient\'s socket is SIGKILLed while it receives (sends go on through a second relay)', async () => {
+  it("loses nothing when the relay holding the recipient's socket is SIGKILLed while it receives (sends go on through a second relay)", async () => {
     const recipient = await registerAccount(directory.url, { stem: 'crash-rcpt' });
     const tag = `live-${randomBytes(4).toString('hex')}`;
     const [portA, portB] = [await freePort(), await freePort()];
     let relayA = await startRelay(portA);
     const relayB = await startRelay(portB);
     const sockets: DeviceSocket[] = [];
-    const stream = new SendStream(identifiedSend(() => relayB.url, sender, recipient, tag), { concurrency: 1, failureBackoffMs: 100 });
+    const stream = new SendStream(
+      identifiedSend(() => relayB.url, sender, recipient, tag),
+      { concurrency: 1, failureBackoffMs: 100 },
+    );
     try {
       sockets.push(await DeviceSocket.connect(relayA.url, recipient.token, true));
       await eventually(() => sockets[0].queueEmpty === 1);
@@ -181,8 +213,10 @@ describe('relay killed with SIGKILL mid-stream (built processes)', () => {
 
       const all = sockets.flatMap((s) => s.envelopes);
       const result = checkDeliveries(tag, stream.ok, stream.issued, all);
-      console.log(`[relay-crash live] 2xx ${stream.ok.length}, failed ${stream.failures.length}, first socket got ${receivedBeforeKill} before the kill `
-        + `(${sockets[0].envelopes.length} in all, closed ${sockets[0].closeCode}), second socket ${sockets[1].envelopes.length}, redelivered ${result.redelivered}`);
+      console.log(
+        `[relay-crash live] 2xx ${stream.ok.length}, failed ${stream.failures.length}, first socket got ${receivedBeforeKill} before the kill ` +
+          `(${sockets[0].envelopes.length} in all, closed ${sockets[0].closeCode}), second socket ${sockets[1].envelopes.length}, redelivered ${result.redelivered}`,
+      );
       expectEachAnsweredSendDeliveredOnce(result);
       // The relay the sender used never went down.
       expect(stream.failures).toEqual([]);

@@ -29,7 +29,9 @@ describe('acks made while Postgres is down (private Postgres, stopped and restar
     await freshDatabase(pg.url('sealpost'));
     hs = await startHomeserver({ env: { DATABASE_URL: pg.url('sealpost') } });
     db = new Pool({ connectionString: pg.url('sealpost'), max: 1 });
-    db.on('error', (error) => { process.stderr.write(`spec pool: ${error.message}\n`); });
+    db.on('error', (error) => {
+      process.stderr.write(`spec pool: ${error.message}\n`);
+    });
     alice = await registerAccount(hs.directoryUrl, { stem: 'pgr-alice' });
     bob = await registerAccount(hs.directoryUrl, { stem: 'pgr-bob' });
   });

@@ -44,7 +44,8 @@ describe('relay readiness (built processes)', () => {
       DATABASE_URL: process.env.TEST_DATABASE_URL!,
       REDIS_URL: process.env.TEST_REDIS_URL!,
       REDIS_PREFIX: testPrefix(),
-      OPEN_REGISTRATION: 'true', REGISTRATION_RATE_BURST: '1000000000',
+      OPEN_REGISTRATION: 'true',
+      REGISTRATION_RATE_BURST: '1000000000',
       LOG_LEVEL: 'warn',
       DIRECTORY_PORT: String(directoryPort),
     };
@@ -81,8 +82,14 @@ describe('relay readiness (built processes)', () => {
     const watch = (async () => {
       const deadline = Date.now() + 60_000;
       while (!relayAnswered && Date.now() < deadline) {
-        const status = await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.status, () => 0);
-        if (status !== 0) { seen.push(status); relayAnswered = true; }
+        const status = await fetch(`http://127.0.0.1:${port}/healthz`).then(
+          (r) => r.status,
+          () => 0,
+        );
+        if (status !== 0) {
+          seen.push(status);
+          relayAnswered = true;
+        }
         await new Promise((r) => setTimeout(r, 10));
       }
     })();

@@ -8,7 +8,16 @@ import { DeviceSocket } from './support/device-socket';
 import { testPrefix } from './support/directory-harness';
 import { call } from './support/http';
 import { PrivateRedis } from './support/redis-server';
-import { SendStream, checkDeliveries, expectEachAnsweredSendDeliveredOnce, identifiedSend, orderViolations, sleep, streamContent, streamCounter } from './support/send-stream';
+import {
+  SendStream,
+  checkDeliveries,
+  expectEachAnsweredSendDeliveredOnce,
+  identifiedSend,
+  orderViolations,
+  sleep,
+  streamContent,
+  streamCounter,
+} from './support/send-stream';
 import { ServiceProcess, freePort, startServiceProcess } from './support/service-process';
 
 /**
@@ -24,7 +33,8 @@ const DIRECTORY_ENTRY = 'apps/prekey-directory/src/main.js';
 const RELAY_ENTRY = 'apps/relay/src/main.js';
 const OUTAGE_MS = 1500;
 
-const counters = (tag: string, socket: DeviceSocket) => socket.envelopes.map((e) => streamCounter(tag, e)).filter((n): n is number => n !== null);
+const counters = (tag: string, socket: DeviceSocket) =>
+  socket.envelopes.map((e) => streamCounter(tag, e)).filter((n): n is number => n !== null);
 
 async function sigkill(service: ServiceProcess): Promise<void> {
   if (service.child.exitCode !== null || service.child.signalCode !== null) return;
@@ -47,10 +57,11 @@ describe('Redis restarted (emptied) under a stream of sends (built processes, pr
   const children: ServiceProcess[] = [];
   let env: Record<string, string>;
 
-  const outputs = () => [
-    ...children.map((c, i) => `--- child ${i} (${c.url}) ---\n${c.output().slice(-4000)}`),
-    `--- redis-server ---\n${redis?.output().slice(-2000) ?? ''}`,
-  ].join('\n');
+  const outputs = () =>
+    [
+      ...children.map((c, i) => `--- child ${i} (${c.url}) ---\n${c.output().slice(-4000)}`),
+      `--- redis-server ---\n${redis?.output().slice(-2000) ?? ''}`,
+    ].join('\n');
 
   async function startRelay(extra: Record<string, string> = {}): Promise<ServiceProcess> {
     const port = await freePort();
@@ -84,10 +95,15 @@ describe('Redis restarted (emptied) under a stream of sends (built processes, pr
     let status = 0;
     const deadline = Date.now() + 15_000;
     for (;;) {
-      status = (await call('PUT', `${sendVia.url}/v1/messages/${fresh.address}`, {
-        token: sender.token,
-        body: { timestamp: Date.now(), messages: [{ deviceId: 1, registrationId: fresh.registrationId, type: 1, content: streamContent('fresh', 0) }] },
-      })).status;
+      status = (
+        await call('PUT', `${sendVia.url}/v1/messages/${fresh.address}`, {
+          token: sender.token,
+          body: {
+            timestamp: Date.now(),
+            messages: [{ deviceId: 1, registrationId: fresh.registrationId, type: 1, content: streamContent('fresh', 0) }],
+          },
+        })
+      ).status;
       if (status === 200 || Date.now() > deadline) break;
       await sleep(250);
     }
@@ -101,7 +117,14 @@ describe('Redis restarted (emptied) under a stream of sends (built processes, pr
   }
 
   /** Waits until every counter in `wanted` reached the recipient, reconnecting if the relay dropped the socket. */
-  async function awaitDelivery(sockets: DeviceSocket[], relay: ServiceProcess, token: string, tag: string, wanted: number[], timeoutMs: number): Promise<void> {
+  async function awaitDelivery(
+    sockets: DeviceSocket[],
+    relay: ServiceProcess,
+    token: string,
+    tag: string,
+    wanted: number[],
+    timeoutMs: number,
+  ): Promise<void> {
     const got = () => new Set(sockets.flatMap((s) => counters(tag, s)));
     const deadline = Date.now() + timeoutMs;
     for (;;) {
@@ -109,8 +132,10 @@ describe('Redis restarted (emptied) under a stream of sends (built processes, pr
       const missing = wanted.filter((n) => !have.has(n));
       if (missing.length === 0) return;
       if (Date.now() > deadline) {
-        throw new Error(`not every 2xx'd envelope arrived within ${timeoutMs} ms; missing ${missing.length}: ${missing.slice(0, 40).join(', ')}`
-          + ` (sockets: ${sockets.map((s) => `${s.envelopes.length} env, queueEmpty ${s.queueEmpty}, closed ${s.closeCode}`).join(' | ')})`);
+        throw new Error(
+          `not every 2xx'd envelope arrived within ${timeoutMs} ms; missing ${missing.length}: ${missing.slice(0, 40).join(', ')}` +
+            ` (sockets: ${sockets.map((s) => `${s.envelopes.length} env, queueEmpty ${s.queueEmpty}, closed ${s.closeCode}`).join(' | ')})`,
+        );
       }
       if (sockets[sockets.length - 1].closeCode !== null) sockets.push(await DeviceSocket.connect(relay.url, token, true));
       await sleep(25);
@@ -122,7 +147,13 @@ describe('Redis restarted (emptied) under a stream of sends (built processes, pr
    * wake-ups to the relay holding the socket) still in Redis, and does a fresh connection get the
    * missing envelopes from Postgres (stalled, not lost)?
    */
-  async function diagnoseStall(relay: ServiceProcess, recipient: TestAccount, tag: string, wanted: number[], earlier: DeviceSocket[]): Promise<string> {
+  async function diagnoseStall(
+    relay: ServiceProcess,
+    recipient: TestAccount,
+    tag: string,
+    wanted: number[],
+    earlier: DeviceSocket[],
+  ): Promise<string> {
     const client = new Redis(redis.url, { lazyConnect: true, maxRetriesPerRequest: 1 });
     let presence: string;
     try {
@@ -139,8 +170,10 @@ describe('Redis restarted (emptied) under a stream of sends (built processes, pr
       await eventually(() => fresh.queueEmpty === 1, 10_000).catch(() => undefined);
       const got = new Set([...earlier, fresh].flatMap((socket) => counters(tag, socket)));
       const stillMissing = wanted.filter((n) => !got.has(n)).length;
-      return `diagnosis: presence keys in Redis: ${presence}; a new connection to the same relay got ${fresh.envelopes.length} envelopes `
-        + `(queue-empty ${fresh.queueEmpty}), ${stillMissing} 2xx'd still missing`;
+      return (
+        `diagnosis: presence keys in Redis: ${presence}; a new connection to the same relay got ${fresh.envelopes.length} envelopes ` +
+        `(queue-empty ${fresh.queueEmpty}), ${stillMissing} 2xx'd still missing`
+      );
     } finally {
       await fresh.close();
     }
@@ -157,7 +190,8 @@ describe('Redis restarted (emptied) under a stream of sends (built processes, pr
       DATABASE_URL: process.env.TEST_DATABASE_URL!,
       REDIS_URL: redis.url,
       REDIS_PREFIX: testPrefix(),
-      OPEN_REGISTRATION: 'true', REGISTRATION_RATE_BURST: '1000000000',
+      OPEN_REGISTRATION: 'true',
+      REGISTRATION_RATE_BURST: '1000000000',
       LOG_LEVEL: 'warn',
       DIRECTORY_PORT: String(directoryPort),
       SEND_RATE_BURST: '100000',
@@ -174,13 +208,16 @@ describe('Redis restarted (emptied) under a stream of sends (built processes, pr
     await redis?.kill();
   });
 
-  it('delivers every 2xx\'d envelope to the connected recipient across a Redis restart (one relay)', async () => {
+  it("delivers every 2xx'd envelope to the connected recipient across a Redis restart (one relay)", async () => {
     const relay = await startRelay();
     const sender = await registerAccount(directory.url, { stem: 'redis-sender' });
     const recipient = await registerAccount(directory.url, { stem: 'redis-rcpt' });
     const tag = `r1-${randomBytes(4).toString('hex')}`;
     const sockets = [await DeviceSocket.connect(relay.url, recipient.token, true)];
-    const stream = new SendStream(identifiedSend(() => relay.url, sender, recipient, tag), { concurrency: 4, failureBackoffMs: 100 });
+    const stream = new SendStream(
+      identifiedSend(() => relay.url, sender, recipient, tag),
+      { concurrency: 4, failureBackoffMs: 100 },
+    );
     try {
       await eventually(() => sockets[0].queueEmpty === 1);
       stream.start();
@@ -193,10 +230,17 @@ describe('Redis restarted (emptied) under a stream of sends (built processes, pr
       await stream.finish();
 
       await awaitDelivery(sockets, relay, recipient.token, tag, stream.ok, 15_000);
-      const result = checkDeliveries(tag, stream.ok, stream.issued, sockets.flatMap((s) => s.envelopes));
-      console.log(`[relay-redis one relay] 2xx ${stream.ok.length} (${okBefore} before, ${okAtRecovery - okBefore} during the outage), failed ${stream.failures.length} `
-        + `(${failedAtRecovery} by recovery; ${[...new Set(stream.failures.map((f) => f.why))].join('; ')}), Redis down ${downMs} ms, healthy again after ${recoveredMs} ms, `
-        + `sockets ${sockets.length}, redelivered ${result.redelivered}`);
+      const result = checkDeliveries(
+        tag,
+        stream.ok,
+        stream.issued,
+        sockets.flatMap((s) => s.envelopes),
+      );
+      console.log(
+        `[relay-redis one relay] 2xx ${stream.ok.length} (${okBefore} before, ${okAtRecovery - okBefore} during the outage), failed ${stream.failures.length} ` +
+          `(${failedAtRecovery} by recovery; ${[...new Set(stream.failures.map((f) => f.why))].join('; ')}), Redis down ${downMs} ms, healthy again after ${recoveredMs} ms, ` +
+          `sockets ${sockets.length}, redelivered ${result.redelivered}`,
+      );
       expectEachAnsweredSendDeliveredOnce(result);
       // Nothing a client did wrong: a refused send during the outage is a 5xx (or a connection error), never a 4xx.
       expect(stream.failures.filter((f) => /^status 4/.test(f.why))).toEqual([]);
@@ -220,7 +264,10 @@ describe('Redis restarted (emptied) under a stream of sends (built processes, pr
     const recipient = await registerAccount(directory.url, { stem: 'redis-rcpt' });
     const tag = `r2-${randomBytes(4).toString('hex')}`;
     const sockets = [await DeviceSocket.connect(relayA.url, recipient.token, true)];
-    const stream = new SendStream(identifiedSend(() => relayB.url, sender, recipient, tag), { concurrency: 1, failureBackoffMs: 100 });
+    const stream = new SendStream(
+      identifiedSend(() => relayB.url, sender, recipient, tag),
+      { concurrency: 1, failureBackoffMs: 100 },
+    );
     try {
       await eventually(() => sockets[0].queueEmpty === 1);
       stream.start();
@@ -240,8 +287,15 @@ describe('Redis restarted (emptied) under a stream of sends (built processes, pr
       } catch (error) {
         throw new Error(`${(error as Error).message}\n${await diagnoseStall(relayA, recipient, tag, stream.ok, [...sockets])}`);
       }
-      const result = checkDeliveries(tag, stream.ok, stream.issued, sockets.flatMap((s) => s.envelopes));
-      console.log(`[relay-redis two relays] 2xx ${stream.ok.length}, failed ${stream.failures.length}, healthy again after ${recoveredMs} ms, sockets ${sockets.length}, redelivered ${result.redelivered}`);
+      const result = checkDeliveries(
+        tag,
+        stream.ok,
+        stream.issued,
+        sockets.flatMap((s) => s.envelopes),
+      );
+      console.log(
+        `[relay-redis two relays] 2xx ${stream.ok.length}, failed ${stream.failures.length}, healthy again after ${recoveredMs} ms, sockets ${sockets.length}, redelivered ${result.redelivered}`,
+      );
       expectEachAnsweredSendDeliveredOnce(result);
       for (const socket of sockets) expect(orderViolations(counters(tag, socket))).toEqual([]);
 

@@ -14,7 +14,11 @@ const ROOT = resolve(__dirname, '..');
 const EXIT_WITHIN_MS = 15_000;
 const STACK_FRAME = /^\s+at\s/m;
 
-interface Entry { label: string; file: string; portVariable: string }
+interface Entry {
+  label: string;
+  file: string;
+  portVariable: string;
+}
 
 const ENTRIES: Entry[] = [
   { label: 'prekey directory', file: 'dist/apps/prekey-directory/src/main.js', portVariable: 'DIRECTORY_PORT' },
@@ -49,7 +53,12 @@ function envWith(overrides: Record<string, string>): NodeJS.ProcessEnv {
   };
 }
 
-interface Outcome { code: number | null; signal: NodeJS.Signals | null; stderr: string; stdout: string }
+interface Outcome {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stderr: string;
+  stdout: string;
+}
 
 /**
  * Runs a built entry point and waits, bounded, for it to exit by itself. It runs in a process
@@ -60,15 +69,22 @@ async function runUntilExit(file: string, env: NodeJS.ProcessEnv): Promise<Outco
   const child = spawn(process.execPath, [join(ROOT, file)], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   let stdout = '';
   let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString('utf8'); });
-  child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString('utf8'); });
+  child.stdout.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString('utf8');
+  });
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString('utf8');
+  });
   let timer: NodeJS.Timeout | undefined;
   let closed = false;
   try {
     const exit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null } | 'timeout'>((done) => {
       timer = setTimeout(() => done('timeout'), EXIT_WITHIN_MS);
       child.once('error', () => done({ code: null, signal: null }));
-      child.once('close', (code, signal) => { closed = true; done({ code, signal }); });
+      child.once('close', (code, signal) => {
+        closed = true;
+        done({ code, signal });
+      });
     });
     if (exit === 'timeout') {
       throw new Error(`${file} was still running after ${EXIT_WITHIN_MS} ms.\nstderr:\n${stderr}\nstdout:\n${stdout}`);
@@ -87,7 +103,10 @@ async function runUntilExit(file: string, env: NodeJS.ProcessEnv): Promise<Outco
 }
 
 function expectCleanFailure(outcome: Outcome): void {
-  expect({ signal: outcome.signal, exitedNonZero: outcome.code !== null && outcome.code !== 0 }).toEqual({ signal: null, exitedNonZero: true });
+  expect({ signal: outcome.signal, exitedNonZero: outcome.code !== null && outcome.code !== 0 }).toEqual({
+    signal: null,
+    exitedNonZero: true,
+  });
   expect(outcome.stderr.trim()).not.toBe('');
   expect(outcome.stderr).not.toMatch(STACK_FRAME);
 }
@@ -127,10 +146,13 @@ describe('built services refuse to start cleanly', () => {
 
     it('exits non-zero when both stores are unreachable, naming both', async () => {
       const [redisPort, pgPort] = [await unusedPort(), await unusedPort()];
-      const outcome = await runUntilExit(file, envWith({
-        REDIS_URL: `redis://127.0.0.1:${redisPort}`,
-        DATABASE_URL: `postgres://postgres@127.0.0.1:${pgPort}/x`,
-      }));
+      const outcome = await runUntilExit(
+        file,
+        envWith({
+          REDIS_URL: `redis://127.0.0.1:${redisPort}`,
+          DATABASE_URL: `postgres://postgres@127.0.0.1:${pgPort}/x`,
+        }),
+      );
       expectCleanFailure(outcome);
       expect(outcome.stderr).toContain(`redis://127.0.0.1:${redisPort}`);
       expect(outcome.stderr).toContain(`postgres://postgres@127.0.0.1:${pgPort}/x`);
@@ -156,10 +178,13 @@ describe('built services refuse to start cleanly', () => {
 
   it('never prints the password of an unreachable store URL', async () => {
     const [redisPort, pgPort] = [await unusedPort(), await unusedPort()];
-    const outcome = await runUntilExit(ENTRIES[0].file, envWith({
-      REDIS_URL: `redis://:redis-hunter2@127.0.0.1:${redisPort}`,
-      DATABASE_URL: `postgres://postgres:pg-hunter2@127.0.0.1:${pgPort}/x`,
-    }));
+    const outcome = await runUntilExit(
+      ENTRIES[0].file,
+      envWith({
+        REDIS_URL: `redis://:redis-hunter2@127.0.0.1:${redisPort}`,
+        DATABASE_URL: `postgres://postgres:pg-hunter2@127.0.0.1:${pgPort}/x`,
+      }),
+    );
     expectCleanFailure(outcome);
     expect(outcome.stderr).toContain(`127.0.0.1:${redisPort}`);
     expect(outcome.stderr).toContain(`127.0.0.1:${pgPort}`);

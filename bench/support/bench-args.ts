@@ -3,7 +3,11 @@
  * (string) handlers; anything else, or a negative / non-numeric value, throws `usage`.
  */
 export function parseArgs<T extends object>(
-  argv: string[], options: T, names: Record<string, keyof T>, usage: string, special: Record<string, (value: string) => void> = {},
+  argv: string[],
+  options: T,
+  names: Record<string, keyof T>,
+  usage: string,
+  special: Record<string, (value: string) => void> = {},
 ): T {
   for (let i = 0; i < argv.length; i += 2) {
     const handler = special[argv[i]];

@@ -17,7 +17,11 @@ export interface LoopResult {
  * Closed loop: `workers` concurrent workers each run `op(workerIndex, iteration)` back to back
  * until `seconds` have passed; a new request starts only when the worker's previous one ended.
  */
-export async function runClosedLoop(workers: number, seconds: number, op: (worker: number, iteration: number) => Promise<Outcome>): Promise<LoopResult> {
+export async function runClosedLoop(
+  workers: number,
+  seconds: number,
+  op: (worker: number, iteration: number) => Promise<Outcome>,
+): Promise<LoopResult> {
   const latency = new LatencyHistogram();
   const errors = new Map<string, number>();
   let ok = 0;

@@ -24,7 +24,11 @@ function snapshot(): Map<number, number> {
 function describe(pid: number): string {
   try {
     const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean).join(' ');
-    if (cmdline) return cmdline.replace(/\/\S*node_modules\/\.bin\//, '').replace(/\/usr\/bin\/node /, 'node ').slice(0, 110);
+    if (cmdline)
+      return cmdline
+        .replace(/\/\S*node_modules\/\.bin\//, '')
+        .replace(/\/usr\/bin\/node /, 'node ')
+        .slice(0, 110);
     return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
   } catch {
     return '(exited)';
@@ -76,10 +80,16 @@ export class WindowCpuSampler {
     }
     const selfPct = pct((end.self.user + end.self.system) / 1e6);
     const machineCores = (end.machine.total - this.startMachine.total) / CLOCK_TICKS_PER_SECOND / wall;
-    const machinePct = (100 * machineCores * (end.machine.busy - this.startMachine.busy)) / Math.max(1, end.machine.total - this.startMachine.total);
+    const machinePct =
+      (100 * machineCores * (end.machine.busy - this.startMachine.busy)) / Math.max(1, end.machine.total - this.startMachine.total);
     const known = selfPct + Object.values(out).reduce((a, b) => a + b, 0);
-    const others = [...end.procs.keys()].filter((pid) => !grouped.has(pid)).map((pid) => ({ pid, pct: pct(used(pid)) }))
-      .filter((o) => o.pct >= 1).sort((a, b) => b.pct - a.pct).slice(0, 6).map((o) => ({ ...o, pct: Number(o.pct.toFixed(1)), command: describe(o.pid) }));
+    const others = [...end.procs.keys()]
+      .filter((pid) => !grouped.has(pid))
+      .map((pid) => ({ pid, pct: pct(used(pid)) }))
+      .filter((o) => o.pct >= 1)
+      .sort((a, b) => b.pct - a.pct)
+      .slice(0, 6)
+      .map((o) => ({ ...o, pct: Number(o.pct.toFixed(1)), command: describe(o.pid) }));
     return { seconds: wall, groups: out, selfPct, machinePct, otherPct: Math.max(0, machinePct - known), topOthers: others };
   }
 }

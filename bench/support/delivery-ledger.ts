@@ -20,7 +20,14 @@ export const HEADER_BYTES = 8;
 export const fmt = (value: number): string => value.toFixed(2);
 export const round = (value: number, digits = 2): number => Number(value.toFixed(digits));
 
-export interface LedgerTally { okTotal: number; lost: number; receivedWithoutOk: number; duplicateSeqs: number; okMeasured: number; deliveredMeasured: number }
+export interface LedgerTally {
+  okTotal: number;
+  lost: number;
+  receivedWithoutOk: number;
+  duplicateSeqs: number;
+  okMeasured: number;
+  deliveredMeasured: number;
+}
 
 export class DeliveryLedger {
   readonly magic = randomBytes(4).readUInt32BE(0);
@@ -152,7 +159,11 @@ export class DeliveryLedger {
     const sendsDoneAt = Date.now();
     while (pending() && Date.now() - sendsDoneAt < 120_000) await sleep(20);
     const answersDoneAt = Date.now();
-    const missing = (): number => { let n = 0; for (let i = 0; i < this.total; i++) if (this.isOk(i) && this.receivedCount[i] === 0) n++; return n; };
+    const missing = (): number => {
+      let n = 0;
+      for (let i = 0; i < this.total; i++) if (this.isOk(i) && this.receivedCount[i] === 0) n++;
+      return n;
+    };
     while (missing() > 0 && Date.now() - answersDoneAt < drainSeconds * 1000) await sleep(50);
     await sleep(500); // late duplicates, if any
     return (Date.now() - answersDoneAt) / 1000;
@@ -193,8 +204,10 @@ export class DeliveryLedger {
   }
 
   scheduleLine(loopDelay: IntervalHistogram, peakOutstanding: number, maxOutstanding: number, waitedForSlot: number): string {
-    return `client schedule  issue lag p99 ${fmt(this.issueLag.percentileMs(99))} max ${fmt(this.issueLag.maxMs)} ms; event-loop delay p99 ${fmt(loopDelay.percentile(99) / 1e6)} max ${fmt(loopDelay.max / 1e6)} ms; ` +
-      `peak outstanding ${peakOutstanding}, waited for a slot (cap ${maxOutstanding}) ${waitedForSlot}`;
+    return (
+      `client schedule  issue lag p99 ${fmt(this.issueLag.percentileMs(99))} max ${fmt(this.issueLag.maxMs)} ms; event-loop delay p99 ${fmt(loopDelay.percentile(99) / 1e6)} max ${fmt(loopDelay.max / 1e6)} ms; ` +
+      `peak outstanding ${peakOutstanding}, waited for a slot (cap ${maxOutstanding}) ${waitedForSlot}`
+    );
   }
 
   httpLine(okTotal: number, unanswered: number): string {
@@ -203,9 +216,16 @@ export class DeliveryLedger {
 
   perSecondLines(): string {
     const { warmup, seconds } = this.options;
-    return `per second (s: 2xx/s delivered/s p50/p99 ms, outstanding at end; first ${warmup} s warm-up):\n` +
-      this.perSecond.slice(0, Math.ceil(warmup + seconds)).map((p, i) =>
-        `  ${String(i).padStart(2)}: ${p.ok} ${p.delivered} ${p.latency.percentileMs(50).toFixed(0)}/${p.latency.percentileMs(99).toFixed(0)} ${p.outstanding}`).join('\n');
+    return (
+      `per second (s: 2xx/s delivered/s p50/p99 ms, outstanding at end; first ${warmup} s warm-up):\n` +
+      this.perSecond
+        .slice(0, Math.ceil(warmup + seconds))
+        .map(
+          (p, i) =>
+            `  ${String(i).padStart(2)}: ${p.ok} ${p.delivered} ${p.latency.percentileMs(50).toFixed(0)}/${p.latency.percentileMs(99).toFixed(0)} ${p.outstanding}`,
+        )
+        .join('\n')
+    );
   }
 }
 
@@ -213,7 +233,10 @@ export class DeliveryLedger {
 export class MeasuredWindow {
   opened = false;
   closed = false;
-  constructor(private readonly ledger: DeliveryLedger, private readonly hooks: { open(): void; close(): void }) {}
+  constructor(
+    private readonly ledger: DeliveryLedger,
+    private readonly hooks: { open(): void; close(): void },
+  ) {}
 
   tick(now: bigint): void {
     if (!this.opened && now >= this.ledger.windowStart) {

@@ -64,10 +64,21 @@ export interface HomeserverSpec {
   cpuProfile?: ServiceKind[];
 }
 
-interface Ports { directory: number; relay: number; gateway: number }
+interface Ports {
+  directory: number;
+  relay: number;
+  gateway: number;
+}
 
 /** A service process that ended; `expected` when this harness stopped or killed it. */
-export interface ServiceExit { kind: ServiceKind; pid: number; code: number | null; signal: NodeJS.Signals | null; expected: boolean; at: number }
+export interface ServiceExit {
+  kind: ServiceKind;
+  pid: number;
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  expected: boolean;
+  at: number;
+}
 
 export interface RunningHomeserver {
   label: string;
@@ -106,9 +117,15 @@ export interface FederationOptions {
  * so a signal handler can stop it while start-up is still running. Per homeserver the directory
  * starts first (it creates the database), then the relay and the gateway together.
  */
-export async function startFederation(specs: HomeserverSpec[], options: FederationOptions, holder: { services: ServiceProcess[] }): Promise<RunningHomeserver[]> {
+export async function startFederation(
+  specs: HomeserverSpec[],
+  options: FederationOptions,
+  holder: { services: ServiceProcess[] },
+): Promise<RunningHomeserver[]> {
   // dist/bench/support when the bench runs, bench/support when a test suite imports this from source.
-  const root = existsSync(resolve(__dirname, '..', '..', 'package.json')) ? resolve(__dirname, '..', '..') : resolve(__dirname, '..', '..', '..');
+  const root = existsSync(resolve(__dirname, '..', '..', 'package.json'))
+    ? resolve(__dirname, '..', '..')
+    : resolve(__dirname, '..', '..', '..');
   const ports = new Map<string, Ports>();
   const taken = new Set<number>();
   const port = () => reservePort(taken);
@@ -116,97 +133,136 @@ export async function startFederation(specs: HomeserverSpec[], options: Federati
   const peers = specs.map((s) => `${s.serverName}=http://127.0.0.1:${ports.get(s.serverName)!.gateway}`).join(',');
   for (const spec of specs) await resetSchemas(spec.databaseUrl, options.resetSchemas ?? ['directory', 'relay', 'federation']);
 
-  const outcomes = await Promise.allSettled(specs.map(async (spec): Promise<RunningHomeserver> => {
-    const p = ports.get(spec.serverName)!;
-    const redisPrefix = `bench:${spec.label}:${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}:`;
-    const keysDir = mkdtempSync(join(tmpdir(), `sealpost-bench-${spec.label}-keys-`));
-    const common: Record<string, string> = {
-      SERVER_NAME: spec.serverName, DATABASE_URL: spec.databaseUrl, REDIS_URL: spec.redisUrl ?? REDIS_URL, REDIS_PREFIX: redisPrefix, BIND_HOST: '127.0.0.1',
-      DIRECTORY_PORT: String(p.directory), RELAY_PORT: String(p.relay), GATEWAY_PORT: String(p.gateway),
-      PUBLIC_URL: `http://127.0.0.1:${p.gateway}`, FEDERATION_PEERS: peers, FEDERATION_ALLOW_PRIVATE_PEERS: 'true',
-      KEYS_DIR: keysDir, OPEN_REGISTRATION: 'true', REGISTRATION_RATE_BURST: '1000000000', LOG_LEVEL: 'warn',
-    };
-    const started: Partial<Record<ServiceKind, ServiceProcess>> = {};
-    const exits: ServiceExit[] = [];
-    const expectedExit = new Set<ServiceProcess>();
-    let stopping = false;
-    const spawnOne = (kind: ServiceKind): ServiceProcess => {
-      const profile = options.cpuProfDir && spec.cpuProfile?.includes(kind)
-        ? ['-r', exitOnSigtermPreload(), '--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`, `--cpu-prof-name=${spec.label}-${kind}.cpuprofile`]
-        : [];
-      const service = spawnService({
-        name: `${spec.label}-${kind}`, entry: resolve(root, ENTRIES[kind]), port: p[kind], nodeArgs: profile,
-        env: { ...common, ...spec.env?.[kind] }, startTimeoutMs: 60_000, onLine: options.onLine,
-      });
-      holder.services.push(service);
-      started[kind] = service;
-      service.child.once('exit', (code, signal) => {
-        const expected = stopping || expectedExit.has(service);
-        exits.push({ kind, pid: service.pid, code, signal, expected, at: Date.now() });
-        if (!expected) process.stderr.write(`${spec.label}-${kind} (pid ${service.pid}) exited unexpectedly: code ${code}, signal ${signal}\n`);
-      });
-      return service;
-    };
-    const hasEnded = (service: ServiceProcess | undefined): boolean => !service || service.child.exitCode !== null || service.child.signalCode !== null;
-    const stopServices = async (): Promise<void> => {
-      // Front to back: nothing new comes in while the services behind still answer.
-      for (const kind of ['relay', 'gateway', 'directory'] as ServiceKind[]) {
-        const service = started[kind];
-        if (!service) continue;
-        expectedExit.add(service);
-        await service.stop().catch(() => undefined);
-      }
-    };
-    const stopAll = async (): Promise<void> => {
-      stopping = true;
-      await stopServices();
-      rmSync(keysDir, { recursive: true, force: true });
-    };
-    const startServices = async (): Promise<void> => {
-      if (hasEnded(started.directory)) await spawnOne('directory').waitUntilHealthy();
-      const back = (['relay', 'gateway'] as ServiceKind[]).filter((kind) => hasEnded(started[kind]));
-      await Promise.all(back.map((kind) => spawnOne(kind).waitUntilHealthy()));
-    };
-    const startOne = async (): Promise<RunningHomeserver> => {
-      const directory = spawnOne('directory');
-      await directory.waitUntilHealthy();
-      const relay = spawnOne('relay');
-      const gateway = spawnOne('gateway');
-      await Promise.all([relay.waitUntilHealthy(), gateway.waitUntilHealthy()]);
-      // A health answer from somebody else's process on a stolen port must not pass for ours.
-      await sleep(200);
-      for (const [kind, service] of Object.entries(started)) {
-        if (service!.child.exitCode !== null || service!.child.signalCode !== null) throw new Error(`${spec.label}-${kind} exited right after start-up`);
-      }
-      const keys = await request(`${gateway.baseUrl}/federation/v1/server-keys`);
-      const doc = (await keys.body.json().catch(() => null)) as { server?: string } | null;
-      if (keys.statusCode !== 200 || doc?.server !== spec.serverName) {
-        throw new Error(`${gateway.baseUrl} does not serve ${spec.serverName}'s server keys (HTTP ${keys.statusCode}, server ${doc?.server})`);
-      }
-      return {
-        label: spec.label, serverName: spec.serverName, databaseUrl: spec.databaseUrl, redisPrefix, keysDir, ports: p,
-        services: started as Record<ServiceKind, ServiceProcess>, exits, stop: stopAll, stopServices, startServices,
-        async kill(kind, signal = 'SIGKILL') {
-          const service = started[kind]!;
-          if (hasEnded(service)) return;
-          expectedExit.add(service);
-          const exited = new Promise<void>((resolveExit) => service.child.once('exit', () => resolveExit()));
-          service.child.kill(signal);
-          await exited;
-        },
-        async restart(kind) {
-          if (!hasEnded(started[kind])) throw new Error(`${spec.label}-${kind} is still running`);
-          await spawnOne(kind).waitUntilHealthy();
-        },
+  const outcomes = await Promise.allSettled(
+    specs.map(async (spec): Promise<RunningHomeserver> => {
+      const p = ports.get(spec.serverName)!;
+      const redisPrefix = `bench:${spec.label}:${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}:`;
+      const keysDir = mkdtempSync(join(tmpdir(), `sealpost-bench-${spec.label}-keys-`));
+      const common: Record<string, string> = {
+        SERVER_NAME: spec.serverName,
+        DATABASE_URL: spec.databaseUrl,
+        REDIS_URL: spec.redisUrl ?? REDIS_URL,
+        REDIS_PREFIX: redisPrefix,
+        BIND_HOST: '127.0.0.1',
+        DIRECTORY_PORT: String(p.directory),
+        RELAY_PORT: String(p.relay),
+        GATEWAY_PORT: String(p.gateway),
+        PUBLIC_URL: `http://127.0.0.1:${p.gateway}`,
+        FEDERATION_PEERS: peers,
+        FEDERATION_ALLOW_PRIVATE_PEERS: 'true',
+        KEYS_DIR: keysDir,
+        OPEN_REGISTRATION: 'true',
+        REGISTRATION_RATE_BURST: '1000000000',
+        LOG_LEVEL: 'warn',
       };
-    };
-    try {
-      return await startOne();
-    } catch (error) {
-      await stopAll();
-      throw error;
-    }
-  }));
+      const started: Partial<Record<ServiceKind, ServiceProcess>> = {};
+      const exits: ServiceExit[] = [];
+      const expectedExit = new Set<ServiceProcess>();
+      let stopping = false;
+      const spawnOne = (kind: ServiceKind): ServiceProcess => {
+        const profile =
+          options.cpuProfDir && spec.cpuProfile?.includes(kind)
+            ? [
+                '-r',
+                exitOnSigtermPreload(),
+                '--cpu-prof',
+                `--cpu-prof-dir=${options.cpuProfDir}`,
+                `--cpu-prof-name=${spec.label}-${kind}.cpuprofile`,
+              ]
+            : [];
+        const service = spawnService({
+          name: `${spec.label}-${kind}`,
+          entry: resolve(root, ENTRIES[kind]),
+          port: p[kind],
+          nodeArgs: profile,
+          env: { ...common, ...spec.env?.[kind] },
+          startTimeoutMs: 60_000,
+          onLine: options.onLine,
+        });
+        holder.services.push(service);
+        started[kind] = service;
+        service.child.once('exit', (code, signal) => {
+          const expected = stopping || expectedExit.has(service);
+          exits.push({ kind, pid: service.pid, code, signal, expected, at: Date.now() });
+          if (!expected)
+            process.stderr.write(`${spec.label}-${kind} (pid ${service.pid}) exited unexpectedly: code ${code}, signal ${signal}\n`);
+        });
+        return service;
+      };
+      const hasEnded = (service: ServiceProcess | undefined): boolean =>
+        !service || service.child.exitCode !== null || service.child.signalCode !== null;
+      const stopServices = async (): Promise<void> => {
+        // Front to back: nothing new comes in while the services behind still answer.
+        for (const kind of ['relay', 'gateway', 'directory'] as ServiceKind[]) {
+          const service = started[kind];
+          if (!service) continue;
+          expectedExit.add(service);
+          await service.stop().catch(() => undefined);
+        }
+      };
+      const stopAll = async (): Promise<void> => {
+        stopping = true;
+        await stopServices();
+        rmSync(keysDir, { recursive: true, force: true });
+      };
+      const startServices = async (): Promise<void> => {
+        if (hasEnded(started.directory)) await spawnOne('directory').waitUntilHealthy();
+        const back = (['relay', 'gateway'] as ServiceKind[]).filter((kind) => hasEnded(started[kind]));
+        await Promise.all(back.map((kind) => spawnOne(kind).waitUntilHealthy()));
+      };
+      const startOne = async (): Promise<RunningHomeserver> => {
+        const directory = spawnOne('directory');
+        await directory.waitUntilHealthy();
+        const relay = spawnOne('relay');
+        const gateway = spawnOne('gateway');
+        await Promise.all([relay.waitUntilHealthy(), gateway.waitUntilHealthy()]);
+        // A health answer from somebody else's process on a stolen port must not pass for ours.
+        await sleep(200);
+        for (const [kind, service] of Object.entries(started)) {
+          if (service!.child.exitCode !== null || service!.child.signalCode !== null)
+            throw new Error(`${spec.label}-${kind} exited right after start-up`);
+        }
+        const keys = await request(`${gateway.baseUrl}/federation/v1/server-keys`);
+        const doc = (await keys.body.json().catch(() => null)) as { server?: string } | null;
+        if (keys.statusCode !== 200 || doc?.server !== spec.serverName) {
+          throw new Error(
+            `${gateway.baseUrl} does not serve ${spec.serverName}'s server keys (HTTP ${keys.statusCode}, server ${doc?.server})`,
+          );
+        }
+        return {
+          label: spec.label,
+          serverName: spec.serverName,
+          databaseUrl: spec.databaseUrl,
+          redisPrefix,
+          keysDir,
+          ports: p,
+          services: started as Record<ServiceKind, ServiceProcess>,
+          exits,
+          stop: stopAll,
+          stopServices,
+          startServices,
+          async kill(kind, signal = 'SIGKILL') {
+            const service = started[kind]!;
+            if (hasEnded(service)) return;
+            expectedExit.add(service);
+            const exited = new Promise<void>((resolveExit) => service.child.once('exit', () => resolveExit()));
+            service.child.kill(signal);
+            await exited;
+          },
+          async restart(kind) {
+            if (!hasEnded(started[kind])) throw new Error(`${spec.label}-${kind} is still running`);
+            await spawnOne(kind).waitUntilHealthy();
+          },
+        };
+      };
+      try {
+        return await startOne();
+      } catch (error) {
+        await stopAll();
+        throw error;
+      }
+    }),
+  );
   const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
   if (failed) {
     // Stop the homeservers that did start too (and remove their keys folders) before giving up.

@@ -13,7 +13,11 @@ interface Snapshot {
   strings: string[];
 }
 
-export interface HeapGroup { key: string; count: number; bytes: number }
+export interface HeapGroup {
+  key: string;
+  count: number;
+  bytes: number;
+}
 
 export function summarize(path: string): Map<string, HeapGroup> {
   const data = JSON.parse(readFileSync(path, 'utf8')) as Snapshot;
@@ -39,10 +43,12 @@ export function summarize(path: string): Map<string, HeapGroup> {
 
 /** Groups that grew from `before` to `after`, largest growth first, per `n` (e.g. per connection). */
 export function diffPer(before: Map<string, HeapGroup>, after: Map<string, HeapGroup>, n: number, top: number): string[] {
-  const rows = [...after.values()].map((a) => {
-    const b = before.get(a.key) ?? { count: 0, bytes: 0 };
-    return { key: a.key, count: (a.count - b.count) / n, bytes: (a.bytes - b.bytes) / n };
-  }).sort((x, y) => y.bytes - x.bytes);
+  const rows = [...after.values()]
+    .map((a) => {
+      const b = before.get(a.key) ?? { count: 0, bytes: 0 };
+      return { key: a.key, count: (a.count - b.count) / n, bytes: (a.bytes - b.bytes) / n };
+    })
+    .sort((x, y) => y.bytes - x.bytes);
   const total = rows.reduce((sum, r) => sum + r.bytes, 0);
   return [
     `heap growth per connection: ${total.toFixed(0)} B in all (self sizes; top ${top}):`,

@@ -46,16 +46,32 @@ export interface Homeserver {
  * Spawns the directory and the relay, registering each in `holder` at once so a caller's
  * signal handler can stop them even while they are still starting.
  */
-export async function startHomeserver(options: HomeserverOptions, holder: { services: ServiceProcess[]; stopping?: boolean }): Promise<Homeserver> {
+export async function startHomeserver(
+  options: HomeserverOptions,
+  holder: { services: ServiceProcess[]; stopping?: boolean },
+): Promise<Homeserver> {
   const root = resolve(__dirname, '..', '..', '..');
   const redisPrefix = `bench:${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}:`;
-  const common = { BIND_HOST: '127.0.0.1', DATABASE_URL: options.databaseUrl, REDIS_URL, REDIS_PREFIX: redisPrefix, SERVER_NAME: BENCH_SERVER_NAME, LOG_LEVEL: 'warn' };
+  const common = {
+    BIND_HOST: '127.0.0.1',
+    DATABASE_URL: options.databaseUrl,
+    REDIS_URL,
+    REDIS_PREFIX: redisPrefix,
+    SERVER_NAME: BENCH_SERVER_NAME,
+    LOG_LEVEL: 'warn',
+  };
   const directoryPort = await freePort();
   const directory = spawnService({
     name: 'directory',
     entry: resolve(root, 'dist/apps/prekey-directory/src/main.js'),
     port: directoryPort,
-    env: { ...common, DIRECTORY_PORT: String(directoryPort), OPEN_REGISTRATION: 'true', REGISTRATION_RATE_BURST: '1000000000', ...options.directoryEnv },
+    env: {
+      ...common,
+      DIRECTORY_PORT: String(directoryPort),
+      OPEN_REGISTRATION: 'true',
+      REGISTRATION_RATE_BURST: '1000000000',
+      ...options.directoryEnv,
+    },
   });
   holder.services.push(directory);
   // The directory first: it creates the database if needed, and the relay asks it over the bus.
@@ -71,12 +87,17 @@ export async function startHomeserver(options: HomeserverOptions, holder: { serv
   holder.services.push(relay);
   for (const service of [directory, relay]) {
     service.child.once('exit', (code, signal) => {
-      if (!holder.stopping) process.stderr.write(`${service === relay ? 'relay' : 'directory'} (pid ${service.pid}) exited unexpectedly: code ${code}, signal ${signal}\n`);
+      if (!holder.stopping)
+        process.stderr.write(
+          `${service === relay ? 'relay' : 'directory'} (pid ${service.pid}) exited unexpectedly: code ${code}, signal ${signal}\n`,
+        );
     });
   }
   await relay.waitUntilHealthy();
   return {
-    directory, relay, redisPrefix,
+    directory,
+    relay,
+    redisPrefix,
     async stop() {
       holder.stopping = true;
       await relay.stop().catch(() => undefined);
@@ -90,11 +111,27 @@ export function exitOnSigtermPreload(): string {
   return resolve(__dirname, 'exit-on-sigterm.js');
 }
 
-export interface Registered { address: string; accountId: string; deviceId: number; token: string }
+export interface Registered {
+  address: string;
+  accountId: string;
+  deviceId: number;
+  token: string;
+}
 
 /** POSTs a JSON body, expecting `expected`; returns the parsed answer. */
-export async function postJson<T>(http: Pool, path: string, body: unknown, headers: Record<string, string> = {}, expected = 201): Promise<T> {
-  const answer = await http.request({ method: 'POST', path, headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+export async function postJson<T>(
+  http: Pool,
+  path: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+  expected = 201,
+): Promise<T> {
+  const answer = await http.request({
+    method: 'POST',
+    path,
+    headers: { ...headers, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   const text = await answer.body.text();
   if (answer.statusCode !== expected) throw new Error(`POST ${path}: ${answer.statusCode} ${text.slice(0, 300)}`);
   return JSON.parse(text) as T;
@@ -124,7 +161,15 @@ export async function postgresPids(databaseUrl: string): Promise<{ relay: number
   }
 }
 
-export interface DbCounters { xactCommit: number; xactRollback: number; tupInserted: number; tupDeleted: number; tupUpdated: number; tupReturned: number; blksWritten: number }
+export interface DbCounters {
+  xactCommit: number;
+  xactRollback: number;
+  tupInserted: number;
+  tupDeleted: number;
+  tupUpdated: number;
+  tupReturned: number;
+  blksWritten: number;
+}
 
 /** Cumulative pg_stat_database counters of the bench database (transactions: each statement outside BEGIN..COMMIT is one). */
 export async function databaseCounters(databaseUrl: string): Promise<DbCounters> {
@@ -133,11 +178,17 @@ export async function databaseCounters(databaseUrl: string): Promise<DbCounters>
   try {
     const { rows } = await client.query(
       `SELECT xact_commit, xact_rollback, tup_inserted, tup_deleted, tup_updated, tup_returned, blks_hit + blks_read AS blks
-       FROM pg_stat_database WHERE datname = current_database()`);
+       FROM pg_stat_database WHERE datname = current_database()`,
+    );
     const r = rows[0] as Record<string, string>;
     return {
-      xactCommit: Number(r.xact_commit), xactRollback: Number(r.xact_rollback), tupInserted: Number(r.tup_inserted), tupDeleted: Number(r.tup_deleted),
-      tupUpdated: Number(r.tup_updated), tupReturned: Number(r.tup_returned), blksWritten: Number(r.blks),
+      xactCommit: Number(r.xact_commit),
+      xactRollback: Number(r.xact_rollback),
+      tupInserted: Number(r.tup_inserted),
+      tupDeleted: Number(r.tup_deleted),
+      tupUpdated: Number(r.tup_updated),
+      tupReturned: Number(r.tup_returned),
+      blksWritten: Number(r.blks),
     };
   } finally {
     await client.end();

@@ -44,12 +44,15 @@ export function runOpenLoop(options: OpenLoopOptions): OpenLoopRun {
   const start = (seq: number): void => {
     outstanding++;
     if (outstanding > peak) peak = outstanding;
-    options.start(seq).catch(() => undefined).finally(() => {
-      outstanding--;
-      answered++;
-      const next = queue.shift();
-      if (next !== undefined) start(next);
-    });
+    options
+      .start(seq)
+      .catch(() => undefined)
+      .finally(() => {
+        outstanding--;
+        answered++;
+        const next = queue.shift();
+        if (next !== undefined) start(next);
+      });
   };
 
   const issued = new Promise<void>((done) => {

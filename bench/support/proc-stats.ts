@@ -27,13 +27,16 @@ export function cpuSeconds(pid: number): number {
 
 /** Pids of the processes whose command name (/proc/<pid>/comm) is `comm`, e.g. `redis-server`. */
 export function pidsByName(comm: string): number[] {
-  return readdirSync('/proc').filter((entry) => /^\d+$/.test(entry)).filter((pid) => {
-    try {
-      return readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === comm;
-    } catch {
-      return false;
-    }
-  }).map(Number);
+  return readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .filter((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === comm;
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
 }
 
 /** Busy and total jiffies of the whole machine (all cores), from /proc/stat. */
@@ -45,7 +48,12 @@ export function machineTicks(): { busy: number; total: number } {
 }
 
 /** CPU use over an interval, in percent of one core (100 = one core fully busy). */
-export interface CpuUse { groups: Record<string, number>; selfPct: number; machinePct: number; otherPct: number }
+export interface CpuUse {
+  groups: Record<string, number>;
+  selfPct: number;
+  machinePct: number;
+  otherPct: number;
+}
 
 /** Samples CPU of named process groups (e.g. the service, its Postgres backends), this process and the machine. */
 export class CpuSampler {
@@ -62,12 +70,15 @@ export class CpuSampler {
     const wall = Number(process.hrtime.bigint() - this.startedAt) / 1e9;
     // A process gone meanwhile reads 0: count it as idle rather than negative.
     const used = (pid: number) => Math.max(0, cpuSeconds(pid) - (this.startPids.get(pid) ?? 0));
-    const groups = Object.fromEntries(Object.entries(this.pids).map(([name, list]) => [name, (100 * list.reduce((sum, pid) => sum + used(pid), 0)) / wall]));
+    const groups = Object.fromEntries(
+      Object.entries(this.pids).map(([name, list]) => [name, (100 * list.reduce((sum, pid) => sum + used(pid), 0)) / wall]),
+    );
     const self = process.cpuUsage(this.startSelf);
     const selfPct = (100 * (self.user + self.system)) / 1e6 / wall;
     const machine = machineTicks();
     const machineCores = (machine.total - this.startMachine.total) / CLOCK_TICKS_PER_SECOND / wall;
-    const machinePct = (100 * machineCores * (machine.busy - this.startMachine.busy)) / Math.max(1, machine.total - this.startMachine.total);
+    const machinePct =
+      (100 * machineCores * (machine.busy - this.startMachine.busy)) / Math.max(1, machine.total - this.startMachine.total);
     const known = selfPct + Object.values(groups).reduce((a, b) => a + b, 0);
     return { groups, selfPct, machinePct, otherPct: Math.max(0, machinePct - known) };
   }

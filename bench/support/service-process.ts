@@ -57,10 +57,15 @@ export function spawnService(options: SpawnOptions): ServiceProcess {
   // 'error' without 'exit' means the process could not be spawned at all.
   const exited = new Promise<void>((resolve) => {
     child.once('exit', () => resolve());
-    child.once('error', (error) => { forward(Buffer.from(String(error))); resolve(); });
+    child.once('error', (error) => {
+      forward(Buffer.from(String(error)));
+      resolve();
+    });
   });
   let hasExited = false;
-  void exited.then(() => { hasExited = true; });
+  void exited.then(() => {
+    hasExited = true;
+  });
 
   const service: ServiceProcess = {
     child,
@@ -93,4 +98,3 @@ export function spawnService(options: SpawnOptions): ServiceProcess {
   };
   return service;
 }
-

@@ -15,8 +15,14 @@ const randomRegistrationId = (): number => 1 + Math.floor(Math.random() * 0x3ffe
 export interface BenchAccountKeys {
   /** The POST /v1/accounts body (no one-time keys), with an unidentified access key for sealed sends. */
   registration: {
-    localpart: string; identityKey: string; registrationId: number; signedPreKey: SignedKeyBody; pqLastResortPreKey: SignedKeyBody;
-    preKeys: []; pqPreKeys: []; unidentifiedAccessKey: string;
+    localpart: string;
+    identityKey: string;
+    registrationId: number;
+    signedPreKey: SignedKeyBody;
+    pqLastResortPreKey: SignedKeyBody;
+    preKeys: [];
+    pqPreKeys: [];
+    unidentifiedAccessKey: string;
   };
   /** The 16 bytes, base64: what a sealed sender puts in `Unidentified-Access-Key`. */
   unidentifiedAccessKey: string;
@@ -30,7 +36,11 @@ export interface BenchAccountKeys {
  */
 export function benchAccountKeys(localpart: string): BenchAccountKeys {
   const identity = libsignal.PrivateKey.generate();
-  const signed = (keyId: number, publicKey: Bytes): SignedKeyBody => ({ keyId, publicKey: b64(publicKey), signature: b64(identity.sign(publicKey)) });
+  const signed = (keyId: number, publicKey: Bytes): SignedKeyBody => ({
+    keyId,
+    publicKey: b64(publicKey),
+    signature: b64(identity.sign(publicKey)),
+  });
   const ec = () => libsignal.PrivateKey.generate().getPublicKey().serialize();
   const kem = () => libsignal.KEMKeyPair.generate().getPublicKey().serialize();
   const unidentifiedAccessKey = randomBytes(16).toString('base64');
@@ -38,8 +48,14 @@ export function benchAccountKeys(localpart: string): BenchAccountKeys {
   const linkPq = signed(1, kem());
   return {
     registration: {
-      localpart, identityKey: b64(identity.getPublicKey().serialize()), registrationId: randomRegistrationId(),
-      signedPreKey: signed(1, ec()), pqLastResortPreKey: signed(1, kem()), preKeys: [], pqPreKeys: [], unidentifiedAccessKey,
+      localpart,
+      identityKey: b64(identity.getPublicKey().serialize()),
+      registrationId: randomRegistrationId(),
+      signedPreKey: signed(1, ec()),
+      pqLastResortPreKey: signed(1, kem()),
+      preKeys: [],
+      pqPreKeys: [],
+      unidentifiedAccessKey,
     },
     unidentifiedAccessKey,
     linkBody: (code) => ({ code, registrationId: randomRegistrationId(), signedPreKey: linkSigned, pqLastResortPreKey: linkPq }),

@@ -6,8 +6,15 @@
 type Libsignal = typeof import('@signalapp/libsignal-client');
 const libsignal = require('@signalapp/libsignal-client') as Libsignal;
 
-export interface SignedKeyBody { keyId: number; publicKey: string; signature: string }
-export interface PreKeyBody { keyId: number; publicKey: string }
+export interface SignedKeyBody {
+  keyId: number;
+  publicKey: string;
+  signature: string;
+}
+export interface PreKeyBody {
+  keyId: number;
+  publicKey: string;
+}
 
 export interface RegistrationBody {
   localpart: string;

@@ -6,7 +6,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import WebSocket from 'ws';
 import { mapConcurrent } from './closed-loop';
 
-export interface ReceivedEnvelope { id: string; content: string; source?: string; sourceDevice?: number; type: number }
+export interface ReceivedEnvelope {
+  id: string;
+  content: string;
+  source?: string;
+  sourceDevice?: number;
+  type: number;
+}
 
 export type EnvelopeHandler = (envelope: ReceivedEnvelope, receiver: WsReceiver, arrivedNs: bigint) => void;
 
@@ -17,7 +23,11 @@ export class WsReceiver {
   private pendingAcks: string[] = [];
   private flushScheduled = false;
 
-  constructor(readonly socket: WebSocket, readonly index: number, onEnvelope: EnvelopeHandler) {
+  constructor(
+    readonly socket: WebSocket,
+    readonly index: number,
+    onEnvelope: EnvelopeHandler,
+  ) {
     socket.on('message', (data: Buffer) => {
       const arrivedNs = process.hrtime.bigint();
       const text = data.toString('utf8');
@@ -45,7 +55,13 @@ export class WsReceiver {
 }
 
 /** Opens `wsUrl` with a bearer token; resolves once the socket is open. Unexpected closes are reported on stderr. */
-export function connectReceiver(wsUrl: string, token: string, index: number, onEnvelope: EnvelopeHandler, name = `socket ${index}`): Promise<WsReceiver> {
+export function connectReceiver(
+  wsUrl: string,
+  token: string,
+  index: number,
+  onEnvelope: EnvelopeHandler,
+  name = `socket ${index}`,
+): Promise<WsReceiver> {
   return new Promise((resolvePromise, reject) => {
     const socket = new WebSocket(wsUrl, { headers: { authorization: `Bearer ${token}` }, perMessageDeflate: false });
     const receiver = new WsReceiver(socket, index, onEnvelope);
@@ -63,7 +79,11 @@ export function connectReceiver(wsUrl: string, token: string, index: number, onE
  * waits up to 10 s for every socket's `queue-empty`; throws if some never said it.
  */
 export async function connectAllDrained(
-  wsUrl: string, accounts: { token: string; index: number }[], onEnvelope: EnvelopeHandler, into: WsReceiver[], name?: (index: number) => string,
+  wsUrl: string,
+  accounts: { token: string; index: number }[],
+  onEnvelope: EnvelopeHandler,
+  into: WsReceiver[],
+  name?: (index: number) => string,
 ): Promise<WsReceiver[]> {
   const receivers = await mapConcurrent(accounts, 50, (a) => connectReceiver(wsUrl, a.token, a.index, onEnvelope, name?.(a.index)));
   into.push(...receivers);

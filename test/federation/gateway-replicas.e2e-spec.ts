@@ -39,7 +39,7 @@ describe('federation gateway replicas', () => {
     await theta?.close();
   });
 
-  it('a delivery reaching replica B queues behind replica A\'s backlog, and all arrive in order', async () => {
+  it("a delivery reaching replica B queues behind replica A's backlog, and all arrive in order", async () => {
     const alice = await registerAccount(iota.directoryUrl);
     const bob = await registerAccount(theta.directoryUrl);
     const socket = await DeviceSocket.connect(theta.relayUrl, bob.token, true);

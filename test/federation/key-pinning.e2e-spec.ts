@@ -63,14 +63,19 @@ describe('peer key pinning (delta → epsilon)', () => {
     await epsilon?.close();
   });
 
-  const ping = (key: ServerSigningKey) => signedCall({ method: 'GET', baseUrl: epsilon.gatewayUrl, path: '/federation/v1/ping', key, destination: 'epsilon.test' });
+  const ping = (key: ServerSigningKey) =>
+    signedCall({ method: 'GET', baseUrl: epsilon.gatewayUrl, path: '/federation/v1/ping', key, destination: 'epsilon.test' });
   const pinnedAtEpsilon = async () => {
-    const { rows } = await epsilonDb.query<{ key_id: string }>(`SELECT key_id FROM federation.peer_keys WHERE server = 'delta.test' ORDER BY key_id`);
+    const { rows } = await epsilonDb.query<{ key_id: string }>(
+      `SELECT key_id FROM federation.peer_keys WHERE server = 'delta.test' ORDER BY key_id`,
+    );
     return rows.map((r) => r.key_id);
   };
-  const aliceSends = (note: string) => call('PUT', `${delta.relayUrl}/v1/messages/${bob.address}`, {
-    token: alice.token, body: { timestamp: 1, messages: [{ deviceId: 1, registrationId: bob.registrationId, type: 1, content: b64(note) }] },
-  });
+  const aliceSends = (note: string) =>
+    call('PUT', `${delta.relayUrl}/v1/messages/${bob.address}`, {
+      token: alice.token,
+      body: { timestamp: 1, messages: [{ deviceId: 1, registrationId: bob.registrationId, type: 1, content: b64(note) }] },
+    });
   const bobGot = (note: string) => bobSocket.envelopes.filter((e) => e.content === b64(note)).length;
   const restartDelta = async (changeKeys: () => void | Promise<void>) => {
     await delta.stopGateway();
@@ -79,12 +84,13 @@ describe('peer key pinning (delta → epsilon)', () => {
   };
   /** The federation signing-key files (the folder holds other server secrets too). */
   const keyFiles = () => readdirSync(delta.gatewayConfig.keysDir).filter((n) => /^ed25519-[A-Za-z0-9_-]+\.json$/.test(n));
-  const publishedKeyIds = async () => ((await call('GET', `${delta.gatewayUrl}/federation/v1/server-keys`)).body.keys as { keyId: string }[]).map((k) => k.keyId).sort();
+  const publishedKeyIds = async () =>
+    ((await call('GET', `${delta.gatewayUrl}/federation/v1/server-keys`)).body.keys as { keyId: string }[]).map((k) => k.keyId).sort();
 
   let first: ServerSigningKey;
   let rotated: ServerSigningKey;
 
-  it('pins delta\'s key at first contact', async () => {
+  it("pins delta's key at first contact", async () => {
     first = readSigningKey(delta);
     expect(await pinnedAtEpsilon()).toEqual([]);
     expect((await ping(first)).status).toBe(200);
@@ -97,7 +103,9 @@ describe('peer key pinning (delta → epsilon)', () => {
   it('accepts a proper rotation (new key listed beside the old one, which signs the document); the old key stays verifiable', async () => {
     // Like `npm run admin -- federation rotate-key`: a second file; the old one stays.
     await restartDelta(async () => {
-      expect(await new ServerKeyFilesStore(delta.gatewayConfig.keysDir).create(newKeyFile(delta.gatewayConfig.serverKeyValiditySeconds))).toBe(true);
+      expect(
+        await new ServerKeyFilesStore(delta.gatewayConfig.keysDir).create(newKeyFile(delta.gatewayConfig.serverKeyValiditySeconds)),
+      ).toBe(true);
     });
     expect(keyFiles()).toHaveLength(2);
     rotated = readSigningKey(delta);
@@ -127,7 +135,10 @@ describe('peer key pinning (delta → epsilon)', () => {
     await eventually(async () => {
       const answer = await ping(fresh);
       answers.push(answer.status);
-      expect(answer.body).toEqual({ error: 'invalid_signature', message: expect.stringContaining(`unknown key delta.test#${fresh.keyId}`) });
+      expect(answer.body).toEqual({
+        error: 'invalid_signature',
+        message: expect.stringContaining(`unknown key delta.test#${fresh.keyId}`),
+      });
       return verdicts.length > refusedBefore;
     }, 20_000);
     expect(new Set(answers)).toEqual(new Set([401]));
@@ -151,7 +162,7 @@ describe('peer key pinning (delta → epsilon)', () => {
     expect(await pinnedAtEpsilon()).toHaveLength(2);
   });
 
-  it('after POST /admin/federation/reset/delta.test on epsilon, the new key is pinned and delta\'s requests and sends work again', async () => {
+  it("after POST /admin/federation/reset/delta.test on epsilon, the new key is pinned and delta's requests and sends work again", async () => {
     const fresh = readSigningKey(delta);
     const reset = await call('POST', `${epsilon.gatewayUrl}/admin/federation/reset/delta.test`, { token: ADMIN_TOKEN });
     expect([200, 201]).toContain(reset.status);

@@ -24,17 +24,31 @@ describe('key-transparency gossip between homeservers', () => {
     [alpha, beta] = await startFederation(['alpha.test', 'beta.test'], { 'alpha.test': { KT_GOSSIP_INTERVAL_SECONDS: '3600' } });
     betaDb = new Pool({ connectionString: beta.directoryConfig.databaseUrl });
   });
-  afterAll(async () => { await betaDb.end(); await alpha?.close(); await beta?.close(); });
+  afterAll(async () => {
+    await betaDb.end();
+    await alpha?.close();
+    await beta?.close();
+  });
 
   const gossip = () => alpha.gateway!.get(KtGossip).gossipWith('beta.test');
 
   /** The malicious directory: a validly signed head of beta whose root is not the real log's. */
   async function serveForkedHead(treeSize: number): Promise<void> {
     const key = beta.directory.get(KtSigningKey);
-    const body = { server: 'beta.test', treeSize, rootHash: sha256(`fork-${treeSize}-${Date.now()}`).toString('base64'), timestamp: Date.now() };
+    const body = {
+      server: 'beta.test',
+      treeSize,
+      rootHash: sha256(`fork-${treeSize}-${Date.now()}`).toString('base64'),
+      timestamp: Date.now(),
+    };
     await betaDb.query(`DELETE FROM directory.kt_heads WHERE tree_size = $1`, [treeSize]);
-    await betaDb.query(`INSERT INTO directory.kt_heads (tree_size, root_hash, timestamp, signature, key_id) VALUES ($1, $2, $3, $4, $5)`,
-      [treeSize, Buffer.from(body.rootHash, 'base64'), body.timestamp, key.sign(ktHeadSigningBytes(body)), key.keyId]);
+    await betaDb.query(`INSERT INTO directory.kt_heads (tree_size, root_hash, timestamp, signature, key_id) VALUES ($1, $2, $3, $4, $5)`, [
+      treeSize,
+      Buffer.from(body.rootHash, 'base64'),
+      body.timestamp,
+      key.sign(ktHeadSigningBytes(body)),
+      key.keyId,
+    ]);
   }
 
   it('keeps the first head, then accepts heads that extend it', async () => {
@@ -61,13 +75,19 @@ describe('key-transparency gossip between homeservers', () => {
     const real = client.request.bind(client);
     // The peer's answers to the consistency request only: a dropped connection, a 503, a 429.
     const failures = [
-      () => { throw new PeerUnreachable('beta.test: connection reset'); },
+      () => {
+        throw new PeerUnreachable('beta.test: connection reset');
+      },
       () => ({ status: 503, body: { error: 'directory_unavailable' }, retryAfterSeconds: 1 }),
       () => ({ status: 429, body: { error: 'rate_limited' }, retryAfterSeconds: 1 }),
     ];
     for (const fail of failures) {
-      const spy = jest.spyOn(client, 'request').mockImplementation(async (server, method, path, body) =>
-        (path.startsWith('/federation/v1/kt/consistency') ? fail() : real(server, method, path, body)) as never);
+      const spy = jest
+        .spyOn(client, 'request')
+        .mockImplementation(
+          async (server, method, path, body) =>
+            (path.startsWith('/federation/v1/kt/consistency') ? fail() : real(server, method, path, body)) as never,
+        );
       try {
         expect(await gossip()).toBe('unreachable');
       } finally {

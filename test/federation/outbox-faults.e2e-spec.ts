@@ -32,7 +32,9 @@ function deliveryOf(sender: TestAccount, recipient: TestAccount, destination: st
 
 async function destinationRow(db: Pool, destination: string): Promise<{ failures: number; next_attempt_at: Date } | null> {
   const { rows } = await db.query<{ failures: number; next_attempt_at: Date }>(
-    'SELECT failures, next_attempt_at FROM federation.destinations WHERE destination = $1', [destination]);
+    'SELECT failures, next_attempt_at FROM federation.destinations WHERE destination = $1',
+    [destination],
+  );
   return rows[0] ?? null;
 }
 
@@ -72,8 +74,12 @@ describe('outbox order while a backlog drains: concurrent flushes on two gateway
       await lambda.startGateway();
       // What BullMQ does with concurrency 8, retry jobs and the sweep, on two replicas: flushes of
       // one destination started together. Only one may send at a time.
-      await Promise.all([replicaA.flush('lambda.test'), replicaB.get(OutboundDelivery).flush('lambda.test'),
-        replicaA.flush('lambda.test'), replicaB.get(OutboundDelivery).flush('lambda.test')]);
+      await Promise.all([
+        replicaA.flush('lambda.test'),
+        replicaB.get(OutboundDelivery).flush('lambda.test'),
+        replicaA.flush('lambda.test'),
+        replicaB.get(OutboundDelivery).flush('lambda.test'),
+      ]);
 
       await eventually(() => bobSocket.envelopes.length >= N, 60_000);
       await eventually(async () => (await outboxRows(kappaDb, 'lambda.test')) === 0, 10_000);
@@ -157,7 +163,11 @@ describe('outbox backoff grows per attempt, not per failed batch (FEDERATION_RET
   beforeAll(async () => {
     await freshFederationServers(['xi.test', 'omicron.test']);
     [xi, omicron] = await startFederation(['xi.test', 'omicron.test'], {
-      'xi.test': { FEDERATION_RETRY_BASE_MS: String(BASE_MS), FEDERATION_RETRY_MAX_MS: String(MAX_MS), FEDERATION_DELIVERY_BATCH_SIZE: '10' },
+      'xi.test': {
+        FEDERATION_RETRY_BASE_MS: String(BASE_MS),
+        FEDERATION_RETRY_MAX_MS: String(MAX_MS),
+        FEDERATION_DELIVERY_BATCH_SIZE: '10',
+      },
     });
     xiDb = serverPool(xi);
   });
@@ -167,7 +177,7 @@ describe('outbox backoff grows per attempt, not per failed batch (FEDERATION_RET
     await omicron?.close();
   });
 
-  it('an 8 s outage during which 200 deliveries fail in many concurrent batches counts about one failure per attempt window; delivery resumes within seconds of the peer\'s return', async () => {
+  it("an 8 s outage during which 200 deliveries fail in many concurrent batches counts about one failure per attempt window; delivery resumes within seconds of the peer's return", async () => {
     const N = 200;
     const alice = await registerAccount(xi.directoryUrl, { stem: 'alice' });
     const bob = await registerAccount(omicron.directoryUrl, { stem: 'bob' });
@@ -177,7 +187,9 @@ describe('outbox backoff grows per attempt, not per failed batch (FEDERATION_RET
       const delivery = xi.gateway!.get(OutboundDelivery);
       const downAt = Date.now();
       // All at once: up to 8 batches of 10 are in flight together, and each fails.
-      const replies = await Promise.all(Array.from({ length: N }, (_, i) => delivery.deliver(deliveryOf(alice, bob, 'omicron.test', `b${i}`, 1000 + i))));
+      const replies = await Promise.all(
+        Array.from({ length: N }, (_, i) => delivery.deliver(deliveryOf(alice, bob, 'omicron.test', `b${i}`, 1000 + i))),
+      );
       expect(replies.every((r) => r.status === 202)).toBe(true);
       expect(await outboxRows(xiDb, 'omicron.test')).toBe(N);
 

@@ -5,9 +5,7 @@ import { TestAccount, linkDevice, registerAccount } from '../support/accounts';
 import { DeviceSocket } from '../support/device-socket';
 import { eventually } from '../support/bus-listener';
 import { call } from '../support/http';
-import {
-  outboxRows, serverPool, storedFor, keepsHolding,
-} from '../support/federation-testkit';
+import { outboxRows, serverPool, storedFor, keepsHolding } from '../support/federation-testkit';
 
 /**
  * DESIGN §5 / issue 4: the relay hands envelopes for remote users to the gateway, which tries at
@@ -42,14 +40,21 @@ async function destinationStatus(hs: FederatedHomeserver, destination: string) {
   return (answer.body.destinations as any[]).find((d) => d.destination === destination) ?? null;
 }
 
-interface Notice { notice: string; deliveryId: string; address: string; reason: string }
+interface Notice {
+  notice: string;
+  deliveryId: string;
+  address: string;
+  reason: string;
+}
 
 /** The delivery-failed notices a device got: type-0 envelopes without a sender, content = JSON. */
 function notices(socket: DeviceSocket): Notice[] {
-  return socket.envelopes.filter((e) => e.type === 0).map((e) => {
-    expect(e.source).toBeUndefined();
-    return JSON.parse(text(e)) as Notice;
-  });
+  return socket.envelopes
+    .filter((e) => e.type === 0)
+    .map((e) => {
+      expect(e.source).toBeUndefined();
+      return JSON.parse(text(e)) as Notice;
+    });
 }
 
 describe('federation outbox: a peer down, then up', () => {
@@ -84,7 +89,7 @@ describe('federation outbox: a peer down, then up', () => {
     expect((await federationStatus(beta)).status).toBe(404);
   });
 
-  it('beta down: 20 sends all answer 200 and wait in alpha\'s outbox; beta up: each delivered exactly once, in send order; the outbox empties', async () => {
+  it("beta down: 20 sends all answer 200 and wait in alpha's outbox; beta up: each delivered exactly once, in send order; the outbox empties", async () => {
     const N = 20;
     const alice = await registerAccount(alpha.directoryUrl, { stem: 'alice' });
     const bob = await registerAccount(beta.directoryUrl, { stem: 'bob' });
@@ -102,8 +107,12 @@ describe('federation outbox: a peer down, then up', () => {
       expect(await outboxRows(alphaDb, 'beta.test')).toBe(N);
       const down = await destinationStatus(alpha, 'beta.test');
       expect(down).toMatchObject({
-        destination: 'beta.test', queueDepth: N, oldestEnvelopeAgeSeconds: expect.any(Number),
-        failures: expect.any(Number), nextAttemptAt: expect.any(String), lastError: expect.any(String),
+        destination: 'beta.test',
+        queueDepth: N,
+        oldestEnvelopeAgeSeconds: expect.any(Number),
+        failures: expect.any(Number),
+        nextAttemptAt: expect.any(String),
+        lastError: expect.any(String),
       });
       expect(down.failures).toBeGreaterThanOrEqual(1);
       expect(down.lastError.length).toBeGreaterThan(0);
@@ -117,7 +126,13 @@ describe('federation outbox: a peer down, then up', () => {
       await eventually(async () => (await outboxRows(alphaDb, 'beta.test')) === 0, 10_000);
       // The flusher records the recovery right after its last batch.
       await eventually(async () => (await destinationStatus(alpha, 'beta.test')).failures === 0, 5000);
-      expect(await destinationStatus(alpha, 'beta.test')).toMatchObject({ queueDepth: 0, oldestEnvelopeAgeSeconds: null, failures: 0, nextAttemptAt: null, lastError: null });
+      expect(await destinationStatus(alpha, 'beta.test')).toMatchObject({
+        queueDepth: 0,
+        oldestEnvelopeAgeSeconds: null,
+        failures: 0,
+        nextAttemptAt: null,
+        lastError: null,
+      });
 
       // A marker sent after the outbox emptied arrives behind anything still in flight.
       expect((await sendTo(alpha, alice, bob, 'marker')).status).toBe(200);
@@ -164,7 +179,7 @@ describe('federation outbox: a peer down, then up', () => {
     }
   });
 
-  it('queued envelopes survive a restart of alpha\'s gateway (the outbox is in Postgres)', async () => {
+  it("queued envelopes survive a restart of alpha's gateway (the outbox is in Postgres)", async () => {
     const alice = await registerAccount(alpha.directoryUrl, { stem: 'alice' });
     const bob = await registerAccount(beta.directoryUrl, { stem: 'bob' });
     const bobSocket = await DeviceSocket.connect(beta.relayUrl, bob.token, true);
@@ -188,7 +203,7 @@ describe('federation outbox: a peer down, then up', () => {
     }
   });
 
-  it('a queued delivery that beta refuses for good once it is back (bob linked a device meanwhile: 409) becomes a delivery-failed notice on alice\'s device', async () => {
+  it("a queued delivery that beta refuses for good once it is back (bob linked a device meanwhile: 409) becomes a delivery-failed notice on alice's device", async () => {
     const alice = await registerAccount(alpha.directoryUrl, { stem: 'alice' });
     const bob = await registerAccount(beta.directoryUrl, { stem: 'bob' });
     const aliceSocket = await DeviceSocket.connect(alpha.relayUrl, alice.token, true);
@@ -206,9 +221,14 @@ describe('federation outbox: a peer down, then up', () => {
       await eventually(() => notices(aliceSocket).length >= 3, 20_000);
       await eventually(async () => (await outboxRows(alphaDb, 'beta.test')) === 0, 10_000);
       const got = notices(aliceSocket);
-      expect(got).toEqual(Array.from({ length: 3 }, () => ({
-        notice: 'delivery-failed', deliveryId: expect.stringMatching(/^[0-9a-f-]{36}$/), address: bob.address, reason: expect.stringMatching(/409/),
-      })));
+      expect(got).toEqual(
+        Array.from({ length: 3 }, () => ({
+          notice: 'delivery-failed',
+          deliveryId: expect.stringMatching(/^[0-9a-f-]{36}$/),
+          address: bob.address,
+          reason: expect.stringMatching(/409/),
+        })),
+      );
       expect(got.every((n) => /mismatched_devices/.test(n.reason))).toBe(true);
       expect(new Set(got.map((n) => n.deliveryId)).size).toBe(3);
       // Each failure is told once, and nothing was stored for bob.
@@ -227,7 +247,9 @@ describe('federation outbox: FEDERATION_OUTBOX_MAX_AGE_SECONDS=2 on alpha', () =
   let alphaDb: Pool;
 
   beforeAll(async () => {
-    [alpha, beta] = await startFederation(['alpha.test', 'beta.test'], { 'alpha.test': { ADMIN_TOKEN, FEDERATION_OUTBOX_MAX_AGE_SECONDS: '2' } });
+    [alpha, beta] = await startFederation(['alpha.test', 'beta.test'], {
+      'alpha.test': { ADMIN_TOKEN, FEDERATION_OUTBOX_MAX_AGE_SECONDS: '2' },
+    });
     alphaDb = serverPool(alpha);
     await eventually(async () => (await outboxRows(alphaDb, 'beta.test')) === 0, 20_000);
   });
@@ -237,7 +259,7 @@ describe('federation outbox: FEDERATION_OUTBOX_MAX_AGE_SECONDS=2 on alpha', () =
     await beta?.close();
   });
 
-  it('beta down longer than the max age: alice\'s device gets a delivery-failed notice per send after expiry; nothing reaches bob later', async () => {
+  it("beta down longer than the max age: alice's device gets a delivery-failed notice per send after expiry; nothing reaches bob later", async () => {
     const alice = await registerAccount(alpha.directoryUrl, { stem: 'alice' });
     const bob = await registerAccount(beta.directoryUrl, { stem: 'bob' });
     const aliceSocket = await DeviceSocket.connect(alpha.relayUrl, alice.token, true);
@@ -254,9 +276,14 @@ describe('federation outbox: FEDERATION_OUTBOX_MAX_AGE_SECONDS=2 on alpha', () =
 
       await eventually(() => notices(aliceSocket).length >= 2, 20_000);
       expect(Date.now() - sentAt).toBeGreaterThanOrEqual(1900);
-      expect(notices(aliceSocket)).toEqual(Array.from({ length: 2 }, () => ({
-        notice: 'delivery-failed', deliveryId: expect.any(String), address: bob.address, reason: expect.stringMatching(/beta\.test.*2 s/),
-      })));
+      expect(notices(aliceSocket)).toEqual(
+        Array.from({ length: 2 }, () => ({
+          notice: 'delivery-failed',
+          deliveryId: expect.any(String),
+          address: bob.address,
+          reason: expect.stringMatching(/beta\.test.*2 s/),
+        })),
+      );
       expect(new Set(notices(aliceSocket).map((n) => n.deliveryId)).size).toBe(2);
       await eventually(async () => (await outboxRows(alphaDb, 'beta.test')) === 0, 10_000);
 

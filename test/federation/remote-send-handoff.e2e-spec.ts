@@ -129,9 +129,15 @@ describe('a remote send with no federation gateway listening', () => {
 
   it('answers 503 federation_unavailable at once: the request reached no gateway, so nothing was stored', async () => {
     const alice = await registerAccount(hs.directoryUrl, { stem: 'nogw-alice' });
-    const bound = new Promise<'no answer'>((resolve) => { const t = setTimeout(() => resolve('no answer'), 20_000); t.unref(); });
+    const bound = new Promise<'no answer'>((resolve) => {
+      const t = setTimeout(() => resolve('no answer'), 20_000);
+      t.unref();
+    });
     const answer = await Promise.race([
-      send(hs.relayUrl, 'bob@beta.test', [{ deviceId: 1, registrationId: 1 }], 'to nobody', { token: alice.token, idempotencyKey: randomUUID() }),
+      send(hs.relayUrl, 'bob@beta.test', [{ deviceId: 1, registrationId: 1 }], 'to nobody', {
+        token: alice.token,
+        idempotencyKey: randomUUID(),
+      }),
       bound,
     ]);
     expect(answer).not.toBe('no answer');

@@ -4,7 +4,17 @@ import { DeviceSocket } from '../support/device-socket';
 import { eventually } from '../support/bus-listener';
 import { call } from '../support/http';
 import {
-  CraftOptions, ServerSigningKey, craftSignedRequest, flipSignatureBit, identifiedDelivery, readSigningKey, sendCrafted, serverPool, signedCall, storedFor, keepsHolding,
+  CraftOptions,
+  ServerSigningKey,
+  craftSignedRequest,
+  flipSignatureBit,
+  identifiedDelivery,
+  readSigningKey,
+  sendCrafted,
+  serverPool,
+  signedCall,
+  storedFor,
+  keepsHolding,
 } from '../support/federation-testkit';
 import { contentDigest } from '../../libs/http-signatures/src';
 
@@ -39,15 +49,28 @@ describe('federation request signatures (raw signed requests alpha → beta)', (
   });
 
   const ping = (overrides: Partial<CraftOptions> = {}): CraftOptions => ({
-    method: 'GET', baseUrl: beta.gatewayUrl, path: '/federation/v1/ping', key: alphaKey, destination: 'beta.test', ...overrides,
+    method: 'GET',
+    baseUrl: beta.gatewayUrl,
+    path: '/federation/v1/ping',
+    key: alphaKey,
+    destination: 'beta.test',
+    ...overrides,
   });
   const deliver = (text: string, overrides: Partial<CraftOptions> = {}): CraftOptions => ({
-    method: 'PUT', baseUrl: beta.gatewayUrl, path: '/federation/v1/messages', key: alphaKey, destination: 'beta.test',
-    body: { deliveries: [identifiedDelivery({ to: bob, source: alice.address, text })] }, ...overrides,
+    method: 'PUT',
+    baseUrl: beta.gatewayUrl,
+    path: '/federation/v1/messages',
+    key: alphaKey,
+    destination: 'beta.test',
+    body: { deliveries: [identifiedDelivery({ to: bob, source: alice.address, text })] },
+    ...overrides,
   });
   /** 401 `{error: 'invalid_signature', message}`; `reason` checks the message names the right fault. */
   const expectRefused = (answer: { status: number; body: any }, reason: RegExp) => {
-    expect({ status: answer.status, body: answer.body }).toEqual({ status: 401, body: { error: 'invalid_signature', message: expect.stringMatching(reason) } });
+    expect({ status: answer.status, body: answer.body }).toEqual({
+      status: 401,
+      body: { error: 'invalid_signature', message: expect.stringMatching(reason) },
+    });
   };
   const bobGot = (text: string) => bobSocket.envelopes.filter((e) => e.content === Buffer.from(text).toString('base64')).length;
 
@@ -62,8 +85,11 @@ describe('federation request signatures (raw signed requests alpha → beta)', (
     const id = (request.body as any).deliveries[0].id;
     expect(answer.body).toEqual({ results: [{ id, status: 200, body: { serverTimestamp: expect.any(Number) } }] });
     await eventually(() => bobGot('signed and sound') === 1, 10_000);
-    expect(bobSocket.envelopes.find((e) => e.content === Buffer.from('signed and sound').toString('base64')))
-      .toMatchObject({ source: alice.address, sourceDevice: 1, type: 1 });
+    expect(bobSocket.envelopes.find((e) => e.content === Buffer.from('signed and sound').toString('base64'))).toMatchObject({
+      source: alice.address,
+      sourceDevice: 1,
+      type: 1,
+    });
   });
 
   it('refuses a forged signature (one bit flipped) on ping and on delivery, and stores nothing', async () => {
@@ -79,7 +105,10 @@ describe('federation request signatures (raw signed requests alpha → beta)', (
 
   it('refuses a body changed after signing (content-digest mismatch), with or without a recomputed digest', async () => {
     const signed = await craftSignedRequest(deliver('original text'));
-    const tampered = { ...signed, body: signed.body!.replace(Buffer.from('original text').toString('base64'), Buffer.from('evil text!!!!').toString('base64')) };
+    const tampered = {
+      ...signed,
+      body: signed.body!.replace(Buffer.from('original text').toString('base64'), Buffer.from('evil text!!!!').toString('base64')),
+    };
     expect(tampered.body).not.toBe(signed.body);
     expectRefused(await sendCrafted(tampered), /digest/i);
 
@@ -89,7 +118,14 @@ describe('federation request signatures (raw signed requests alpha → beta)', (
 
     // Signed with an empty body, sent with one.
     const pingWithBody = await craftSignedRequest(ping({ method: 'PUT', path: '/federation/v1/messages' }));
-    expectRefused(await sendCrafted({ ...pingWithBody, body: JSON.stringify({ deliveries: [] }), headers: { ...pingWithBody.headers, 'content-type': 'application/json' } }), /digest/i);
+    expectRefused(
+      await sendCrafted({
+        ...pingWithBody,
+        body: JSON.stringify({ deliveries: [] }),
+        headers: { ...pingWithBody.headers, 'content-type': 'application/json' },
+      }),
+      /digest/i,
+    );
     await keepsHolding(() => bobGot('evil text!!!!') === 0 && bobGot('original text') === 0, 300, 'no tampered envelope');
   });
 
@@ -135,8 +171,14 @@ describe('federation request signatures (raw signed requests alpha → beta)', (
     expect((await sendCrafted(delivery)).status).toBe(200);
     expectRefused(await sendCrafted(delivery), /replay/i);
     // The same signature under another dictionary label is still the same request.
-    const relabelled = { ...delivery, headers: { ...delivery.headers,
-      'signature-input': delivery.headers['signature-input'].replace(/^sig1=/, 'again='), signature: delivery.headers.signature.replace(/^sig1=/, 'again=') } };
+    const relabelled = {
+      ...delivery,
+      headers: {
+        ...delivery.headers,
+        'signature-input': delivery.headers['signature-input'].replace(/^sig1=/, 'again='),
+        signature: delivery.headers.signature.replace(/^sig1=/, 'again='),
+      },
+    };
     expectRefused(await sendCrafted(relabelled), /replay/i);
     await eventually(() => bobGot('only once') === 1, 10_000);
     await keepsHolding(() => bobGot('only once') === 1, 300, 'a single copy');
@@ -170,8 +212,18 @@ describe('federation request signatures (raw signed requests alpha → beta)', (
     expectRefused(await drop(['signature', 'signature-input'], deliver('unsigned')), /Signature/);
     // Entirely unsigned, as any HTTP client would send it.
     expectRefused(await call('GET', `${beta.gatewayUrl}/federation/v1/ping`), /origin/);
-    expectRefused(await call('PUT', `${beta.gatewayUrl}/federation/v1/messages`, { body: { deliveries: [identifiedDelivery({ to: bob, source: alice.address, text: 'unsigned' })] } }), /origin/);
-    expectRefused(await call('GET', `${beta.gatewayUrl}/federation/v1/keys/${bob.address}/*`, { headers: { 'sealpost-origin': 'alpha.test', 'sealpost-destination': 'beta.test' } }), /Signature/);
+    expectRefused(
+      await call('PUT', `${beta.gatewayUrl}/federation/v1/messages`, {
+        body: { deliveries: [identifiedDelivery({ to: bob, source: alice.address, text: 'unsigned' })] },
+      }),
+      /origin/,
+    );
+    expectRefused(
+      await call('GET', `${beta.gatewayUrl}/federation/v1/keys/${bob.address}/*`, {
+        headers: { 'sealpost-origin': 'alpha.test', 'sealpost-destination': 'beta.test' },
+      }),
+      /Signature/,
+    );
     await keepsHolding(() => bobGot('unsigned') === 0, 300, 'nothing stored');
     const pool = betaDb();
     try {
@@ -184,20 +236,38 @@ describe('federation request signatures (raw signed requests alpha → beta)', (
 });
 
 describe('federation origin allow and deny lists (403)', () => {
-  it('beta with FEDERATION_DENY_ORIGINS=alpha.test refuses alpha 403, still admits gamma, and alice\'s send is refused, not queued', async () => {
-    const [alpha, beta, gamma] = await startFederation(['alpha.test', 'beta.test', 'gamma.test'], { 'beta.test': { FEDERATION_DENY_ORIGINS: 'alpha.test' } });
+  it("beta with FEDERATION_DENY_ORIGINS=alpha.test refuses alpha 403, still admits gamma, and alice's send is refused, not queued", async () => {
+    const [alpha, beta, gamma] = await startFederation(['alpha.test', 'beta.test', 'gamma.test'], {
+      'beta.test': { FEDERATION_DENY_ORIGINS: 'alpha.test' },
+    });
     try {
       const alphaKey = readSigningKey(alpha);
-      const denied = await signedCall({ method: 'GET', baseUrl: beta.gatewayUrl, path: '/federation/v1/ping', key: alphaKey, destination: 'beta.test' });
+      const denied = await signedCall({
+        method: 'GET',
+        baseUrl: beta.gatewayUrl,
+        path: '/federation/v1/ping',
+        key: alphaKey,
+        destination: 'beta.test',
+      });
       expect(denied.status).toBe(403);
       expect(denied.body).toEqual({ error: 'origin_not_allowed', message: expect.any(String) });
-      const gammaAdmitted = await signedCall({ method: 'GET', baseUrl: beta.gatewayUrl, path: '/federation/v1/ping', key: readSigningKey(gamma), destination: 'beta.test' });
+      const gammaAdmitted = await signedCall({
+        method: 'GET',
+        baseUrl: beta.gatewayUrl,
+        path: '/federation/v1/ping',
+        key: readSigningKey(gamma),
+        destination: 'beta.test',
+      });
       expect(gammaAdmitted.status).toBe(200);
 
       const alice = await registerAccount(alpha.directoryUrl, { stem: 'alice' });
       const bob = await registerAccount(beta.directoryUrl, { stem: 'bob' });
       const sent = await call('PUT', `${alpha.relayUrl}/v1/messages/${bob.address}`, {
-        token: alice.token, body: { timestamp: 1, messages: [{ deviceId: 1, registrationId: bob.registrationId, type: 1, content: Buffer.from('denied').toString('base64') }] },
+        token: alice.token,
+        body: {
+          timestamp: 1,
+          messages: [{ deviceId: 1, registrationId: bob.registrationId, type: 1, content: Buffer.from('denied').toString('base64') }],
+        },
       });
       expect(sent.status).toBe(403);
       expect(sent.body).toMatchObject({ error: 'origin_not_allowed' });
@@ -213,12 +283,26 @@ describe('federation origin allow and deny lists (403)', () => {
   });
 
   it('beta with FEDERATION_ALLOW_ORIGINS=gamma.test refuses alpha 403 and admits gamma', async () => {
-    const [alpha, beta, gamma] = await startFederation(['alpha.test', 'beta.test', 'gamma.test'], { 'beta.test': { FEDERATION_ALLOW_ORIGINS: 'gamma.test' } });
+    const [alpha, beta, gamma] = await startFederation(['alpha.test', 'beta.test', 'gamma.test'], {
+      'beta.test': { FEDERATION_ALLOW_ORIGINS: 'gamma.test' },
+    });
     try {
-      const denied = await signedCall({ method: 'GET', baseUrl: beta.gatewayUrl, path: '/federation/v1/ping', key: readSigningKey(alpha), destination: 'beta.test' });
+      const denied = await signedCall({
+        method: 'GET',
+        baseUrl: beta.gatewayUrl,
+        path: '/federation/v1/ping',
+        key: readSigningKey(alpha),
+        destination: 'beta.test',
+      });
       expect(denied.status).toBe(403);
       expect(denied.body).toEqual({ error: 'origin_not_allowed', message: expect.any(String) });
-      const admitted = await signedCall({ method: 'GET', baseUrl: beta.gatewayUrl, path: '/federation/v1/ping', key: readSigningKey(gamma), destination: 'beta.test' });
+      const admitted = await signedCall({
+        method: 'GET',
+        baseUrl: beta.gatewayUrl,
+        path: '/federation/v1/ping',
+        key: readSigningKey(gamma),
+        destination: 'beta.test',
+      });
       expect(admitted.status).toBe(200);
       expect(admitted.body).toEqual({ ok: true, origin: 'gamma.test' });
     } finally {

@@ -91,7 +91,9 @@ describe('sealed-sender key rotation', () => {
     const lines = await run('status');
     expect(lines.filter((l) => l.startsWith('trust-root'))).toHaveLength(2);
     expect(lines.filter((l) => l.startsWith('server'))).toHaveLength(2);
-    const privateKeys = readdirSync(keysDir).filter((n) => n.startsWith('sealed-sender')).map((n) => readFileSync(join(keysDir, n), 'utf8').trim());
+    const privateKeys = readdirSync(keysDir)
+      .filter((n) => n.startsWith('sealed-sender'))
+      .map((n) => readFileSync(join(keysDir, n), 'utf8').trim());
     expect(privateKeys).toHaveLength(4);
     for (const secret of privateKeys) expect(lines.join('\n')).not.toContain(secret);
 

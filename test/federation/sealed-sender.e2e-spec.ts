@@ -10,8 +10,13 @@ import { call } from '../support/http';
 describe('sealed sender across homeservers', () => {
   let alpha: FederatedHomeserver;
   let beta: FederatedHomeserver;
-  beforeAll(async () => { [alpha, beta] = await startFederation(['alpha.test', 'beta.test']); });
-  afterAll(async () => { await alpha?.close(); await beta?.close(); });
+  beforeAll(async () => {
+    [alpha, beta] = await startFederation(['alpha.test', 'beta.test']);
+  });
+  afterAll(async () => {
+    await alpha?.close();
+    await beta?.close();
+  });
 
   it('mints a libsignal SenderCertificate that validates against the trust root alpha publishes in discovery', async () => {
     const alice = await registerAccount(alpha.directoryUrl);
@@ -33,7 +38,7 @@ describe('sealed sender across homeservers', () => {
     expect(certificate.validate(otherRoot, Date.now())).toBe(false);
   });
 
-  it('delivers a sealed envelope alice@alpha → bob@beta with bob\'s access key, without revealing the sender; a wrong key is 401', async () => {
+  it("delivers a sealed envelope alice@alpha → bob@beta with bob's access key, without revealing the sender; a wrong key is 401", async () => {
     const accessKey = randomBytes(16);
     const identity = makeSignalIdentity({ reuseKemKey: true });
     const localpart = uniqueLocalpart('bob');
@@ -43,16 +48,25 @@ describe('sealed sender across homeservers', () => {
     expect(registered.status).toBe(201);
     const bobAddress = registered.body.address as string;
     const socket = await DeviceSocket.connect(beta.relayUrl, registered.body.token, true);
-    const body = { timestamp: 7, messages: [{ deviceId: 1, registrationId: 77, type: 6, content: Buffer.from('sealed!').toString('base64') }] };
+    const body = {
+      timestamp: 7,
+      messages: [{ deviceId: 1, registrationId: 77, type: 6, content: Buffer.from('sealed!').toString('base64') }],
+    };
 
-    const sent = await call('PUT', `${alpha.relayUrl}/v1/messages/${bobAddress}`, { body, headers: { 'unidentified-access-key': accessKey.toString('base64') } });
+    const sent = await call('PUT', `${alpha.relayUrl}/v1/messages/${bobAddress}`, {
+      body,
+      headers: { 'unidentified-access-key': accessKey.toString('base64') },
+    });
     expect(sent.status).toBe(200);
     await eventually(() => socket.envelopes.length === 1, 10_000);
     expect(socket.envelopes[0].source).toBeUndefined();
     expect(socket.envelopes[0].sourceDevice).toBeUndefined();
     expect(socket.envelopes[0].type).toBe(6);
 
-    const wrong = await call('PUT', `${alpha.relayUrl}/v1/messages/${bobAddress}`, { body, headers: { 'unidentified-access-key': randomBytes(16).toString('base64') } });
+    const wrong = await call('PUT', `${alpha.relayUrl}/v1/messages/${bobAddress}`, {
+      body,
+      headers: { 'unidentified-access-key': randomBytes(16).toString('base64') },
+    });
     expect(wrong.status).toBe(401);
     await socket.close();
   });

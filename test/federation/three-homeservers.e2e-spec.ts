@@ -7,7 +7,13 @@ import { DeviceSocket } from '../support/device-socket';
 import { eventually } from '../support/bus-listener';
 import { call } from '../support/http';
 import {
-  ServerSigningKey, identifiedDelivery, readSigningKey, serverPool, signedCall, storedFor, keepsHolding,
+  ServerSigningKey,
+  identifiedDelivery,
+  readSigningKey,
+  serverPool,
+  signedCall,
+  storedFor,
+  keepsHolding,
 } from '../support/federation-testkit';
 
 /**
@@ -39,9 +45,15 @@ describe('three homeservers federating on loopback', () => {
     for (const hs of [alpha, beta, gamma]) await hs?.close();
   });
 
-  const batchTo = (key: ServerSigningKey, deliveries: unknown[]) => signedCall({
-    method: 'PUT', baseUrl: beta.gatewayUrl, path: '/federation/v1/messages', key, destination: 'beta.test', body: { deliveries },
-  });
+  const batchTo = (key: ServerSigningKey, deliveries: unknown[]) =>
+    signedCall({
+      method: 'PUT',
+      baseUrl: beta.gatewayUrl,
+      path: '/federation/v1/messages',
+      key,
+      destination: 'beta.test',
+      body: { deliveries },
+    });
 
   it('delivers a message round trip between each pair of homeservers', async () => {
     const servers = [alpha, beta, gamma];
@@ -60,16 +72,27 @@ describe('three homeservers federating on loopback', () => {
           const recipient = users.get(to)!;
           const note = `${from.server} -> ${to.server}`;
           const sent = await call('PUT', `${from.relayUrl}/v1/messages/${recipient.address}`, {
-            token: sender.token, body: { timestamp: 7, messages: [{ deviceId: 1, registrationId: recipient.registrationId, type: 1, content: b64(note) }] },
+            token: sender.token,
+            body: { timestamp: 7, messages: [{ deviceId: 1, registrationId: recipient.registrationId, type: 1, content: b64(note) }] },
           });
           expect({ note, status: sent.status }).toEqual({ note, status: 200 });
           await eventually(() => sockets.get(to)!.envelopes.some((e) => text(e) === note), 10_000);
-          expect(sockets.get(to)!.envelopes.find((e) => text(e) === note)).toMatchObject({ source: sender.address, sourceDevice: 1, clientTimestamp: 7, type: 1 });
+          expect(sockets.get(to)!.envelopes.find((e) => text(e) === note)).toMatchObject({
+            source: sender.address,
+            sourceDevice: 1,
+            clientTimestamp: 7,
+            type: 1,
+          });
         }
       }
       for (const hs of servers) {
         const got = sockets.get(hs)!.envelopes.map(text).sort();
-        expect(got).toEqual(servers.filter((s) => s !== hs).map((s) => `${s.server} -> ${hs.server}`).sort());
+        expect(got).toEqual(
+          servers
+            .filter((s) => s !== hs)
+            .map((s) => `${s.server} -> ${hs.server}`)
+            .sort(),
+        );
       }
     } finally {
       for (const socket of sockets.values()) await socket.close();
@@ -82,15 +105,21 @@ describe('three homeservers federating on loopback', () => {
     const honest = identifiedDelivery({ to: bob, source: 'carol@gamma.test', text: 'honest from gamma' });
     const answer = await batchTo(gammaKey, [forged, honest]);
     expect(answer.status).toBe(200);
-    expect(answer.body.results).toEqual(expect.arrayContaining([
-      { id: forged.id, status: 403, body: { error: 'origin_mismatch', message: expect.any(String) } },
-      { id: honest.id, status: 200, body: { serverTimestamp: expect.any(Number) } },
-    ]));
+    expect(answer.body.results).toEqual(
+      expect.arrayContaining([
+        { id: forged.id, status: 403, body: { error: 'origin_mismatch', message: expect.any(String) } },
+        { id: honest.id, status: 200, body: { serverTimestamp: expect.any(Number) } },
+      ]),
+    );
     expect(answer.body.results).toHaveLength(2);
 
     // The single-delivery route refuses it too.
     const single = await signedCall({
-      method: 'PUT', baseUrl: beta.gatewayUrl, path: `/federation/v1/messages/${bob.address}`, key: gammaKey, destination: 'beta.test',
+      method: 'PUT',
+      baseUrl: beta.gatewayUrl,
+      path: `/federation/v1/messages/${bob.address}`,
+      key: gammaKey,
+      destination: 'beta.test',
       body: (({ address: _address, ...rest }) => rest)(identifiedDelivery({ to: bob, source: 'alice@alpha.test', text: 'forged single' })),
     });
     expect(single.status).toBe(403);
@@ -124,7 +153,10 @@ describe('three homeservers federating on loopback', () => {
     const twiceInOneBatch = identifiedDelivery({ to: bob, source: 'alice@alpha.test', text: 'twice in one batch' });
     const both = await batchTo(alphaKey, [twiceInOneBatch, twiceInOneBatch]);
     expect(both.status).toBe(200);
-    expect(both.body.results.map((r: any) => [r.id, r.status])).toEqual([[twiceInOneBatch.id, 200], [twiceInOneBatch.id, 200]]);
+    expect(both.body.results.map((r: any) => [r.id, r.status])).toEqual([
+      [twiceInOneBatch.id, 200],
+      [twiceInOneBatch.id, 200],
+    ]);
     expect(await storedFor(betaDb, bob.accountId)).toBe(2);
 
     const socket = await DeviceSocket.connect(beta.relayUrl, bob.token, true);
@@ -136,7 +168,7 @@ describe('three homeservers federating on loopback', () => {
     }
   });
 
-  it('delivery ids are per origin: gamma reusing alpha\'s delivery id neither suppresses nor replaces alpha\'s envelope', async () => {
+  it("delivery ids are per origin: gamma reusing alpha's delivery id neither suppresses nor replaces alpha's envelope", async () => {
     const bob = await registerAccount(beta.directoryUrl, { stem: 'bob' });
     const id = randomUUID();
     const fromGamma = await batchTo(gammaKey, [identifiedDelivery({ id, to: bob, source: 'carol@gamma.test', text: 'gamma first' })]);
@@ -147,7 +179,10 @@ describe('three homeservers federating on loopback', () => {
     const socket = await DeviceSocket.connect(beta.relayUrl, bob.token, true);
     try {
       await eventually(() => socket.envelopes.length === 2, 10_000);
-      expect(socket.envelopes.map((e) => [text(e), e.source])).toEqual([['gamma first', 'carol@gamma.test'], ['alpha second', 'alice@alpha.test']]);
+      expect(socket.envelopes.map((e) => [text(e), e.source])).toEqual([
+        ['gamma first', 'carol@gamma.test'],
+        ['alpha second', 'alice@alpha.test'],
+      ]);
     } finally {
       await socket.close();
     }
@@ -156,7 +191,9 @@ describe('three homeservers federating on loopback', () => {
   it('envelopes of one signed batch for one recipient are stored in batch order', async () => {
     const bob = await registerAccount(beta.directoryUrl, { stem: 'bob' });
     const N = 20;
-    const deliveries = Array.from({ length: N }, (_, i) => identifiedDelivery({ to: bob, source: 'alice@alpha.test', text: `batch #${i}`, timestamp: 5000 + i }));
+    const deliveries = Array.from({ length: N }, (_, i) =>
+      identifiedDelivery({ to: bob, source: 'alice@alpha.test', text: `batch #${i}`, timestamp: 5000 + i }),
+    );
     const answer = await batchTo(alphaKey, deliveries);
     expect(answer.status).toBe(200);
     expect(answer.body.results.map((r: any) => r.status)).toEqual(Array(N).fill(200));

@@ -13,7 +13,6 @@ import { freshFederationServers } from '../support/federation-databases';
 import { registerAccount } from '../support/accounts';
 import { call, fetchJson } from '../support/http';
 
-
 /**
  * The directory's tree-head key rotates (`npm run admin -- kt rotate-key`): the new key is endorsed
  * by the old one, so a client and a peer gateway that pinned the old key keep verifying heads —
@@ -64,7 +63,9 @@ describe('key-transparency key rotation', () => {
     const verified = await client.verifiedHead();
     expect(verified).toMatchObject({ treeSize: after.treeSize, keyId: after.keyId });
     // A fresh client pinned to the old key verifies a head signed by the new one, too.
-    await expect(new KeyTransparencyClient(directory(), new MemoryKtStateStore(), fetchJson).verifiedHead()).resolves.toMatchObject({ keyId: after.keyId });
+    await expect(new KeyTransparencyClient(directory(), new MemoryKtStateStore(), fetchJson).verifiedHead()).resolves.toMatchObject({
+      keyId: after.keyId,
+    });
     expect(await lambda.gateway!.get(KtGossip).gossipWith('mu.test')).toBe('consistent');
 
     const keys = await call('GET', `${mu.directoryUrl}/v1/kt/keys`);
@@ -72,7 +73,9 @@ describe('key-transparency key rotation', () => {
     expect(JSON.stringify(keys.body)).not.toContain('secretKey');
     await mu.stopGateway();
     await mu.startGateway();
-    expect((await call('GET', `${mu.gatewayUrl}/.well-known/sealpost`)).body.ktPublicKey).toBe(mu.directory.get(KtSigningKey).publicKey.toString('base64'));
+    expect((await call('GET', `${mu.gatewayUrl}/.well-known/sealpost`)).body.ktPublicKey).toBe(
+      mu.directory.get(KtSigningKey).publicKey.toString('base64'),
+    );
   });
 
   it('refuses a head signed by a key that is listed but not endorsed by a trusted one', async () => {
@@ -80,7 +83,11 @@ describe('key-transparency key rotation', () => {
     const rogueKey = { keyId: 'ktrogue', publicKey: rogue.publicKey.toString('base64') };
     const served = (await fetchJson(`${mu.directoryUrl}/v1/kt/keys`)) as { server: string; keys: object[] };
     // Endorsed by a key nobody trusts (itself), appended to the real chain.
-    const selfEndorsed = { ...rogueKey, endorsedBy: 'ktrogue', endorsement: signEd25519(rogue.secretKey, ktKeyEndorsementBytes('mu.test', rogueKey.keyId, rogueKey.publicKey)).toString('base64') };
+    const selfEndorsed = {
+      ...rogueKey,
+      endorsedBy: 'ktrogue',
+      endorsement: signEd25519(rogue.secretKey, ktKeyEndorsementBytes('mu.test', rogueKey.keyId, rogueKey.publicKey)).toString('base64'),
+    };
     const latest = (await fetchJson(`${mu.directoryUrl}/v1/kt/head`)) as { treeSize: number; rootHash: string };
     const body = { server: 'mu.test', treeSize: latest.treeSize, rootHash: latest.rootHash, timestamp: Date.now() };
     const head = { ...body, keyId: 'ktrogue', signature: signEd25519(rogue.secretKey, ktHeadSigningBytes(body)).toString('base64') };

@@ -12,7 +12,6 @@ import { RunningHomeserver, startHomeserver } from '../support/homeserver-harnes
 import { TestAccount, registerAccount } from '../support/accounts';
 import { call, fetchJson } from '../support/http';
 
-
 /**
  * A directory that is hacked or compelled: it writes a "ghost" device into an account's stored
  * device list — once without appending a log record, once with one. The owner's monitor and a
@@ -27,20 +26,32 @@ describe('key transparency against a malicious directory', () => {
     pool = new Pool({ connectionString: process.env.TEST_DATABASE_URL });
     ktPublicKey = hs.directory.get(KtSigningKey).publicKey.toString('base64');
   });
-  afterAll(async () => { await pool.end(); await hs.close(); });
+  afterAll(async () => {
+    await pool.end();
+    await hs.close();
+  });
 
-  const clientFor = () => new KeyTransparencyClient({ server: 'alpha.test', directoryUrl: hs.directoryUrl, ktPublicKey }, new MemoryKtStateStore(), fetchJson);
+  const clientFor = () =>
+    new KeyTransparencyClient({ server: 'alpha.test', directoryUrl: hs.directoryUrl, ktPublicKey }, new MemoryKtStateStore(), fetchJson);
   const nextEpoch = () => hs.directory.get(KtHeadSigner).signNow();
 
   /** The test double: what a compromised server does to the stored device list. */
   async function addGhostDevice(account: TestAccount, opts: { logged: boolean }): Promise<void> {
     await withTransaction(pool, async (tx) => {
-      await tx.query(`INSERT INTO directory.devices (account_id, device_id, registration_id, token_hash) VALUES ($1, 66, 6666, $2)`, [account.accountId, sha256(`ghost-${account.accountId}`)]);
+      await tx.query(`INSERT INTO directory.devices (account_id, device_id, registration_id, token_hash) VALUES ($1, 66, 6666, $2)`, [
+        account.accountId,
+        sha256(`ghost-${account.accountId}`),
+      ]);
       const spk = account.identity.signedPreKey(660);
       const pq = account.identity.pqPreKey(661);
-      for (const [kind, key] of [[1, spk], [2, pq]] as const) {
-        await tx.query(`INSERT INTO directory.signed_prekeys (account_id, device_id, kind, key_id, public_key, signature) VALUES ($1, 66, $2, $3, $4, $5)`,
-          [account.accountId, kind, key.keyId, Buffer.from(key.publicKey, 'base64'), Buffer.from(key.signature, 'base64')]);
+      for (const [kind, key] of [
+        [1, spk],
+        [2, pq],
+      ] as const) {
+        await tx.query(
+          `INSERT INTO directory.signed_prekeys (account_id, device_id, kind, key_id, public_key, signature) VALUES ($1, 66, $2, $3, $4, $5)`,
+          [account.accountId, kind, key.keyId, Buffer.from(key.publicKey, 'base64'), Buffer.from(key.signature, 'base64')],
+        );
       }
       if (opts.logged) await hs.directory.get(TransparencyLog).appendDeviceList(account.accountId, tx);
     });
@@ -49,9 +60,14 @@ describe('key transparency against a malicious directory', () => {
   it('logs every registration, link and removal, each provable against a signed head', async () => {
     const bob = await registerAccount(hs.directoryUrl);
     const code = await call('POST', `${hs.directoryUrl}/v1/devices/link-codes`, { token: bob.token });
-    const linked = await call('POST', `${hs.directoryUrl}/v1/devices`, { body: {
-      code: code.body.code, registrationId: 99, signedPreKey: bob.identity.signedPreKey(2), pqLastResortPreKey: bob.identity.pqPreKey(2999),
-    } });
+    const linked = await call('POST', `${hs.directoryUrl}/v1/devices`, {
+      body: {
+        code: code.body.code,
+        registrationId: 99,
+        signedPreKey: bob.identity.signedPreKey(2),
+        pqLastResortPreKey: bob.identity.pqPreKey(2999),
+      },
+    });
     expect(linked.status).toBe(201);
     expect((await call('DELETE', `${hs.directoryUrl}/v1/devices/2`, { token: bob.token })).status).toBe(204);
     await nextEpoch();
@@ -65,7 +81,8 @@ describe('key transparency against a malicious directory', () => {
     const bob = await registerAccount(hs.directoryUrl);
     const alice = await registerAccount(hs.directoryUrl);
     const owner = new OwnerMonitor(clientFor(), new MemoryKtStateStore(), bob.address, {
-      identityKey: bob.identity.identityKeyBase64, devices: [{ deviceId: 1, registrationId: bob.registrationId }],
+      identityKey: bob.identity.identityKeyBase64,
+      devices: [{ deviceId: 1, registrationId: bob.registrationId }],
     });
     await nextEpoch();
     expect(await owner.check()).toEqual([]);
@@ -80,10 +97,11 @@ describe('key transparency against a malicious directory', () => {
     expect(alerts).toEqual([{ kind: 'unlogged-device', deviceId: 66, registrationId: 6666 }]);
   });
 
-  it('a ghost device written with a log record: the owner\'s monitor raises an alert within one epoch', async () => {
+  it("a ghost device written with a log record: the owner's monitor raises an alert within one epoch", async () => {
     const bob = await registerAccount(hs.directoryUrl);
     const owner = new OwnerMonitor(clientFor(), new MemoryKtStateStore(), bob.address, {
-      identityKey: bob.identity.identityKeyBase64, devices: [{ deviceId: 1, registrationId: bob.registrationId }],
+      identityKey: bob.identity.identityKeyBase64,
+      devices: [{ deviceId: 1, registrationId: bob.registrationId }],
     });
     await nextEpoch();
     expect(await owner.check()).toEqual([]);
@@ -105,16 +123,26 @@ describe('key transparency against a malicious directory', () => {
     const { encodeKtRecord, leafHash } = await import('../../libs/transparency/src');
     const honest = await clientFor().verifiedHistory(bob.address);
     const fake = {
-      ...honest[0].record, version: 2, prevHash: leafHash(Buffer.from(honest[0].leaf, 'base64')).toString('base64'), timestamp: Date.now(),
+      ...honest[0].record,
+      version: 2,
+      prevHash: leafHash(Buffer.from(honest[0].leaf, 'base64')).toString('base64'),
+      timestamp: Date.now(),
       devices: [...honest[0].record.devices, { deviceId: 66, registrationId: 6666 }],
     };
     const lyingFetch = async (url: string) => {
       const answer = (await fetchJson(url)) as { head?: { treeSize: number } };
       if (!url.includes('/v1/kt/history/')) return answer;
-      return { ...answer, pending: [{ leafIndex: answer.head!.treeSize + 5, version: 2, leaf: encodeKtRecord(fake).toString('base64') }], retryAfterMs: 100 };
+      return {
+        ...answer,
+        pending: [{ leafIndex: answer.head!.treeSize + 5, version: 2, leaf: encodeKtRecord(fake).toString('base64') }],
+        retryAfterMs: 100,
+      };
     };
     const store = new MemoryKtStateStore();
-    const client = new KeyTransparencyClient({ server: 'alpha.test', directoryUrl: hs.directoryUrl, ktPublicKey }, store, lyingFetch, { pendingWaitMs: 300, maxPendingMs: 1500 });
+    const client = new KeyTransparencyClient({ server: 'alpha.test', directoryUrl: hs.directoryUrl, ktPublicKey }, store, lyingFetch, {
+      pendingWaitMs: 300,
+      maxPendingMs: 1500,
+    });
     // Default: waits for the covering head, then refuses to vouch for it (record-pending, with a retry time) — never "verified".
     await expect(client.verifyBundle(bundle.body)).rejects.toMatchObject({ kind: 'record-pending', retryAfterMs: 100 });
     // A caller that opts in sees it as pending, never as verified.
@@ -127,14 +155,28 @@ describe('key transparency against a malicious directory', () => {
     const brokenChain = async (url: string) => {
       const answer = (await fetchJson(url)) as { head?: { treeSize: number } };
       if (!url.includes('/v1/kt/history/')) return answer;
-      return { ...answer, pending: [{ leafIndex: answer.head!.treeSize, version: 2, leaf: encodeKtRecord({ ...fake, prevHash: null }).toString('base64') }] };
+      return {
+        ...answer,
+        pending: [{ leafIndex: answer.head!.treeSize, version: 2, leaf: encodeKtRecord({ ...fake, prevHash: null }).toString('base64') }],
+      };
     };
-    const fresh = new KeyTransparencyClient({ server: 'alpha.test', directoryUrl: hs.directoryUrl, ktPublicKey }, new MemoryKtStateStore(), brokenChain, { pendingWaitMs: 0 });
+    const fresh = new KeyTransparencyClient(
+      { server: 'alpha.test', directoryUrl: hs.directoryUrl, ktPublicKey },
+      new MemoryKtStateStore(),
+      brokenChain,
+      { pendingWaitMs: 0 },
+    );
     await expect(fresh.verifyBundle(bundle.body)).rejects.toMatchObject({ kind: 'ghost-device' });
     // The owner: a served ghost in a pending record is no alert within the bound, unlogged-device after it.
-    const ownerClient = new KeyTransparencyClient({ server: 'alpha.test', directoryUrl: hs.directoryUrl, ktPublicKey }, new MemoryKtStateStore(), lyingFetch, { pendingWaitMs: 0, maxPendingMs: 500 });
+    const ownerClient = new KeyTransparencyClient(
+      { server: 'alpha.test', directoryUrl: hs.directoryUrl, ktPublicKey },
+      new MemoryKtStateStore(),
+      lyingFetch,
+      { pendingWaitMs: 0, maxPendingMs: 500 },
+    );
     const owner = new OwnerMonitor(ownerClient, new MemoryKtStateStore(), bob.address, {
-      identityKey: bob.identity.identityKeyBase64, devices: [{ deviceId: 1, registrationId: bob.registrationId }],
+      identityKey: bob.identity.identityKeyBase64,
+      devices: [{ deviceId: 1, registrationId: bob.registrationId }],
     });
     const served = (await call('GET', `${hs.directoryUrl}/v1/devices`, { token: bob.token })).body.devices;
     expect(await owner.checkDetailed(served)).toMatchObject({ alerts: [], pending: [{ deviceId: 66, registrationId: 6666 }] });
@@ -149,11 +191,23 @@ describe('key transparency against a malicious directory', () => {
     // The double: a head of a larger tree whose root is not an extension of the kept one.
     const signer = hs.directory.get(KtSigningKey);
     const { ktHeadSigningBytes } = await import('../../libs/transparency/src');
-    const forged = { server: 'alpha.test', treeSize: kept.treeSize + 1, rootHash: sha256('forged').toString('base64'), timestamp: Date.now() };
+    const forged = {
+      server: 'alpha.test',
+      treeSize: kept.treeSize + 1,
+      rootHash: sha256('forged').toString('base64'),
+      timestamp: Date.now(),
+    };
     const head = { ...forged, keyId: signer.keyId, signature: signer.sign(ktHeadSigningBytes(forged)).toString('base64') };
-    const forkedClient = new KeyTransparencyClient({ server: 'alpha.test', directoryUrl: hs.directoryUrl, ktPublicKey }, {
-      lastHead: async () => kept, saveHead: async () => undefined, lastCheckedVersion: async () => 0, saveCheckedVersion: async () => undefined,
-    }, async (url) => (url.endsWith('/v1/kt/head') ? head : fetchJson(url)));
+    const forkedClient = new KeyTransparencyClient(
+      { server: 'alpha.test', directoryUrl: hs.directoryUrl, ktPublicKey },
+      {
+        lastHead: async () => kept,
+        saveHead: async () => undefined,
+        lastCheckedVersion: async () => 0,
+        saveCheckedVersion: async () => undefined,
+      },
+      async (url) => (url.endsWith('/v1/kt/head') ? head : fetchJson(url)),
+    );
     await registerAccount(hs.directoryUrl);
     await expect(forkedClient.verifiedHead()).rejects.toBeInstanceOf(KtVerificationError);
     await expect(forkedClient.verifiedHead()).rejects.toMatchObject({ kind: 'inconsistent-head' });
@@ -171,10 +225,17 @@ describe('key transparency against a malicious directory', () => {
       // After the restart the directory serves a head of a bigger tree that does not extend the kept one.
       const signer = hs.directory.get(KtSigningKey);
       const { ktHeadSigningBytes } = await import('../../libs/transparency/src');
-      const forged = { server: 'alpha.test', treeSize: kept.treeSize + 1, rootHash: sha256('forked-after-restart').toString('base64'), timestamp: Date.now() };
+      const forged = {
+        server: 'alpha.test',
+        treeSize: kept.treeSize + 1,
+        rootHash: sha256('forked-after-restart').toString('base64'),
+        timestamp: Date.now(),
+      };
       const head = { ...forged, keyId: signer.keyId, signature: signer.sign(ktHeadSigningBytes(forged)).toString('base64') };
       await registerAccount(hs.directoryUrl);
-      const restarted = new KeyTransparencyClient(directory, new FileKtStateStore(statePath), async (url) => (url.endsWith('/v1/kt/head') ? head : fetchJson(url)));
+      const restarted = new KeyTransparencyClient(directory, new FileKtStateStore(statePath), async (url) =>
+        url.endsWith('/v1/kt/head') ? head : fetchJson(url),
+      );
       await expect(restarted.verifiedHead()).rejects.toMatchObject({ kind: 'inconsistent-head' });
 
       // The honest head still verifies after the restart, and becomes the kept one.

@@ -4,7 +4,15 @@ import { eventually } from '../support/bus-listener';
 import { freshFederationServers } from '../support/federation-databases';
 import { FederatedHomeserver, startFederation } from '../support/federation-harness';
 import {
-  CraftOptions, ServerSigningKey, craftSignedRequest, flipSignatureBit, identifiedDelivery, readSigningKey, sendCrafted, serverPool, storedFor,
+  CraftOptions,
+  ServerSigningKey,
+  craftSignedRequest,
+  flipSignatureBit,
+  identifiedDelivery,
+  readSigningKey,
+  sendCrafted,
+  serverPool,
+  storedFor,
 } from '../support/federation-testkit';
 import { RunningHomeserver, startHomeserver } from '../support/homeserver-harness';
 import { JsonAnswer, call } from '../support/http';
@@ -25,8 +33,10 @@ const SENDER = 'access-s.test';
 
 const expectErrorBody = (answer: JsonAnswer, status: number | number[]) => {
   const statuses = Array.isArray(status) ? status : [status];
-  expect({ status: statuses.includes(answer.status) ? 'expected' : answer.status, body: answer.body })
-    .toEqual({ status: 'expected', body: expect.objectContaining({ error: expect.any(String), message: expect.any(String) }) });
+  expect({ status: statuses.includes(answer.status) ? 'expected' : answer.status, body: answer.body }).toEqual({
+    status: 'expected',
+    body: expect.objectContaining({ error: expect.any(String), message: expect.any(String) }),
+  });
 };
 
 describe('access: devices, accounts and servers reach only what is theirs', () => {
@@ -80,7 +90,9 @@ describe('access: devices, accounts and servers reach only what is theirs', () =
     });
 
     it("another account's device cannot ack an envelope id it learned: the owner still receives it", async () => {
-      expect((await send(alpha.relayUrl, alice.address, await devicesOf(alice), 'ack me if you can', { token: mallory.token })).status).toBe(200);
+      expect(
+        (await send(alpha.relayUrl, alice.address, await devicesOf(alice), 'ack me if you can', { token: mallory.token })).status,
+      ).toBe(200);
       const owner = await RecordingSocket.connect(alpha.relayUrl, alice.token);
       await eventually(() => owner.queueEmptyCount > 0, 10_000);
       const ids = owner.envelopes.map((e) => e.id);
@@ -116,7 +128,11 @@ describe('access: devices, accounts and servers reach only what is theirs', () =
       const before = await Promise.all([counts(victim.token), counts(mallory.token)]);
       const forged = await call('PUT', `${alpha.directoryUrl}/v1/keys`, {
         token: mallory.token,
-        body: { signedPreKey: victim.identity.signedPreKey(50), preKeys: [victim.identity.preKey(51)], pqPreKeys: [victim.identity.pqPreKey(52)] },
+        body: {
+          signedPreKey: victim.identity.signedPreKey(50),
+          preKeys: [victim.identity.preKey(51)],
+          pqPreKeys: [victim.identity.pqPreKey(52)],
+        },
       });
       expectErrorBody(forged, [400, 422]);
       expect(await Promise.all([counts(victim.token), counts(mallory.token)])).toEqual(before);
@@ -127,8 +143,18 @@ describe('access: devices, accounts and servers reach only what is theirs', () =
     it('there is no route to upload keys or list devices for another address: 404 with an error body, nothing changed', async () => {
       const victim = await registerAccount(alpha.directoryUrl, { stem: 'victim2' });
       const before = await counts(victim.token);
-      for (const [method, path] of [['PUT', `/v1/keys/${victim.address}`], ['PUT', `/v1/keys/${victim.address}/1`], ['GET', `/v1/devices/${victim.address}`]] as const) {
-        expectErrorBody(await call(method, `${alpha.directoryUrl}${path}`, { token: mallory.token, body: method === 'PUT' ? { preKeys: [victim.identity.preKey(9)] } : undefined }), [404, 405]);
+      for (const [method, path] of [
+        ['PUT', `/v1/keys/${victim.address}`],
+        ['PUT', `/v1/keys/${victim.address}/1`],
+        ['GET', `/v1/devices/${victim.address}`],
+      ] as const) {
+        expectErrorBody(
+          await call(method, `${alpha.directoryUrl}${path}`, {
+            token: mallory.token,
+            body: method === 'PUT' ? { preKeys: [victim.identity.preKey(9)] } : undefined,
+          }),
+          [404, 405],
+        );
       }
       expect(await counts(victim.token)).toEqual(before);
     });
@@ -163,19 +189,68 @@ describe('access: devices, accounts and servers reach only what is theirs', () =
     const routes = (): { label: string; opts: Omit<CraftOptions, 'key' | 'destination' | 'baseUrl'> }[] => [
       { label: 'GET ping', opts: { method: 'GET', path: '/federation/v1/ping' } },
       { label: 'GET keys', opts: { method: 'GET', path: `/federation/v1/keys/${bob.address}/*` } },
-      { label: 'PUT messages (batch)', opts: { method: 'PUT', path: '/federation/v1/messages', body: { deliveries: [identifiedDelivery({ to: bob, source: `x@${BETA}`, text: 'batch' })] } } },
-      { label: 'PUT messages/{address}', opts: { method: 'PUT', path: `/federation/v1/messages/${bob.address}`, body: (({ address: _a, ...rest }) => rest)(identifiedDelivery({ to: bob, source: `x@${BETA}`, text: 'single' })) } },
+      {
+        label: 'PUT messages (batch)',
+        opts: {
+          method: 'PUT',
+          path: '/federation/v1/messages',
+          body: { deliveries: [identifiedDelivery({ to: bob, source: `x@${BETA}`, text: 'batch' })] },
+        },
+      },
+      {
+        label: 'PUT messages/{address}',
+        opts: {
+          method: 'PUT',
+          path: `/federation/v1/messages/${bob.address}`,
+          body: (({ address: _a, ...rest }) => rest)(identifiedDelivery({ to: bob, source: `x@${BETA}`, text: 'single' })),
+        },
+      },
       { label: 'GET kt head', opts: { method: 'GET', path: '/federation/v1/kt/head' } },
       { label: 'GET kt keys', opts: { method: 'GET', path: '/federation/v1/kt/keys' } },
       { label: 'GET kt consistency', opts: { method: 'GET', path: '/federation/v1/kt/consistency?from=1&to=1' } },
-      { label: 'GET kt inclusion', opts: { method: 'GET', path: `/federation/v1/kt/inclusion?address=${encodeURIComponent(bob.address)}&version=1` } },
+      {
+        label: 'GET kt inclusion',
+        opts: { method: 'GET', path: `/federation/v1/kt/inclusion?address=${encodeURIComponent(bob.address)}&version=1` },
+      },
     ];
-    const faults: { name: string; craft: (opts: CraftOptions) => Promise<{ method: string; url: string; headers: Record<string, string>; body: string | undefined }> }[] = [
-      { name: 'unsigned', craft: async (o) => { const r = await craftSignedRequest(o); delete r.headers.signature; delete r.headers['signature-input']; return r; } },
-      { name: 'garbage signature headers', craft: async (o) => { const r = await craftSignedRequest(o); r.headers.signature = 'sig1=:AAAA:'; r.headers['signature-input'] = 'sig1=("@method");keyid="x#y";alg="ed25519";created=1'; return r; } },
-      { name: 'forged (one signature bit flipped)', craft: async (o) => { const r = await craftSignedRequest(o); r.headers.signature = flipSignatureBit(r.headers.signature); return r; } },
-      { name: `origin spoofed (sealpost-origin ${GAMMA}, signed by ${BETA}'s key)`, craft: (o) => craftSignedRequest({ ...o, origin: GAMMA }) },
-      { name: `keyid of ${GAMMA} with ${BETA}'s key and origin`, craft: (o) => craftSignedRequest({ ...o, origin: GAMMA, keyid: `${GAMMA}#${o.key.keyId}` }) },
+    const faults: {
+      name: string;
+      craft: (opts: CraftOptions) => Promise<{ method: string; url: string; headers: Record<string, string>; body: string | undefined }>;
+    }[] = [
+      {
+        name: 'unsigned',
+        craft: async (o) => {
+          const r = await craftSignedRequest(o);
+          delete r.headers.signature;
+          delete r.headers['signature-input'];
+          return r;
+        },
+      },
+      {
+        name: 'garbage signature headers',
+        craft: async (o) => {
+          const r = await craftSignedRequest(o);
+          r.headers.signature = 'sig1=:AAAA:';
+          r.headers['signature-input'] = 'sig1=("@method");keyid="x#y";alg="ed25519";created=1';
+          return r;
+        },
+      },
+      {
+        name: 'forged (one signature bit flipped)',
+        craft: async (o) => {
+          const r = await craftSignedRequest(o);
+          r.headers.signature = flipSignatureBit(r.headers.signature);
+          return r;
+        },
+      },
+      {
+        name: `origin spoofed (sealpost-origin ${GAMMA}, signed by ${BETA}'s key)`,
+        craft: (o) => craftSignedRequest({ ...o, origin: GAMMA }),
+      },
+      {
+        name: `keyid of ${GAMMA} with ${BETA}'s key and origin`,
+        craft: (o) => craftSignedRequest({ ...o, origin: GAMMA, keyid: `${GAMMA}#${o.key.keyId}` }),
+      },
       { name: 'misdirected (destination is another server)', craft: (o) => craftSignedRequest({ ...o, destination: BETA }) },
       { name: 'created an hour ago', craft: (o) => craftSignedRequest({ ...o, created: Math.floor(Date.now() / 1000) - 3600 }) },
     ];
@@ -208,7 +283,8 @@ describe('access: devices, accounts and servers reach only what is theirs', () =
           const first = await sendCrafted(request);
           const replay = await sendCrafted(request);
           // past the signature check: an answer of the route itself (kt inclusion may be 404 before the first signed head)
-          if (first.status === 401 || first.status === 403 || first.status >= 500) wrong.push(`${route.label}: first ${first.status} ${JSON.stringify(first.body).slice(0, 160)}`);
+          if (first.status === 401 || first.status === 403 || first.status >= 500)
+            wrong.push(`${route.label}: first ${first.status} ${JSON.stringify(first.body).slice(0, 160)}`);
           if (replay.status !== 401) wrong.push(`${route.label}: replay ${replay.status}`);
         }
         expect(wrong).toEqual([]);
@@ -229,12 +305,18 @@ describe('access: devices, accounts and servers reach only what is theirs', () =
     beforeAll(async () => {
       limited = await startHomeserver({
         env: {
-          CLAIM_RATE_BURST: String(BURST), CLAIM_RATE_PER_MINUTE: '0.01', SEND_RATE_BURST: String(BURST), SEND_RATE_PER_MINUTE: '0.01',
-          REGISTRATION_RATE_BURST: String(BURST + 2), REGISTRATION_RATE_PER_HOUR: '0.01',
+          CLAIM_RATE_BURST: String(BURST),
+          CLAIM_RATE_PER_MINUTE: '0.01',
+          SEND_RATE_BURST: String(BURST),
+          SEND_RATE_PER_MINUTE: '0.01',
+          REGISTRATION_RATE_BURST: String(BURST + 2),
+          REGISTRATION_RATE_PER_HOUR: '0.01',
         },
       });
     });
-    afterAll(async () => { await limited?.close(); });
+    afterAll(async () => {
+      await limited?.close();
+    });
 
     it('registrations: of a concurrent burst, no more than the budget is accepted, the rest are 429', async () => {
       sender = await registerAccount(limited.directoryUrl, { stem: 'sender' });
@@ -248,7 +330,9 @@ describe('access: devices, accounts and servers reach only what is theirs', () =
     });
 
     it('bundle claims: of 20 concurrent claims by one device, at most the budget get a bundle, the rest 429, and only that many one-time keys are used', async () => {
-      const answers = await Promise.all(Array.from({ length: 20 }, () => call('GET', `${limited.directoryUrl}/v1/keys/${target.address}/1`, { token: sender.token })));
+      const answers = await Promise.all(
+        Array.from({ length: 20 }, () => call('GET', `${limited.directoryUrl}/v1/keys/${target.address}/1`, { token: sender.token })),
+      );
       const ok = answers.filter((a) => a.status === 200).length;
       expect(ok).toBeLessThanOrEqual(BURST);
       expect(answers.filter((a) => a.status === 429).length).toBe(20 - ok);
@@ -258,10 +342,16 @@ describe('access: devices, accounts and servers reach only what is theirs', () =
     });
 
     it('federation: of 30 concurrent validly signed requests from one origin, at most the origin budget is admitted, the rest 429', async () => {
-      const [receiver, origin] = await startFederation([LIMITED, SENDER], { [LIMITED]: { FEDERATION_ORIGIN_RATE_BURST: String(BURST), FEDERATION_ORIGIN_RATE_PER_MINUTE: '0.01' } });
+      const [receiver, origin] = await startFederation([LIMITED, SENDER], {
+        [LIMITED]: { FEDERATION_ORIGIN_RATE_BURST: String(BURST), FEDERATION_ORIGIN_RATE_PER_MINUTE: '0.01' },
+      });
       try {
         const key = readSigningKey(origin);
-        const requests = await Promise.all(Array.from({ length: 30 }, () => craftSignedRequest({ method: 'GET', baseUrl: receiver.gatewayUrl, path: '/federation/v1/ping', key, destination: LIMITED })));
+        const requests = await Promise.all(
+          Array.from({ length: 30 }, () =>
+            craftSignedRequest({ method: 'GET', baseUrl: receiver.gatewayUrl, path: '/federation/v1/ping', key, destination: LIMITED }),
+          ),
+        );
         const answers = await Promise.all(requests.map((r) => sendCrafted(r)));
         const ok = answers.filter((a) => a.status === 200).length;
         expect(ok).toBeLessThanOrEqual(BURST);
@@ -274,7 +364,11 @@ describe('access: devices, accounts and servers reach only what is theirs', () =
     });
 
     it('sends: of 20 concurrent sends by one device, at most the budget are accepted and stored, the rest 429', async () => {
-      const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => send(limited.relayUrl, target.address, [primary(target)], `burst ${i}`, { token: sender.token, idempotencyKey: randomUUID() })));
+      const answers = await Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          send(limited.relayUrl, target.address, [primary(target)], `burst ${i}`, { token: sender.token, idempotencyKey: randomUUID() }),
+        ),
+      );
       const ok = answers.filter((a) => a.status === 200).length;
       expect(ok).toBeLessThanOrEqual(BURST);
       expect(answers.filter((a) => a.status === 429).length).toBe(20 - ok);
@@ -295,7 +389,10 @@ describe('access: devices, accounts and servers reach only what is theirs', () =
   async function devicesOf(account: TestAccount): Promise<{ deviceId: number; registrationId: number }[]> {
     const res = await call('GET', `${alpha.directoryUrl}/v1/devices`, { token: account.token });
     expect(res.status).toBe(200);
-    return res.body.devices.map((d: { deviceId: number; registrationId: number }) => ({ deviceId: d.deviceId, registrationId: d.registrationId }));
+    return res.body.devices.map((d: { deviceId: number; registrationId: number }) => ({
+      deviceId: d.deviceId,
+      registrationId: d.registrationId,
+    }));
   }
 
   async function expectTokenRefused(token: string): Promise<void> {

@@ -7,7 +7,15 @@ import { FederatedHomeserver, startFederation } from '../support/federation-harn
 import { ServerSigningKey, craftSignedRequest, readSigningKey, serverPool } from '../support/federation-testkit';
 import { badAuthorization, headerText, junkString } from '../support/fuzz-arbitraries';
 import { answerOf } from '../support/http';
-import { RecordingSocket, SealedAccount, closeAllSockets, linkDevice, refusedUpgrade, registerWithAccessKey, send } from '../support/relay-testkit';
+import {
+  RecordingSocket,
+  SealedAccount,
+  closeAllSockets,
+  linkDevice,
+  refusedUpgrade,
+  registerWithAccessKey,
+  send,
+} from '../support/relay-testkit';
 import { Draft, RouteFuzz, Service, routesOf } from './bad-input-routes';
 
 /**
@@ -26,13 +34,26 @@ const BETA = 'fuzz-b.test';
 const RUNS = Number(process.env.BAD_INPUT_RUNS ?? 1000);
 const SEED = process.env.BAD_INPUT_SEED === undefined ? undefined : Number(process.env.BAD_INPUT_SEED);
 const WATCHED_TABLES = [
-  'directory.accounts', 'directory.devices', 'directory.signed_prekeys', 'directory.one_time_prekeys', 'directory.link_codes', 'directory.kt_leaves',
-  'relay.envelopes', 'relay.idempotency_keys', 'federation.outbox',
+  'directory.accounts',
+  'directory.devices',
+  'directory.signed_prekeys',
+  'directory.one_time_prekeys',
+  'directory.link_codes',
+  'directory.kt_leaves',
+  'relay.envelopes',
+  'relay.idempotency_keys',
+  'federation.outbox',
 ];
 /** Close codes that say "your frame was bad" (RFC 6455 §7.4.1) or are the API's own (4xxx). */
-const CLEAN_CLOSE = (code: number | null) => code !== null && ([1002, 1003, 1007, 1008, 1009].includes(code) || (code >= 4000 && code < 5000));
+const CLEAN_CLOSE = (code: number | null) =>
+  code !== null && ([1002, 1003, 1007, 1008, 1009].includes(code) || (code >= 4000 && code < 5000));
 
-interface Tally { cases: number; accepted: number; statuses: Map<number, number>; violations: string[] }
+interface Tally {
+  cases: number;
+  accepted: number;
+  statuses: Map<number, number>;
+  violations: string[];
+}
 const tallies = new Map<string, Tally>();
 const tallyOf = (label: string): Tally => {
   if (!tallies.has(label)) tallies.set(label, { cases: 0, accepted: 0, statuses: new Map(), violations: [] });
@@ -50,7 +71,8 @@ describe(`bad input: ${RUNS} drawn bad requests per route, each a 4xx {error, me
   const adminToken = 'fuzz-admin-token-0123456789abcdef';
   let before: unknown;
 
-  const urlOf = (service: Service) => (service === 'directory' ? alpha.directoryUrl : service === 'relay' ? alpha.relayUrl : alpha.gatewayUrl);
+  const urlOf = (service: Service) =>
+    service === 'directory' ? alpha.directoryUrl : service === 'relay' ? alpha.relayUrl : alpha.gatewayUrl;
 
   beforeAll(async () => {
     await freshFederationServers([ALPHA, BETA]);
@@ -60,9 +82,11 @@ describe(`bad input: ${RUNS} drawn bad requests per route, each a 4xx {error, me
     victim = await registerWithAccessKey(alpha.directoryUrl, 'victim');
     victimLaptopToken = (await linkDevice(alpha.directoryUrl, victim)).token;
     fuzzer = await registerAccount(alpha.directoryUrl, { stem: 'fuzzer' });
-    const devices = (await answerOf(await fetch(`${alpha.directoryUrl}/v1/devices`, { headers: { authorization: `Bearer ${victim.token}` } }))).body.devices
-      .map((d: { deviceId: number; registrationId: number }) => ({ deviceId: d.deviceId, registrationId: d.registrationId }));
-    for (const text of ['queued one', 'queued two']) expect((await send(alpha.relayUrl, victim.address, devices, text, { token: fuzzer.token })).status).toBe(200);
+    const devices = (
+      await answerOf(await fetch(`${alpha.directoryUrl}/v1/devices`, { headers: { authorization: `Bearer ${victim.token}` } }))
+    ).body.devices.map((d: { deviceId: number; registrationId: number }) => ({ deviceId: d.deviceId, registrationId: d.registrationId }));
+    for (const text of ['queued one', 'queued two'])
+      expect((await send(alpha.relayUrl, victim.address, devices, text, { token: fuzzer.token })).status).toBe(200);
     before = await snapshot();
   }, 120_000);
 
@@ -76,15 +100,24 @@ describe(`bad input: ${RUNS} drawn bad requests per route, each a 4xx {error, me
 
   async function snapshot() {
     const rows: Record<string, number> = {};
-    for (const table of WATCHED_TABLES) rows[table] = (await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table}`)).rows[0].n;
-    const get = async (path: string, token: string) => (await answerOf(await fetch(`${alpha.directoryUrl}${path}`, { headers: { authorization: `Bearer ${token}` } }))).body;
-    const envelopes = (await pool.query('SELECT device_id, content FROM relay.envelopes WHERE account_id = $1 ORDER BY device_id, content', [victim.accountId])).rows;
-    const devices = (await get('/v1/devices', victim.token)).devices.map(({ lastSeenAt: _seen, ...device }: { lastSeenAt: unknown }) => device);
+    for (const table of WATCHED_TABLES)
+      rows[table] = (await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table}`)).rows[0].n;
+    const get = async (path: string, token: string) =>
+      (await answerOf(await fetch(`${alpha.directoryUrl}${path}`, { headers: { authorization: `Bearer ${token}` } }))).body;
+    const envelopes = (
+      await pool.query('SELECT device_id, content FROM relay.envelopes WHERE account_id = $1 ORDER BY device_id, content', [
+        victim.accountId,
+      ])
+    ).rows;
+    const devices = (await get('/v1/devices', victim.token)).devices.map(
+      ({ lastSeenAt: _seen, ...device }: { lastSeenAt: unknown }) => device,
+    );
     return { rows, devices, keys: [await get('/v1/keys', victim.token), await get('/v1/keys', victimLaptopToken)], envelopes };
   }
 
   async function expectServicesUp(): Promise<void> {
-    for (const url of [alpha.directoryUrl, alpha.relayUrl, alpha.gatewayUrl, beta.gatewayUrl]) expect((await fetch(`${url}/healthz`)).status).toBe(200);
+    for (const url of [alpha.directoryUrl, alpha.relayUrl, alpha.gatewayUrl, beta.gatewayUrl])
+      expect((await fetch(`${url}/healthz`)).status).toBe(200);
   }
 
   async function sendDraft(draft: Draft): Promise<{ status: number; body: any; contentType: string | null }> {
@@ -92,13 +125,24 @@ describe(`bad input: ${RUNS} drawn bad requests per route, each a 4xx {error, me
     let headers: Record<string, string> = { ...draft.headers };
     if (draft.contentType !== undefined && draft.body?.text !== undefined) headers['content-type'] = draft.contentType;
     if (draft.auth.kind === 'header' && draft.auth.value !== undefined) headers.authorization = draft.auth.value;
-    if (draft.auth.kind === 'garbage-signature') Object.assign(headers, { signature: `sig1=:${draft.auth.value}:`, 'signature-input': `sig1=${draft.auth.value}`, 'sealpost-origin': BETA, 'sealpost-destination': ALPHA });
+    if (draft.auth.kind === 'garbage-signature')
+      Object.assign(headers, {
+        signature: `sig1=:${draft.auth.value}:`,
+        'signature-input': `sig1=${draft.auth.value}`,
+        'sealpost-origin': BETA,
+        'sealpost-destination': ALPHA,
+      });
     if (draft.auth.kind === 'signed') {
       // signed over the target URI as it goes on the wire (percent-encoded as fetch sends it)
       const wire = new URL(url);
       const crafted = await craftSignedRequest({
-        method: draft.method === 'DELETE' || draft.method === 'POST' ? 'POST' : draft.method, baseUrl: wire.origin, path: `${wire.pathname}${wire.search}`,
-        rawBody: draft.body?.text, contentType: draft.contentType, key: betaKey, destination: ALPHA,
+        method: draft.method === 'DELETE' || draft.method === 'POST' ? 'POST' : draft.method,
+        baseUrl: wire.origin,
+        path: `${wire.pathname}${wire.search}`,
+        rawBody: draft.body?.text,
+        contentType: draft.contentType,
+        key: betaKey,
+        destination: ALPHA,
       });
       headers = { ...draft.headers, ...crafted.headers };
       url = crafted.url;
@@ -114,11 +158,19 @@ describe(`bad input: ${RUNS} drawn bad requests per route, each a 4xx {error, me
     tally.statuses.set(answer.status, (tally.statuses.get(answer.status) ?? 0) + 1);
     const accepted = answer.status >= 200 && answer.status < 300;
     if (accepted) tally.accepted += 1;
-    const cleanError = answer.status >= 400 && answer.status < 500 && /^application\/json/.test(answer.contentType ?? '')
-      && typeof answer.body?.error === 'string' && typeof answer.body?.message === 'string';
+    const cleanError =
+      answer.status >= 400 &&
+      answer.status < 500 &&
+      /^application\/json/.test(answer.contentType ?? '') &&
+      typeof answer.body?.error === 'string' &&
+      typeof answer.body?.message === 'string';
     if (cleanError || (accepted && (route.mayAccept(draft) || (route.refusedInside?.(answer.body) ?? false)))) return;
     if (tally.violations.length < 5) {
-      const shown = { ...draft, body: draft.body && { kind: draft.body.kind, text: draft.body.text?.slice(0, 120) }, path: draft.path.slice(0, 160) };
+      const shown = {
+        ...draft,
+        body: draft.body && { kind: draft.body.kind, text: draft.body.text?.slice(0, 120) },
+        path: draft.path.slice(0, 160),
+      };
       tally.violations.push(`${answer.status} ${JSON.stringify(answer.body)?.slice(0, 160)} ← ${JSON.stringify(shown).slice(0, 400)}`);
     } else {
       tally.violations.push('');
@@ -127,32 +179,56 @@ describe(`bad input: ${RUNS} drawn bad requests per route, each a 4xx {error, me
 
   const routeList = () => routesOf({ server: ALPHA, peer: BETA, fuzzer, victim, adminToken });
   const LABELS = routesOf({
-    server: ALPHA, peer: BETA, adminToken,
-    fuzzer: { token: 'x', address: 'x@x', identity: stubIdentity() }, victim: { address: 'x@x', registrationId: 1, identity: stubIdentity() },
+    server: ALPHA,
+    peer: BETA,
+    adminToken,
+    fuzzer: { token: 'x', address: 'x@x', identity: stubIdentity() },
+    victim: { address: 'x@x', registrationId: 1, identity: stubIdentity() },
   }).map((r) => r.label);
 
   it.each(LABELS)('%s', async (label) => {
     const route = routeList().find((r) => r.label === label)!;
-    await fc.assert(fc.asyncProperty(route.draft(), async (draft) => {
-      judge(route, draft, await sendDraft(draft));
-    }), { numRuns: RUNS, seed: SEED, endOnFailure: true });
+    await fc.assert(
+      fc.asyncProperty(route.draft(), async (draft) => {
+        judge(route, draft, await sendDraft(draft));
+      }),
+      { numRuns: RUNS, seed: SEED, endOnFailure: true },
+    );
     await expectServicesUp();
     const tally = tallyOf(label);
-    expect({ cases: tally.cases >= RUNS, violations: tally.violations.filter(Boolean).slice(0, 5), more: Math.max(0, tally.violations.length - 5) })
-      .toEqual({ cases: true, violations: [], more: 0 });
+    expect({
+      cases: tally.cases >= RUNS,
+      violations: tally.violations.filter(Boolean).slice(0, 5),
+      more: Math.max(0, tally.violations.length - 5),
+    }).toEqual({ cases: true, violations: [], more: 0 });
   });
 
   it('GET /v1/websocket upgrade: drawn bad credentials are refused with a 4xx {error, message}, never upgraded', async () => {
     const upgrade: RouteFuzz = { label: 'GET /v1/websocket (upgrade)', draft: () => fc.constant(null as never), mayAccept: () => false };
     const tally = tallyOf(upgrade.label);
-    await fc.assert(fc.asyncProperty(badAuthorization, fc.record({ 'sec-websocket-protocol': fc.constantFrom('x', 'chat'), origin: headerText(40) }, { requiredKeys: [] }), async (authorization, extra) => {
-      const headers: Record<string, string> = { ...extra };
-      if (authorization !== undefined) headers.authorization = authorization;
-      const refused = await refusedUpgrade(alpha.relayUrl, headers);
-      let body: any;
-      try { body = JSON.parse(refused.body); } catch { body = refused.body; }
-      judge(upgrade, { service: 'relay', method: 'GET', path: '/v1/websocket', auth: { kind: 'header', value: authorization }, headers }, { status: refused.status, body, contentType: refused.contentType ?? null });
-    }), { numRuns: RUNS, seed: SEED, endOnFailure: true });
+    await fc.assert(
+      fc.asyncProperty(
+        badAuthorization,
+        fc.record({ 'sec-websocket-protocol': fc.constantFrom('x', 'chat'), origin: headerText(40) }, { requiredKeys: [] }),
+        async (authorization, extra) => {
+          const headers: Record<string, string> = { ...extra };
+          if (authorization !== undefined) headers.authorization = authorization;
+          const refused = await refusedUpgrade(alpha.relayUrl, headers);
+          let body: any;
+          try {
+            body = JSON.parse(refused.body);
+          } catch {
+            body = refused.body;
+          }
+          judge(
+            upgrade,
+            { service: 'relay', method: 'GET', path: '/v1/websocket', auth: { kind: 'header', value: authorization }, headers },
+            { status: refused.status, body, contentType: refused.contentType ?? null },
+          );
+        },
+      ),
+      { numRuns: RUNS, seed: SEED, endOnFailure: true },
+    );
     await expectServicesUp();
     expect(tally.violations.filter(Boolean).slice(0, 5)).toEqual([]);
   });
@@ -164,34 +240,65 @@ describe(`bad input: ${RUNS} drawn bad requests per route, each a 4xx {error, me
     const frame = fc.oneof(
       { weight: 3, arbitrary: junkString },
       { weight: 3, arbitrary: fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.stringify(v)) },
-      { weight: 3, arbitrary: fc.record({ type: fc.oneof(fc.constantFrom('ack', 'send', 'envelope', 'queue-empty', 'ping', ''), junkString), ids: fc.anything({ maxDepth: 2 }) }, { requiredKeys: ['type'] }).map((v) => JSON.stringify(v)) },
-      { weight: 2, arbitrary: fc.array(fc.oneof(fc.uuid(), junkString), { maxLength: 20 }).map((ids) => JSON.stringify({ type: 'ack', ids })) },
+      {
+        weight: 3,
+        arbitrary: fc
+          .record(
+            {
+              type: fc.oneof(fc.constantFrom('ack', 'send', 'envelope', 'queue-empty', 'ping', ''), junkString),
+              ids: fc.anything({ maxDepth: 2 }),
+            },
+            { requiredKeys: ['type'] },
+          )
+          .map((v) => JSON.stringify(v)),
+      },
+      {
+        weight: 2,
+        arbitrary: fc.array(fc.oneof(fc.uuid(), junkString), { maxLength: 20 }).map((ids) => JSON.stringify({ type: 'ack', ids })),
+      },
       { weight: 1, arbitrary: fc.uint8Array({ maxLength: 200 }).map((b) => Buffer.from(b)) },
-      { weight: 1, arbitrary: fc.integer({ min: 64 * 1024 + 1, max: 200 * 1024 }).map((n) => JSON.stringify({ type: 'ack', ids: ['x'.repeat(n)] })) },
+      {
+        weight: 1,
+        arbitrary: fc.integer({ min: 64 * 1024 + 1, max: 200 * 1024 }).map((n) => JSON.stringify({ type: 'ack', ids: ['x'.repeat(n)] })),
+      },
     );
     let reconnects = 0;
-    await fc.assert(fc.asyncProperty(frame, async (data) => {
-      if (!socket.isOpen) {
-        socket = await RecordingSocket.connect(alpha.relayUrl, fuzzer.token);
-        reconnects += 1;
-      }
-      const seen = socket.frames.length;
-      socket.sendRaw(data);
-      // a ping after the frame: its pong (or the close) comes after the server has handled the frame
-      await new Promise<void>((resolve) => {
-        const done = () => { socket.socket.off('pong', done); socket.socket.off('close', done); resolve(); };
-        socket.socket.once('pong', done);
-        socket.socket.once('close', done);
-        try { socket.socket.ping(); } catch { done(); }
-      });
-      tally.cases += 1;
-      const replies = socket.frames.slice(seen).filter((f) => f.type !== 'queue-empty' && f.type !== 'envelope');
-      const bad = replies.filter((f) => f.type !== 'error' || typeof f.error !== 'string' || typeof f.message !== 'string');
-      if (!socket.isOpen) await eventually(() => socket.closeCode !== null, 2000);
-      const closedBadly = !socket.isOpen && !CLEAN_CLOSE(socket.closeCode);
-      if (bad.length > 0 || closedBadly) tally.violations.push(`close ${socket.closeCode} ${socket.closeReason} replies ${JSON.stringify(bad).slice(0, 200)} ← ${String(data).slice(0, 120)}`);
-      else tally.accepted += replies.length === 0 && socket.isOpen ? 1 : 0;
-    }), { numRuns: RUNS, seed: SEED, endOnFailure: true });
+    await fc.assert(
+      fc.asyncProperty(frame, async (data) => {
+        if (!socket.isOpen) {
+          socket = await RecordingSocket.connect(alpha.relayUrl, fuzzer.token);
+          reconnects += 1;
+        }
+        const seen = socket.frames.length;
+        socket.sendRaw(data);
+        // a ping after the frame: its pong (or the close) comes after the server has handled the frame
+        await new Promise<void>((resolve) => {
+          const done = () => {
+            socket.socket.off('pong', done);
+            socket.socket.off('close', done);
+            resolve();
+          };
+          socket.socket.once('pong', done);
+          socket.socket.once('close', done);
+          try {
+            socket.socket.ping();
+          } catch {
+            done();
+          }
+        });
+        tally.cases += 1;
+        const replies = socket.frames.slice(seen).filter((f) => f.type !== 'queue-empty' && f.type !== 'envelope');
+        const bad = replies.filter((f) => f.type !== 'error' || typeof f.error !== 'string' || typeof f.message !== 'string');
+        if (!socket.isOpen) await eventually(() => socket.closeCode !== null, 2000);
+        const closedBadly = !socket.isOpen && !CLEAN_CLOSE(socket.closeCode);
+        if (bad.length > 0 || closedBadly)
+          tally.violations.push(
+            `close ${socket.closeCode} ${socket.closeReason} replies ${JSON.stringify(bad).slice(0, 200)} ← ${String(data).slice(0, 120)}`,
+          );
+        else tally.accepted += replies.length === 0 && socket.isOpen ? 1 : 0;
+      }),
+      { numRuns: RUNS, seed: SEED, endOnFailure: true },
+    );
     tally.statuses.set(0, reconnects);
     await socket.close();
     await expectServicesUp();
@@ -210,11 +317,16 @@ describe(`bad input: ${RUNS} drawn bad requests per route, each a 4xx {error, me
 
 function printTable(): void {
   const rows = [...tallies].map(([label, t]) => {
-    const statuses = [...t.statuses].sort(([a], [b]) => a - b).map(([s, n]) => `${s}:${n}`).join(' ');
+    const statuses = [...t.statuses]
+      .sort(([a], [b]) => a - b)
+      .map(([s, n]) => `${s}:${n}`)
+      .join(' ');
     return `${label.padEnd(44)} ${String(t.cases).padStart(6)} ${String(t.accepted).padStart(6)} ${String(t.violations.length).padStart(6)}  ${statuses}`;
   });
   const total = [...tallies.values()].reduce((n, t) => n + t.cases, 0);
-  process.stdout.write(`\nbad input, cases per route (runs=${RUNS}${SEED === undefined ? '' : `, seed=${SEED}`}):\n${'route'.padEnd(44)}  cases    2xx  wrong  statuses (WebSocket frames: "2xx" = frames ignored silently, 0: = reconnects)\n${rows.join('\n')}\n${'total'.padEnd(44)} ${String(total).padStart(6)}\n`);
+  process.stdout.write(
+    `\nbad input, cases per route (runs=${RUNS}${SEED === undefined ? '' : `, seed=${SEED}`}):\n${'route'.padEnd(44)}  cases    2xx  wrong  statuses (WebSocket frames: "2xx" = frames ignored silently, 0: = reconnects)\n${rows.join('\n')}\n${'total'.padEnd(44)} ${String(total).padStart(6)}\n`,
+  );
 }
 
 /** Only for listing route labels before the accounts exist (drafts and templates are built lazily). */

@@ -48,8 +48,13 @@ const FAULT_TIMEOUT_MS = 240_000;
 function expectPromisesKept(row: FaultRow): void {
   const detail = `${row.fault}: ${JSON.stringify({ ...row, examples: row.examples.slice(0, 10) })}\n${row.crashes.length || row.lost || row.recoveryMs === null ? rig.logs() : ''}`;
   const broken = {
-    lost: row.lost, duplicatesById: row.duplicatesById, duplicatesBySeq: row.duplicatesBySeq, outOfOrder: row.outOfOrder, misrouted: row.misrouted,
-    crashes: row.crashes, recoveredInBound: row.recoveryMs !== null && row.recoveryMs <= RECOVERY_BOUND_MS,
+    lost: row.lost,
+    duplicatesById: row.duplicatesById,
+    duplicatesBySeq: row.duplicatesBySeq,
+    outOfOrder: row.outOfOrder,
+    misrouted: row.misrouted,
+    crashes: row.crashes,
+    recoveredInBound: row.recoveryMs !== null && row.recoveryMs <= RECOVERY_BOUND_MS,
   };
   const kept = { lost: 0, duplicatesById: 0, duplicatesBySeq: 0, outOfOrder: 0, misrouted: 0, crashes: [], recoveredInBound: true };
   if (JSON.stringify(broken) !== JSON.stringify(kept)) console.error(detail);
@@ -87,59 +92,126 @@ describe('faults: two homeservers under steady load keep every promise', () => {
     await rig?.stop();
   }, 60_000);
 
-  it('alpha\'s prekey directory SIGKILLed and restarted', () => faultCase('SIGKILL alpha directory', sigkillAndRestart(() => rig.alpha, 'directory')), FAULT_TIMEOUT_MS);
+  it(
+    "alpha's prekey directory SIGKILLed and restarted",
+    () =>
+      faultCase(
+        'SIGKILL alpha directory',
+        sigkillAndRestart(() => rig.alpha, 'directory'),
+      ),
+    FAULT_TIMEOUT_MS,
+  );
 
-  it('alpha\'s relay SIGKILLed and restarted', () => faultCase('SIGKILL alpha relay', sigkillAndRestart(() => rig.alpha, 'relay')), FAULT_TIMEOUT_MS);
+  it(
+    "alpha's relay SIGKILLed and restarted",
+    () =>
+      faultCase(
+        'SIGKILL alpha relay',
+        sigkillAndRestart(() => rig.alpha, 'relay'),
+      ),
+    FAULT_TIMEOUT_MS,
+  );
 
-  it('alpha\'s federation gateway SIGKILLed and restarted', () => faultCase('SIGKILL alpha gateway', sigkillAndRestart(() => rig.alpha, 'gateway')), FAULT_TIMEOUT_MS);
+  it(
+    "alpha's federation gateway SIGKILLed and restarted",
+    () =>
+      faultCase(
+        'SIGKILL alpha gateway',
+        sigkillAndRestart(() => rig.alpha, 'gateway'),
+      ),
+    FAULT_TIMEOUT_MS,
+  );
 
-  it('beta\'s federation gateway SIGKILLed and restarted', () => faultCase('SIGKILL beta gateway', sigkillAndRestart(() => rig.beta, 'gateway')), FAULT_TIMEOUT_MS);
+  it(
+    "beta's federation gateway SIGKILLed and restarted",
+    () =>
+      faultCase(
+        'SIGKILL beta gateway',
+        sigkillAndRestart(() => rig.beta, 'gateway'),
+      ),
+    FAULT_TIMEOUT_MS,
+  );
 
-  it('alpha\'s Redis restarted (all its data lost) under load', () => faultCase('Redis restart (alpha, data lost)', async () => {
-    await rig.redis.alpha.stop();
-    await rig.redis.alpha.start();
-    return { endedAt: Date.now() };
-  }), FAULT_TIMEOUT_MS);
+  it(
+    "alpha's Redis restarted (all its data lost) under load",
+    () =>
+      faultCase('Redis restart (alpha, data lost)', async () => {
+        await rig.redis.alpha.stop();
+        await rig.redis.alpha.start();
+        return { endedAt: Date.now() };
+      }),
+    FAULT_TIMEOUT_MS,
+  );
 
-  it('Postgres restarted (-m fast)', () => faultCase('Postgres restart fast', async () => {
-    await rig.postgres.restart('fast');
-    return { endedAt: Date.now() };
-  }), FAULT_TIMEOUT_MS);
+  it(
+    'Postgres restarted (-m fast)',
+    () =>
+      faultCase('Postgres restart fast', async () => {
+        await rig.postgres.restart('fast');
+        return { endedAt: Date.now() };
+      }),
+    FAULT_TIMEOUT_MS,
+  );
 
-  it('Postgres restarted (-m immediate: crash recovery from the WAL)', () => faultCase('Postgres restart immediate', async () => {
-    await rig.postgres.restart('immediate');
-    return { endedAt: Date.now() };
-  }), FAULT_TIMEOUT_MS);
+  it(
+    'Postgres restarted (-m immediate: crash recovery from the WAL)',
+    () =>
+      faultCase('Postgres restart immediate', async () => {
+        await rig.postgres.restart('immediate');
+        return { endedAt: Date.now() };
+      }),
+    FAULT_TIMEOUT_MS,
+  );
 
-  it('Postgres frozen (SIGSTOP) for 10 s', () => faultCase('Postgres frozen 10 s', async () => {
-    rig.postgres.freeze();
-    await sleep(POSTGRES_FREEZE_MS);
-    rig.postgres.thaw();
-    return { endedAt: Date.now() };
-  }), FAULT_TIMEOUT_MS);
+  it(
+    'Postgres frozen (SIGSTOP) for 10 s',
+    () =>
+      faultCase('Postgres frozen 10 s', async () => {
+        rig.postgres.freeze();
+        await sleep(POSTGRES_FREEZE_MS);
+        rig.postgres.thaw();
+        return { endedAt: Date.now() };
+      }),
+    FAULT_TIMEOUT_MS,
+  );
 
-  it('beta\'s federation gateway stopped for 60 s (the peer is away)', () => faultCase('peer gateway (beta) away 60 s', async () => {
-    await rig.beta.kill('gateway', 'SIGTERM');
-    await sleep(PEER_OUTAGE_MS);
-    await rig.beta.restart('gateway');
-    return { endedAt: Date.now() };
-  }), FAULT_TIMEOUT_MS);
+  it(
+    "beta's federation gateway stopped for 60 s (the peer is away)",
+    () =>
+      faultCase('peer gateway (beta) away 60 s', async () => {
+        await rig.beta.kill('gateway', 'SIGTERM');
+        await sleep(PEER_OUTAGE_MS);
+        await rig.beta.restart('gateway');
+        return { endedAt: Date.now() };
+      }),
+    FAULT_TIMEOUT_MS,
+  );
 
-  it('all of beta stopped for 60 s (the whole peer is away)', () => faultCase('whole peer (beta) away 60 s', async () => {
-    await rig.beta.stopServices();
-    await sleep(PEER_OUTAGE_MS);
-    await rig.beta.startServices();
-    return { endedAt: Date.now() };
-  }), FAULT_TIMEOUT_MS);
+  it(
+    'all of beta stopped for 60 s (the whole peer is away)',
+    () =>
+      faultCase('whole peer (beta) away 60 s', async () => {
+        await rig.beta.stopServices();
+        await sleep(PEER_OUTAGE_MS);
+        await rig.beta.startServices();
+        return { endedAt: Date.now() };
+      }),
+    FAULT_TIMEOUT_MS,
+  );
 
   // Last: a Redis loss that strands alpha's outbox leaves federation to beta stuck for every later fault.
-  it('alpha\'s Redis restarted (all its data lost) while alpha\'s outbox holds a backlog for beta', () => faultCase('Redis restart (alpha) with outbox backlog', async () => {
-    await rig.beta.kill('gateway', 'SIGTERM');
-    await sleep(BACKLOG_BUILD_MS);
-    const backlog = await rig.outboxBacklog(rig.alpha);
-    await rig.redis.alpha.stop();
-    await rig.redis.alpha.start();
-    await rig.beta.restart('gateway');
-    return { endedAt: Date.now(), note: `alpha outbox backlog ${backlog} at the Redis restart` };
-  }), FAULT_TIMEOUT_MS);
+  it(
+    "alpha's Redis restarted (all its data lost) while alpha's outbox holds a backlog for beta",
+    () =>
+      faultCase('Redis restart (alpha) with outbox backlog', async () => {
+        await rig.beta.kill('gateway', 'SIGTERM');
+        await sleep(BACKLOG_BUILD_MS);
+        const backlog = await rig.outboxBacklog(rig.alpha);
+        await rig.redis.alpha.stop();
+        await rig.redis.alpha.start();
+        await rig.beta.restart('gateway');
+        return { endedAt: Date.now(), note: `alpha outbox backlog ${backlog} at the Redis restart` };
+      }),
+    FAULT_TIMEOUT_MS,
+  );
 });

@@ -30,7 +30,11 @@ const ENVELOPE_STORAGE: Record<string, RegExp> = { 'relay.envelopes': /^content$
 /** The canary sits only in fields named `content` of a cell (a JSON document such as an outbox delivery, or the bare column). */
 function canaryOnlyAsContent(text: string): boolean {
   let doc: unknown;
-  try { doc = JSON.parse(text); } catch { return true; }
+  try {
+    doc = JSON.parse(text);
+  } catch {
+    return true;
+  }
   const outside: string[] = [];
   const walk = (value: unknown, key: string): void => {
     if (Array.isArray(value)) value.forEach((v) => walk(v, key));
@@ -57,10 +61,18 @@ describe('secrets stay secret: not in Postgres, Redis, logs or /metrics', () => 
     await freshFederationServers([ALPHA, BETA]);
     const alphaPort = await freePort();
     [beta] = await startFederation([BETA], { [BETA]: { FEDERATION_PEERS: `${ALPHA}=http://127.0.0.1:${alphaPort}` } });
-    alpha = await startHomeserverProcesses(ALPHA, {
-      FEDERATION_PEERS: `${BETA}=${beta.gatewayUrl}`, OPEN_REGISTRATION: 'false', REGISTRATION_TOKEN: registrationToken, ADMIN_TOKEN: adminToken,
-      FEDERATION_RETRY_BASE_MS: '200', FEDERATION_RETRY_MAX_MS: '1000',
-    }, alphaPort);
+    alpha = await startHomeserverProcesses(
+      ALPHA,
+      {
+        FEDERATION_PEERS: `${BETA}=${beta.gatewayUrl}`,
+        OPEN_REGISTRATION: 'false',
+        REGISTRATION_TOKEN: registrationToken,
+        ADMIN_TOKEN: adminToken,
+        FEDERATION_RETRY_BASE_MS: '200',
+        FEDERATION_RETRY_MAX_MS: '1000',
+      },
+      alphaPort,
+    );
 
     alice = await registerWithAccessKey(alpha.directory.url, 'alice', { registrationToken });
     aliceLaptop = await linkDevice(alpha.directory.url, alice);
@@ -86,7 +98,9 @@ describe('secrets stay secret: not in Postgres, Redis, logs or /metrics', () => 
       await betaPool.end();
     }
     await beta.stopGateway();
-    expect((await send(alpha.relay.url, bob.address, [primary(bob)], `${CANARY} queued in the outbox`, { token: alice.token })).status).toBe(200);
+    expect(
+      (await send(alpha.relay.url, bob.address, [primary(bob)], `${CANARY} queued in the outbox`, { token: alice.token })).status,
+    ).toBe(200);
     expect((await call('GET', `${alpha.directory.url}/v1/certificate/delivery`, { token: alice.token })).status).toBe(200);
     expect((await call('GET', `${alpha.directory.url}/v1/keys/${carol.address}/*`, { token: aliceLaptop.token })).status).toBe(200);
     expect((await call('GET', `${alpha.gateway.url}/admin/federation/status`, { token: adminToken })).status).toBe(200);
@@ -155,7 +169,9 @@ describe('secrets stay secret: not in Postgres, Redis, logs or /metrics', () => 
     ];
     const findings: Finding[] = [];
     for (const prefix of [alpha.redisPrefix, beta.relayConfig.redisPrefix]) {
-      const rateLimitKeys = (await redisEntries(process.env.TEST_REDIS_URL!, prefix)).filter(({ key }) => key.slice(prefix.length).startsWith('rl:'));
+      const rateLimitKeys = (await redisEntries(process.env.TEST_REDIS_URL!, prefix)).filter(({ key }) =>
+        key.slice(prefix.length).startsWith('rl:'),
+      );
       for (const { key } of rateLimitKeys) findings.push(...findSecrets(key, `redis key ${key}`, identities));
     }
     expect(report(findings)).toEqual([]);
@@ -164,7 +180,11 @@ describe('secrets stay secret: not in Postgres, Redis, logs or /metrics', () => 
   it('no token, key, code, private key or canary in any line the services printed at LOG_LEVEL=debug', async () => {
     const findings: Finding[] = [];
     let lines = 0;
-    for (const [name, service] of [['directory', alpha.directory], ['relay', alpha.relay], ['gateway', alpha.gateway]] as const) {
+    for (const [name, service] of [
+      ['directory', alpha.directory],
+      ['relay', alpha.relay],
+      ['gateway', alpha.gateway],
+    ] as const) {
       for (const line of service.output().split('\n')) {
         lines += 1;
         findings.push(...findSecrets(line, `${name} log: ${line.slice(0, 160)}`, [...secrets, ...canary]));

@@ -16,7 +16,11 @@ export function uniqueLocalpart(stem = 'user'): string {
 }
 
 /** A registration body exactly as a libsignal client would build it. */
-export function registrationBody(identity: SignalIdentity, localpart: string, opts: { preKeys?: number; pqPreKeys?: number; registrationId?: number } = {}) {
+export function registrationBody(
+  identity: SignalIdentity,
+  localpart: string,
+  opts: { preKeys?: number; pqPreKeys?: number; registrationId?: number } = {},
+) {
   const preKeys = Array.from({ length: opts.preKeys ?? 5 }, (_, i) => identity.preKey(i + 1));
   const pqPreKeys = Array.from({ length: opts.pqPreKeys ?? 5 }, (_, i) => identity.pqPreKey(1000 + i));
   return {
@@ -30,19 +34,40 @@ export function registrationBody(identity: SignalIdentity, localpart: string, op
   };
 }
 
-export async function registerAccount(baseUrl: string, opts: { preKeys?: number; pqPreKeys?: number; registrationToken?: string; stem?: string } = {}): Promise<TestAccount> {
+export async function registerAccount(
+  baseUrl: string,
+  opts: { preKeys?: number; pqPreKeys?: number; registrationToken?: string; stem?: string } = {},
+): Promise<TestAccount> {
   const identity = makeSignalIdentity({ reuseKemKey: true });
   const localpart = uniqueLocalpart(opts.stem);
-  const body = { ...registrationBody(identity, localpart, opts), ...(opts.registrationToken ? { registrationToken: opts.registrationToken } : {}) };
+  const body = {
+    ...registrationBody(identity, localpart, opts),
+    ...(opts.registrationToken ? { registrationToken: opts.registrationToken } : {}),
+  };
   const res = await call('POST', `${baseUrl}/v1/accounts`, { body });
   if (res.status !== 201) throw new Error(`registration failed: ${res.status} ${JSON.stringify(res.body)}`);
-  return { identity, localpart, address: res.body.address, accountId: res.body.accountId, token: res.body.token, registrationId: body.registrationId };
+  return {
+    identity,
+    localpart,
+    address: res.body.address,
+    accountId: res.body.accountId,
+    token: res.body.token,
+    registrationId: body.registrationId,
+  };
 }
 
-export interface LinkedDevice { deviceId: number; token: string; registrationId: number }
+export interface LinkedDevice {
+  deviceId: number;
+  token: string;
+  registrationId: number;
+}
 
 /** Links one more device to `account` through the directory (link code, then POST /v1/devices). */
-export async function linkDevice(directoryUrl: string, account: TestAccount, registrationId = 1 + Math.floor(Math.random() * 16000)): Promise<LinkedDevice> {
+export async function linkDevice(
+  directoryUrl: string,
+  account: TestAccount,
+  registrationId = 1 + Math.floor(Math.random() * 16000),
+): Promise<LinkedDevice> {
   const codeAnswer = await call('POST', `${directoryUrl}/v1/devices/link-codes`, { token: account.token });
   if (codeAnswer.status !== 201) throw new Error(`link code failed: ${codeAnswer.status} ${JSON.stringify(codeAnswer.body)}`);
   const keyBase = 10_000 + Math.floor(Math.random() * 1_000_000);

@@ -1,14 +1,23 @@
 import Redis from 'ioredis';
 
 /** Listens to one event channel of a homeserver's bus (raw Redis pub/sub) and collects the payloads. */
-export async function listenToBusEvent<T>(redisUrl: string, namespace: string, pattern: string): Promise<{ events: T[]; close(): Promise<void> }> {
+export async function listenToBusEvent<T>(
+  redisUrl: string,
+  namespace: string,
+  pattern: string,
+): Promise<{ events: T[]; close(): Promise<void> }> {
   const sub = new Redis(redisUrl);
   const events: T[] = [];
   sub.on('message', (_channel: string, message: string) => {
     events.push((JSON.parse(message) as { data: T }).data);
   });
   await sub.subscribe(`${namespace}bus:${pattern}`);
-  return { events, close: async () => { await sub.quit(); } };
+  return {
+    events,
+    close: async () => {
+      await sub.quit();
+    },
+  };
 }
 
 /** Polls until `predicate` holds; for asynchronous effects, instead of a fixed sleep. */

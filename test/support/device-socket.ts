@@ -18,7 +18,11 @@ export class DeviceSocket {
   private readonly socket: WebSocket;
   private readonly opened: Promise<void>;
 
-  constructor(relayUrl: string, token: string, private readonly autoAck = false) {
+  constructor(
+    relayUrl: string,
+    token: string,
+    private readonly autoAck = false,
+  ) {
     this.socket = new WebSocket(`${relayUrl.replace(/^http/, 'ws')}/v1/websocket`, { headers: { authorization: `Bearer ${token}` } });
     this.opened = new Promise((resolve, reject) => {
       this.socket.once('open', () => resolve());
@@ -37,8 +41,12 @@ export class DeviceSocket {
         this.notices.push(frame);
       }
     });
-    this.socket.on('close', (code) => { this.closeCode = code; });
-    this.socket.on('error', (error) => { this.errors.push(error.message); });
+    this.socket.on('close', (code) => {
+      this.closeCode = code;
+    });
+    this.socket.on('error', (error) => {
+      this.errors.push(error.message);
+    });
   }
 
   static async connect(relayUrl: string, token: string, autoAck = false): Promise<DeviceSocket> {

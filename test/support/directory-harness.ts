@@ -27,7 +27,8 @@ export async function startDirectory(env: Record<string, string> = {}): Promise<
     REDIS_PREFIX: testPrefix(),
     DIRECTORY_PORT: '0',
     LOG_LEVEL: 'error',
-    OPEN_REGISTRATION: 'true', REGISTRATION_RATE_BURST: '1000000000',
+    OPEN_REGISTRATION: 'true',
+    REGISTRATION_RATE_BURST: '1000000000',
     KEYS_DIR: join(TEST_KEYS_ROOT, 'alpha.test'),
     ...env,
   });

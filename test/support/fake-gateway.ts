@@ -34,7 +34,10 @@ export async function startFakeGateway(redisUrl: string, namespace: string): Pro
     }
   }
 
-  const app: INestMicroservice = await NestFactory.createMicroservice(FakeGatewayModule.create(), { ...busServerStrategy({ redisUrl, namespace }), logger: false });
+  const app: INestMicroservice = await NestFactory.createMicroservice(FakeGatewayModule.create(), {
+    ...busServerStrategy({ redisUrl, namespace }),
+    logger: false,
+  });
   await app.listen();
   state.close = () => app.close();
   return state;

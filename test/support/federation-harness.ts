@@ -42,7 +42,11 @@ export async function startFederation(servers: string[], env: Record<string, Rec
     const hs = await startHomeserver({ env: common });
     const gatewayConfig = loadGatewayConfig({
       // A server given its own REDIS_URL (e.g. a PrivateRedis to restart) runs its gateway on it too.
-      REDIS_URL: process.env.TEST_REDIS_URL!, ...common, REDIS_PREFIX: hs.relayConfig.redisPrefix, LOG_LEVEL: 'error', GATEWAY_PORT: String(ports.get(server)),
+      REDIS_URL: process.env.TEST_REDIS_URL!,
+      ...common,
+      REDIS_PREFIX: hs.relayConfig.redisPrefix,
+      LOG_LEVEL: 'error',
+      GATEWAY_PORT: String(ports.get(server)),
     });
     const entry: FederatedHomeserver = {
       ...hs,

@@ -27,7 +27,9 @@ export function readSigningKey(hs: FederatedHomeserver): ServerSigningKey {
   const dir = hs.gatewayConfig.keysDir;
   const files = readdirSync(dir).filter((n) => /^ed25519-[A-Za-z0-9_-]{1,32}\.json$/.test(n));
   const keys = files
-    .map((n) => JSON.parse(readFileSync(join(dir, n), 'utf8')) as { keyId: string; secretKey: string; createdAt: string; validUntil: string })
+    .map(
+      (n) => JSON.parse(readFileSync(join(dir, n), 'utf8')) as { keyId: string; secretKey: string; createdAt: string; validUntil: string },
+    )
     .filter((k) => Date.parse(k.validUntil) > Date.now())
     .sort((a, b) => a.createdAt.localeCompare(b.createdAt));
   const key = keys[keys.length - 1];
@@ -75,12 +77,18 @@ export async function craftSignedRequest(opts: CraftOptions): Promise<CraftedReq
     'sealpost-destination': opts.destination,
   };
   if (body !== undefined) headers['content-type'] = opts.contentType ?? 'application/json';
-  Object.assign(headers, signRequest({ method: opts.method, targetUri: url, headers }, {
-    keyId: opts.keyid ?? `${opts.key.server}#${opts.key.keyId}`,
-    secretKey: opts.key.secretKey,
-    created: opts.created,
-    nonce: opts.nonce ?? randomBytes(12).toString('base64url'),
-  }));
+  Object.assign(
+    headers,
+    signRequest(
+      { method: opts.method, targetUri: url, headers },
+      {
+        keyId: opts.keyid ?? `${opts.key.server}#${opts.key.keyId}`,
+        secretKey: opts.key.secretKey,
+        created: opts.created,
+        nonce: opts.nonce ?? randomBytes(12).toString('base64url'),
+      },
+    ),
+  );
   return { method: opts.method, url, headers, body };
 }
 
@@ -136,9 +144,13 @@ export async function storedFor(pool: Pool, accountId: string): Promise<number> 
 
 /** Rows of a homeserver's federation outbox for one destination (optionally one sending account). */
 export async function outboxRows(pool: Pool, destination: string, senderAccountId?: string): Promise<number> {
-  const { rows } = senderAccountId === undefined
-    ? await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM federation.outbox WHERE destination = $1', [destination])
-    : await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM federation.outbox WHERE destination = $1 AND sender_account_id = $2', [destination, senderAccountId]);
+  const { rows } =
+    senderAccountId === undefined
+      ? await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM federation.outbox WHERE destination = $1', [destination])
+      : await pool.query<{ n: number }>(
+          'SELECT count(*)::int AS n FROM federation.outbox WHERE destination = $1 AND sender_account_id = $2',
+          [destination, senderAccountId],
+        );
   return rows[0].n;
 }
 
@@ -154,4 +166,3 @@ export async function keepsHolding(predicate: () => boolean, ms: number, what = 
   }
   if (!predicate()) throw new Error(`${what} stopped holding`);
 }
-

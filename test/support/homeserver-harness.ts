@@ -29,7 +29,8 @@ export async function startHomeserver(options: { relays?: number; env?: Record<s
     REDIS_URL: process.env.TEST_REDIS_URL!,
     REDIS_PREFIX: testPrefix(),
     LOG_LEVEL: 'error',
-    OPEN_REGISTRATION: 'true', REGISTRATION_RATE_BURST: '1000000000',
+    OPEN_REGISTRATION: 'true',
+    REGISTRATION_RATE_BURST: '1000000000',
     KEYS_DIR: join(TEST_KEYS_ROOT, 'alpha.test'),
     ...options.env,
   };

@@ -19,15 +19,28 @@ export interface HomeserverProcesses {
   stop(): Promise<void>;
 }
 
-export async function startHomeserverProcesses(server: string, env: Record<string, string> = {}, gatewayPort?: number): Promise<HomeserverProcesses> {
+export async function startHomeserverProcesses(
+  server: string,
+  env: Record<string, string> = {},
+  gatewayPort?: number,
+): Promise<HomeserverProcesses> {
   const [directoryPort, relayPort] = [await freePort(), await freePort()];
   const port = gatewayPort ?? (await freePort());
   const databaseUrl = federationTestDatabaseUrl(process.env.TEST_DATABASE_URL!, server);
   const redisPrefix = testPrefix();
   const common = {
-    SERVER_NAME: server, DATABASE_URL: databaseUrl, REDIS_URL: process.env.TEST_REDIS_URL!, REDIS_PREFIX: redisPrefix,
-    KEYS_DIR: join(TEST_KEYS_ROOT, server), DIRECTORY_PORT: String(directoryPort), RELAY_PORT: String(relayPort), GATEWAY_PORT: String(port),
-    PUBLIC_URL: `http://127.0.0.1:${port}`, FEDERATION_ALLOW_PRIVATE_PEERS: 'true', LOG_LEVEL: 'debug', REGISTRATION_RATE_BURST: '1000000000',
+    SERVER_NAME: server,
+    DATABASE_URL: databaseUrl,
+    REDIS_URL: process.env.TEST_REDIS_URL!,
+    REDIS_PREFIX: redisPrefix,
+    KEYS_DIR: join(TEST_KEYS_ROOT, server),
+    DIRECTORY_PORT: String(directoryPort),
+    RELAY_PORT: String(relayPort),
+    GATEWAY_PORT: String(port),
+    PUBLIC_URL: `http://127.0.0.1:${port}`,
+    FEDERATION_ALLOW_PRIVATE_PEERS: 'true',
+    LOG_LEVEL: 'debug',
+    REGISTRATION_RATE_BURST: '1000000000',
     ...env,
   };
   const started: ServiceProcess[] = [];
@@ -39,9 +52,16 @@ export async function startHomeserverProcesses(server: string, env: Record<strin
     const gateway = await startServiceProcess('apps/federation-gateway/src/main.js', common, port);
     started.push(gateway);
     return {
-      server, databaseUrl, redisPrefix, directory, relay, gateway,
+      server,
+      databaseUrl,
+      redisPrefix,
+      directory,
+      relay,
+      gateway,
       all: () => [directory, relay, gateway],
-      stop: async () => { for (const p of [gateway, relay, directory]) await p.stop(); },
+      stop: async () => {
+        for (const p of [gateway, relay, directory]) await p.stop();
+      },
     };
   } catch (error) {
     for (const p of started) await p.stop('SIGKILL');

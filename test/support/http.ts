@@ -1,8 +1,14 @@
 /** Minimal JSON HTTP for tests: real requests over loopback, answers parsed. */
-export interface JsonAnswer<T = any> { status: number; body: T; headers: Headers }
+export interface JsonAnswer<T = any> {
+  status: number;
+  body: T;
+  headers: Headers;
+}
 
 export async function call<T = any>(
-  method: string, url: string, options: { token?: string; body?: unknown; rawBody?: string; headers?: Record<string, string> } = {},
+  method: string,
+  url: string,
+  options: { token?: string; body?: unknown; rawBody?: string; headers?: Record<string, string> } = {},
 ): Promise<JsonAnswer<T>> {
   const headers: Record<string, string> = { ...options.headers };
   if (options.token) headers.authorization = `Bearer ${options.token}`;

@@ -9,7 +9,11 @@ export class OutputTap {
 
   constructor() {
     const record = (chunk: unknown): boolean => {
-      this.lines.push(...String(chunk).split('\n').filter((l) => l.trim() !== ''));
+      this.lines.push(
+        ...String(chunk)
+          .split('\n')
+          .filter((l) => l.trim() !== ''),
+      );
       return true;
     };
     process.stdout.write = record as typeof process.stdout.write;

@@ -1,6 +1,9 @@
 import type { Pool } from 'pg';
 
-export interface DumpedRow { table: string; cells: Buffer[] }
+export interface DumpedRow {
+  table: string;
+  cells: Buffer[];
+}
 
 const TABLES_OF_SCHEMA = `SELECT table_name FROM information_schema.tables WHERE table_schema = $1 AND table_type = 'BASE TABLE' ORDER BY table_name`;
 
@@ -16,7 +19,9 @@ export async function dumpSchema(pool: Pool, schema: string): Promise<DumpedRow[
     for (const row of rows) {
       out.push({
         table,
-        cells: Object.values(row).flatMap((v) => (v === null ? [] : [Buffer.isBuffer(v) ? v : Buffer.from(typeof v === 'object' ? JSON.stringify(v) : String(v))])),
+        cells: Object.values(row).flatMap((v) =>
+          v === null ? [] : [Buffer.isBuffer(v) ? v : Buffer.from(typeof v === 'object' ? JSON.stringify(v) : String(v))],
+        ),
       });
     }
   }
@@ -25,7 +30,7 @@ export async function dumpSchema(pool: Pool, schema: string): Promise<DumpedRow[
 
 /** Which of `needles` (name → bytes) appear in any cell, as `table: name` lines. */
 export function findInDump(dump: DumpedRow[], needles: [string, Buffer][]): string[] {
-  return dump.flatMap(({ table, cells }) => needles
-    .filter(([, needle]) => cells.some((cell) => cell.includes(needle)))
-    .map(([name]) => `${table}: ${name}`));
+  return dump.flatMap(({ table, cells }) =>
+    needles.filter(([, needle]) => cells.some((cell) => cell.includes(needle))).map(([name]) => `${table}: ${name}`),
+  );
 }

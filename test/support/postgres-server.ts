@@ -23,7 +23,10 @@ export type ShutdownMode = 'smart' | 'fast' | 'immediate';
 export class PrivatePostgres {
   private frozenPids: number[] = [];
 
-  private constructor(readonly port: number, private readonly dir: string) {}
+  private constructor(
+    readonly port: number,
+    private readonly dir: string,
+  ) {}
 
   get dataDir(): string {
     return join(this.dir, 'data');
@@ -47,8 +50,12 @@ export class PrivatePostgres {
   /** Starts the cluster (crash recovery first if it was stopped `immediate`); resolves once it accepts connections. */
   async start(): Promise<void> {
     const options = [
-      `-p ${this.port}`, '-c listen_addresses=127.0.0.1', `-c unix_socket_directories=${this.dir}`,
-      '-c max_connections=300', '-c shared_buffers=64MB', '-c log_min_messages=warning',
+      `-p ${this.port}`,
+      '-c listen_addresses=127.0.0.1',
+      `-c unix_socket_directories=${this.dir}`,
+      '-c max_connections=300',
+      '-c shared_buffers=64MB',
+      '-c log_min_messages=warning',
     ].join(' ');
     await asPostgres('pg_ctl', ['-D', this.dataDir, '-l', join(this.dir, 'server.log'), '-o', options, '-w', '-t', '60', 'start']);
   }
@@ -147,9 +154,19 @@ function childrenOf(parent: number): number[] {
 }
 
 function uid(user: string): number {
-  return Number(readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith(`${user}:`))?.split(':')[2] ?? NaN);
+  return Number(
+    readFileSync('/etc/passwd', 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith(`${user}:`))
+      ?.split(':')[2] ?? NaN,
+  );
 }
 
 function gid(user: string): number {
-  return Number(readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith(`${user}:`))?.split(':')[3] ?? NaN);
+  return Number(
+    readFileSync('/etc/passwd', 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith(`${user}:`))
+      ?.split(':')[3] ?? NaN,
+  );
 }

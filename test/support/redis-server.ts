@@ -31,13 +31,33 @@ export class PrivateRedis {
   /** (Re)starts the server on this instance's port; waits for PING → PONG (bounded). */
   async start(timeoutMs = 10_000): Promise<void> {
     if (this.running) return;
-    const child = spawn('redis-server', [
-      '--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no',
-      '--protected-mode', 'no', '--dir', '/tmp', '--loglevel', 'warning',
-    ], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      'redis-server',
+      [
+        '--port',
+        String(this.port),
+        '--bind',
+        '127.0.0.1',
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        '--protected-mode',
+        'no',
+        '--dir',
+        '/tmp',
+        '--loglevel',
+        'warning',
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     this.child = child;
-    child.stdout?.on('data', (d: Buffer) => { this.out += d.toString(); });
-    child.stderr?.on('data', (d: Buffer) => { this.out += d.toString(); });
+    child.stdout?.on('data', (d: Buffer) => {
+      this.out += d.toString();
+    });
+    child.stderr?.on('data', (d: Buffer) => {
+      this.out += d.toString();
+    });
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       if (child.exitCode !== null) throw new Error(`redis-server on port ${this.port} exited early:\n${this.out}`);
@@ -56,7 +76,9 @@ export class PrivateRedis {
     if (!child || !this.running) return;
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     await command(this.port, 'SHUTDOWN NOSAVE').catch(() => undefined);
-    const timer = setTimeout(() => { if (child.exitCode === null) child.kill('SIGKILL'); }, timeoutMs);
+    const timer = setTimeout(() => {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }, timeoutMs);
     await exited;
     clearTimeout(timer);
   }
@@ -80,13 +102,26 @@ function command(port: number, text: string, timeoutMs = 1000): Promise<string> 
   return new Promise((resolve, reject) => {
     const socket = new Socket();
     let reply = '';
-    const timer = setTimeout(() => { socket.destroy(); reject(new Error('timeout')); }, timeoutMs);
-    socket.once('error', (error) => { clearTimeout(timer); reject(error); });
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error('timeout'));
+    }, timeoutMs);
+    socket.once('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
     socket.on('data', (d: Buffer) => {
       reply += d.toString();
-      if (reply.includes('\r\n')) { clearTimeout(timer); socket.destroy(); resolve(reply.split('\r\n')[0]); }
+      if (reply.includes('\r\n')) {
+        clearTimeout(timer);
+        socket.destroy();
+        resolve(reply.split('\r\n')[0]);
+      }
     });
-    socket.once('close', () => { clearTimeout(timer); resolve(reply); });
+    socket.once('close', () => {
+      clearTimeout(timer);
+      resolve(reply);
+    });
     socket.connect(port, '127.0.0.1', () => socket.write(`${text}\r\n`));
   });
 }

@@ -19,17 +19,36 @@ export interface SealedAccount extends TestAccount {
 }
 
 /** Registers an account with an unidentified-access key (what `registerAccount` leaves out). */
-export async function registerWithAccessKey(directoryUrl: string, stem = 'sealed', opts: { registrationToken?: string } = {}): Promise<SealedAccount> {
+export async function registerWithAccessKey(
+  directoryUrl: string,
+  stem = 'sealed',
+  opts: { registrationToken?: string } = {},
+): Promise<SealedAccount> {
   const identity = makeSignalIdentity({ reuseKemKey: true });
   const localpart = uniqueLocalpart(stem);
   const accessKey = randomBytes(16).toString('base64');
-  const body = { ...registrationBody(identity, localpart), unidentifiedAccessKey: accessKey, ...(opts.registrationToken ? { registrationToken: opts.registrationToken } : {}) };
+  const body = {
+    ...registrationBody(identity, localpart),
+    unidentifiedAccessKey: accessKey,
+    ...(opts.registrationToken ? { registrationToken: opts.registrationToken } : {}),
+  };
   const res = await call('POST', `${directoryUrl}/v1/accounts`, { body });
   if (res.status !== 201) throw new Error(`registration failed: ${res.status} ${JSON.stringify(res.body)}`);
-  return { identity, localpart, address: res.body.address, accountId: res.body.accountId, token: res.body.token, registrationId: body.registrationId, accessKey };
+  return {
+    identity,
+    localpart,
+    address: res.body.address,
+    accountId: res.body.accountId,
+    token: res.body.token,
+    registrationId: body.registrationId,
+    accessKey,
+  };
 }
 
-export interface Recipient { deviceId: number; registrationId: number }
+export interface Recipient {
+  deviceId: number;
+  registrationId: number;
+}
 
 export interface SendOptions {
   token?: string;
@@ -41,7 +60,13 @@ export interface SendOptions {
 }
 
 /** `PUT /v1/messages/{address}` with one envelope of `content` (text, base64-encoded here) per recipient device. */
-export function send(relayUrl: string, address: string, devices: Recipient[], content: string, opts: SendOptions = {}): Promise<JsonAnswer> {
+export function send(
+  relayUrl: string,
+  address: string,
+  devices: Recipient[],
+  content: string,
+  opts: SendOptions = {},
+): Promise<JsonAnswer> {
   const headers: Record<string, string> = { ...opts.headers };
   if (opts.accessKey !== undefined) headers['unidentified-access-key'] = opts.accessKey;
   if (opts.idempotencyKey !== undefined) headers['idempotency-key'] = opts.idempotencyKey;
@@ -50,7 +75,12 @@ export function send(relayUrl: string, address: string, devices: Recipient[], co
     headers,
     body: {
       timestamp: opts.timestamp ?? Date.now(),
-      messages: devices.map((d) => ({ deviceId: d.deviceId, registrationId: d.registrationId, type: opts.type ?? 1, content: b64(content) })),
+      messages: devices.map((d) => ({
+        deviceId: d.deviceId,
+        registrationId: d.registrationId,
+        type: opts.type ?? 1,
+        content: b64(content),
+      })),
     },
   });
 }
@@ -58,7 +88,11 @@ export function send(relayUrl: string, address: string, devices: Recipient[], co
 /** The primary device of an account as a send target. */
 export const primary = (account: { registrationId: number }): Recipient => ({ deviceId: 1, registrationId: account.registrationId });
 
-export type Frame = { type: 'envelope'; envelope: EnvelopeJson } | { type: 'queue-empty' } | { type: 'error'; error?: string; message?: string } | { type: string; [k: string]: unknown };
+export type Frame =
+  | { type: 'envelope'; envelope: EnvelopeJson }
+  | { type: 'queue-empty' }
+  | { type: 'error'; error?: string; message?: string }
+  | { type: string; [k: string]: unknown };
 
 const openSockets = new Set<RecordingSocket>();
 
@@ -87,14 +121,20 @@ export class RecordingSocket {
       this.frames.push(frame);
       if (this.autoAck && frame.type === 'envelope') this.ack([(frame as { envelope: EnvelopeJson }).envelope.id]);
     });
-    socket.on('close', (code, reason) => { this.closeCode = code; this.closeReason = reason.toString(); });
+    socket.on('close', (code, reason) => {
+      this.closeCode = code;
+      this.closeReason = reason.toString();
+    });
     socket.on('error', () => undefined);
     openSockets.add(this);
     socket.on('close', () => openSockets.delete(this));
   }
 
   static async connect(relayUrl: string, token: string, options: { autoPong?: boolean } = {}): Promise<RecordingSocket> {
-    const ws = new WebSocket(`${relayUrl.replace(/^http/, 'ws')}/v1/websocket`, { headers: { authorization: `Bearer ${token}` }, ...options });
+    const ws = new WebSocket(`${relayUrl.replace(/^http/, 'ws')}/v1/websocket`, {
+      headers: { authorization: `Bearer ${token}` },
+      ...options,
+    });
     const recording = new RecordingSocket(ws);
     await new Promise<void>((resolve, reject) => {
       ws.once('open', () => resolve());
@@ -138,15 +178,23 @@ export class RecordingSocket {
 }
 
 /** The answer to a WebSocket upgrade that the relay refused: status and the body text. */
-export async function refusedUpgrade(relayUrl: string, headers: Record<string, string>): Promise<{ status: number; contentType: string | undefined; body: string }> {
+export async function refusedUpgrade(
+  relayUrl: string,
+  headers: Record<string, string>,
+): Promise<{ status: number; contentType: string | undefined; body: string }> {
   const ws = new WebSocket(`${relayUrl.replace(/^http/, 'ws')}/v1/websocket`, { headers });
   return new Promise((resolve, reject) => {
-    ws.once('open', () => { ws.close(); reject(new Error('upgrade was accepted')); });
+    ws.once('open', () => {
+      ws.close();
+      reject(new Error('upgrade was accepted'));
+    });
     ws.once('error', (error) => reject(error));
     ws.once('unexpected-response', (_req, res) => {
       let body = '';
       res.setEncoding('utf8');
-      res.on('data', (chunk: string) => { body += chunk; });
+      res.on('data', (chunk: string) => {
+        body += chunk;
+      });
       res.on('end', () => {
         resolve({ status: res.statusCode ?? 0, contentType: res.headers['content-type'], body });
         ws.terminate();
@@ -175,8 +223,12 @@ export function testPool(): Pool {
 
 /** How many envelopes the relay holds for an account (optionally one device). */
 export async function storedEnvelopes(pool: Pool, accountId: string, deviceId?: number): Promise<number> {
-  const { rows } = deviceId === undefined
-    ? await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM relay.envelopes WHERE account_id = $1', [accountId])
-    : await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM relay.envelopes WHERE account_id = $1 AND device_id = $2', [accountId, deviceId]);
+  const { rows } =
+    deviceId === undefined
+      ? await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM relay.envelopes WHERE account_id = $1', [accountId])
+      : await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM relay.envelopes WHERE account_id = $1 AND device_id = $2', [
+          accountId,
+          deviceId,
+        ]);
   return rows[0].n;
 }

@@ -9,9 +9,16 @@ import { Pool } from 'pg';
  * base64, as the hex/base64url of the bytes it encodes.
  */
 
-export interface Secret { kind: string; value: string }
+export interface Secret {
+  kind: string;
+  value: string;
+}
 
-export interface Finding { secret: string; where: string; form: string }
+export interface Finding {
+  secret: string;
+  where: string;
+  form: string;
+}
 
 /** The forms one secret may be written in; hex forms are lowercase (searched case-insensitively). */
 export function formsOf(value: string): { form: string; text: string }[] {
@@ -23,7 +30,11 @@ export function formsOf(value: string): { form: string; text: string }[] {
   ];
   if (/^[A-Za-z0-9+/_-]+={0,2}$/.test(value) && value.length >= 16) {
     const bytes = Buffer.from(value.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
-    forms.push({ form: 'hex of decoded bytes', text: bytes.toString('hex') }, { form: 'base64url of decoded bytes', text: bytes.toString('base64url') }, { form: 'base64 of decoded bytes', text: bytes.toString('base64').replace(/=+$/, '') });
+    forms.push(
+      { form: 'hex of decoded bytes', text: bytes.toString('hex') },
+      { form: 'base64url of decoded bytes', text: bytes.toString('base64url') },
+      { form: 'base64 of decoded bytes', text: bytes.toString('base64').replace(/=+$/, '') },
+    );
   }
   return forms.filter((f) => f.text.length >= 8);
 }
@@ -35,7 +46,10 @@ export function findSecrets(text: string, where: string, secrets: Secret[]): Fin
   for (const secret of secrets) {
     for (const { form, text: needle } of formsOf(secret.value)) {
       const hit = form.startsWith('hex') ? lower.includes(needle.toLowerCase()) : text.includes(needle);
-      if (hit) { found.push({ secret: secret.kind, where, form }); break; }
+      if (hit) {
+        found.push({ secret: secret.kind, where, form });
+        break;
+      }
     }
   }
   return found;
@@ -47,7 +61,11 @@ const USER_TABLES = `
   ORDER BY 1, 2`;
 
 /** One row of a table as text: `row_to_json` writes bytea as `\x<hex>` and everything else as it is. */
-export interface ScannedRow { table: string; column: string; text: string }
+export interface ScannedRow {
+  table: string;
+  column: string;
+  text: string;
+}
 
 /** Every column value of every row of every user table in the database, as text. */
 export async function databaseCells(databaseUrl: string): Promise<ScannedRow[]> {
@@ -57,9 +75,12 @@ export async function databaseCells(databaseUrl: string): Promise<ScannedRow[]> 
     const cells: ScannedRow[] = [];
     for (const t of tables) {
       const table = `${t.table_schema}.${t.table_name}`;
-      const { rows } = await pool.query<{ row: Record<string, unknown> }>(`SELECT row_to_json(t) AS row FROM "${t.table_schema}"."${t.table_name}" t`);
+      const { rows } = await pool.query<{ row: Record<string, unknown> }>(
+        `SELECT row_to_json(t) AS row FROM "${t.table_schema}"."${t.table_name}" t`,
+      );
       for (const { row } of rows) {
-        for (const [column, value] of Object.entries(row)) cells.push({ table, column, text: typeof value === 'string' ? value : JSON.stringify(value) });
+        for (const [column, value] of Object.entries(row))
+          cells.push({ table, column, text: typeof value === 'string' ? value : JSON.stringify(value) });
       }
     }
     return cells;
@@ -89,12 +110,19 @@ export async function redisEntries(redisUrl: string, prefix: string): Promise<{ 
 async function redisValueText(redis: Redis, key: string): Promise<string> {
   const type = await redis.type(key);
   switch (type) {
-    case 'string': return (await redis.getBuffer(key))?.toString('latin1') ?? '';
-    case 'hash': return JSON.stringify(await redis.hgetall(key));
-    case 'list': return JSON.stringify(await redis.lrange(key, 0, -1));
-    case 'set': return JSON.stringify(await redis.smembers(key));
-    case 'zset': return JSON.stringify(await redis.call('ZRANGE', key, '0', '-1', 'WITHSCORES'));
-    case 'stream': return JSON.stringify(await redis.xrange(key, '-', '+'));
-    default: return '';
+    case 'string':
+      return (await redis.getBuffer(key))?.toString('latin1') ?? '';
+    case 'hash':
+      return JSON.stringify(await redis.hgetall(key));
+    case 'list':
+      return JSON.stringify(await redis.lrange(key, 0, -1));
+    case 'set':
+      return JSON.stringify(await redis.smembers(key));
+    case 'zset':
+      return JSON.stringify(await redis.call('ZRANGE', key, '0', '-1', 'WITHSCORES'));
+    case 'stream':
+      return JSON.stringify(await redis.xrange(key, '-', '+'));
+    default:
+      return '';
   }
 }

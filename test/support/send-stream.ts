@@ -8,7 +8,10 @@ import { call } from './http';
  * going through failures (with a short back-off) until told to stop, so a test can kill or
  * restart things underneath it and then let it carry on.
  */
-export interface SendFailure { n: number; why: string }
+export interface SendFailure {
+  n: number;
+  why: string;
+}
 
 export class SendStream {
   /** Counters answered 2xx, in answer order. */
@@ -39,7 +42,10 @@ export class SendStream {
   async until(predicate: () => boolean, timeoutMs: number, what = 'stream condition'): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (!predicate()) {
-      if (Date.now() > deadline) throw new Error(`${what} not reached in ${timeoutMs} ms (ok=${this.ok.length}, failures=${this.failures.length}, issued=${this.next})`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `${what} not reached in ${timeoutMs} ms (ok=${this.ok.length}, failures=${this.failures.length}, issued=${this.next})`,
+        );
       await sleep(10);
     }
   }
@@ -99,7 +105,10 @@ export function identifiedSend(relayUrl: () => string, sender: TestAccount, reci
   return async (n: number): Promise<number> => {
     const res = await call('PUT', `${relayUrl()}/v1/messages/${recipient.address}`, {
       token: sender.token,
-      body: { timestamp: Date.now(), messages: [{ deviceId: 1, registrationId: recipient.registrationId, type: 1, content: streamContent(tag, n) }] },
+      body: {
+        timestamp: Date.now(),
+        messages: [{ deviceId: 1, registrationId: recipient.registrationId, type: 1, content: streamContent(tag, n) }],
+      },
     });
     return res.status;
   };
@@ -121,7 +130,10 @@ export function checkDeliveries(tag: string, okCounters: number[], issued: numbe
   const idsPerCounter = new Map<number, number>();
   for (const n of byId.values()) idsPerCounter.set(n, (idsPerCounter.get(n) ?? 0) + 1);
   const missing = okCounters.filter((n) => !idsPerCounter.has(n)).sort((a, b) => a - b);
-  const storedTwice = [...idsPerCounter].filter(([, ids]) => ids > 1).map(([n]) => n).sort((a, b) => a - b);
+  const storedTwice = [...idsPerCounter]
+    .filter(([, ids]) => ids > 1)
+    .map(([n]) => n)
+    .sort((a, b) => a - b);
   const okSet = new Set(okCounters);
   const extra = [...idsPerCounter.keys()].filter((n) => !okSet.has(n)).sort((a, b) => a - b);
   return { missing, storedTwice, foreign, extra, distinct: idsPerCounter.size, redelivered: received.length - foreign.length - byId.size };
@@ -129,7 +141,11 @@ export function checkDeliveries(tag: string, okCounters: number[], issued: numbe
 
 /** Every 2xx'd send arrived, none is stored twice, nothing foreign arrived. */
 export function expectEachAnsweredSendDeliveredOnce(result: ReturnType<typeof checkDeliveries>): void {
-  expect({ missing: result.missing, storedTwice: result.storedTwice, foreign: result.foreign }).toEqual({ missing: [], storedTwice: [], foreign: [] });
+  expect({ missing: result.missing, storedTwice: result.storedTwice, foreign: result.foreign }).toEqual({
+    missing: [],
+    storedTwice: [],
+    foreign: [],
+  });
 }
 
 /** Positions where a sequence of counters goes down (empty when strictly increasing). */

@@ -28,11 +28,23 @@ export interface ServiceProcess {
  * real child process and waits until its /healthz (readiness) answers 200, polling every
  * `pollIntervalMs`.
  */
-export async function startServiceProcess(entry: string, env: Record<string, string>, port: number, pollIntervalMs = 100): Promise<ServiceProcess> {
-  const child = spawn(process.execPath, [join(ROOT, 'dist', entry)], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+export async function startServiceProcess(
+  entry: string,
+  env: Record<string, string>,
+  port: number,
+  pollIntervalMs = 100,
+): Promise<ServiceProcess> {
+  const child = spawn(process.execPath, [join(ROOT, 'dist', entry)], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
-  child.stdout?.on('data', (d: Buffer) => { out += d.toString(); });
-  child.stderr?.on('data', (d: Buffer) => { out += d.toString(); });
+  child.stdout?.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  child.stderr?.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 30_000;
   for (;;) {
@@ -52,10 +64,11 @@ export async function startServiceProcess(entry: string, env: Record<string, str
     child,
     url,
     output: () => out,
-    stop: (signal: NodeJS.Signals = 'SIGTERM') => new Promise<void>((resolve) => {
-      if (child.exitCode !== null || child.signalCode !== null) return resolve();
-      child.once('exit', () => resolve());
-      child.kill(signal);
-    }),
+    stop: (signal: NodeJS.Signals = 'SIGTERM') =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill(signal);
+      }),
   };
 }

@@ -6,7 +6,13 @@ import { FederationGatewayModule } from './federation-gateway.module';
 
 /** Builds the gateway (HTTP with raw bodies for Content-Digest, bus listener) without listening. */
 export async function createGatewayApp(config: GatewayConfig): Promise<NestFastifyApplication> {
-  const app = await createHttpApp(FederationGatewayModule.forConfig(config), { bodyLimit: 64 * 1024 * 1024, logLevel: config.logLevel, logFormat: config.logFormat, trustProxy: config.trustProxy, rawBody: true });
+  const app = await createHttpApp(FederationGatewayModule.forConfig(config), {
+    bodyLimit: 64 * 1024 * 1024,
+    logLevel: config.logLevel,
+    logFormat: config.logFormat,
+    trustProxy: config.trustProxy,
+    rawBody: true,
+  });
   app.connectMicroservice(busServerStrategy({ redisUrl: config.redisUrl, namespace: config.redisPrefix }));
   await app.startAllMicroservices();
   return app;

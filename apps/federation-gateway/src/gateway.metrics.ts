@@ -14,14 +14,29 @@ export class GatewayMetrics {
   readonly queueErrors;
 
   constructor(metrics: ServiceMetrics, outbox: OutboxRepository) {
-    this.outbound = metrics.counter('sealpost_federation_outbound_deliveries_total',
-      'Outbound deliveries by outcome: delivered (peer accepted), queued (kept in the outbox), refused (peer answered 4xx), expired (outbox max age)', ['outcome'] as const);
-    this.gossip = metrics.counter('sealpost_kt_gossip_total', 'Key-transparency gossip rounds with a peer, by outcome', ['peer', 'outcome'] as const);
-    this.queueErrors = metrics.counter('sealpost_gateway_job_queue_errors_total', 'Errors on the BullMQ queue/worker Redis connections (the client reconnects by itself)', ['queue'] as const);
-    metrics.gauge('sealpost_federation_outbox_deliveries', 'Deliveries waiting in the durable outbox, per destination', ['destination'] as const, async function collect() {
-      this.reset();
-      const stats = await outbox.stats().catch(() => new Map<string, { depth: number }>());
-      for (const [destination, { depth }] of stats) this.set({ destination }, depth);
-    });
+    this.outbound = metrics.counter(
+      'sealpost_federation_outbound_deliveries_total',
+      'Outbound deliveries by outcome: delivered (peer accepted), queued (kept in the outbox), refused (peer answered 4xx), expired (outbox max age)',
+      ['outcome'] as const,
+    );
+    this.gossip = metrics.counter('sealpost_kt_gossip_total', 'Key-transparency gossip rounds with a peer, by outcome', [
+      'peer',
+      'outcome',
+    ] as const);
+    this.queueErrors = metrics.counter(
+      'sealpost_gateway_job_queue_errors_total',
+      'Errors on the BullMQ queue/worker Redis connections (the client reconnects by itself)',
+      ['queue'] as const,
+    );
+    metrics.gauge(
+      'sealpost_federation_outbox_deliveries',
+      'Deliveries waiting in the durable outbox, per destination',
+      ['destination'] as const,
+      async function collect() {
+        this.reset();
+        const stats = await outbox.stats().catch(() => new Map<string, { depth: number }>());
+        for (const [destination, { depth }] of stats) this.set({ destination }, depth);
+      },
+    );
   }
 }

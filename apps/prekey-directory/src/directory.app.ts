@@ -6,7 +6,12 @@ import { PrekeyDirectoryModule } from './prekey-directory.module';
 
 /** Builds the directory (HTTP + bus listener) without listening, for main and for tests. */
 export async function createDirectoryApp(config: DirectoryConfig): Promise<NestFastifyApplication> {
-  const app = await createHttpApp(PrekeyDirectoryModule.forConfig(config), { bodyLimit: config.maxBodyBytes, logLevel: config.logLevel, logFormat: config.logFormat, trustProxy: config.trustProxy });
+  const app = await createHttpApp(PrekeyDirectoryModule.forConfig(config), {
+    bodyLimit: config.maxBodyBytes,
+    logLevel: config.logLevel,
+    logFormat: config.logFormat,
+    trustProxy: config.trustProxy,
+  });
   app.connectMicroservice(busServerStrategy({ redisUrl: config.redisUrl, namespace: config.redisPrefix }));
   await app.startAllMicroservices();
   return app;

@@ -4,8 +4,12 @@ import { loadRelayConfig } from '@sealpost/config';
 import { listeningUrl, runService } from '@sealpost/http';
 import { createRelayApp } from './relay.app';
 
-void runService('relay', () => loadRelayConfig(), async (config) => {
-  const app = await createRelayApp(config);
-  await app.listen(config.port, config.host);
-  new Logger('Relay').log(`relay of ${config.serverName} listening on ${listeningUrl(app)} (WebSocket at /v1/websocket)`);
-});
+void runService(
+  'relay',
+  () => loadRelayConfig(),
+  async (config) => {
+    const app = await createRelayApp(config);
+    await app.listen(config.port, config.host);
+    new Logger('Relay').log(`relay of ${config.serverName} listening on ${listeningUrl(app)} (WebSocket at /v1/websocket)`);
+  },
+);

@@ -7,7 +7,12 @@ import { RelayModule } from './relay.module';
 
 /** Builds the relay (HTTP, WebSocket upgrades, bus listener) without listening, for main and tests. */
 export async function createRelayApp(config: RelayConfig): Promise<NestFastifyApplication> {
-  const app = await createHttpApp(RelayModule.forConfig(config), { bodyLimit: config.maxBodyBytes, logLevel: config.logLevel, logFormat: config.logFormat, trustProxy: config.trustProxy });
+  const app = await createHttpApp(RelayModule.forConfig(config), {
+    bodyLimit: config.maxBodyBytes,
+    logLevel: config.logLevel,
+    logFormat: config.logFormat,
+    trustProxy: config.trustProxy,
+  });
   app.get(WebSocketGateway).attach(app.getHttpServer());
   app.connectMicroservice(busServerStrategy({ redisUrl: config.redisUrl, namespace: config.redisPrefix }));
   await app.startAllMicroservices();

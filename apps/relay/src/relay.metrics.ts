@@ -14,27 +14,46 @@ export class RelayMetrics {
   readonly queueErrors;
 
   constructor(private readonly metrics: ServiceMetrics) {
-    this.stored = metrics.counter('sealpost_relay_envelopes_stored_total', 'Envelopes durably stored (local sends, federated deliveries, server notices)');
+    this.stored = metrics.counter(
+      'sealpost_relay_envelopes_stored_total',
+      'Envelopes durably stored (local sends, federated deliveries, server notices)',
+    );
     this.pushed = metrics.counter('sealpost_relay_envelopes_pushed_total', 'Envelopes sent on a device socket (again after a reconnect)');
     this.acked = metrics.counter('sealpost_relay_envelopes_acked_total', 'Acknowledged envelopes deleted');
     this.expired = metrics.counter('sealpost_relay_envelopes_expired_total', 'Unacknowledged envelopes deleted by the TTL job');
-    this.queueErrors = metrics.counter('sealpost_relay_job_queue_errors_total', 'Errors on the BullMQ queue/worker Redis connections (the client reconnects by itself)', ['queue'] as const);
+    this.queueErrors = metrics.counter(
+      'sealpost_relay_job_queue_errors_total',
+      'Errors on the BullMQ queue/worker Redis connections (the client reconnects by itself)',
+      ['queue'] as const,
+    );
     this.notices = metrics.counter('sealpost_relay_socket_notices_total', 'Notice frames sent on sockets', ['type'] as const);
     this.handoffs = metrics.counter(
       'sealpost_relay_federation_handoffs_total',
       'Sends handed to the federation gateway: answered, no_gateway (nothing stored), timed_out or gateway_failed (outcome unknown)',
       ['outcome'] as const,
     );
-    this.ackDeleteFailures = metrics.counter('sealpost_relay_ack_delete_failures_total', 'Failed attempts to delete acked envelopes (each is retried until it succeeds)');
+    this.ackDeleteFailures = metrics.counter(
+      'sealpost_relay_ack_delete_failures_total',
+      'Failed attempts to delete acked envelopes (each is retried until it succeeds)',
+    );
   }
 
   /** Acked envelopes whose delete has not succeeded yet, read at scrape time. */
   watchAcksAwaitingDelete(count: () => number): void {
-    this.metrics.gauge('sealpost_relay_acks_awaiting_delete', 'Acked envelopes not deleted yet (in flight, or retried while Postgres is unreachable)', [], function collect() { this.set(count()); });
+    this.metrics.gauge(
+      'sealpost_relay_acks_awaiting_delete',
+      'Acked envelopes not deleted yet (in flight, or retried while Postgres is unreachable)',
+      [],
+      function collect() {
+        this.set(count());
+      },
+    );
   }
 
   /** The sockets this instance holds, read at scrape time. */
   watchSockets(count: () => number): void {
-    this.metrics.gauge('sealpost_relay_websockets', 'Authenticated device sockets held by this instance', [], function collect() { this.set(count()); });
+    this.metrics.gauge('sealpost_relay_websockets', 'Authenticated device sockets held by this instance', [], function collect() {
+      this.set(count());
+    });
   }
 }

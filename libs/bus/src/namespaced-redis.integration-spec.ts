@@ -40,8 +40,17 @@ describe('NamespacedClientRedis against a real Redis', () => {
     const client = createBusClient({ namespace: `busspec-${randomBytes(3).toString('hex')}:`, redisUrl: REDIS_URL });
     await client.connect();
     try {
-      const bound = new Promise<'no answer'>((resolve) => { const t = setTimeout(() => resolve('no answer'), 10_000); t.unref(); });
-      const outcome = await Promise.race([firstValueFrom(client.send('nobody.answers', { n: 1 })).then(() => 'answered', (error: unknown) => error), bound]);
+      const bound = new Promise<'no answer'>((resolve) => {
+        const t = setTimeout(() => resolve('no answer'), 10_000);
+        t.unref();
+      });
+      const outcome = await Promise.race([
+        firstValueFrom(client.send('nobody.answers', { n: 1 })).then(
+          () => 'answered',
+          (error: unknown) => error,
+        ),
+        bound,
+      ]);
       expect(outcome).toBeInstanceOf(Error);
       expect((outcome as Error).name).toBe('NoBusReceiverError');
       expect((outcome as Error).message).toContain('nobody.answers');
@@ -76,17 +85,25 @@ describe('NamespacedServerRedis with several replicas', () => {
 
   it('hands each request to exactly one replica and each event to every replica', async () => {
     const namespace = `busspec-${randomBytes(3).toString('hex')}:`;
-    const handled = new Map<string, string[]>([['requests', []], ['events', []]]);
+    const handled = new Map<string, string[]>([
+      ['requests', []],
+      ['events', []],
+    ]);
     const replicas: INestMicroservice[] = [];
     for (const name of ['a', 'b', 'c']) {
-      const app = await NestFactory.createMicroservice(replicaModule(name, handled), { ...busServerStrategy({ namespace, redisUrl: REDIS_URL }), logger: false });
+      const app = await NestFactory.createMicroservice(replicaModule(name, handled), {
+        ...busServerStrategy({ namespace, redisUrl: REDIS_URL }),
+        logger: false,
+      });
       await app.listen();
       replicas.push(app);
     }
     const client = createBusClient({ namespace, redisUrl: REDIS_URL });
     await client.connect();
     try {
-      const answers = await Promise.all(Array.from({ length: 60 }, (_, n) => firstValueFrom(client.send<{ n: number; by: string }>('spec.take', { n }))));
+      const answers = await Promise.all(
+        Array.from({ length: 60 }, (_, n) => firstValueFrom(client.send<{ n: number; by: string }>('spec.take', { n }))),
+      );
       expect(answers.map((a) => a.n)).toEqual(Array.from({ length: 60 }, (_, n) => n));
       // Let any late duplicate handling show up before counting.
       await new Promise((r) => setTimeout(r, 200));

@@ -31,7 +31,10 @@ export class NoBusReceiverError extends Error {
  * stored): the replica that wins a `SET NX` on the request id handles it, the others drop it.
  */
 export class NamespacedServerRedis extends ServerRedis {
-  constructor(private readonly namespace: string, options: RedisTransportOptions) {
+  constructor(
+    private readonly namespace: string,
+    options: RedisTransportOptions,
+  ) {
     super(options);
   }
 
@@ -51,7 +54,10 @@ export class NamespacedServerRedis extends ServerRedis {
   override start(callback?: (error?: unknown) => void): void {
     void Promise.all([this.subClient.connect(), this.pubClient.connect()])
       .then(() => this.subscribeAll(this.subClient, this.pubClient))
-      .then(() => callback?.(), (error: unknown) => callback?.(error));
+      .then(
+        () => callback?.(),
+        (error: unknown) => callback?.(error),
+      );
   }
 
   override bindEvents(subClient: any, pubClient: any): void {
@@ -90,7 +96,10 @@ function requestIdOf(raw: string): string | null {
 }
 
 export class NamespacedClientRedis extends ClientRedis {
-  constructor(private readonly namespace: string, options: RedisTransportOptions) {
+  constructor(
+    private readonly namespace: string,
+    options: RedisTransportOptions,
+  ) {
     super(options);
   }
 

@@ -3,11 +3,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FileKtStateStore } from './file-kt-state.store';
 
-const head = (server: string, treeSize: number) => ({ server, treeSize, rootHash: 'cm9vdA==', timestamp: 1_700_000_000_000 + treeSize, keyId: 'k1', signature: 'c2ln' });
+const head = (server: string, treeSize: number) => ({
+  server,
+  treeSize,
+  rootHash: 'cm9vdA==',
+  timestamp: 1_700_000_000_000 + treeSize,
+  keyId: 'k1',
+  signature: 'c2ln',
+});
 
 describe('FileKtStateStore', () => {
   let dir: string;
-  beforeEach(() => { dir = mkdtempSync(join(tmpdir(), 'sealpost-kt-state-')); });
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'sealpost-kt-state-'));
+  });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   it('starts empty when there is no file, and keeps heads and checked versions across instances', async () => {
@@ -29,7 +38,11 @@ describe('FileKtStateStore', () => {
   it('serialises concurrent saves: the file ends with every one of them and no temporary file is left', async () => {
     const path = join(dir, 'kt-state.json');
     const store = new FileKtStateStore(path);
-    await Promise.all(Array.from({ length: 40 }, (_, i) => (i % 2 ? store.saveHead(head(`s${i}.test`, i)) : store.saveCheckedVersion(`u${i}@alpha.test`, i))));
+    await Promise.all(
+      Array.from({ length: 40 }, (_, i) =>
+        i % 2 ? store.saveHead(head(`s${i}.test`, i)) : store.saveCheckedVersion(`u${i}@alpha.test`, i),
+      ),
+    );
     const onDisk = JSON.parse(readFileSync(path, 'utf8'));
     expect(Object.keys(onDisk.heads)).toHaveLength(20);
     expect(Object.keys(onDisk.checkedVersions)).toHaveLength(20);

@@ -30,7 +30,9 @@ export class FileKtStateStore implements KtStateStore {
   }
 
   async saveHead(head: SignedTreeHead): Promise<void> {
-    await this.update((state) => { state.heads[head.server] = head; });
+    await this.update((state) => {
+      state.heads[head.server] = head;
+    });
   }
 
   async lastCheckedVersion(address: string): Promise<number> {
@@ -38,7 +40,9 @@ export class FileKtStateStore implements KtStateStore {
   }
 
   async saveCheckedVersion(address: string, version: number): Promise<void> {
-    await this.update((state) => { state.checkedVersions[address] = version; });
+    await this.update((state) => {
+      state.checkedVersions[address] = version;
+    });
   }
 
   async pendingSince(address: string): Promise<PendingMark | null> {
@@ -70,9 +74,17 @@ export class FileKtStateStore implements KtStateStore {
     try {
       parsed = JSON.parse(text) as Partial<StoredState>;
     } catch {
-      throw new Error(`key-transparency state ${this.path} is not valid JSON; refusing to start afresh (move it aside only if you know why it broke)`);
+      throw new Error(
+        `key-transparency state ${this.path} is not valid JSON; refusing to start afresh (move it aside only if you know why it broke)`,
+      );
     }
-    if (parsed?.format !== 1 || typeof parsed.heads !== 'object' || typeof parsed.checkedVersions !== 'object' || !parsed.heads || !parsed.checkedVersions) {
+    if (
+      parsed?.format !== 1 ||
+      typeof parsed.heads !== 'object' ||
+      typeof parsed.checkedVersions !== 'object' ||
+      !parsed.heads ||
+      !parsed.checkedVersions
+    ) {
       throw new Error(`key-transparency state ${this.path} is not in the expected format`);
     }
     return parsed as StoredState;

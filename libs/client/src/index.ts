@@ -1,5 +1,13 @@
 export { KeyTransparencyClient } from './key-transparency.client';
-export type { FetchJson, KtDirectory, VerifiedRecord, BundleToCheck, BundleCheck, HistoryView, KtClientOptions } from './key-transparency.client';
+export type {
+  FetchJson,
+  KtDirectory,
+  VerifiedRecord,
+  BundleToCheck,
+  BundleCheck,
+  HistoryView,
+  KtClientOptions,
+} from './key-transparency.client';
 export type { PendingRecord } from './pending-records';
 export { OwnerMonitor } from './owner-monitor';
 export type { OwnerCheck } from './owner-monitor';

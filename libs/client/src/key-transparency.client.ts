@@ -1,6 +1,14 @@
 import { verifyEd25519 } from '@sealpost/crypto';
 import {
-  KtKeysDocument, KtRecord, SignedTreeHead, decodeKtRecord, ktHeadSigningBytes, leafHash, trustedKtKeys, verifyConsistency, verifyInclusion,
+  KtKeysDocument,
+  KtRecord,
+  SignedTreeHead,
+  decodeKtRecord,
+  ktHeadSigningBytes,
+  leafHash,
+  trustedKtKeys,
+  verifyConsistency,
+  verifyInclusion,
 } from '@sealpost/transparency';
 import { KtFailureKind, KtVerificationError } from './kt-errors';
 import { KtStateStore } from './kt-state.store';
@@ -20,10 +28,20 @@ export interface KtDirectory {
 }
 
 /** A record proven included at `head`; `leaf` is its exact logged bytes, base64. */
-export interface VerifiedRecord { record: KtRecord; leafIndex: number; head: SignedTreeHead; leaf: string }
+export interface VerifiedRecord {
+  record: KtRecord;
+  leafIndex: number;
+  head: SignedTreeHead;
+  leaf: string;
+}
 
 /** An address's records: `proven` at a verified head, and `pending` (logged, not yet covered; unproven). */
-export interface HistoryView { head: SignedTreeHead; proven: VerifiedRecord[]; pending: PendingRecord[]; retryAfterMs: number }
+export interface HistoryView {
+  head: SignedTreeHead;
+  proven: VerifiedRecord[];
+  pending: PendingRecord[];
+  retryAfterMs: number;
+}
 
 /**
  * What a bundle is: `verified` against a signed head, or `pending` — exactly the directory's
@@ -55,7 +73,11 @@ const RETRY_CEILING_MS = 2_000;
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** A bundle as the directory answers `GET /v1/keys/{address}/…`. */
-export interface BundleToCheck { address: string; identityKey: string; devices: { deviceId: number; registrationId: number }[] }
+export interface BundleToCheck {
+  address: string;
+  identityKey: string;
+  devices: { deviceId: number; registrationId: number }[];
+}
 
 const b64 = (s: string) => Buffer.from(s, 'base64');
 
@@ -71,7 +93,12 @@ export class KeyTransparencyClient {
   private readonly pendingWaitMs: number;
   private readonly now: () => number;
 
-  constructor(private readonly directory: KtDirectory, private readonly store: KtStateStore, private readonly fetchJson: FetchJson, options: KtClientOptions = {}) {
+  constructor(
+    private readonly directory: KtDirectory,
+    private readonly store: KtStateStore,
+    private readonly fetchJson: FetchJson,
+    options: KtClientOptions = {},
+  ) {
     this.now = options.now ?? Date.now;
     this.pendingWaitMs = options.pendingWaitMs ?? DEFAULT_PENDING_WAIT_MS;
     this.pendingWindow = new PendingWindow(store, options.maxPendingMs ?? DEFAULT_MAX_PENDING_MS, this.now);
@@ -99,13 +126,22 @@ export class KeyTransparencyClient {
   /** The record of `address` at `version`, proven included in a verified head. */
   async verifiedRecord(address: string, version: number, head?: SignedTreeHead): Promise<VerifiedRecord> {
     const at = head ?? (await this.verifiedHead());
-    const proof = (await this.fetchJson(`${this.directory.directoryUrl}/v1/kt/inclusion?address=${encodeURIComponent(address)}&version=${version}&treeSize=${at.treeSize}`)) as {
-      leaf: string; leafIndex: number; treeSize: number; auditPath: string[];
+    const proof = (await this.fetchJson(
+      `${this.directory.directoryUrl}/v1/kt/inclusion?address=${encodeURIComponent(address)}&version=${version}&treeSize=${at.treeSize}`,
+    )) as {
+      leaf: string;
+      leafIndex: number;
+      treeSize: number;
+      auditPath: string[];
     };
     const record = decodeKtRecord(b64(proof.leaf));
-    if (!record || record.address !== address || record.version !== version) throw new KtVerificationError('bad-inclusion-proof', 'the served record does not match the request');
-    const ok = proof.treeSize === at.treeSize && verifyInclusion(leafHash(b64(proof.leaf)), proof.leafIndex, at.treeSize, proof.auditPath.map(b64), b64(at.rootHash));
-    if (!ok) throw new KtVerificationError('bad-inclusion-proof', `record ${address} v${version} is not in the tree of size ${at.treeSize}`);
+    if (!record || record.address !== address || record.version !== version)
+      throw new KtVerificationError('bad-inclusion-proof', 'the served record does not match the request');
+    const ok =
+      proof.treeSize === at.treeSize &&
+      verifyInclusion(leafHash(b64(proof.leaf)), proof.leafIndex, at.treeSize, proof.auditPath.map(b64), b64(at.rootHash));
+    if (!ok)
+      throw new KtVerificationError('bad-inclusion-proof', `record ${address} v${version} is not in the tree of size ${at.treeSize}`);
     return { record, leafIndex: proof.leafIndex, head: at, leaf: proof.leaf };
   }
 
@@ -124,7 +160,10 @@ export class KeyTransparencyClient {
    */
   async historyWithPending(address: string): Promise<HistoryView> {
     const history = (await this.fetchJson(`${this.directory.directoryUrl}/v1/kt/history/${encodeURIComponent(address)}`)) as {
-      head: SignedTreeHead; records: { version: number }[]; pending?: ServedLeaf[]; retryAfterMs?: number;
+      head: SignedTreeHead;
+      records: { version: number }[];
+      pending?: ServedLeaf[];
+      retryAfterMs?: number;
     };
     const head = history?.head;
     await this.acceptHead(head);
@@ -145,7 +184,11 @@ export class KeyTransparencyClient {
   async verifyBundle(bundle: BundleToCheck): Promise<VerifiedRecord> {
     const outcome = await this.checkBundle(bundle);
     if (outcome.status === 'verified') return outcome.verified;
-    throw new KtVerificationError('record-pending', `${bundle.address} v${outcome.record.version} is logged at leaf ${outcome.leafIndex} but no signed head covers it yet`, outcome.retryAfterMs);
+    throw new KtVerificationError(
+      'record-pending',
+      `${bundle.address} v${outcome.record.version} is logged at leaf ${outcome.leafIndex} but no signed head covers it yet`,
+      outcome.retryAfterMs,
+    );
   }
 
   /** As verifyBundle, but a pending bundle is answered (not thrown) for a caller that opts in to encrypt to it. */
@@ -190,9 +233,19 @@ export class KeyTransparencyClient {
     if (!newest || bundleMismatch(bundle, newest.record)) throw refusal;
     const { admitted, sinceMs } = await this.pendingWindow.admit(bundle.address, view.pending[0].record.version);
     if (!admitted) {
-      throw new KtVerificationError(failure!.kind, `${failure!.message}: shown logged at leaf ${newest.leafIndex} but not covered by a signed head since ${new Date(sinceMs).toISOString()}`);
+      throw new KtVerificationError(
+        failure!.kind,
+        `${failure!.message}: shown logged at leaf ${newest.leafIndex} but not covered by a signed head since ${new Date(sinceMs).toISOString()}`,
+      );
     }
-    return { status: 'pending', record: newest.record, leafIndex: newest.leafIndex, head: view.head, retryAfterMs: view.retryAfterMs, pendingSinceMs: sinceMs };
+    return {
+      status: 'pending',
+      record: newest.record,
+      leafIndex: newest.leafIndex,
+      head: view.head,
+      retryAfterMs: view.retryAfterMs,
+      pendingSinceMs: sinceMs,
+    };
   }
 
   private async checkSignature(head: SignedTreeHead): Promise<void> {
@@ -215,11 +268,14 @@ export class KeyTransparencyClient {
   private async checkConsistency(a: SignedTreeHead, b: SignedTreeHead): Promise<void> {
     const [older, newer] = a.treeSize <= b.treeSize ? [a, b] : [b, a];
     if (older.treeSize === newer.treeSize) {
-      if (older.rootHash !== newer.rootHash) throw new KtVerificationError('inconsistent-head', `two different roots for size ${older.treeSize}`);
+      if (older.rootHash !== newer.rootHash)
+        throw new KtVerificationError('inconsistent-head', `two different roots for size ${older.treeSize}`);
       return;
     }
     if (older.treeSize === 0) return;
-    const proof = (await this.fetchJson(`${this.directory.directoryUrl}/v1/kt/consistency?from=${older.treeSize}&to=${newer.treeSize}`)) as { proof: string[] };
+    const proof = (await this.fetchJson(
+      `${this.directory.directoryUrl}/v1/kt/consistency?from=${older.treeSize}&to=${newer.treeSize}`,
+    )) as { proof: string[] };
     if (!verifyConsistency(older.treeSize, newer.treeSize, b64(older.rootHash), b64(newer.rootHash), proof.proof.map(b64))) {
       throw new KtVerificationError('inconsistent-head', `head ${newer.treeSize} does not extend head ${older.treeSize}`);
     }

@@ -14,7 +14,11 @@ export type KtFailureKind =
   | 'record-pending';
 
 export class KtVerificationError extends Error {
-  constructor(readonly kind: KtFailureKind, message: string, readonly retryAfterMs?: number) {
+  constructor(
+    readonly kind: KtFailureKind,
+    message: string,
+    readonly retryAfterMs?: number,
+  ) {
     super(`${kind}: ${message}`);
     this.name = 'KtVerificationError';
   }

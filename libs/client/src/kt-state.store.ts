@@ -16,7 +16,10 @@ export interface KtStateStore {
 }
 
 /** The first unproven version of an address and when this client first saw it pending. */
-export interface PendingMark { version: number; sinceMs: number }
+export interface PendingMark {
+  version: number;
+  sinceMs: number;
+}
 
 /** For tests and short-lived tools: forgets everything when the process ends. */
 export class MemoryKtStateStore implements KtStateStore {

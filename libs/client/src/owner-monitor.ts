@@ -18,7 +18,8 @@ export class OwnerMonitor {
 
   /** The owner links a device itself: it becomes known. */
   trustDevice(device: { deviceId: number; registrationId: number }): void {
-    if (!this.known.devices.some((d) => d.deviceId === device.deviceId && d.registrationId === device.registrationId)) this.known.devices.push(device);
+    if (!this.known.devices.some((d) => d.deviceId === device.deviceId && d.registrationId === device.registrationId))
+      this.known.devices.push(device);
   }
 
   /**
@@ -66,8 +67,10 @@ export class OwnerMonitor {
     const history = view.proven;
     let previousHash: string | null = null;
     history.forEach((entry, i) => {
-      if (entry.record.version !== i + 1) alerts.push({ kind: 'broken-history', version: entry.record.version, reason: `expected version ${i + 1}` });
-      if (i > 0 && entry.record.prevHash !== previousHash) alerts.push({ kind: 'broken-history', version: entry.record.version, reason: 'prevHash does not chain' });
+      if (entry.record.version !== i + 1)
+        alerts.push({ kind: 'broken-history', version: entry.record.version, reason: `expected version ${i + 1}` });
+      if (i > 0 && entry.record.prevHash !== previousHash)
+        alerts.push({ kind: 'broken-history', version: entry.record.version, reason: 'prevHash does not chain' });
       previousHash = leafHashOf(entry);
       if (entry.record.version <= since) return;
       if (entry.record.identityKey !== this.known.identityKey) {
@@ -96,7 +99,10 @@ export class OwnerMonitor {
 type Device = { deviceId: number; registrationId: number };
 
 /** An owner check: alerts, and served devices that are logged but not yet covered by a signed head. */
-export interface OwnerCheck { alerts: OwnerAlert[]; pending: (Device & { retryAfterMs: number })[] }
+export interface OwnerCheck {
+  alerts: OwnerAlert[];
+  pending: (Device & { retryAfterMs: number })[];
+}
 
 const sameDevice = (a: Device, b: Device) => a.deviceId === b.deviceId && a.registrationId === b.registrationId;
 

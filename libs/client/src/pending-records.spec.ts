@@ -3,7 +3,14 @@ import { MemoryKtStateStore } from './kt-state.store';
 import { PendingWindow, ServedLeaf, continuingPendingRecords } from './pending-records';
 
 const ADDRESS = 'bob@alpha.test';
-const head = (treeSize: number): SignedTreeHead => ({ server: 'alpha.test', treeSize, rootHash: 'cm9vdA==', timestamp: 1, keyId: 'k1', signature: 'c2ln' });
+const head = (treeSize: number): SignedTreeHead => ({
+  server: 'alpha.test',
+  treeSize,
+  rootHash: 'cm9vdA==',
+  timestamp: 1,
+  keyId: 'k1',
+  signature: 'c2ln',
+});
 
 /** A chain of records of ADDRESS, each `prevHash` the leaf hash of the one before, as the directory logs them. */
 function chain(length: number): { record: KtRecord; leaf: string }[] {
@@ -11,22 +18,32 @@ function chain(length: number): { record: KtRecord; leaf: string }[] {
   for (let version = 1; version <= length; version++) {
     const prev = out.at(-1);
     const record: KtRecord = {
-      address: ADDRESS, version, identityKey: 'aWRlbnRpdHk=',
+      address: ADDRESS,
+      version,
+      identityKey: 'aWRlbnRpdHk=',
       devices: Array.from({ length: version }, (_, i) => ({ deviceId: i + 1, registrationId: 100 + i })),
-      prevHash: prev ? leafHash(Buffer.from(prev.leaf, 'base64')).toString('base64') : null, timestamp: 1_700_000_000_000 + version,
+      prevHash: prev ? leafHash(Buffer.from(prev.leaf, 'base64')).toString('base64') : null,
+      timestamp: 1_700_000_000_000 + version,
     };
     out.push({ record, leaf: encodeKtRecord(record).toString('base64') });
   }
   return out;
 }
-const served = (entry: { record: KtRecord; leaf: string }, leafIndex: number): ServedLeaf => ({ leafIndex, version: entry.record.version, leaf: entry.leaf });
+const served = (entry: { record: KtRecord; leaf: string }, leafIndex: number): ServedLeaf => ({
+  leafIndex,
+  version: entry.record.version,
+  leaf: entry.leaf,
+});
 
 describe('continuingPendingRecords', () => {
   const [v1, v2, v3] = chain(3);
 
   it('accepts records past the head that continue the proven history version by version and hash by hash', () => {
     const pending = continuingPendingRecords(ADDRESS, head(10), v1, [served(v2, 10), served(v3, 14)]);
-    expect(pending.map((p) => [p.record.version, p.leafIndex])).toEqual([[2, 10], [3, 14]]);
+    expect(pending.map((p) => [p.record.version, p.leafIndex])).toEqual([
+      [2, 10],
+      [3, 14],
+    ]);
     expect(pending[1].record.devices).toHaveLength(3);
   });
 
@@ -50,7 +67,18 @@ describe('continuingPendingRecords', () => {
       ['a leaf the head already covers', [served(v2, 9)]],
       ['leaf indexes that do not increase', [served(v2, 12), served(v3, 12)]],
       ['a valid record followed by a broken one', [served(v2, 10), served(v2, 11)]],
-      ['a record of another address', [served({ record: { ...v2.record, address: 'eve@alpha.test' }, leaf: encodeKtRecord({ ...v2.record, address: 'eve@alpha.test' }).toString('base64') }, 10)]],
+      [
+        'a record of another address',
+        [
+          served(
+            {
+              record: { ...v2.record, address: 'eve@alpha.test' },
+              leaf: encodeKtRecord({ ...v2.record, address: 'eve@alpha.test' }).toString('base64'),
+            },
+            10,
+          ),
+        ],
+      ],
       ['bytes that are not a record', [{ leafIndex: 10, version: 2, leaf: Buffer.from('not json').toString('base64') }]],
       ['a leaf that is not a string', [{ leafIndex: 10, version: 2, leaf: 42 as unknown as string }]],
       ['a leaf index that is not an integer', [{ leafIndex: 10.5, version: 2, leaf: v2.leaf }]],
@@ -64,7 +92,9 @@ describe('continuingPendingRecords', () => {
 describe('PendingWindow', () => {
   let clock: number;
   const now = () => clock;
-  beforeEach(() => { clock = 1_000_000; });
+  beforeEach(() => {
+    clock = 1_000_000;
+  });
 
   it('admits a pending version for maxPendingMs from its first sighting on this client, then refuses it', async () => {
     const window = new PendingWindow(new MemoryKtStateStore(), 120_000, now);
@@ -100,7 +130,12 @@ describe('PendingWindow', () => {
     clock += 2_000;
     expect(await new PendingWindow(store, 1_000, now).admit(ADDRESS, 2)).toEqual({ admitted: false, sinceMs: 1_000_000 });
 
-    const bare = { lastHead: store.lastHead.bind(store), saveHead: store.saveHead.bind(store), lastCheckedVersion: store.lastCheckedVersion.bind(store), saveCheckedVersion: store.saveCheckedVersion.bind(store) };
+    const bare = {
+      lastHead: store.lastHead.bind(store),
+      saveHead: store.saveHead.bind(store),
+      lastCheckedVersion: store.lastCheckedVersion.bind(store),
+      saveCheckedVersion: store.saveCheckedVersion.bind(store),
+    };
     const inMemory = new PendingWindow(bare, 1_000, now);
     await inMemory.admit(ADDRESS, 2);
     await inMemory.admit('carol@alpha.test', 1);

@@ -2,10 +2,18 @@ import { KtRecord, SignedTreeHead, decodeKtRecord, leafHash } from '@sealpost/tr
 import type { KtStateStore, PendingMark } from './kt-state.store';
 
 /** A record the directory shows logged at `leafIndex` but not yet covered by the head it served: unproven. */
-export interface PendingRecord { record: KtRecord; leafIndex: number; leaf: string }
+export interface PendingRecord {
+  record: KtRecord;
+  leafIndex: number;
+  leaf: string;
+}
 
 /** As `GET /v1/kt/history/{address}` lists them. */
-export interface ServedLeaf { leafIndex: number; version: number; leaf: string }
+export interface ServedLeaf {
+  leafIndex: number;
+  version: number;
+  leaf: string;
+}
 
 const b64 = (s: string) => Buffer.from(s, 'base64');
 
@@ -15,16 +23,25 @@ const b64 = (s: string) => Buffer.from(s, 'base64');
  * counts (a directory that serves a broken chain gets no benefit of the doubt).
  */
 export function continuingPendingRecords(
-  address: string, head: SignedTreeHead, lastProven: { record: KtRecord; leaf: string } | undefined, served: ServedLeaf[] | undefined,
+  address: string,
+  head: SignedTreeHead,
+  lastProven: { record: KtRecord; leaf: string } | undefined,
+  served: ServedLeaf[] | undefined,
 ): PendingRecord[] {
   const out: PendingRecord[] = [];
-  let previous = lastProven ? { version: lastProven.record.version, hash: leafHash(b64(lastProven.leaf)).toString('base64'), leafIndex: head.treeSize - 1 } : null;
+  let previous = lastProven
+    ? { version: lastProven.record.version, hash: leafHash(b64(lastProven.leaf)).toString('base64'), leafIndex: head.treeSize - 1 }
+    : null;
   for (const entry of served ?? []) {
     if (typeof entry?.leaf !== 'string' || !Number.isInteger(entry.leafIndex)) return [];
     const record = decodeKtRecord(b64(entry.leaf));
-    const follows = record && record.address === address && entry.leafIndex >= head.treeSize
-      && record.version === (previous?.version ?? 0) + 1 && record.prevHash === (previous?.hash ?? null)
-      && (!previous || entry.leafIndex > previous.leafIndex);
+    const follows =
+      record &&
+      record.address === address &&
+      entry.leafIndex >= head.treeSize &&
+      record.version === (previous?.version ?? 0) + 1 &&
+      record.prevHash === (previous?.hash ?? null) &&
+      (!previous || entry.leafIndex > previous.leafIndex);
     if (!follows) return [];
     out.push({ record, leafIndex: entry.leafIndex, leaf: entry.leaf });
     previous = { version: record.version, hash: leafHash(b64(entry.leaf)).toString('base64'), leafIndex: entry.leafIndex };
@@ -42,7 +59,11 @@ export function continuingPendingRecords(
 export class PendingWindow {
   private readonly memory = new Map<string, PendingMark>();
 
-  constructor(private readonly store: KtStateStore, private readonly maxPendingMs: number, private readonly now: () => number) {}
+  constructor(
+    private readonly store: KtStateStore,
+    private readonly maxPendingMs: number,
+    private readonly now: () => number,
+  ) {}
 
   /** Whether `address` may still be pending with `firstUnprovenVersion` unproven, and since when. */
   async admit(address: string, firstUnprovenVersion: number): Promise<{ admitted: boolean; sinceMs: number }> {

@@ -39,14 +39,19 @@ export function readCommonConfig(env: EnvReader): CommonConfig {
     redisUrl: env.url('REDIS_URL', DEFAULT_REDIS_URL, ['redis:', 'rediss:'], { secret: true }),
     databaseUrl: env.url('DATABASE_URL', DEFAULT_DATABASE_URL, ['postgres:', 'postgresql:'], { secret: true }),
     // The default is derived from SERVER_NAME; when that is already reported bad, don't blame the prefix too.
-    redisPrefix: env.string('REDIS_PREFIX', `sp:${SERVER_NAME_PATTERN.test(serverName) ? serverName : 'invalid'}:`, { pattern: /^[A-Za-z0-9:._-]{1,300}$/ }),
+    redisPrefix: env.string('REDIS_PREFIX', `sp:${SERVER_NAME_PATTERN.test(serverName) ? serverName : 'invalid'}:`, {
+      pattern: /^[A-Za-z0-9:._-]{1,300}$/,
+    }),
     host: env.string('BIND_HOST', '127.0.0.1'),
     logLevel: logLevel as CommonConfig['logLevel'],
     logFormat: env.string('LOG_FORMAT', 'text', { pattern: /^(text|json)$/, hint: 'text|json' }) as CommonConfig['logFormat'],
     keysDir: env.string('KEYS_DIR', `var/keys/${SERVER_NAME_PATTERN.test(serverName) ? serverName : 'invalid'}`),
-    trustProxy: parseTrustProxy(env.string('TRUST_PROXY', 'false', {
-      pattern: /^(false|[0-9]{1,2}|[0-9a-fA-F:.\/]+(,[0-9a-fA-F:.\/]+)*)$/, hint: 'false, a hop count, or a comma list of proxy addresses/CIDRs',
-    })),
+    trustProxy: parseTrustProxy(
+      env.string('TRUST_PROXY', 'false', {
+        pattern: /^(false|[0-9]{1,2}|[0-9a-fA-F:.\/]+(,[0-9a-fA-F:.\/]+)*)$/,
+        hint: 'false, a hop count, or a comma list of proxy addresses/CIDRs',
+      }),
+    ),
     healthCheckTimeoutMs: readHealthCheckTimeoutMs(env),
   };
 }

@@ -44,7 +44,9 @@ export function readDatabaseTimeouts(env: EnvReader, service: 'DIRECTORY' | 'REL
     keepAliveInitialDelayMs: read('KEEPALIVE_INITIAL_DELAY_MS', DEFAULT_DATABASE_TIMEOUTS.keepAliveInitialDelayMs, 0),
   };
   if (timeouts.queryTimeoutMs > 0 && timeouts.statementTimeoutMs > 0 && timeouts.queryTimeoutMs <= timeouts.statementTimeoutMs) {
-    env.report(`DB_QUERY_TIMEOUT_MS (${timeouts.queryTimeoutMs}) must be above DB_STATEMENT_TIMEOUT_MS (${timeouts.statementTimeoutMs}), so the server cancels a slow statement first`);
+    env.report(
+      `DB_QUERY_TIMEOUT_MS (${timeouts.queryTimeoutMs}) must be above DB_STATEMENT_TIMEOUT_MS (${timeouts.statementTimeoutMs}), so the server cancels a slow statement first`,
+    );
   }
   return timeouts;
 }

@@ -47,9 +47,12 @@ function controllerPaths(appDir: string): string[] {
     }
   };
   walk(join(ROOT, appDir, 'src'));
-  const paths = files.flatMap((file) => Object.values(require(file) as Record<string, unknown>)
-    .filter((exported): exported is object => typeof exported === 'function')
-    .map((cls) => Reflect.getMetadata('path', cls) as string | undefined))
+  const paths = files
+    .flatMap((file) =>
+      Object.values(require(file) as Record<string, unknown>)
+        .filter((exported): exported is object => typeof exported === 'function')
+        .map((cls) => Reflect.getMetadata('path', cls) as string | undefined),
+    )
     .filter((path): path is string => typeof path === 'string' && path !== '/' && path !== '' && !path.startsWith('admin/'));
   return [...new Set(paths.map((p) => `/${p}`))];
 }
@@ -64,7 +67,9 @@ describe('deploy/kubernetes manifests', () => {
     // Readiness is /healthz (able to serve); liveness /healthz/live, so an outage of Postgres or Redis unreadies pods without restarting them.
     expect(container.livenessProbe.httpGet).toEqual({ path: '/healthz/live', port: config.port });
     expect(deployment(component).spec.template.metadata.annotations).toEqual({
-      'prometheus.io/scrape': 'true', 'prometheus.io/port': String(config.port), 'prometheus.io/path': '/metrics',
+      'prometheus.io/scrape': 'true',
+      'prometheus.io/port': String(config.port),
+      'prometheus.io/path': '/metrics',
     });
     const service = byKind('Service').find((s) => s.metadata.name === `sealpost-${component}`)!;
     expect(service.spec.ports[0].targetPort).toBe(config.port);
@@ -72,16 +77,19 @@ describe('deploy/kubernetes manifests', () => {
     expect(existsSync(join(ROOT, entry.replace(/^dist\//, '').replace(/\.js$/, '.ts')))).toBe(true);
   });
 
-  it.each(SERVICES.filter((s) => s.needsKeys))('$component: every replica mounts the one shared keys volume at KEYS_DIR', ({ component, load }) => {
-    const spec = deployment(component).spec.template.spec;
-    const config = load(environmentOf(spec.containers[0]));
-    const mount = spec.containers[0].volumeMounts.find((m: Doc) => m.mountPath === config.keysDir);
-    expect(mount).toBeDefined();
-    const volume = spec.volumes.find((v: Doc) => v.name === mount.name);
-    const claim = byKind('PersistentVolumeClaim').find((c) => c.metadata.name === volume.persistentVolumeClaim.claimName)!;
-    expect(claim.spec.accessModes).toEqual(['ReadWriteMany']);
-    expect(spec.securityContext.fsGroup).toBe(1000);
-  });
+  it.each(SERVICES.filter((s) => s.needsKeys))(
+    '$component: every replica mounts the one shared keys volume at KEYS_DIR',
+    ({ component, load }) => {
+      const spec = deployment(component).spec.template.spec;
+      const config = load(environmentOf(spec.containers[0]));
+      const mount = spec.containers[0].volumeMounts.find((m: Doc) => m.mountPath === config.keysDir);
+      expect(mount).toBeDefined();
+      const volume = spec.volumes.find((v: Doc) => v.name === mount.name);
+      const claim = byKind('PersistentVolumeClaim').find((c) => c.metadata.name === volume.persistentVolumeClaim.claimName)!;
+      expect(claim.spec.accessModes).toEqual(['ReadWriteMany']);
+      expect(spec.securityContext.fsGroup).toBe(1000);
+    },
+  );
 
   it('the ingress does not expose /metrics or the admin endpoints', () => {
     const routes = byKind('Ingress')[0].spec.rules[0].http.paths as Doc[];

@@ -46,7 +46,10 @@ export interface GatewayConfig extends CommonConfig {
 function parsePeers(env: EnvReader, raw: string | undefined): Map<string, string> {
   const peers = new Map<string, string>();
   if (!raw) return peers;
-  for (const entry of raw.split(',').map((e) => e.trim()).filter(Boolean)) {
+  for (const entry of raw
+    .split(',')
+    .map((e) => e.trim())
+    .filter(Boolean)) {
     const [server, url] = entry.split('=');
     try {
       const parsed = new URL(url);
@@ -59,7 +62,13 @@ function parsePeers(env: EnvReader, raw: string | undefined): Map<string, string
   return peers;
 }
 
-const list = (raw: string | undefined) => new Set((raw ?? '').split(',').map((s) => s.trim()).filter(Boolean));
+const list = (raw: string | undefined) =>
+  new Set(
+    (raw ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+  );
 
 export function loadGatewayConfig(source: Env = process.env): GatewayConfig {
   const env = new EnvReader(source);
@@ -71,7 +80,9 @@ export function loadGatewayConfig(source: Env = process.env): GatewayConfig {
   const dbTimeouts = readDatabaseTimeouts(env, 'GATEWAY');
   // An outbox flush holds its transaction (row locks) across one federation request.
   if (dbTimeouts.idleInTransactionTimeoutMs > 0 && dbTimeouts.idleInTransactionTimeoutMs <= requestTimeoutMs) {
-    env.report(`GATEWAY_DB_IDLE_IN_TRANSACTION_TIMEOUT_MS / DB_IDLE_IN_TRANSACTION_TIMEOUT_MS (${dbTimeouts.idleInTransactionTimeoutMs}) must be above FEDERATION_REQUEST_TIMEOUT_MS (${requestTimeoutMs}): an outbox flush holds its transaction across one federation request`);
+    env.report(
+      `GATEWAY_DB_IDLE_IN_TRANSACTION_TIMEOUT_MS / DB_IDLE_IN_TRANSACTION_TIMEOUT_MS (${dbTimeouts.idleInTransactionTimeoutMs}) must be above FEDERATION_REQUEST_TIMEOUT_MS (${requestTimeoutMs}): an outbox flush holds its transaction across one federation request`,
+    );
   }
   return env.finish({
     ...common,

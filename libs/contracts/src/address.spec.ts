@@ -1,4 +1,13 @@
-import { LOCALPART_PATTERN, MAX_DEVICE_ID, MAX_KEY_ID, MIN_DEVICE_ID, SERVER_PATTERN, formatAddress, parseAddress, parseDeviceSelector } from './address';
+import {
+  LOCALPART_PATTERN,
+  MAX_DEVICE_ID,
+  MAX_KEY_ID,
+  MIN_DEVICE_ID,
+  SERVER_PATTERN,
+  formatAddress,
+  parseAddress,
+  parseDeviceSelector,
+} from './address';
 import { ValidationError } from './validation';
 
 function validationErrorOf(fn: () => unknown): ValidationError {

@@ -1,6 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import {
-  MAX_REGISTRATION_ID, parseDeviceIdParam, parseLinkDeviceRequest, parseRegisterAccountRequest, parseUploadKeysRequest,
+  MAX_REGISTRATION_ID,
+  parseDeviceIdParam,
+  parseLinkDeviceRequest,
+  parseRegisterAccountRequest,
+  parseUploadKeysRequest,
 } from './directory-api';
 import { EC_KEY_BYTES, KEM_KEY_MAX_BYTES, SIGNATURE_BYTES } from './prekeys';
 import { ValidationError } from './validation';
@@ -93,12 +97,24 @@ describe('parseRegisterAccountRequest', () => {
   });
 
   it('refuses an unknown top-level field, naming it', () => {
-    expect(refusedRegistrationField((b) => { b.isAdmin = true; })).toBe('isAdmin');
+    expect(
+      refusedRegistrationField((b) => {
+        b.isAdmin = true;
+      }),
+    ).toBe('isAdmin');
   });
 
   it('refuses an unknown field inside a key, naming its full path', () => {
-    expect(refusedRegistrationField((b) => { b.signedPreKey.extra = 1; })).toBe('signedPreKey.extra');
-    expect(refusedRegistrationField((b) => { b.preKeys[1].signature = signature(); })).toBe('preKeys[1].signature');
+    expect(
+      refusedRegistrationField((b) => {
+        b.signedPreKey.extra = 1;
+      }),
+    ).toBe('signedPreKey.extra');
+    expect(
+      refusedRegistrationField((b) => {
+        b.preKeys[1].signature = signature();
+      }),
+    ).toBe('preKeys[1].signature');
   });
 
   describe('localpart', () => {
@@ -110,7 +126,11 @@ describe('parseRegisterAccountRequest', () => {
       ['missing', undefined],
       ['a number', 12],
     ])('refuses %s', (_, localpart) => {
-      expect(refusedRegistrationField((b) => { b.localpart = localpart; })).toBe('localpart');
+      expect(
+        refusedRegistrationField((b) => {
+          b.localpart = localpart;
+        }),
+      ).toBe('localpart');
     });
 
     it('accepts 64 characters', () => {
@@ -132,7 +152,11 @@ describe('parseRegisterAccountRequest', () => {
       ['URL-safe base64', b64(Buffer.alloc(33, 0xfb)).replace(/\+/g, '-').replace(/\//g, '_')],
       ['missing', undefined],
     ])('refuses %s', (_, identityKey) => {
-      expect(refusedRegistrationField((b) => { b.identityKey = identityKey; })).toBe('identityKey');
+      expect(
+        refusedRegistrationField((b) => {
+          b.identityKey = identityKey;
+        }),
+      ).toBe('identityKey');
     });
   });
 
@@ -143,12 +167,20 @@ describe('parseRegisterAccountRequest', () => {
       expect(register({ ...registrationBody(), registrationId: 16383 }).registrationId).toBe(16383);
     });
 
-    it.each([['0', 0], ['16384', 16384], ['-1', -1], ['a fraction', 1.5], ['a string', '1234'], ['missing', undefined]])(
-      'refuses %s',
-      (_, registrationId) => {
-        expect(refusedRegistrationField((b) => { b.registrationId = registrationId; })).toBe('registrationId');
-      },
-    );
+    it.each([
+      ['0', 0],
+      ['16384', 16384],
+      ['-1', -1],
+      ['a fraction', 1.5],
+      ['a string', '1234'],
+      ['missing', undefined],
+    ])('refuses %s', (_, registrationId) => {
+      expect(
+        refusedRegistrationField((b) => {
+          b.registrationId = registrationId;
+        }),
+      ).toBe('registrationId');
+    });
   });
 
   describe('key ids (0..2^31-1)', () => {
@@ -161,11 +193,32 @@ describe('parseRegisterAccountRequest', () => {
       expect(parsed.pqLastResortPreKey.keyId).toBe(2 ** 31 - 1);
     });
 
-    it.each([['-1', -1], ['2^31', 2 ** 31], ['a fraction', 1.5], ['a string', '1']])('refuses %s, naming the key', (_, keyId) => {
-      expect(refusedRegistrationField((b) => { b.signedPreKey.keyId = keyId; })).toBe('signedPreKey.keyId');
-      expect(refusedRegistrationField((b) => { b.pqLastResortPreKey.keyId = keyId; })).toBe('pqLastResortPreKey.keyId');
-      expect(refusedRegistrationField((b) => { b.preKeys[3].keyId = keyId; })).toBe('preKeys[3].keyId');
-      expect(refusedRegistrationField((b) => { b.pqPreKeys[1].keyId = keyId; })).toBe('pqPreKeys[1].keyId');
+    it.each([
+      ['-1', -1],
+      ['2^31', 2 ** 31],
+      ['a fraction', 1.5],
+      ['a string', '1'],
+    ])('refuses %s, naming the key', (_, keyId) => {
+      expect(
+        refusedRegistrationField((b) => {
+          b.signedPreKey.keyId = keyId;
+        }),
+      ).toBe('signedPreKey.keyId');
+      expect(
+        refusedRegistrationField((b) => {
+          b.pqLastResortPreKey.keyId = keyId;
+        }),
+      ).toBe('pqLastResortPreKey.keyId');
+      expect(
+        refusedRegistrationField((b) => {
+          b.preKeys[3].keyId = keyId;
+        }),
+      ).toBe('preKeys[3].keyId');
+      expect(
+        refusedRegistrationField((b) => {
+          b.pqPreKeys[1].keyId = keyId;
+        }),
+      ).toBe('pqPreKeys[1].keyId');
     });
   });
 
@@ -180,44 +233,111 @@ describe('parseRegisterAccountRequest', () => {
     });
 
     it('refuses an EC public key that is not 33 bytes', () => {
-      expect(refusedRegistrationField((b) => { b.preKeys[3].publicKey = b64(randomBytes(32)); })).toBe('preKeys[3].publicKey');
-      expect(refusedRegistrationField((b) => { b.signedPreKey.publicKey = b64(randomBytes(34)); })).toBe('signedPreKey.publicKey');
-      expect(refusedRegistrationField((b) => { b.signedPreKey.publicKey = kemKey(); })).toBe('signedPreKey.publicKey');
+      expect(
+        refusedRegistrationField((b) => {
+          b.preKeys[3].publicKey = b64(randomBytes(32));
+        }),
+      ).toBe('preKeys[3].publicKey');
+      expect(
+        refusedRegistrationField((b) => {
+          b.signedPreKey.publicKey = b64(randomBytes(34));
+        }),
+      ).toBe('signedPreKey.publicKey');
+      expect(
+        refusedRegistrationField((b) => {
+          b.signedPreKey.publicKey = kemKey();
+        }),
+      ).toBe('signedPreKey.publicKey');
     });
 
     it('refuses a KEM public key longer than the bound or shorter than 2 bytes', () => {
-      expect(refusedRegistrationField((b) => { b.pqLastResortPreKey.publicKey = b64(randomBytes(KEM_KEY_MAX_BYTES + 1)); }))
-        .toBe('pqLastResortPreKey.publicKey');
-      expect(refusedRegistrationField((b) => { b.pqPreKeys[0].publicKey = b64(Buffer.of(0x08)); })).toBe('pqPreKeys[0].publicKey');
+      expect(
+        refusedRegistrationField((b) => {
+          b.pqLastResortPreKey.publicKey = b64(randomBytes(KEM_KEY_MAX_BYTES + 1));
+        }),
+      ).toBe('pqLastResortPreKey.publicKey');
+      expect(
+        refusedRegistrationField((b) => {
+          b.pqPreKeys[0].publicKey = b64(Buffer.of(0x08));
+        }),
+      ).toBe('pqPreKeys[0].publicKey');
     });
 
     it('refuses a signature that is not 64 bytes', () => {
-      expect(refusedRegistrationField((b) => { b.signedPreKey.signature = b64(randomBytes(63)); })).toBe('signedPreKey.signature');
-      expect(refusedRegistrationField((b) => { b.pqPreKeys[1].signature = b64(randomBytes(65)); })).toBe('pqPreKeys[1].signature');
-      expect(refusedRegistrationField((b) => { delete b.pqLastResortPreKey.signature; })).toBe('pqLastResortPreKey.signature');
+      expect(
+        refusedRegistrationField((b) => {
+          b.signedPreKey.signature = b64(randomBytes(63));
+        }),
+      ).toBe('signedPreKey.signature');
+      expect(
+        refusedRegistrationField((b) => {
+          b.pqPreKeys[1].signature = b64(randomBytes(65));
+        }),
+      ).toBe('pqPreKeys[1].signature');
+      expect(
+        refusedRegistrationField((b) => {
+          delete b.pqLastResortPreKey.signature;
+        }),
+      ).toBe('pqLastResortPreKey.signature');
     });
   });
 
   describe('required and optional keys', () => {
     it('requires signedPreKey and pqLastResortPreKey', () => {
-      expect(refusedRegistrationField((b) => { delete b.signedPreKey; })).toBe('signedPreKey');
-      expect(refusedRegistrationField((b) => { delete b.pqLastResortPreKey; })).toBe('pqLastResortPreKey');
+      expect(
+        refusedRegistrationField((b) => {
+          delete b.signedPreKey;
+        }),
+      ).toBe('signedPreKey');
+      expect(
+        refusedRegistrationField((b) => {
+          delete b.pqLastResortPreKey;
+        }),
+      ).toBe('pqLastResortPreKey');
     });
 
     it('refuses a key that is not an object', () => {
-      expect(refusedRegistrationField((b) => { b.signedPreKey = null; })).toBe('signedPreKey');
-      expect(refusedRegistrationField((b) => { b.preKeys[2] = 'key'; })).toBe('preKeys[2]');
+      expect(
+        refusedRegistrationField((b) => {
+          b.signedPreKey = null;
+        }),
+      ).toBe('signedPreKey');
+      expect(
+        refusedRegistrationField((b) => {
+          b.preKeys[2] = 'key';
+        }),
+      ).toBe('preKeys[2]');
     });
 
     it('refuses a key list that is not an array', () => {
-      expect(refusedRegistrationField((b) => { b.preKeys = oneTime(1); })).toBe('preKeys');
+      expect(
+        refusedRegistrationField((b) => {
+          b.preKeys = oneTime(1);
+        }),
+      ).toBe('preKeys');
     });
 
     it('refuses a malformed registration token and unidentified access key', () => {
-      expect(refusedRegistrationField((b) => { b.registrationToken = 'has space'; })).toBe('registrationToken');
-      expect(refusedRegistrationField((b) => { b.registrationToken = 'x'.repeat(129); })).toBe('registrationToken');
-      expect(refusedRegistrationField((b) => { b.unidentifiedAccessKey = b64(randomBytes(15)); })).toBe('unidentifiedAccessKey');
-      expect(refusedRegistrationField((b) => { b.unidentifiedAccessKey = b64(randomBytes(17)); })).toBe('unidentifiedAccessKey');
+      expect(
+        refusedRegistrationField((b) => {
+          b.registrationToken = 'has space';
+        }),
+      ).toBe('registrationToken');
+      expect(
+        refusedRegistrationField((b) => {
+          b.registrationToken = 'x'.repeat(129);
+        }),
+      ).toBe('registrationToken');
+      expect(
+        refusedRegistrationField((b) => {
+          b.unidentifiedAccessKey = b64(randomBytes(15));
+        }),
+      ).toBe('unidentifiedAccessKey');
+      expect(
+        refusedRegistrationField((b) => {
+          b.unidentifiedAccessKey = b64(randomBytes(17));
+        }),
+      ).toBe('unidentifiedAccessKey');
     });
   });
 
@@ -228,7 +348,11 @@ describe('parseRegisterAccountRequest', () => {
       const error = validationErrorOf(() => register(body));
       expect(error.field).toBe('preKeys');
       expect(error.message).toContain('key id 2');
-      expect(refusedRegistrationField((b) => { b.pqPreKeys[1].keyId = 1000; })).toBe('pqPreKeys');
+      expect(
+        refusedRegistrationField((b) => {
+          b.pqPreKeys[1].keyId = 1000;
+        }),
+      ).toBe('pqPreKeys');
     });
 
     it('allows the same key id in the EC and the PQ list (separate id spaces)', () => {
@@ -290,7 +414,10 @@ describe('parseUploadKeysRequest', () => {
 
   it('accepts any one kind of key alone and leaves the others undefined', () => {
     expect(upload({ preKeys: [oneTime(7)] })).toEqual({
-      signedPreKey: undefined, pqLastResortPreKey: undefined, preKeys: [{ keyId: 7, publicKey: expect.any(Buffer) }], pqPreKeys: undefined,
+      signedPreKey: undefined,
+      pqLastResortPreKey: undefined,
+      preKeys: [{ keyId: 7, publicKey: expect.any(Buffer) }],
+      pqPreKeys: undefined,
     });
     expect(upload({ signedPreKey: signedEc(2) }).signedPreKey?.keyId).toBe(2);
     expect(upload({ pqLastResortPreKey: signedKem(3) }).pqLastResortPreKey?.keyId).toBe(3);

@@ -1,7 +1,14 @@
 import { LOCALPART_PATTERN, MAX_DEVICE_ID } from './address';
 import { DeviceKeys, OneTimePreKey, SignedKey, parseDeviceKeyFields, parseKeyList, parseOneTimePreKey, parseSignedKey } from './prekeys';
 import {
-  ValidationError, optional, rejectUnknownFields, requireArray, requireBase64, requireInt, requireObject, requireString,
+  ValidationError,
+  optional,
+  rejectUnknownFields,
+  requireArray,
+  requireBase64,
+  requireInt,
+  requireObject,
+  requireString,
 } from './validation';
 
 /** libsignal registration ids are 14-bit. */
@@ -18,17 +25,31 @@ export interface RegisterAccountRequest extends DeviceKeys {
 
 export function parseRegisterAccountRequest(body: unknown, maxPerUpload: number): RegisterAccountRequest {
   const obj = requireObject(body, 'body');
-  rejectUnknownFields(obj, [
-    'localpart', 'registrationToken', 'identityKey', 'registrationId', 'signedPreKey', 'pqLastResortPreKey',
-    'preKeys', 'pqPreKeys', 'unidentifiedAccessKey',
-  ], '');
+  rejectUnknownFields(
+    obj,
+    [
+      'localpart',
+      'registrationToken',
+      'identityKey',
+      'registrationId',
+      'signedPreKey',
+      'pqLastResortPreKey',
+      'preKeys',
+      'pqPreKeys',
+      'unidentifiedAccessKey',
+    ],
+    '',
+  );
   return {
     localpart: requireString(obj.localpart, 'localpart', LOCALPART_PATTERN, '1 to 64 characters of [a-z0-9._-]'),
-    registrationToken: optional(obj.registrationToken, (v) => requireString(v, 'registrationToken', /^[A-Za-z0-9_-]{1,128}$/, 'a registration token')),
+    registrationToken: optional(obj.registrationToken, (v) =>
+      requireString(v, 'registrationToken', /^[A-Za-z0-9_-]{1,128}$/, 'a registration token'),
+    ),
     identityKey: requireBase64(obj.identityKey, 'identityKey', 32, 33),
     registrationId: requireInt(obj.registrationId, 'registrationId', 1, MAX_REGISTRATION_ID),
     unidentifiedAccessKey: optional(obj.unidentifiedAccessKey, (v) =>
-      requireBase64(v, 'unidentifiedAccessKey', UNIDENTIFIED_ACCESS_KEY_BYTES, UNIDENTIFIED_ACCESS_KEY_BYTES)),
+      requireBase64(v, 'unidentifiedAccessKey', UNIDENTIFIED_ACCESS_KEY_BYTES, UNIDENTIFIED_ACCESS_KEY_BYTES),
+    ),
     ...parseDeviceKeyFields(obj, maxPerUpload),
   };
 }
@@ -119,16 +140,43 @@ export function parseDeviceIdParam(value: unknown): number {
 
 // ---- answers ----
 
-export interface RegisterAccountResponse { address: string; accountId: string; deviceId: 1; token: string }
-export interface LinkCodeResponse { code: string; expiresAt: string }
-export interface LinkDeviceResponse { address: string; deviceId: number; token: string }
-export interface DeviceListResponse { devices: { deviceId: number; registrationId: number; createdAt: string; lastSeenAt: string | null }[] }
+export interface RegisterAccountResponse {
+  address: string;
+  accountId: string;
+  deviceId: 1;
+  token: string;
+}
+export interface LinkCodeResponse {
+  code: string;
+  expiresAt: string;
+}
+export interface LinkDeviceResponse {
+  address: string;
+  deviceId: number;
+  token: string;
+}
+export interface DeviceListResponse {
+  devices: { deviceId: number; registrationId: number; createdAt: string; lastSeenAt: string | null }[];
+}
 /** `version`: the account's key-transparency record that carries the new identity key. */
-export interface ChangeIdentityKeyResponse { address: string; version: number }
-export interface PreKeyCountResponse { count: number; pqCount: number }
+export interface ChangeIdentityKeyResponse {
+  address: string;
+  version: number;
+}
+export interface PreKeyCountResponse {
+  count: number;
+  pqCount: number;
+}
 
-export interface SignedKeyJson { keyId: number; publicKey: string; signature: string }
-export interface PreKeyJson { keyId: number; publicKey: string }
+export interface SignedKeyJson {
+  keyId: number;
+  publicKey: string;
+  signature: string;
+}
+export interface PreKeyJson {
+  keyId: number;
+  publicKey: string;
+}
 
 export interface BundleDeviceJson {
   deviceId: number;

@@ -33,9 +33,14 @@ export const DirectoryEvent = {
 } as const;
 
 /** The current sealed-sender trust root and the replaced ones still in use (base64 public keys, newest first). */
-export interface SealedSenderTrustRootsReply { trustRoot: string; previousTrustRoots: string[] }
+export interface SealedSenderTrustRootsReply {
+  trustRoot: string;
+  previousTrustRoots: string[];
+}
 
-export interface DeviceListRequest { address: string }
+export interface DeviceListRequest {
+  address: string;
+}
 
 export interface DeviceListReply {
   address: string;
@@ -46,10 +51,16 @@ export interface DeviceListReply {
   unidentifiedAccessKeyHash: string | null;
 }
 
-export interface AuthenticateRequest { tokenHash: string }
+export interface AuthenticateRequest {
+  tokenHash: string;
+}
 
 /** A device whose bearer token hash matched. */
-export interface AuthenticatedDevice { accountId: string; deviceId: number; address: string }
+export interface AuthenticatedDevice {
+  accountId: string;
+  deviceId: number;
+  address: string;
+}
 
 export interface ClaimBundlesRequest {
   address: string;
@@ -59,7 +70,11 @@ export interface ClaimBundlesRequest {
 }
 
 /** Errors cross the bus as values, never as thrown stack traces. */
-export interface BusError { error: string; message: string; status: number }
+export interface BusError {
+  error: string;
+  message: string;
+  status: number;
+}
 
 export type ClaimBundlesReply = BundleResponse | BusError;
 
@@ -67,8 +82,18 @@ export function isBusError(value: unknown): value is BusError {
   return typeof value === 'object' && value !== null && 'error' in value && 'status' in value;
 }
 
-export interface PrekeysLowEvent { address: string; accountId: string; deviceId: number; count: number; pqCount: number }
-export interface DeviceRemovedEvent { address: string; accountId: string; deviceId: number }
+export interface PrekeysLowEvent {
+  address: string;
+  accountId: string;
+  deviceId: number;
+  count: number;
+  pqCount: number;
+}
+export interface DeviceRemovedEvent {
+  address: string;
+  accountId: string;
+  deviceId: number;
+}
 
 /**
  * Redis key of an address's device-list generation: raised by the directory on every change,
@@ -76,6 +101,10 @@ export interface DeviceRemovedEvent { address: string; accountId: string; device
  * The address appears only as a keyed hash (`MetadataPseudonyms` of the server secret, which the
  * directory and the relays share through KEYS_DIR), so Redis never lists who has an account.
  */
-export function deviceListGenerationKey(prefix: string, address: string, pseudonyms: { of(purpose: string, ...parts: string[]): string }): string {
+export function deviceListGenerationKey(
+  prefix: string,
+  address: string,
+  pseudonyms: { of(purpose: string, ...parts: string[]): string },
+): string {
   return `${prefix}devlist-gen:{${pseudonyms.of('devlist-gen', address)}}`;
 }

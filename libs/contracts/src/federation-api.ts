@@ -31,7 +31,11 @@ export const FEDERATION_MAX_CONTENT_BYTES = 64 * 1024 * 1024;
 
 export function parseRemoteDelivery(value: unknown, field: string, maxContentBytes: number, address?: string): RemoteDelivery {
   const obj = requireObject(value, field);
-  rejectUnknownFields(obj, ['id', 'address', 'timestamp', 'urgent', 'messages', 'source', 'sourceDevice', 'unidentifiedAccessKeyHash'], field);
+  rejectUnknownFields(
+    obj,
+    ['id', 'address', 'timestamp', 'urgent', 'messages', 'source', 'sourceDevice', 'unidentifiedAccessKeyHash'],
+    field,
+  );
   const id = requireString(obj.id, `${field}.id`, UUID, 'a lower-case UUID');
   const target = address ?? requireString(obj.address, `${field}.address`, /^.{3,320}$/, 'an address');
   parseAddress(target, `${field}.address`);
@@ -40,15 +44,27 @@ export function parseRemoteDelivery(value: unknown, field: string, maxContentByt
   const source = optional(obj.source, (v) => requireString(v, `${field}.source`, /^.{3,320}$/, 'an address'));
   if (source !== undefined) parseAddress(source, `${field}.source`);
   const sourceDevice = optional(obj.sourceDevice, (v) => requireInt(v, `${field}.sourceDevice`, 1, 127));
-  const unidentifiedAccessKeyHash = optional(obj.unidentifiedAccessKeyHash, (v) => requireString(v, `${field}.unidentifiedAccessKeyHash`, /^[A-Za-z0-9+/]{43}=$/, 'base64 of a SHA-256'));
+  const unidentifiedAccessKeyHash = optional(obj.unidentifiedAccessKeyHash, (v) =>
+    requireString(v, `${field}.unidentifiedAccessKeyHash`, /^[A-Za-z0-9+/]{43}=$/, 'base64 of a SHA-256'),
+  );
   if ((source === undefined) === (unidentifiedAccessKeyHash === undefined)) {
     throw new ValidationError(field, 'must carry either source (identified) or unidentifiedAccessKeyHash (sealed sender)');
   }
   if ((source === undefined) !== (sourceDevice === undefined)) throw new ValidationError(field, 'source and sourceDevice go together');
   return {
-    id, address: target, timestamp: parsed.timestamp, urgent: parsed.urgent,
-    messages: parsed.messages.map((m) => ({ deviceId: m.deviceId, registrationId: m.registrationId, type: m.type, content: m.content.toString('base64') })),
-    source, sourceDevice, unidentifiedAccessKeyHash,
+    id,
+    address: target,
+    timestamp: parsed.timestamp,
+    urgent: parsed.urgent,
+    messages: parsed.messages.map((m) => ({
+      deviceId: m.deviceId,
+      registrationId: m.registrationId,
+      type: m.type,
+      content: m.content.toString('base64'),
+    })),
+    source,
+    sourceDevice,
+    unidentifiedAccessKeyHash,
   };
 }
 
@@ -60,4 +76,8 @@ export function parseDeliveryBatch(body: unknown, maxContentBytes: number): Remo
 }
 
 /** The outcome of one delivery: the status the recipient's homeserver gave, and its body. */
-export interface DeliveryResult { id: string; status: number; body: Record<string, unknown> }
+export interface DeliveryResult {
+  id: string;
+  status: number;
+  body: Record<string, unknown>;
+}

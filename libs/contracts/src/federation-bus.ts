@@ -23,10 +23,16 @@ export interface OutboundDeliveryRequest {
   sender?: { accountId: string; deviceId: number };
 }
 
-export interface InboundDeliveryRequest { origin: string; delivery: RemoteDelivery }
+export interface InboundDeliveryRequest {
+  origin: string;
+  delivery: RemoteDelivery;
+}
 
 /** status 200 delivered, 202 kept in the outbox, else the destination's 4xx answer (body as given). */
-export interface DeliveryReply { status: number; body: Record<string, unknown> }
+export interface DeliveryReply {
+  status: number;
+  body: Record<string, unknown>;
+}
 
 export interface DeliveryNoticeRequest {
   accountId: string;

@@ -1,7 +1,5 @@
 import { MAX_KEY_ID } from './address';
-import {
-  ValidationError, optional, rejectUnknownFields, requireArray, requireBase64, requireInt, requireObject,
-} from './validation';
+import { ValidationError, optional, rejectUnknownFields, requireArray, requireBase64, requireInt, requireObject } from './validation';
 
 /** Serialised Curve25519 public key: type byte 0x05 + 32 bytes. */
 export const EC_KEY_BYTES = 33;
@@ -43,14 +41,15 @@ export function parseOneTimePreKey(value: unknown, field: string): OneTimePreKey
 }
 
 function parsePublicKey(value: unknown, field: string, kind: PreKeyKind): Buffer {
-  return kind === 'ec'
-    ? requireBase64(value, field, EC_KEY_BYTES, EC_KEY_BYTES)
-    : requireBase64(value, field, 2, KEM_KEY_MAX_BYTES);
+  return kind === 'ec' ? requireBase64(value, field, EC_KEY_BYTES, EC_KEY_BYTES) : requireBase64(value, field, 2, KEM_KEY_MAX_BYTES);
 }
 
 /** Parses a list of keys and refuses duplicate key ids inside it. */
 export function parseKeyList<T extends { keyId: number }>(
-  value: unknown, field: string, maxItems: number, parseItem: (v: unknown, f: string) => T,
+  value: unknown,
+  field: string,
+  maxItems: number,
+  parseItem: (v: unknown, f: string) => T,
 ): T[] | undefined {
   const list = optional(value, (v) => requireArray(v, field, maxItems));
   if (!list) return undefined;

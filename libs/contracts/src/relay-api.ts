@@ -33,10 +33,12 @@ export function parseSendMessagesRequest(body: unknown, maxContentBytes: number)
     const deviceId = requireInt(m.deviceId, `${field}.deviceId`, 1, MAX_DEVICE_ID);
     if (seen.has(deviceId)) throw new ValidationError(`${field}.deviceId`, `device ${deviceId} appears twice`);
     seen.add(deviceId);
-    if (typeof m.content !== 'string' || !BASE64.test(m.content)) throw new ValidationError(`${field}.content`, 'must be standard padded base64');
+    if (typeof m.content !== 'string' || !BASE64.test(m.content))
+      throw new ValidationError(`${field}.content`, 'must be standard padded base64');
     // Decoded size = 3/4 of the text less padding: check before decoding anything large.
     const size = (m.content.length / 4) * 3 - (m.content.endsWith('==') ? 2 : m.content.endsWith('=') ? 1 : 0);
-    if (size > maxContentBytes) throw new ValidationError(`${field}.content`, `must be at most ${maxContentBytes} bytes`, 413, 'payload_too_large');
+    if (size > maxContentBytes)
+      throw new ValidationError(`${field}.content`, `must be at most ${maxContentBytes} bytes`, 413, 'payload_too_large');
     if (size === 0) throw new ValidationError(`${field}.content`, 'must not be empty');
     return {
       deviceId,
@@ -60,15 +62,29 @@ export interface EnvelopeJson {
   content: string;
 }
 
-export interface SendMessagesResponse { serverTimestamp: number }
+export interface SendMessagesResponse {
+  serverTimestamp: number;
+}
 
 /** 409: the message list does not cover exactly the recipient's current devices. */
-export interface MismatchedDevicesBody { error: 'mismatched_devices'; message: string; missingDevices: number[]; extraDevices: number[] }
+export interface MismatchedDevicesBody {
+  error: 'mismatched_devices';
+  message: string;
+  missingDevices: number[];
+  extraDevices: number[];
+}
 /** 410: registration ids that no longer match (the device was re-installed). */
-export interface StaleDevicesBody { error: 'stale_devices'; message: string; staleDevices: number[] }
+export interface StaleDevicesBody {
+  error: 'stale_devices';
+  message: string;
+  staleDevices: number[];
+}
 
 /** Client → server WebSocket frames. */
-export interface AckFrame { type: 'ack'; ids: string[] }
+export interface AckFrame {
+  type: 'ack';
+  ids: string[];
+}
 
 export const MAX_ACK_IDS = 1000;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;

@@ -1,5 +1,13 @@
 import {
-  ValidationError, optional, rejectUnknownFields, requireArray, requireBase64, requireBool, requireInt, requireObject, requireString,
+  ValidationError,
+  optional,
+  rejectUnknownFields,
+  requireArray,
+  requireBase64,
+  requireBool,
+  requireInt,
+  requireObject,
+  requireString,
 } from './validation';
 
 /** Runs `fn`, expects a ValidationError, and returns it so the test can check field, status and message. */
@@ -166,10 +174,12 @@ describe('requireBase64 (standard padded base64, RFC 4648 §4)', () => {
   it('accepts exactly the byte-length bounds and refuses one byte outside either bound', () => {
     expect(requireBase64(b64(32), 'identityKey', 32, 33)).toHaveLength(32);
     expect(requireBase64(b64(33), 'identityKey', 32, 33)).toHaveLength(33);
-    expect(validationErrorOf(() => requireBase64(b64(31), 'identityKey', 32, 33)).message)
-      .toBe('identityKey: must decode to 32..33 bytes, got 31');
-    expect(validationErrorOf(() => requireBase64(b64(34), 'identityKey', 32, 33)).message)
-      .toBe('identityKey: must decode to 32..33 bytes, got 34');
+    expect(validationErrorOf(() => requireBase64(b64(31), 'identityKey', 32, 33)).message).toBe(
+      'identityKey: must decode to 32..33 bytes, got 31',
+    );
+    expect(validationErrorOf(() => requireBase64(b64(34), 'identityKey', 32, 33)).message).toBe(
+      'identityKey: must decode to 32..33 bytes, got 34',
+    );
   });
 
   it('states a single exact length when both bounds are equal', () => {

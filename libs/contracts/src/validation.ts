@@ -3,7 +3,12 @@
  * Thrown errors become 400 {error: "invalid_request", message} at the HTTP edge.
  */
 export class ValidationError extends Error {
-  constructor(readonly field: string, detail: string, readonly status: 400 | 413 | 422 = 400, readonly code = 'invalid_request') {
+  constructor(
+    readonly field: string,
+    detail: string,
+    readonly status: 400 | 413 | 422 = 400,
+    readonly code = 'invalid_request',
+  ) {
     super(`${field}: ${detail}`);
     this.name = 'ValidationError';
   }

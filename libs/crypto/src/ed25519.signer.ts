@@ -1,7 +1,10 @@
 import sodium from 'libsodium-wrappers';
 
 /** A server's own Ed25519 key pair (libsodium layout: 64-byte secret key = seed ‖ public key). */
-export interface Ed25519KeyPair { publicKey: Buffer; secretKey: Buffer }
+export interface Ed25519KeyPair {
+  publicKey: Buffer;
+  secretKey: Buffer;
+}
 
 export function generateEd25519KeyPair(): Ed25519KeyPair {
   const pair = sodium.crypto_sign_keypair();

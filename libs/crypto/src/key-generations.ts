@@ -43,11 +43,13 @@ export async function listKeyGenerations(dir: string, stem: string, ext: string)
     const generation = generationOf(stem, ext, name);
     return generation === null ? [] : [{ name, generation }];
   });
-  const generations = await Promise.all(found.map(async ({ name, generation }) => {
-    const path = join(dir, name);
-    const [contents, info] = await Promise.all([readFile(path, 'utf8'), stat(path)]);
-    return { generation, contents, createdAt: info.mtime };
-  }));
+  const generations = await Promise.all(
+    found.map(async ({ name, generation }) => {
+      const path = join(dir, name);
+      const [contents, info] = await Promise.all([readFile(path, 'utf8'), stat(path)]);
+      return { generation, contents, createdAt: info.mtime };
+    }),
+  );
   return generations.sort((a, b) => a.generation - b.generation);
 }
 

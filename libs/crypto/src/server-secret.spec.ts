@@ -8,7 +8,9 @@ import { SERVER_SECRET_FILE, ServerSecret } from './server-secret';
 
 describe('ServerSecret, MetadataPseudonyms and AtRestCipher', () => {
   let dir: string;
-  beforeEach(() => { dir = mkdtempSync(join(tmpdir(), 'sealpost-secret-')); });
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'sealpost-secret-'));
+  });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   it('replicas starting together create one secret (file 0600) and all derive the same pseudonyms from it', async () => {

@@ -96,7 +96,8 @@ describe('verifyXEdDsa', () => {
     for (const v of vectors.slice(0, 40)) {
       const cases: Array<[Uint8Array, Uint8Array, Uint8Array]> = [];
       for (const bit of [...sigBits, randomInt(512), randomInt(512)]) cases.push([v.key, v.message, flip(v.signature, bit)]);
-      for (const bit of [0, v.message.length * 8 - 1, randomInt(v.message.length * 8)]) cases.push([v.key, flip(v.message, bit), v.signature]);
+      for (const bit of [0, v.message.length * 8 - 1, randomInt(v.message.length * 8)])
+        cases.push([v.key, flip(v.message, bit), v.signature]);
       // key: type byte bits, u bits (bit 255 of u, i.e. key bit 263, is masked by libsignal; tested below)
       for (const bit of [0, 2, 7, 8, 9, 100, 262, 8 + randomInt(255)]) cases.push([flip(v.key, bit), v.message, v.signature]);
       for (const [key, message, signature] of cases) {

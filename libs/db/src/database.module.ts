@@ -53,7 +53,10 @@ export class DatabaseModule {
 
 /** On a pool of its own without statement timeouts: a long migration must not be cut off. */
 async function applyMigrations(options: DatabaseModuleOptions): Promise<void> {
-  const pool = createPool(options.databaseUrl, 1, `${options.applicationName}-migrate`, { ...UNBOUNDED_STATEMENTS, connectTimeoutMs: options.timeouts.connectTimeoutMs });
+  const pool = createPool(options.databaseUrl, 1, `${options.applicationName}-migrate`, {
+    ...UNBOUNDED_STATEMENTS,
+    connectTimeoutMs: options.timeouts.connectTimeoutMs,
+  });
   try {
     const applied = await migrateUp(pool, options.migrations);
     if (applied.length > 0) {

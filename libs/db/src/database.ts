@@ -14,7 +14,11 @@ export function isPgError(error: unknown, code: string): boolean {
 
 /** No statement or query timeout (migrations, admin scripts); connecting is still bounded. */
 export const UNBOUNDED_STATEMENTS: DatabaseTimeouts = {
-  statementTimeoutMs: 0, queryTimeoutMs: 0, connectTimeoutMs: 10_000, idleInTransactionTimeoutMs: 0, keepAliveInitialDelayMs: 10_000,
+  statementTimeoutMs: 0,
+  queryTimeoutMs: 0,
+  connectTimeoutMs: 10_000,
+  idleInTransactionTimeoutMs: 0,
+  keepAliveInitialDelayMs: 10_000,
 };
 
 /**
@@ -26,8 +30,11 @@ export const UNBOUNDED_STATEMENTS: DatabaseTimeouts = {
  * and dropped by the pool; it never crashes the process.
  */
 export function createPool(
-  databaseUrl: string, max: number, applicationName: string,
-  timeouts: DatabaseTimeouts = UNBOUNDED_STATEMENTS, availability = new PostgresAvailability(),
+  databaseUrl: string,
+  max: number,
+  applicationName: string,
+  timeouts: DatabaseTimeouts = UNBOUNDED_STATEMENTS,
+  availability = new PostgresAvailability(),
 ): Pool {
   const pool = new Pool({
     connectionString: databaseUrl,

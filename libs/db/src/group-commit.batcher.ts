@@ -12,7 +12,11 @@ export interface GroupCommitOptions<T, R> {
   commit(items: T[]): Promise<R[]>;
 }
 
-interface Waiting<T, R> { item: T; resolve(r: R): void; reject(e: unknown): void }
+interface Waiting<T, R> {
+  item: T;
+  resolve(r: R): void;
+  reject(e: unknown): void;
+}
 
 export class GroupCommitBatcher<T, R> {
   private waiting: Waiting<T, R>[] = [];
@@ -42,12 +46,15 @@ export class GroupCommitBatcher<T, R> {
     if (this.waiting.length === 0 || this.running >= this.options.maxConcurrentCommits) return;
     const batch = this.waiting.splice(0, this.options.maxBatch);
     this.running += 1;
-    this.options.commit(batch.map((w) => w.item)).then(
-      (results) => batch.forEach((w, i) => w.resolve(results[i])),
-      (error) => batch.forEach((w) => w.reject(error)),
-    ).finally(() => {
-      this.running -= 1;
-      if (this.waiting.length > 0) this.flush();
-    });
+    this.options
+      .commit(batch.map((w) => w.item))
+      .then(
+        (results) => batch.forEach((w, i) => w.resolve(results[i])),
+        (error) => batch.forEach((w) => w.reject(error)),
+      )
+      .finally(() => {
+        this.running -= 1;
+        if (this.waiting.length > 0) this.flush();
+      });
   }
 }

@@ -1,4 +1,12 @@
-export { createPool, ensureDatabase, postgresUnreachableReason, isPgError, PG_UNIQUE_VIOLATION, PG_FOREIGN_KEY_VIOLATION, UNBOUNDED_STATEMENTS } from './database';
+export {
+  createPool,
+  ensureDatabase,
+  postgresUnreachableReason,
+  isPgError,
+  PG_UNIQUE_VIOLATION,
+  PG_FOREIGN_KEY_VIOLATION,
+  UNBOUNDED_STATEMENTS,
+} from './database';
 export { isDatabaseUnavailable, unavailabilityReason } from './database-unavailable';
 export { PostgresAvailability } from './postgres-availability';
 export type { AvailabilityObserver } from './postgres-availability';

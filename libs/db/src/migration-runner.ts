@@ -47,9 +47,7 @@ export async function migrateUp(pool: Pool, set: MigrationSet): Promise<string[]
 export async function migrateDownOne(pool: Pool, set: MigrationSet): Promise<string | null> {
   return withTransaction(pool, async (tx) => {
     await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [advisoryLockKey(set.schema)]);
-    const { rows } = await tx.query<{ name: string }>(
-      `SELECT name FROM ${set.schema}.migrations ORDER BY name DESC LIMIT 1`,
-    );
+    const { rows } = await tx.query<{ name: string }>(`SELECT name FROM ${set.schema}.migrations ORDER BY name DESC LIMIT 1`);
     const last = rows[0]?.name;
     if (!last) return null;
     const migration = set.migrations.find((m) => m.name === last);

@@ -18,7 +18,9 @@ export type Queryable = Pool | PoolClient;
 export async function withTransaction<T>(pool: Pool, work: (tx: PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
   let connectionError: Error | undefined;
-  const onConnectionError = (error: Error) => { connectionError ??= error; };
+  const onConnectionError = (error: Error) => {
+    connectionError ??= error;
+  };
   client.on('error', onConnectionError);
   try {
     await client.query('BEGIN');
@@ -28,7 +30,9 @@ export async function withTransaction<T>(pool: Pool, work: (tx: PoolClient) => P
   } catch (error) {
     if (isDatabaseUnavailable(error)) connectionError ??= error as Error;
     if (!connectionError) {
-      await client.query('ROLLBACK').catch((rollbackError: Error) => { connectionError = rollbackError; });
+      await client.query('ROLLBACK').catch((rollbackError: Error) => {
+        connectionError = rollbackError;
+      });
     }
     throw error;
   } finally {
@@ -37,7 +41,11 @@ export async function withTransaction<T>(pool: Pool, work: (tx: PoolClient) => P
   }
 }
 
-export async function queryOne<R extends QueryResultRow>(db: Queryable, sql: string | NamedStatement, params: unknown[]): Promise<R | null> {
+export async function queryOne<R extends QueryResultRow>(
+  db: Queryable,
+  sql: string | NamedStatement,
+  params: unknown[],
+): Promise<R | null> {
   const { rows } = typeof sql === 'string' ? await db.query<R>(sql, params) : await db.query<R>({ ...sql, values: params });
   return rows[0] ?? null;
 }

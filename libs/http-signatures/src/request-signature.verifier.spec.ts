@@ -58,9 +58,7 @@ describe('signRequest → parseSignatureHeaders → verifyRequestSignature', () 
     });
     expect(verifyRequestSignature(parts, parsed!, keys.publicKey)).toBe(true);
     expect(verifyContentDigest(parts.headers['content-digest'], body)).toBe(true);
-    expect(
-      checkSignaturePolicy(parsed!, { requiredComponents: COVERED_COMPONENTS, now: CREATED + 10, maxSkewSeconds: 60 }),
-    ).toBeNull();
+    expect(checkSignaturePolicy(parsed!, { requiredComponents: COVERED_COMPONENTS, now: CREATED + 10, maxSkewSeconds: 60 })).toBeNull();
   });
 
   it('signs with the current time by default and honours a custom label', () => {
@@ -136,9 +134,7 @@ describe('signRequest → parseSignatureHeaders → verifyRequestSignature', () 
     const flipped = Uint8Array.from(parsed.signature);
     flipped[10] ^= 1;
     expect(verifyRequestSignature(request(), { ...parsed, signature: flipped }, keys.publicKey)).toBe(false);
-    expect(verifyRequestSignature(request(), { ...parsed, params: { ...parsed.params, alg: 'hmac-sha256' } }, keys.publicKey)).toBe(
-      false,
-    );
+    expect(verifyRequestSignature(request(), { ...parsed, params: { ...parsed.params, alg: 'hmac-sha256' } }, keys.publicKey)).toBe(false);
     const junk: Array<[unknown, unknown, unknown]> = [
       [request(), parsed, keys.publicKey.subarray(0, 31)],
       [request(), { ...parsed, signature: parsed.signature.subarray(0, 63) }, keys.publicKey],
@@ -178,8 +174,7 @@ describe('RFC 9421 Appendix B.2.6 (Ed25519 test vector)', () => {
   const D = 'n4Ni-HpISpVObnQMW0wOhCKROaIKqKtW_2ZYb2p9KcU';
   const SIGNATURE_INPUT =
     'sig-b26=("date" "@method" "@path" "@authority" "content-type" "content-length");created=1618884473;keyid="test-key-ed25519"';
-  const SIGNATURE =
-    'sig-b26=:wqcAqbmYJ2ji2glfAMaRy4gruYYnx2nEFN2HN6jrnDnQCK1u02Gb04v9EDgwUPiu4A0w6vuQv5lIp5WPpBKRCw==:';
+  const SIGNATURE = 'sig-b26=:wqcAqbmYJ2ji2glfAMaRy4gruYYnx2nEFN2HN6jrnDnQCK1u02Gb04v9EDgwUPiu4A0w6vuQv5lIp5WPpBKRCw==:';
   const rfcRequest: SignedRequestParts = {
     method: 'POST',
     targetUri: 'https://example.com/foo?param=Value&Pet=dog',
@@ -215,8 +210,6 @@ describe('RFC 9421 Appendix B.2.6 (Ed25519 test vector)', () => {
     expect(verifyRequestSignature(rfcRequest, parsed!, publicKey)).toBe(true);
     expect(verifyRequestSignature({ ...rfcRequest, method: 'PUT' }, parsed!, publicKey)).toBe(false);
     // The RFC example has no alg parameter. Sealpost's policy requires alg="ed25519".
-    expect(checkSignaturePolicy(parsed!, { requiredComponents: [], now: 1618884473, maxSkewSeconds: 60 })).toBe(
-      'alg must be ed25519',
-    );
+    expect(checkSignaturePolicy(parsed!, { requiredComponents: [], now: 1618884473, maxSkewSeconds: 60 })).toBe('alg must be ed25519');
   });
 });

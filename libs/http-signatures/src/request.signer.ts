@@ -1,11 +1,6 @@
 import sodium from 'libsodium-wrappers';
 import { isBytes, utf8 } from './bytes.util';
-import {
-  COVERED_COMPONENTS,
-  DEFAULT_SIGNATURE_LABEL,
-  ED25519_SECRET_KEY_LENGTH,
-  SIGNATURE_ALGORITHM,
-} from './http-signature.constants';
+import { COVERED_COMPONENTS, DEFAULT_SIGNATURE_LABEL, ED25519_SECRET_KEY_LENGTH, SIGNATURE_ALGORITHM } from './http-signature.constants';
 import type { SignatureHeaders, SignatureParams, SignedRequestParts, SignRequestOptions } from './http-signature.types';
 import { serializeSignatureParams, signatureBase } from './signature-base.util';
 import { serializeByteSequence, serializeKey } from './structured-field.serializer';

@@ -48,11 +48,10 @@ describe('signatureBase', () => {
         'content-length': '18',
       },
     };
-    const base = signatureBase(
-      rfcRequest,
-      ['date', '@method', '@path', '@authority', 'content-type', 'content-length'],
-      { created: 1618884473, keyid: 'test-key-ed25519' },
-    );
+    const base = signatureBase(rfcRequest, ['date', '@method', '@path', '@authority', 'content-type', 'content-length'], {
+      created: 1618884473,
+      keyid: 'test-key-ed25519',
+    });
     expect(base).toBe(
       [
         '"date": Tue, 20 Apr 2021 02:07:55 GMT',
@@ -69,8 +68,7 @@ describe('signatureBase', () => {
 
   it('resolves the derived components', () => {
     const p = (targetUri: string, method = 'get'): SignedRequestParts => ({ method, targetUri, headers: {} });
-    const value = (targetUri: string, name: string) =>
-      signatureBase(p(targetUri), [name], { created: 1, keyid: 'k' }).split('\n')[0];
+    const value = (targetUri: string, name: string) => signatureBase(p(targetUri), [name], { created: 1, keyid: 'k' }).split('\n')[0];
     expect(value('https://x.example/a', '@method')).toBe('"@method": GET');
     expect(value('HTTPS://User@X.Example:443/a/../b?q=1&r', '@authority')).toBe('"@authority": x.example');
     expect(value('http://x.example:80/', '@authority')).toBe('"@authority": x.example');
@@ -91,9 +89,7 @@ describe('signatureBase', () => {
   it('trims header values and joins repeated values with ", "', () => {
     const multi = { ...parts, headers: { ...parts.headers, 'x-list': ['  a ', 'b\t'] as unknown as string } };
     expect(signatureBase(multi, ['x-list'], { created: 1, keyid: 'k' }).split('\n')[0]).toBe('"x-list": a, b');
-    expect(signatureBase(parts, ['sealpost-origin'], { created: 1, keyid: 'k' }).split('\n')[0]).toBe(
-      '"sealpost-origin": a.example',
-    );
+    expect(signatureBase(parts, ['sealpost-origin'], { created: 1, keyid: 'k' }).split('\n')[0]).toBe('"sealpost-origin": a.example');
   });
 
   it('throws on missing headers, bad components and injection attempts', () => {

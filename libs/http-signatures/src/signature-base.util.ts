@@ -50,10 +50,7 @@ export function signatureBase(
  * The serialised `@signature-params` value, which is also what Signature-Input carries for the label,
  * for example `("@method" "content-digest");created=1;keyid="x";alg="ed25519"`.
  */
-export function serializeSignatureParams(
-  components: readonly string[],
-  params: SignatureParams | ParsedSignatureParams,
-): string {
+export function serializeSignatureParams(components: readonly string[], params: SignatureParams | ParsedSignatureParams): string {
   assertComponentList(components);
   if (params === null || typeof params !== 'object') throw new TypeError('signature params are required');
   let out = `(${components.map(serializeString).join(' ')})`;

@@ -3,9 +3,7 @@ import { serializeInteger, serializeKey, serializeString } from './structured-fi
 
 describe('parseDictionary (RFC 8941)', () => {
   it('parses inner lists, items, parameters and every bare item type', () => {
-    const dict = parseDictionary(
-      'a=("x" "y\\"z");n=1;s="q", b=:AQID:, c=?0, d=tok/en:1;p, e=-1.5, f, g=42',
-    );
+    const dict = parseDictionary('a=("x" "y\\"z");n=1;s="q", b=:AQID:, c=?0, d=tok/en:1;p, e=-1.5, f, g=42');
     expect(dict).not.toBeNull();
     const map = new Map(dict!);
     expect(map.get('a')).toEqual({

@@ -4,7 +4,11 @@ import type { FastifyReply } from 'fastify';
 import { ApiError, unavailable } from './api-error';
 import { errorAnswer } from './error-answer';
 
-interface ErrorBody { error: string; message: string; [k: string]: unknown }
+interface ErrorBody {
+  error: string;
+  message: string;
+  [k: string]: unknown;
+}
 
 const FRAMEWORK_ANSWERS: Record<number, ErrorBody> = {
   400: { error: 'invalid_json', message: 'body is not valid JSON' },

@@ -6,7 +6,13 @@ import { HttpException } from '@nestjs/common';
  * Messages never carry secrets or envelope content.
  */
 export class ApiError extends HttpException {
-  constructor(status: number, readonly code: string, message: string, readonly extra: Record<string, unknown> = {}, readonly headers: Record<string, string> = {}) {
+  constructor(
+    status: number,
+    readonly code: string,
+    message: string,
+    readonly extra: Record<string, unknown> = {},
+    readonly headers: Record<string, string> = {},
+  ) {
     super({ error: code, message, ...extra }, status);
   }
 }
@@ -14,9 +20,15 @@ export class ApiError extends HttpException {
 export const unauthorized = () => new ApiError(401, 'unauthorized', 'a valid device token is required');
 export const notFound = (what: string) => new ApiError(404, 'not_found', `${what} not found`);
 export const tooManyRequests = (retryAfterSeconds: number) =>
-  new ApiError(429, 'rate_limited', `too many requests; retry after ${retryAfterSeconds} s`, { retryAfter: retryAfterSeconds }, {
-    'retry-after': String(retryAfterSeconds),
-  });
+  new ApiError(
+    429,
+    'rate_limited',
+    `too many requests; retry after ${retryAfterSeconds} s`,
+    { retryAfter: retryAfterSeconds },
+    {
+      'retry-after': String(retryAfterSeconds),
+    },
+  );
 
 /** Seconds a client is told to wait (Retry-After) when a dependency is unreachable or too slow. */
 export const UNAVAILABLE_RETRY_AFTER_SECONDS = 2;

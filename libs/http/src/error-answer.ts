@@ -3,7 +3,10 @@ import { isDatabaseUnavailable } from '@sealpost/db';
 import { ApiError, unavailable } from './api-error';
 
 /** An intended answer: a status and the `{error, message, …}` body. */
-export interface ErrorAnswer { status: number; body: { error: string; message: string; [k: string]: unknown } }
+export interface ErrorAnswer {
+  status: number;
+  body: { error: string; message: string; [k: string]: unknown };
+}
 
 /**
  * The answer an ApiError or a ValidationError stands for, wherever it is given (HTTP, or a

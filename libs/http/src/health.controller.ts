@@ -28,20 +28,28 @@ export class HealthController {
   ) {
     const { timeoutMs, checks } = options ?? DEFAULT_OPTIONS;
     this.timeoutMs = timeoutMs;
-    this.checks = [
-      { name: 'postgres', ready: () => this.checkPostgres() },
-      { name: 'redis', ready: () => this.redis.ping() },
-      ...checks,
-    ];
+    this.checks = [{ name: 'postgres', ready: () => this.checkPostgres() }, { name: 'redis', ready: () => this.redis.ping() }, ...checks];
   }
 
   @Get()
   async ready(): Promise<{ status: 'ok' }> {
-    const outcomes = await Promise.all(this.checks.map((check) =>
-      withinMs(check.ready(), this.timeoutMs, check.name).then(() => null, () => check.name)));
+    const outcomes = await Promise.all(
+      this.checks.map((check) =>
+        withinMs(check.ready(), this.timeoutMs, check.name).then(
+          () => null,
+          () => check.name,
+        ),
+      ),
+    );
     const failing = outcomes.filter((name): name is string => name !== null);
     if (failing.length > 0) {
-      throw new ApiError(503, 'unavailable', `not ready: ${failing.join(', ')}`, {}, { 'retry-after': String(UNAVAILABLE_RETRY_AFTER_SECONDS) });
+      throw new ApiError(
+        503,
+        'unavailable',
+        `not ready: ${failing.join(', ')}`,
+        {},
+        { 'retry-after': String(UNAVAILABLE_RETRY_AFTER_SECONDS) },
+      );
     }
     return { status: 'ok' };
   }

@@ -33,14 +33,20 @@ export async function createHttpApp(module: Type<unknown> | DynamicModule, optio
     routerOptions: { maxParamLength: 512 },
     // Malformed URLs (bad percent-encoding) never reach Nest: answer them here, in the API's shape.
     frameworkErrors: (_error: Error, _request: unknown, reply: FastifyReply) => {
-      void reply.code(400).type('application/json; charset=utf-8')
+      void reply
+        .code(400)
+        .type('application/json; charset=utf-8')
         .send(JSON.stringify({ error: 'invalid_request', message: 'the request URL is malformed' }));
     },
   });
   adapter.getInstance().addHook('onRequest', refuseNonJsonBodies);
   const app = await NestFactory.create<NestFastifyApplication>(module, adapter, {
     rawBody: options.rawBody ?? false,
-    logger: new QuietFrameworkLogger(options.logLevel === 'debug', LEVELS.slice(0, LEVELS.indexOf(options.logLevel) + 1), options.logFormat === 'json'),
+    logger: new QuietFrameworkLogger(
+      options.logLevel === 'debug',
+      LEVELS.slice(0, LEVELS.indexOf(options.logLevel) + 1),
+      options.logFormat === 'json',
+    ),
   });
   const postgres = app.get(PostgresAvailability, { strict: false });
   app.useGlobalFilters(new ApiErrorFilter(postgres));
@@ -58,7 +64,9 @@ function refuseNonJsonBodies(request: FastifyRequest, reply: FastifyReply, done:
   const { headers } = request;
   const hasBody = headers['transfer-encoding'] !== undefined || Number(headers['content-length'] ?? 0) > 0;
   if (hasBody && !JSON_MEDIA_TYPE.test(headers['content-type'] ?? '')) {
-    void reply.code(415).type('application/json; charset=utf-8')
+    void reply
+      .code(415)
+      .type('application/json; charset=utf-8')
       .send(JSON.stringify({ error: 'unsupported_media_type', message: 'request bodies must be application/json' }));
     return;
   }

@@ -1,4 +1,12 @@
-export { ApiError, unauthorized, notFound, tooManyRequests, assertWithinRate, unavailable, UNAVAILABLE_RETRY_AFTER_SECONDS } from './api-error';
+export {
+  ApiError,
+  unauthorized,
+  notFound,
+  tooManyRequests,
+  assertWithinRate,
+  unavailable,
+  UNAVAILABLE_RETRY_AFTER_SECONDS,
+} from './api-error';
 export { ApiErrorFilter } from './api-error.filter';
 export { createHttpApp, listeningUrl } from './http-app.factory';
 export type { HttpAppOptions } from './http-app.factory';

@@ -31,7 +31,10 @@ export function healthOptionsProvider(timeoutMs: number, checks: Type<ReadinessC
 export function withinMs<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(Object.assign(new Error(`${what} did not answer within ${ms} ms`), { code: 'HEALTH_CHECK_TIMEOUT' })), ms);
+    timer = setTimeout(
+      () => reject(Object.assign(new Error(`${what} did not answer within ${ms} ms`), { code: 'HEALTH_CHECK_TIMEOUT' })),
+      ms,
+    );
   });
   // A late rejection of `work` after the bound must not become an unhandled rejection.
   void work.catch(() => undefined);

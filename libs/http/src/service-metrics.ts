@@ -21,7 +21,12 @@ export class ServiceMetrics {
     return new Counter({ name, help, labelNames, registers: [this.registry] });
   }
 
-  gauge<L extends string>(name: string, help: string, labelNames: readonly L[] = [], collect?: (this: Gauge<L>) => void | Promise<void>): Gauge<L> {
+  gauge<L extends string>(
+    name: string,
+    help: string,
+    labelNames: readonly L[] = [],
+    collect?: (this: Gauge<L>) => void | Promise<void>,
+  ): Gauge<L> {
     return new Gauge({ name, help, labelNames, registers: [this.registry], ...(collect ? { collect } : {}) });
   }
 
@@ -50,8 +55,16 @@ export class MetricsController {
 export function installDependencyMetrics(app: NestFastifyApplication, postgres: PostgresAvailability): void {
   const metrics = app.get(ServiceMetrics, { strict: false });
   const labels = { dependency: 'postgres' } as const;
-  const outages = metrics.counter('sealpost_dependency_outages_total', 'Outages of a dependency (one per outage, however many calls failed)', ['dependency'] as const);
-  const failed = metrics.counter('sealpost_dependency_unavailable_total', 'Calls that failed because a dependency was unreachable or too slow', ['dependency'] as const);
+  const outages = metrics.counter(
+    'sealpost_dependency_outages_total',
+    'Outages of a dependency (one per outage, however many calls failed)',
+    ['dependency'] as const,
+  );
+  const failed = metrics.counter(
+    'sealpost_dependency_unavailable_total',
+    'Calls that failed because a dependency was unreachable or too slow',
+    ['dependency'] as const,
+  );
   metrics.gauge('sealpost_dependency_up', '1 while a dependency answers, 0 during an outage', ['dependency'] as const, function collect() {
     this.set(labels, postgres.isDown ? 0 : 1);
   });
@@ -69,11 +82,17 @@ const SECONDS_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5
 export function installHttpMetrics(app: NestFastifyApplication): void {
   const metrics = app.get(ServiceMetrics, { strict: false });
   const requests = metrics.counter('sealpost_http_requests_total', 'HTTP requests answered', ['method', 'route', 'status'] as const);
-  const seconds = metrics.histogram('sealpost_http_request_duration_seconds', 'HTTP request duration', SECONDS_BUCKETS, ['method', 'route'] as const);
-  app.getHttpAdapter().getInstance().addHook('onResponse', (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
-    const route = request.routeOptions?.url ?? 'unmatched';
-    requests.inc({ method: request.method, route, status: String(reply.statusCode) });
-    seconds.observe({ method: request.method, route }, reply.elapsedTime / 1000);
-    done();
-  });
+  const seconds = metrics.histogram('sealpost_http_request_duration_seconds', 'HTTP request duration', SECONDS_BUCKETS, [
+    'method',
+    'route',
+  ] as const);
+  app
+    .getHttpAdapter()
+    .getInstance()
+    .addHook('onResponse', (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
+      const route = request.routeOptions?.url ?? 'unmatched';
+      requests.inc({ method: request.method, route, status: String(reply.statusCode) });
+      seconds.observe({ method: request.method, route }, reply.elapsedTime / 1000);
+      done();
+    });
 }

@@ -2,7 +2,7 @@ import { ConfigError, redactUrl } from '@sealpost/config';
 import { postgresUnreachableReason } from '@sealpost/db';
 import { redisUnreachableReason } from '@sealpost/redis';
 
-export const START_POSTGRES_HINT = "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start";
+export const START_POSTGRES_HINT = 'pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start';
 export const START_REDIS_HINT = 'redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no';
 
 /**
@@ -25,7 +25,9 @@ export async function dependencyProblems(urls: { redisUrl: string; databaseUrl: 
 
 /** Entry point wrapper of every service: config problems and unreachable stores end the process with a clear message. */
 export async function runService<C extends { redisUrl: string; databaseUrl: string }>(
-  name: string, loadConfig: () => C, start: (config: C) => Promise<void>,
+  name: string,
+  loadConfig: () => C,
+  start: (config: C) => Promise<void>,
 ): Promise<void> {
   let config: C;
   try {

@@ -8,7 +8,11 @@ import type { Logger } from '@nestjs/common';
 export class RedisOutageLog {
   private down = false;
 
-  constructor(private readonly logger: Logger, private readonly what: string, private readonly countError: () => void) {}
+  constructor(
+    private readonly logger: Logger,
+    private readonly what: string,
+    private readonly countError: () => void,
+  ) {}
 
   /** For `.on('error', …)`. */
   readonly error = (error: unknown): void => {

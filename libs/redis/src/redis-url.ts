@@ -16,9 +16,17 @@ export function redisOptionsFromUrl(url: string): RedisOptions {
 
 /** Null when Redis answers PING at `redisUrl`; else a one-line reason. */
 export async function redisUnreachableReason(redisUrl: string): Promise<string | null> {
-  const redis = new Redis({ ...redisOptionsFromUrl(redisUrl), lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 3000 });
+  const redis = new Redis({
+    ...redisOptionsFromUrl(redisUrl),
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    connectTimeout: 3000,
+  });
   let lastError: { code?: string; message?: string } | undefined;
-  redis.on('error', (error) => { lastError = error; });
+  redis.on('error', (error) => {
+    lastError = error;
+  });
   try {
     await redis.connect();
     await redis.ping();

@@ -28,7 +28,10 @@ return {allowed, wait}
 
 type WithTokenBucket = Redis & { sealpostTokenBucket(key: string, capacity: number, perMs: number): Promise<[number, number]> };
 
-export interface BucketVerdict { allowed: boolean; retryAfterMs: number }
+export interface BucketVerdict {
+  allowed: boolean;
+  retryAfterMs: number;
+}
 
 export class TokenBucketScript {
   private readonly redis: WithTokenBucket;

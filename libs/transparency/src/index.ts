@@ -1,21 +1,7 @@
 export { HASH_SIZE, EMPTY_ROOT, leafHash, nodeHash } from './merkle-hash.util';
-export {
-  MissingNodeError,
-  nodeKeyId,
-  parseNodeKeyId,
-  nodeStart,
-  nodeEnd,
-  nodeLookupFromMap,
-} from './node-key.util';
+export { MissingNodeError, nodeKeyId, parseNodeKeyId, nodeStart, nodeEnd, nodeLookupFromMap } from './node-key.util';
 export type { NodeKey, NodeLookup } from './node-key.util';
-export {
-  rootHash,
-  rootNodes,
-  inclusionPath,
-  inclusionNodes,
-  consistencyPath,
-  consistencyNodes,
-} from './merkle-proof.util';
+export { rootHash, rootNodes, inclusionPath, inclusionNodes, consistencyPath, consistencyNodes } from './merkle-proof.util';
 export { nodesCompletedByAppend, appendLeaves, appendNodes } from './merkle-append.util';
 export { verifyInclusion, verifyConsistency } from './merkle-verify.util';
 export { MemoryMerkleLog } from './memory-merkle-log';

@@ -14,5 +14,8 @@ export interface SignedTreeHead {
 const DOMAIN = 'sealpost-kt-head-v1\n';
 
 export function ktHeadSigningBytes(head: Pick<SignedTreeHead, 'server' | 'treeSize' | 'rootHash' | 'timestamp'>): Buffer {
-  return Buffer.from(DOMAIN + canonicalJson({ server: head.server, treeSize: head.treeSize, rootHash: head.rootHash, timestamp: head.timestamp }), 'utf8');
+  return Buffer.from(
+    DOMAIN + canonicalJson({ server: head.server, treeSize: head.treeSize, rootHash: head.rootHash, timestamp: head.timestamp }),
+    'utf8',
+  );
 }

@@ -11,13 +11,17 @@ function entry(server: string, keyId: string, pair: Pair, endorser?: { keyId: st
 }
 
 describe('trustedKtKeys', () => {
-  let k1: Pair; let k2: Pair; let k3: Pair;
+  let k1: Pair;
+  let k2: Pair;
+  let k3: Pair;
   beforeAll(async () => {
     await initCrypto();
     [k1, k2, k3] = [generateEd25519KeyPair(), generateEd25519KeyPair(), generateEd25519KeyPair()];
   });
   const chain = (server = 'alpha.test') => [
-    entry(server, 'a', k1), entry(server, 'b', k2, { keyId: 'a', pair: k1 }), entry(server, 'c', k3, { keyId: 'b', pair: k2 }),
+    entry(server, 'a', k1),
+    entry(server, 'b', k2, { keyId: 'a', pair: k1 }),
+    entry(server, 'c', k3, { keyId: 'b', pair: k2 }),
   ];
 
   it('follows endorsements forward from the pinned key, and only forward', () => {

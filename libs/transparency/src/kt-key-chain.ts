@@ -42,7 +42,8 @@ export function trustedKtKeys(doc: KtKeysDocument, trustedPublicKey: string): Ma
   for (const key of doc.keys.slice(start + 1)) {
     const endorser = typeof key?.endorsedBy === 'string' ? trusted.get(key.endorsedBy) : undefined;
     if (!endorser || typeof key.endorsement !== 'string' || typeof key.publicKey !== 'string' || typeof key.keyId !== 'string') break;
-    if (!verifyEd25519(endorser, ktKeyEndorsementBytes(doc.server, key.keyId, key.publicKey), Buffer.from(key.endorsement, 'base64'))) break;
+    if (!verifyEd25519(endorser, ktKeyEndorsementBytes(doc.server, key.keyId, key.publicKey), Buffer.from(key.endorsement, 'base64')))
+      break;
     trusted.set(key.keyId, Buffer.from(key.publicKey, 'base64'));
   }
   return trusted;

@@ -16,7 +16,9 @@ export interface KtRecord {
 }
 
 export function encodeKtRecord(record: KtRecord): Buffer {
-  const devices = [...record.devices].sort((a, b) => a.deviceId - b.deviceId).map((d) => ({ deviceId: d.deviceId, registrationId: d.registrationId }));
+  const devices = [...record.devices]
+    .sort((a, b) => a.deviceId - b.deviceId)
+    .map((d) => ({ deviceId: d.deviceId, registrationId: d.registrationId }));
   return Buffer.from(canonicalJson({ ...record, devices }), 'utf8');
 }
 
@@ -24,7 +26,13 @@ export function encodeKtRecord(record: KtRecord): Buffer {
 export function decodeKtRecord(bytes: Uint8Array): KtRecord | null {
   try {
     const value = JSON.parse(Buffer.from(bytes).toString('utf8')) as KtRecord;
-    if (typeof value.address !== 'string' || !Number.isInteger(value.version) || typeof value.identityKey !== 'string' || !Array.isArray(value.devices)) return null;
+    if (
+      typeof value.address !== 'string' ||
+      !Number.isInteger(value.version) ||
+      typeof value.identityKey !== 'string' ||
+      !Array.isArray(value.devices)
+    )
+      return null;
     return encodeKtRecord(value).equals(Buffer.from(bytes)) ? value : null;
   } catch {
     return null;

@@ -20,11 +20,7 @@ export function nodesCompletedByAppend(leafIndex: number): NodeKey[] {
   return out;
 }
 
-function appendCore<T>(
-  firstIndex: number,
-  leaves: readonly T[],
-  alg: SubtreeAlgebra<T>,
-): Map<string, T> {
+function appendCore<T>(firstIndex: number, leaves: readonly T[], alg: SubtreeAlgebra<T>): Map<string, T> {
   const created = new Map<string, T>();
   const get = (key: NodeKey): T => {
     const id = nodeKeyId(key);
@@ -48,11 +44,7 @@ function appendCore<T>(
  * `${level}:${index}`. Reads from `lookup` only the older left siblings listed by
  * `appendNodes(firstIndex, leafHashes.length)`.
  */
-export function appendLeaves(
-  firstIndex: number,
-  leafHashes: readonly Buffer[],
-  lookup: NodeLookup,
-): Map<string, Buffer> {
+export function appendLeaves(firstIndex: number, leafHashes: readonly Buffer[], lookup: NodeLookup): Map<string, Buffer> {
   assertCount('firstIndex', firstIndex);
   assertCount('firstIndex + count', firstIndex + leafHashes.length);
   leafHashes.forEach((hash, i) => {

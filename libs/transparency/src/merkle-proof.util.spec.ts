@@ -1,13 +1,6 @@
 import { createHash } from 'node:crypto';
 import { EMPTY_ROOT, leafHash, nodeHash } from './merkle-hash.util';
-import {
-  consistencyNodes,
-  consistencyPath,
-  inclusionNodes,
-  inclusionPath,
-  rootHash,
-  rootNodes,
-} from './merkle-proof.util';
+import { consistencyNodes, consistencyPath, inclusionNodes, inclusionPath, rootHash, rootNodes } from './merkle-proof.util';
 import { verifyConsistency, verifyInclusion } from './merkle-verify.util';
 import { MemoryMerkleLog } from './memory-merkle-log';
 import { MissingNodeError, nodeEnd, nodeKeyId, nodeLookupFromMap, type NodeKey, type NodeLookup } from './node-key.util';
@@ -19,8 +12,7 @@ const log = new MemoryMerkleLog();
 for (const entry of entries) log.append(entry);
 
 const sameList = (a: readonly Buffer[], b: readonly Buffer[]) => a.length === b.length && a.every((x, i) => x.equals(b[i]));
-const sameSet = (a: readonly string[], b: readonly string[]) =>
-  new Set(a).size === b.length && b.every((x) => a.includes(x));
+const sameSet = (a: readonly string[], b: readonly string[]) => new Set(a).size === b.length && b.every((x) => a.includes(x));
 
 /** A lookup that can read only `keys` (throws for anything else) and counts reads. */
 function onlyThese(keys: readonly NodeKey[]): { lookup: NodeLookup; reads: string[] } {
@@ -53,7 +45,11 @@ describe('node-based roots and proofs vs. the naive RFC 9162 recursion (sizes 1.
   const junk = leafHash(Buffer.from('junk'));
 
   it('roots: equal, read exactly rootNodes, one per 1-bit of the size', () => {
-    expect(rootHash(0, () => { throw new Error('no reads for the empty tree'); })).toEqual(EMPTY_ROOT);
+    expect(
+      rootHash(0, () => {
+        throw new Error('no reads for the empty tree');
+      }),
+    ).toEqual(EMPTY_ROOT);
     expect(rootNodes(0)).toEqual([]);
     for (let n = 1; n <= MAX; n++) {
       const keys = rootNodes(n);

@@ -1,13 +1,7 @@
 import { EMPTY_ROOT, nodeHash } from './merkle-hash.util';
 import { checkedLookup, type NodeKey, type NodeLookup } from './node-key.util';
 import { assertCount } from './tree-math.util';
-import {
-  inclusionPathOf,
-  recordingAlgebra,
-  subproofOf,
-  subtreeRoot,
-  type SubtreeAlgebra,
-} from './tree-recursion.util';
+import { inclusionPathOf, recordingAlgebra, subproofOf, subtreeRoot, type SubtreeAlgebra } from './tree-recursion.util';
 
 /**
  * Roots and proofs of a log stored as perfect-subtree node hashes. Each function comes in two

@@ -51,10 +51,7 @@ const NODE_HASHES = [
     '0ebc5d3437fbe2db158b9f126a1d118e308181031d0a949f8dededebc558ef6a',
     'ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0',
   ],
-  [
-    'd37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7',
-    '6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4',
-  ],
+  ['d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7', '6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4'],
   ['5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328'],
 ];
 
@@ -143,12 +140,8 @@ function buildLog(): MemoryMerkleLog {
 describe('RFC 6962 hasher vectors (rfc6962_test.go)', () => {
   it('hashes the empty tree, an empty leaf, a leaf and a node byte-exactly', () => {
     expect(EMPTY_ROOT.toString('hex')).toBe('e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855');
-    expect(leafHash(new Uint8Array(0)).toString('hex')).toBe(
-      '6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d',
-    );
-    expect(leafHash(Buffer.from('L123456')).toString('hex')).toBe(
-      '395aa064aa4c29f7010acfe3f25db9485bbd4b91897b6ad7ad547639252b4d56',
-    );
+    expect(leafHash(new Uint8Array(0)).toString('hex')).toBe('6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d');
+    expect(leafHash(Buffer.from('L123456')).toString('hex')).toBe('395aa064aa4c29f7010acfe3f25db9485bbd4b91897b6ad7ad547639252b4d56');
     expect(nodeHash(Buffer.from('N123'), Buffer.from('N456')).toString('hex')).toBe(
       'aa217fe888e47007fa15edab33c2b492a722cb106c64667fc2b044444de66bbb',
     );
@@ -168,9 +161,7 @@ describe('tree over the standard 8 test leaves (testonly/constants.go)', () => {
 
   it('stores every perfect node with the reference hash', () => {
     expect(log.nodeCount).toBe(15);
-    NODE_HASHES.forEach((row, level) =>
-      row.forEach((hex, index) => expect(log.node({ level, index })?.toString('hex')).toBe(hex)),
-    );
+    NODE_HASHES.forEach((row, level) => row.forEach((hex, index) => expect(log.node({ level, index })?.toString('hex')).toBe(hex)));
   });
 
   it('has the reference root for every size 0..8, also from the naive RFC recursion', () => {

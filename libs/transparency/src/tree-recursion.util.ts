@@ -58,14 +58,7 @@ export function inclusionPathOf<T>(m: number, start: number, size: number, alg: 
  *   SUBPROOF(m, D[n], b) = SUBPROOF(m, D[0:k], b) : MTH(D[k:n])           for m ≤ k
  *   SUBPROOF(m, D[n], b) = SUBPROOF(m - k, D[k:n], false) : MTH(D[0:k])   for m > k
  */
-export function subproofOf<T>(
-  m: number,
-  start: number,
-  size: number,
-  b: boolean,
-  alg: SubtreeAlgebra<T>,
-  out: T[],
-): void {
+export function subproofOf<T>(m: number, start: number, size: number, b: boolean, alg: SubtreeAlgebra<T>, out: T[]): void {
   if (m === size) {
     if (!b) out.push(subtreeRoot(start, size, alg));
     return;

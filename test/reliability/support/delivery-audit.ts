@@ -37,14 +37,33 @@ export interface DeliveryTally {
   examples: string[];
 }
 
-interface PairView { firstArrivalBySeq: Map<number, number>; idsBySeq: Map<number, Set<string>>; orderInversions: string[] }
+interface PairView {
+  firstArrivalBySeq: Map<number, number>;
+  idsBySeq: Map<number, Set<string>>;
+  orderInversions: string[];
+}
 
 export class DeliveryAudit {
-  constructor(private readonly tag: string, private readonly pairs: PairLedger[], private readonly receivers: Map<string, ReconnectingReceiver>) {}
+  constructor(
+    private readonly tag: string,
+    private readonly pairs: PairLedger[],
+    private readonly receivers: Map<string, ReconnectingReceiver>,
+  ) {}
 
   tally(): DeliveryTally {
     const { views, redelivered, duplicatesById, misrouted, examples } = this.scan();
-    const out: DeliveryTally = { accepted: 0, delivered: 0, lost: 0, unansweredDelivered: 0, redelivered, duplicatesById, duplicatesBySeq: 0, outOfOrder: 0, misrouted, examples };
+    const out: DeliveryTally = {
+      accepted: 0,
+      delivered: 0,
+      lost: 0,
+      unansweredDelivered: 0,
+      redelivered,
+      duplicatesById,
+      duplicatesBySeq: 0,
+      outOfOrder: 0,
+      misrouted,
+      examples,
+    };
     for (const pair of this.pairs) {
       const view = views.get(pair.key)!;
       for (const seq of pair.acceptedAt.keys()) {
@@ -112,7 +131,9 @@ export class DeliveryAudit {
   }
 
   private scan() {
-    const views = new Map<string, PairView>(this.pairs.map((p) => [p.key, { firstArrivalBySeq: new Map(), idsBySeq: new Map(), orderInversions: [] }]));
+    const views = new Map<string, PairView>(
+      this.pairs.map((p) => [p.key, { firstArrivalBySeq: new Map(), idsBySeq: new Map(), orderInversions: [] }]),
+    );
     const highest = new Map<string, number>();
     let redelivered = 0;
     let duplicatesById = 0;

@@ -9,7 +9,12 @@ import type { RecipientDevice, SenderDevice } from './pair-load';
 import { ReconnectingReceiver } from './reconnecting-receiver';
 
 /** Rate limits raised so the suite measures faults, not token buckets. */
-const UNLIMITED_RATES = { SEND_RATE_BURST: '100000000', SEND_RATE_PER_MINUTE: '1000000000', RECEIVE_RATE_BURST: '100000000', RECEIVE_RATE_PER_MINUTE: '1000000000' };
+const UNLIMITED_RATES = {
+  SEND_RATE_BURST: '100000000',
+  SEND_RATE_PER_MINUTE: '1000000000',
+  RECEIVE_RATE_BURST: '100000000',
+  RECEIVE_RATE_PER_MINUTE: '1000000000',
+};
 /**
  * Federation retry back-off for the suite: the outbox retries a destination after 200 ms, doubling
  * (jittered) up to 5 s, so a peer that comes back is tried again well inside the recovery bound.
@@ -35,8 +40,11 @@ export class FaultRig {
   readonly receivers = new Map<string, ReconnectingReceiver>();
 
   private constructor(
-    readonly postgres: PrivatePostgres, readonly redis: Record<'alpha' | 'beta', PrivateRedis>,
-    readonly alpha: RunningHomeserver, readonly beta: RunningHomeserver, private readonly logTail: Map<string, string[]>,
+    readonly postgres: PrivatePostgres,
+    readonly redis: Record<'alpha' | 'beta', PrivateRedis>,
+    readonly alpha: RunningHomeserver,
+    readonly beta: RunningHomeserver,
+    private readonly logTail: Map<string, string[]>,
   ) {}
 
   static async start(): Promise<FaultRig> {
@@ -46,17 +54,21 @@ export class FaultRig {
     const holder = { services: [] as ServiceProcess[] };
     const env = { relay: UNLIMITED_RATES, gateway: RETRY_ENV };
     try {
-      const [alpha, beta] = await startFederation([
-        { label: 'alpha', serverName: 'alpha.test', databaseUrl: postgres.url('sealpost_faults_alpha'), redisUrl: redis.alpha.url, env },
-        { label: 'beta', serverName: 'beta.test', databaseUrl: postgres.url('sealpost_faults_beta'), redisUrl: redis.beta.url, env },
-      ], {
-        onLine: (name, line) => {
-          const lines = logTail.get(name) ?? [];
-          lines.push(`${new Date().toISOString()} ${line}`);
-          if (lines.length > LOG_LINES_KEPT) lines.shift();
-          logTail.set(name, lines);
+      const [alpha, beta] = await startFederation(
+        [
+          { label: 'alpha', serverName: 'alpha.test', databaseUrl: postgres.url('sealpost_faults_alpha'), redisUrl: redis.alpha.url, env },
+          { label: 'beta', serverName: 'beta.test', databaseUrl: postgres.url('sealpost_faults_beta'), redisUrl: redis.beta.url, env },
+        ],
+        {
+          onLine: (name, line) => {
+            const lines = logTail.get(name) ?? [];
+            lines.push(`${new Date().toISOString()} ${line}`);
+            if (lines.length > LOG_LINES_KEPT) lines.shift();
+            logTail.set(name, lines);
+          },
         },
-      }, holder);
+        holder,
+      );
       const rig = new FaultRig(postgres, redis, alpha, beta, logTail);
       await rig.enrol();
       return rig;
@@ -84,7 +96,12 @@ export class FaultRig {
   private async enrol(): Promise<void> {
     for (const hs of [this.alpha, this.beta]) {
       for (const [i, sealed] of [false, true].entries()) {
-        this.senders.push({ label: `${hs.label}-s${i}`, relayUrl: this.relayUrl(hs), account: await registerWithAccessKey(this.directoryUrl(hs), `${hs.label}-s${i}`), sealed });
+        this.senders.push({
+          label: `${hs.label}-s${i}`,
+          relayUrl: this.relayUrl(hs),
+          account: await registerWithAccessKey(this.directoryUrl(hs), `${hs.label}-s${i}`),
+          sealed,
+        });
       }
       for (const i of [0, 1]) {
         const recipient = { label: `${hs.label}-r${i}`, account: await registerWithAccessKey(this.directoryUrl(hs), `${hs.label}-r${i}`) };

@@ -41,8 +41,10 @@ export async function measureFault(rig: FaultRig, fault: string, inject: () => P
   let row: FaultRow | undefined;
   try {
     if (!(await within(WARM_TIMEOUT_MS, () => audit.everyPairDelivered(WARM_DELIVERIES)))) {
-      throw new Error(`${fault}: before the fault, within ${WARM_TIMEOUT_MS} ms, pairs ${audit.pairsBelow(WARM_DELIVERIES).join(', ')} had fewer than `
-        + `${WARM_DELIVERIES} sends delivered (failed attempts ${JSON.stringify(Object.fromEntries(load.failures))})`);
+      throw new Error(
+        `${fault}: before the fault, within ${WARM_TIMEOUT_MS} ms, pairs ${audit.pairsBelow(WARM_DELIVERIES).join(', ')} had fewer than ` +
+          `${WARM_DELIVERIES} sends delivered (failed attempts ${JSON.stringify(Object.fromEntries(load.failures))})`,
+      );
     }
     const startedAt = Date.now();
     const injected = await inject();
@@ -53,8 +55,12 @@ export async function measureFault(rig: FaultRig, fault: string, inject: () => P
     await within(recoveredAt !== null ? DRAIN_MS : DRAIN_UNRECOVERED_MS, () => audit.allDelivered());
     await sleep(LATE_DUPLICATE_WINDOW_MS);
     row = {
-      fault, ...audit.tally(), recoveryMs: recoveredAt === null ? null : (recoveredAt as number) - injected.endedAt,
-      crashes: rig.unexpectedExitsSince(startedAt), failedAttempts: Object.fromEntries(load.failures), note: injected.note ?? '',
+      fault,
+      ...audit.tally(),
+      recoveryMs: recoveredAt === null ? null : (recoveredAt as number) - injected.endedAt,
+      crashes: rig.unexpectedExitsSince(startedAt),
+      failedAttempts: Object.fromEntries(load.failures),
+      note: injected.note ?? '',
     };
     return row;
   } finally {
@@ -67,7 +73,9 @@ export async function measureFault(rig: FaultRig, fault: string, inject: () => P
         // Lost within the bound; after the heal (crashed services restarted), was it late or gone?
         await within(DRAIN_MS, () => audit.allDelivered());
         const gone = audit.tally().lost;
-        row.note = [row.note, `after the heal: ${row.lost - gone} of the ${row.lost} lost arrived late, ${gone} never`].filter(Boolean).join('; ');
+        row.note = [row.note, `after the heal: ${row.lost - gone} of the ${row.lost} lost arrived late, ${gone} never`]
+          .filter(Boolean)
+          .join('; ');
       }
     } catch (error) {
       // The row stands; the next fault starts from whatever could not be healed (and says so).

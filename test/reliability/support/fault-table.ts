@@ -26,7 +26,13 @@ const COLUMNS: [string, (r: FaultRow) => string][] = [
   ['out of order', (r) => String(r.outOfOrder)],
   ['redelivered', (r) => String(r.redelivered)],
   ['recovery', (r) => (r.recoveryMs === null ? 'NOT RECOVERED' : `${(r.recoveryMs / 1000).toFixed(1)} s`)],
-  ['failed attempts', (r) => Object.entries(r.failedAttempts).map(([why, n]) => `${n}× ${why}`).join('; ') || '0'],
+  [
+    'failed attempts',
+    (r) =>
+      Object.entries(r.failedAttempts)
+        .map(([why, n]) => `${n}× ${why}`)
+        .join('; ') || '0',
+  ],
   ['crashes / notes', (r) => [...r.crashes.map((c) => `CRASH ${c}`), r.note].filter(Boolean).join('; ')],
 ];
 

@@ -8,9 +8,17 @@ const CIPHERTEXT = 1;
 const SEALED_SENDER = 6;
 
 /** A sender device: identified (bearer token of its account's device 1) or sealed (no token: the recipient's access key). */
-export interface SenderDevice { label: string; relayUrl: string; account: SealedAccount; sealed: boolean }
+export interface SenderDevice {
+  label: string;
+  relayUrl: string;
+  account: SealedAccount;
+  sealed: boolean;
+}
 /** A recipient device: device 1 of an account with an unidentified-access key. */
-export interface RecipientDevice { label: string; account: SealedAccount }
+export interface RecipientDevice {
+  label: string;
+  account: SealedAccount;
+}
 
 /** One sender-device → recipient-device pair and everything its sends were told. */
 export interface PairLedger {
@@ -58,15 +66,23 @@ export class PairLoad {
   private stopped = false;
   private workers: Promise<void>[] = [];
 
-  constructor(readonly tag: string, private readonly senders: SenderDevice[], private readonly recipients: RecipientDevice[],
-    private readonly serverOf: (device: { account: SealedAccount }) => string, private readonly options: PairLoadOptions) {}
+  constructor(
+    readonly tag: string,
+    private readonly senders: SenderDevice[],
+    private readonly recipients: RecipientDevice[],
+    private readonly serverOf: (device: { account: SealedAccount }) => string,
+    private readonly options: PairLoadOptions,
+  ) {}
 
   start(): this {
     for (const sender of this.senders) {
       for (const recipient of this.recipients) {
         const pair: PairLedger = {
-          key: `${sender.label}>${recipient.label}`, sealed: sender.sealed, federated: this.serverOf(sender) !== this.serverOf(recipient),
-          firstAttemptAt: new Map(), acceptedAt: new Map(),
+          key: `${sender.label}>${recipient.label}`,
+          sealed: sender.sealed,
+          federated: this.serverOf(sender) !== this.serverOf(recipient),
+          firstAttemptAt: new Map(),
+          acceptedAt: new Map(),
         };
         this.pairs.push(pair);
         this.workers.push(this.drive(pair, sender, recipient));
@@ -105,11 +121,19 @@ export class PairLoad {
 
   /** One attempt; null when answered 2xx, else why not. */
   private async attempt(sender: SenderDevice, recipient: RecipientDevice, content: string, idempotencyKey: string): Promise<string | null> {
-    const answer = send(sender.relayUrl, recipient.account.address, [primary(recipient.account)], content, sender.sealed
-      ? { accessKey: recipient.account.accessKey, idempotencyKey, type: SEALED_SENDER }
-      : { token: sender.account.token, idempotencyKey, type: CIPHERTEXT });
+    const answer = send(
+      sender.relayUrl,
+      recipient.account.address,
+      [primary(recipient.account)],
+      content,
+      sender.sealed
+        ? { accessKey: recipient.account.accessKey, idempotencyKey, type: SEALED_SENDER }
+        : { token: sender.account.token, idempotencyKey, type: CIPHERTEXT },
+    );
     let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<'timeout'>((resolve) => { timer = setTimeout(() => resolve('timeout'), this.options.attemptTimeoutMs); });
+    const timeout = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), this.options.attemptTimeoutMs);
+    });
     try {
       const outcome = await Promise.race([answer, timeout]);
       if (outcome === 'timeout') {

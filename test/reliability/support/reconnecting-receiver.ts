@@ -2,7 +2,12 @@ import { DeviceSocket } from '../../support/device-socket';
 import { sleep } from '../../support/send-stream';
 
 /** One envelope as a recipient device saw it: which connection brought it, and when. */
-export interface Arrival { id: string; content: string; at: number; connection: number }
+export interface Arrival {
+  id: string;
+  content: string;
+  at: number;
+  connection: number;
+}
 
 /**
  * A recipient device that stays online as a client app does: it holds its relay WebSocket
@@ -18,7 +23,12 @@ export class ReconnectingReceiver {
   private stopped = false;
   private loop: Promise<void> | null = null;
 
-  constructor(readonly label: string, private readonly relayUrl: string, private readonly token: string, private readonly retryMs = 250) {}
+  constructor(
+    readonly label: string,
+    private readonly relayUrl: string,
+    private readonly token: string,
+    private readonly retryMs = 250,
+  ) {}
 
   /** Connects (retrying until `timeoutMs`) and keeps the device online in the background. */
   async start(timeoutMs = 30_000): Promise<void> {

@@ -26,7 +26,11 @@ export class AdminTokenGuard implements CanActivate {
 @Controller('admin/federation')
 @UseGuards(AdminTokenGuard)
 export class FederationAdminController {
-  constructor(private readonly status: FederationStatus, private readonly scheduler: OutboxScheduler, private readonly peerKeys: PeerKeysService) {}
+  constructor(
+    private readonly status: FederationStatus,
+    private readonly scheduler: OutboxScheduler,
+    private readonly peerKeys: PeerKeysService,
+  ) {}
 
   @Get('status')
   async destinations(): Promise<{ destinations: DestinationStatus[] }> {

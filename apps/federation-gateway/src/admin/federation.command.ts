@@ -24,8 +24,10 @@ export async function federationCommand(pool: Pool, config: GatewayConfig, args:
     const rows = await status.status();
     if (rows.length === 0) print('no federation destinations yet');
     for (const r of rows) {
-      print(`${r.destination}: queue ${r.queueDepth}${r.oldestEnvelopeAgeSeconds !== null ? `, oldest ${r.oldestEnvelopeAgeSeconds} s` : ''}, failures ${r.failures}` +
-        `${r.nextAttemptAt ? `, next attempt ${r.nextAttemptAt}` : ''}${r.lastError ? `, last error: ${r.lastError}` : ''}`);
+      print(
+        `${r.destination}: queue ${r.queueDepth}${r.oldestEnvelopeAgeSeconds !== null ? `, oldest ${r.oldestEnvelopeAgeSeconds} s` : ''}, failures ${r.failures}` +
+          `${r.nextAttemptAt ? `, next attempt ${r.nextAttemptAt}` : ''}${r.lastError ? `, last error: ${r.lastError}` : ''}`,
+      );
     }
     return 0;
   }
@@ -37,7 +39,9 @@ export async function federationCommand(pool: Pool, config: GatewayConfig, args:
   if (verb === 'rotate-key') {
     const key = newKeyFile(config.serverKeyValiditySeconds);
     await new ServerKeyFilesStore(config.keysDir).create(key);
-    print(`new signing key ${key.keyId} in ${config.keysDir}; running gateways pick it up within a minute, older keys stay valid until they expire`);
+    print(
+      `new signing key ${key.keyId} in ${config.keysDir}; running gateways pick it up within a minute, older keys stay valid until they expire`,
+    );
     return 0;
   }
   if (verb === 'ping' && server) return ping(pool, config, server, print);
@@ -57,7 +61,9 @@ async function ping(pool: Pool, config: GatewayConfig, server: string, print: (l
     const response = await fetch(`${url}/federation/v1/server-keys`, { signal: AbortSignal.timeout(config.requestTimeoutMs) });
     const doc = (await response.json()) as ServerKeysDocument;
     const verdict = peerKeys.judge(server, doc, await new PeerKeysRepository(pool).list(server));
-    print(`2. server keys: ${(doc.keys ?? []).map((k: { keyId: string }) => k.keyId).join(', ')} — ${verdict ? `REFUSED: ${verdict}` : 'signature and pins OK'}`);
+    print(
+      `2. server keys: ${(doc.keys ?? []).map((k: { keyId: string }) => k.keyId).join(', ')} — ${verdict ? `REFUSED: ${verdict}` : 'signature and pins OK'}`,
+    );
     const answer = await new FederationHttpClient(config, resolver, keys).request(server, 'GET', '/federation/v1/ping');
     print(`3. signed request as ${config.serverName}#${keys.signingKey().keyId}: HTTP ${answer.status} ${JSON.stringify(answer.body)}`);
     return answer.status === 200 && !verdict ? 0 : 1;

@@ -26,14 +26,20 @@ export interface DiscoveryDocument {
 export class DiscoveryController {
   private directoryKeys?: { trustRoots: SealedSenderTrustRootsReply; ktPublicKey: string; until: number };
 
-  constructor(@Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig, @Inject(BUS_CLIENT) private readonly bus: ClientProxy) {}
+  constructor(
+    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+    @Inject(BUS_CLIENT) private readonly bus: ClientProxy,
+  ) {}
 
   @Get()
   async document(): Promise<DiscoveryDocument> {
     // The directory owns the sealed-sender and KT keys; both rotate, so they are asked for again
     // at most every minute.
     if (!this.directoryKeys || this.directoryKeys.until < Date.now()) {
-      const trustRoots = await busAnswer(this.bus.send<SealedSenderTrustRootsReply>(DirectoryPattern.SealedSenderTrustRoot, {}), 'directory');
+      const trustRoots = await busAnswer(
+        this.bus.send<SealedSenderTrustRootsReply>(DirectoryPattern.SealedSenderTrustRoot, {}),
+        'directory',
+      );
       const { publicKey } = await busAnswer(this.bus.send<{ publicKey: string }>(DirectoryPattern.KtPublicKey, {}), 'directory');
       this.directoryKeys = { trustRoots, ktPublicKey: publicKey, until: Date.now() + KEYS_CACHE_MS };
     }

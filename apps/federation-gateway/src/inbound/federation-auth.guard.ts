@@ -5,7 +5,13 @@ import type { GatewayConfig } from '@sealpost/config';
 import { SERVER_PATTERN } from '@sealpost/contracts';
 import { sha256 } from '@sealpost/crypto';
 import { ApiError, assertWithinRate, tooManyRequests } from '@sealpost/http';
-import { COVERED_COMPONENTS, checkSignaturePolicy, parseSignatureHeaders, verifyContentDigest, verifyRequestSignature } from '@sealpost/http-signatures';
+import {
+  COVERED_COMPONENTS,
+  checkSignaturePolicy,
+  parseSignatureHeaders,
+  verifyContentDigest,
+  verifyRequestSignature,
+} from '@sealpost/http-signatures';
 import { REDIS, REDIS_PREFIX, TokenBucketScript } from '@sealpost/redis';
 import { GATEWAY_CONFIG } from '../gateway.tokens';
 import { KtGossip } from '../kt-gossip/kt-gossip.service';
@@ -47,7 +53,9 @@ export class FederationAuthGuard implements CanActivate {
     const parsed = parseSignatureHeaders(request.headers as Record<string, string>);
     if (!parsed) throw refuse('missing or malformed Signature / Signature-Input');
     const policy = checkSignaturePolicy(parsed, {
-      requiredComponents: COVERED_COMPONENTS, now: Math.floor(Date.now() / 1000), maxSkewSeconds: this.config.signatureMaxSkewSeconds,
+      requiredComponents: COVERED_COMPONENTS,
+      now: Math.floor(Date.now() / 1000),
+      maxSkewSeconds: this.config.signatureMaxSkewSeconds,
     });
     if (policy) throw refuse(policy);
     const [keyServer, keyId] = parsed.params.keyid.split('#');
@@ -55,13 +63,20 @@ export class FederationAuthGuard implements CanActivate {
     const publicKey = await this.peerKeys.verificationKey(origin, keyId);
     if (!publicKey) throw refuse(`unknown key ${parsed.params.keyid}`);
     const headers = lowerCaseHeaders(request);
-    const valid = this.targetUris(request).some((targetUri) => verifyRequestSignature({ method: request.method, targetUri, headers }, parsed, publicKey));
+    const valid = this.targetUris(request).some((targetUri) =>
+      verifyRequestSignature({ method: request.method, targetUri, headers }, parsed, publicKey),
+    );
     if (!valid) throw refuse('signature does not verify');
-    if (!verifyContentDigest(headers['content-digest'], request.rawBody ?? Buffer.alloc(0))) throw refuse('content-digest does not match the body');
+    if (!verifyContentDigest(headers['content-digest'], request.rawBody ?? Buffer.alloc(0)))
+      throw refuse('content-digest does not match the body');
     const replayKey = `${this.prefix}fed:seen:{${origin}}:${sha256(Buffer.from(parsed.signature)).toString('base64url')}`;
     const first = await this.redis.set(replayKey, '1', 'EX', this.config.signatureMaxSkewSeconds * 2 + 5, 'NX');
     if (first !== 'OK') throw refuse('replayed request');
-    const verdict = await this.bucket.take(`${this.prefix}rl:origin:{${origin}}`, this.config.originRateBurst, this.config.originRatePerMinute);
+    const verdict = await this.bucket.take(
+      `${this.prefix}rl:origin:{${origin}}`,
+      this.config.originRateBurst,
+      this.config.originRatePerMinute,
+    );
     assertWithinRate(verdict);
     const running = this.inFlight.get(origin) ?? 0;
     if (running >= this.config.originMaxConcurrent) throw tooManyRequests(1);
@@ -88,7 +103,8 @@ function header(request: FastifyRequest, name: string): string | undefined {
 
 function lowerCaseHeaders(request: FastifyRequest): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(request.headers)) if (v !== undefined) out[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : String(v);
+  for (const [k, v] of Object.entries(request.headers))
+    if (v !== undefined) out[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : String(v);
   return out;
 }
 

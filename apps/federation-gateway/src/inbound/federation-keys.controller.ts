@@ -12,10 +12,17 @@ export class FederationKeysController {
   constructor(@Inject(BUS_CLIENT) private readonly bus: ClientProxy) {}
 
   @Get('keys/:address/:deviceId')
-  claim(@FederationOrigin() origin: string, @Param('address') address: string, @Param('deviceId') deviceId: string): Promise<BundleResponse> {
+  claim(
+    @FederationOrigin() origin: string,
+    @Param('address') address: string,
+    @Param('deviceId') deviceId: string,
+  ): Promise<BundleResponse> {
     parseAddress(address);
     const selector = parseDeviceSelector(deviceId);
-    return busAnswer(this.bus.send<ClaimBundlesReply>(DirectoryPattern.ClaimBundles, { address, deviceId: selector, requester: origin }), 'directory') as Promise<BundleResponse>;
+    return busAnswer(
+      this.bus.send<ClaimBundlesReply>(DirectoryPattern.ClaimBundles, { address, deviceId: selector, requester: origin }),
+      'directory',
+    ) as Promise<BundleResponse>;
   }
 
   /** A signed no-op, for `federation ping`: proves both sides agree on keys and signatures. */

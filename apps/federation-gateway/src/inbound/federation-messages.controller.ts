@@ -6,7 +6,13 @@ import { BUS_CLIENT } from '@sealpost/bus';
 import type { GatewayConfig } from '@sealpost/config';
 import {
   FEDERATION_MAX_CONTENT_BYTES,
-  DeliveryReply, DeliveryResult, RelayPattern, RemoteDelivery, parseAddress, parseDeliveryBatch, parseRemoteDelivery,
+  DeliveryReply,
+  DeliveryResult,
+  RelayPattern,
+  RemoteDelivery,
+  parseAddress,
+  parseDeliveryBatch,
+  parseRemoteDelivery,
 } from '@sealpost/contracts';
 import { GATEWAY_CONFIG } from '../gateway.tokens';
 import { FederationAuthGuard, FederationOrigin } from './federation-auth.guard';
@@ -21,7 +27,10 @@ const RELAY_TIMEOUT_MS = 15_000;
 @Controller('federation/v1/messages')
 @UseGuards(FederationAuthGuard)
 export class FederationMessagesController {
-  constructor(@Inject(BUS_CLIENT) private readonly bus: ClientProxy, @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig) {}
+  constructor(
+    @Inject(BUS_CLIENT) private readonly bus: ClientProxy,
+    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+  ) {}
 
   /**
    * Batch: `{deliveries: [...]}` → `{results: [{id, status, body}]}`. Deliveries to one recipient
@@ -35,14 +44,21 @@ export class FederationMessagesController {
     const byRecipient = new Map<string, RemoteDelivery[]>();
     for (const d of deliveries) byRecipient.set(d.address, [...(byRecipient.get(d.address) ?? []), d]);
     const results = new Map<string, DeliveryResult>();
-    await Promise.all([...byRecipient.values()].map(async (group) => {
-      for (const d of group) results.set(d.id, { id: d.id, ...(await this.deliverOne(origin, d)) });
-    }));
+    await Promise.all(
+      [...byRecipient.values()].map(async (group) => {
+        for (const d of group) results.set(d.id, { id: d.id, ...(await this.deliverOne(origin, d)) });
+      }),
+    );
     return { results: deliveries.map((d) => results.get(d.id) as DeliveryResult) };
   }
 
   @Put(':address')
-  async deliver(@FederationOrigin() origin: string, @Param('address') address: string, @Body() body: unknown, @Res() reply: FastifyReply): Promise<void> {
+  async deliver(
+    @FederationOrigin() origin: string,
+    @Param('address') address: string,
+    @Body() body: unknown,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
     const delivery = parseRemoteDelivery(body, 'body', FEDERATION_MAX_CONTENT_BYTES, address);
     const result = await this.deliverOne(origin, delivery);
     void reply.status(result.status).header('content-type', 'application/json; charset=utf-8').send(JSON.stringify(result.body));
@@ -53,10 +69,15 @@ export class FederationMessagesController {
       return { status: 404, body: { error: 'not_found', message: `${delivery.address} is not a user of ${this.config.serverName}` } };
     }
     if (delivery.source && parseAddress(delivery.source).server !== origin) {
-      return { status: 403, body: { error: 'origin_mismatch', message: `a request from ${origin} cannot carry envelopes from ${delivery.source}` } };
+      return {
+        status: 403,
+        body: { error: 'origin_mismatch', message: `a request from ${origin} cannot carry envelopes from ${delivery.source}` },
+      };
     }
     try {
-      return await firstValueFrom(this.bus.send<DeliveryReply>(RelayPattern.DeliverInbound, { origin, delivery }).pipe(timeout(RELAY_TIMEOUT_MS)));
+      return await firstValueFrom(
+        this.bus.send<DeliveryReply>(RelayPattern.DeliverInbound, { origin, delivery }).pipe(timeout(RELAY_TIMEOUT_MS)),
+      );
     } catch {
       return { status: 503, body: { error: 'relay_unavailable', message: 'the relay did not answer; retry later' } };
     }

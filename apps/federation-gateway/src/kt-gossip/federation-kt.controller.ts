@@ -12,7 +12,10 @@ const OBSERVED_LIMIT = 100;
 /** Key transparency over federation: this server's heads and proofs for peers, and what it saw of others. */
 @Controller('federation/v1/kt')
 export class FederationKtController {
-  constructor(@Inject(BUS_CLIENT) private readonly bus: ClientProxy, private readonly observations: KtObservationsRepository) {}
+  constructor(
+    @Inject(BUS_CLIENT) private readonly bus: ClientProxy,
+    private readonly observations: KtObservationsRepository,
+  ) {}
 
   @Get('head')
   @UseGuards(FederationAuthGuard)
@@ -30,8 +33,12 @@ export class FederationKtController {
   @Get('consistency')
   @UseGuards(FederationAuthGuard)
   consistency(@Query('from') from: string, @Query('to') to: string): Promise<{ proof: string[] }> {
-    if (!/^[0-9]{1,15}$/.test(from ?? '') || !/^[0-9]{1,15}$/.test(to ?? '')) throw new ValidationError('from', 'from and to must be integers');
-    return busAnswer(this.bus.send<{ proof: string[] } | BusError>(DirectoryPattern.KtConsistency, { from: Number(from), to: Number(to) }), 'directory') as Promise<{ proof: string[] }>;
+    if (!/^[0-9]{1,15}$/.test(from ?? '') || !/^[0-9]{1,15}$/.test(to ?? ''))
+      throw new ValidationError('from', 'from and to must be integers');
+    return busAnswer(
+      this.bus.send<{ proof: string[] } | BusError>(DirectoryPattern.KtConsistency, { from: Number(from), to: Number(to) }),
+      'directory',
+    ) as Promise<{ proof: string[] }>;
   }
 
   @Get('inclusion')

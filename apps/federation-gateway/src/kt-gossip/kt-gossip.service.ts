@@ -56,7 +56,8 @@ export class KtGossip implements OnModuleInit, OnApplicationShutdown {
   async gossipAll(): Promise<void> {
     const peers = new Set([...this.config.peers.keys(), ...(await this.destinations.all().catch(() => [])).map((d) => d.destination)]);
     peers.delete(this.config.serverName);
-    for (const server of peers) await this.gossipWith(server).catch((error: Error) => this.logger.warn(`kt gossip with ${server}: ${error.message}`));
+    for (const server of peers)
+      await this.gossipWith(server).catch((error: Error) => this.logger.warn(`kt gossip with ${server}: ${error.message}`));
   }
 
   async gossipWith(server: string): Promise<GossipOutcome> {
@@ -105,10 +106,12 @@ export class KtGossip implements OnModuleInit, OnApplicationShutdown {
     const [older, newer] = a.treeSize <= b.treeSize ? [a, b] : [b, a];
     if (older.treeSize === newer.treeSize) return older.rootHash === newer.rootHash ? null : `two roots for tree size ${older.treeSize}`;
     if (older.treeSize === 0) return null;
-    const answer = await this.client.request<{ proof?: string[] }>(server, 'GET', `/federation/v1/kt/consistency?from=${older.treeSize}&to=${newer.treeSize}`)
+    const answer = await this.client
+      .request<{ proof?: string[] }>(server, 'GET', `/federation/v1/kt/consistency?from=${older.treeSize}&to=${newer.treeSize}`)
       .catch(() => null);
     if (!answer || answer.status >= 500 || answer.status === 429 || answer.status === 401) return UNANSWERED;
-    if (answer.status !== 200 || !Array.isArray(answer.body?.proof)) return `no consistency proof from ${older.treeSize} to ${newer.treeSize} (HTTP ${answer.status})`;
+    if (answer.status !== 200 || !Array.isArray(answer.body?.proof))
+      return `no consistency proof from ${older.treeSize} to ${newer.treeSize} (HTTP ${answer.status})`;
     const ok = verifyConsistency(older.treeSize, newer.treeSize, b64(older.rootHash), b64(newer.rootHash), answer.body.proof.map(b64));
     return ok ? null : `head ${newer.treeSize} does not extend head ${older.treeSize}`;
   }
@@ -132,7 +135,10 @@ export class KtGossip implements OnModuleInit, OnApplicationShutdown {
     if (pinned) return pinned.publicKey;
     try {
       const base = await this.resolver.federationUrl(server);
-      const response = await fetch(`${base}/.well-known/sealpost`, { signal: AbortSignal.timeout(this.config.requestTimeoutMs), redirect: 'error' });
+      const response = await fetch(`${base}/.well-known/sealpost`, {
+        signal: AbortSignal.timeout(this.config.requestTimeoutMs),
+        redirect: 'error',
+      });
       const doc = (await response.json()) as { server?: string; ktPublicKey?: string };
       if (doc.server !== server || typeof doc.ktPublicKey !== 'string' || b64(doc.ktPublicKey).length !== 32) return null;
       await this.observations.pinKey(server, 'discovery', b64(doc.ktPublicKey));

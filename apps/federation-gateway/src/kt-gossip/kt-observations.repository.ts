@@ -15,7 +15,14 @@ const OBSERVED = `SELECT head FROM federation.kt_observed_heads WHERE server = $
 const ADD_EVIDENCE = `INSERT INTO federation.kt_evidence (server, kept_head, conflicting_head, reason) VALUES ($1, $2, $3, $4)`;
 const LIST_EVIDENCE = `SELECT id, server, kept_head, conflicting_head, reason, detected_at FROM federation.kt_evidence ORDER BY id`;
 
-export interface Evidence { id: number; server: string; keptHead: SignedTreeHead; conflictingHead: SignedTreeHead; reason: string; detectedAt: Date }
+export interface Evidence {
+  id: number;
+  server: string;
+  keptHead: SignedTreeHead;
+  conflictingHead: SignedTreeHead;
+  reason: string;
+  detectedAt: Date;
+}
 
 /** Owner of `federation.peer_kt_keys`, `kt_observed_heads` and `kt_evidence`. */
 @Injectable()
@@ -47,12 +54,32 @@ export class KtObservationsRepository {
     return rows.map((r) => r.head);
   }
 
-  async addEvidence(server: string, kept: SignedTreeHead, conflicting: SignedTreeHead, reason: string, db: Queryable = this.pool): Promise<void> {
+  async addEvidence(
+    server: string,
+    kept: SignedTreeHead,
+    conflicting: SignedTreeHead,
+    reason: string,
+    db: Queryable = this.pool,
+  ): Promise<void> {
     await db.query(ADD_EVIDENCE, [server, JSON.stringify(kept), JSON.stringify(conflicting), reason]);
   }
 
   async evidence(db: Queryable = this.pool): Promise<Evidence[]> {
-    const { rows } = await db.query<{ id: string; server: string; kept_head: SignedTreeHead; conflicting_head: SignedTreeHead; reason: string; detected_at: Date }>(LIST_EVIDENCE);
-    return rows.map((r) => ({ id: Number(r.id), server: r.server, keptHead: r.kept_head, conflictingHead: r.conflicting_head, reason: r.reason, detectedAt: r.detected_at }));
+    const { rows } = await db.query<{
+      id: string;
+      server: string;
+      kept_head: SignedTreeHead;
+      conflicting_head: SignedTreeHead;
+      reason: string;
+      detected_at: Date;
+    }>(LIST_EVIDENCE);
+    return rows.map((r) => ({
+      id: Number(r.id),
+      server: r.server,
+      keptHead: r.kept_head,
+      conflictingHead: r.conflicting_head,
+      reason: r.reason,
+      detectedAt: r.detected_at,
+    }));
   }
 }

@@ -42,6 +42,8 @@ export const federationSchema: Migration = {
     `);
   },
   async down(tx) {
-    await tx.query(`DROP TABLE federation.destinations; DROP TABLE federation.outbox; DROP TABLE federation.peer_keys; DROP TABLE federation.server_keys;`);
+    await tx.query(
+      `DROP TABLE federation.destinations; DROP TABLE federation.outbox; DROP TABLE federation.peer_keys; DROP TABLE federation.server_keys;`,
+    );
   },
 };

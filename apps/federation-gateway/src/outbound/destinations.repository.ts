@@ -30,10 +30,24 @@ const ALL = `SELECT destination, failures, next_attempt_at, last_attempt_at, las
 const RESET = `DELETE FROM federation.destinations WHERE destination = $1`;
 
 /** Jittered exponential backoff: base·2^(failures-1), at most max, halved at random (jitter), never sooner than Retry-After. */
-export interface Backoff { baseMs: number; maxMs: number; retryAfterSeconds: number | null }
-export interface AttemptWindow { failures: number; nextAttemptAt: Date; retryInMs: number }
+export interface Backoff {
+  baseMs: number;
+  maxMs: number;
+  retryAfterSeconds: number | null;
+}
+export interface AttemptWindow {
+  failures: number;
+  nextAttemptAt: Date;
+  retryInMs: number;
+}
 
-export interface DestinationState { destination: string; failures: number; nextAttemptAt: Date; lastAttemptAt: Date | null; lastError: string | null }
+export interface DestinationState {
+  destination: string;
+  failures: number;
+  nextAttemptAt: Date;
+  lastAttemptAt: Date | null;
+  lastError: string | null;
+}
 
 /** Owner of `federation.destinations`: per-peer backoff, persisted so restarts keep it. */
 @Injectable()
@@ -43,7 +57,12 @@ export class DestinationsRepository {
   /** Records a failed attempt (counted once per attempt window, see RECORD_FAILED_ATTEMPT); returns the window now open. */
   async recordFailedAttempt(destination: string, backoff: Backoff, error: string, db: Queryable = this.pool): Promise<AttemptWindow> {
     const { rows } = await db.query<{ failures: number; next_attempt_at: Date; retry_in_ms: number }>(RECORD_FAILED_ATTEMPT, [
-      destination, backoff.baseMs, backoff.maxMs, (backoff.retryAfterSeconds ?? 0) * 1000, error.slice(0, 500)]);
+      destination,
+      backoff.baseMs,
+      backoff.maxMs,
+      (backoff.retryAfterSeconds ?? 0) * 1000,
+      error.slice(0, 500),
+    ]);
     return { failures: rows[0].failures, nextAttemptAt: rows[0].next_attempt_at, retryInMs: rows[0].retry_in_ms };
   }
 
@@ -57,8 +76,20 @@ export class DestinationsRepository {
   }
 
   async all(db: Queryable = this.pool): Promise<DestinationState[]> {
-    const { rows } = await db.query<{ destination: string; failures: number; next_attempt_at: Date; last_attempt_at: Date | null; last_error: string | null }>(ALL);
-    return rows.map((r) => ({ destination: r.destination, failures: r.failures, nextAttemptAt: r.next_attempt_at, lastAttemptAt: r.last_attempt_at, lastError: r.last_error }));
+    const { rows } = await db.query<{
+      destination: string;
+      failures: number;
+      next_attempt_at: Date;
+      last_attempt_at: Date | null;
+      last_error: string | null;
+    }>(ALL);
+    return rows.map((r) => ({
+      destination: r.destination,
+      failures: r.failures,
+      nextAttemptAt: r.next_attempt_at,
+      lastAttemptAt: r.last_attempt_at,
+      lastError: r.last_error,
+    }));
   }
 
   async reset(destination: string, db: Queryable = this.pool): Promise<void> {

@@ -2,7 +2,13 @@ import { Controller } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import {
   FEDERATION_MAX_CONTENT_BYTES,
-  ClaimBundlesReply, DeliveryReply, FederationPattern, OutboundDeliveryRequest, parseAddress, parseDeviceSelector, parseRemoteDelivery,
+  ClaimBundlesReply,
+  DeliveryReply,
+  FederationPattern,
+  OutboundDeliveryRequest,
+  parseAddress,
+  parseDeviceSelector,
+  parseRemoteDelivery,
 } from '@sealpost/contracts';
 import { busErrorFrom, errorAnswer } from '@sealpost/http';
 import { FederationHttpClient } from '../peers/federation-http.client';
@@ -10,25 +16,32 @@ import { PeerUnreachable } from '../peers/peer-resolver.service';
 import { PeerAddressRefused } from '../peers/ssrf-guard';
 import { OutboundDelivery } from './outbound-delivery.service';
 
-
 /** What the directory and the relay of this homeserver ask of the gateway over the bus. */
 @Controller()
 export class FederationBusController {
-  constructor(private readonly client: FederationHttpClient, private readonly delivery: OutboundDelivery) {}
+  constructor(
+    private readonly client: FederationHttpClient,
+    private readonly delivery: OutboundDelivery,
+  ) {}
 
   @MessagePattern(FederationPattern.ClaimRemoteBundles)
   async claimRemoteBundles(@Payload() request: { address?: unknown; deviceId?: unknown }): Promise<ClaimBundlesReply> {
     try {
       const address = parseAddress(request?.address);
       const deviceId = parseDeviceSelector(String(request?.deviceId));
-      const answer = await this.client.request<ClaimBundlesReply>(address.server, 'GET', `/federation/v1/keys/${encodeURIComponent(`${address.localpart}@${address.server}`)}/${deviceId}`);
+      const answer = await this.client.request<ClaimBundlesReply>(
+        address.server,
+        'GET',
+        `/federation/v1/keys/${encodeURIComponent(`${address.localpart}@${address.server}`)}/${deviceId}`,
+      );
       if (answer.status === 200) return answer.body;
       const body = (answer.body ?? {}) as { error?: string; message?: string };
       if (answer.status === 404) return { status: 404, error: 'not_found', message: body.message ?? 'no such account or device' };
       if (answer.status === 429) return { status: 429, error: 'rate_limited', message: `${address.server} is rate limiting bundle claims` };
       return { status: 502, error: 'remote_refused', message: `${address.server} answered ${answer.status}` };
     } catch (error) {
-      if (error instanceof PeerUnreachable || error instanceof PeerAddressRefused) return { status: 503, error: 'remote_unavailable', message: error.message };
+      if (error instanceof PeerUnreachable || error instanceof PeerAddressRefused)
+        return { status: 503, error: 'remote_unavailable', message: error.message };
       return busErrorFrom(error);
     }
   }

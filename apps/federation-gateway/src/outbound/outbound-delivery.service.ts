@@ -57,7 +57,9 @@ export class OutboundDelivery implements OnModuleInit {
     let batcher = this.batchers.get(request.destination);
     if (!batcher) {
       batcher = new GroupCommitBatcher({
-        maxBatch: this.config.deliveryBatchSize, maxWaitMs: this.config.deliveryBatchWaitMs, maxConcurrentCommits: this.config.deliveryMaxRequestsInFlight,
+        maxBatch: this.config.deliveryBatchSize,
+        maxWaitMs: this.config.deliveryBatchWaitMs,
+        maxConcurrentCommits: this.config.deliveryMaxRequestsInFlight,
         commit: (requests) => this.tryNow(request.destination, requests),
       });
       this.batchers.set(request.destination, batcher);
@@ -106,9 +108,15 @@ export class OutboundDelivery implements OnModuleInit {
         const cutoff = Date.now() - this.config.outboxMaxAgeSeconds * 1000;
         const expired = rows.filter((r) => r.createdAt.getTime() < cutoff);
         const live = rows.filter((r) => r.createdAt.getTime() >= cutoff);
-        await this.outbox.delete(expired.map((r) => r.id), tx);
+        await this.outbox.delete(
+          expired.map((r) => r.id),
+          tx,
+        );
         if (live.length === 0) return { kind: 'progress' as const, expired, refused: [] as [OutboxRow, string][] };
-        const answer = await this.send(destination, live.map((r) => r.delivery));
+        const answer = await this.send(
+          destination,
+          live.map((r) => r.delivery),
+        );
         if ('error' in answer) return { kind: 'failed' as const, error: answer.error, retryAfter: answer.retryAfter, expired };
         const refused: [OutboxRow, string][] = [];
         const done: string[] = [];
@@ -132,8 +140,10 @@ export class OutboundDelivery implements OnModuleInit {
         return 'empty';
       }
       this.countFlushed(outcome);
-      if (outcome.expired.length > 0) await this.notices.deliveryFailed(outcome.expired, `not accepted by ${destination} within ${this.config.outboxMaxAgeSeconds} s`);
-      for (const [row, reason] of 'refused' in outcome && outcome.refused ? outcome.refused : []) await this.notices.deliveryFailed([row], `refused by ${destination}: ${reason}`);
+      if (outcome.expired.length > 0)
+        await this.notices.deliveryFailed(outcome.expired, `not accepted by ${destination} within ${this.config.outboxMaxAgeSeconds} s`);
+      for (const [row, reason] of 'refused' in outcome && outcome.refused ? outcome.refused : [])
+        await this.notices.deliveryFailed([row], `refused by ${destination}: ${reason}`);
       if (outcome.kind === 'failed') {
         await this.scheduler.retryLater(destination, outcome.error, outcome.retryAfter);
         return 'failed';
@@ -145,7 +155,10 @@ export class OutboundDelivery implements OnModuleInit {
     // Another replica may hold a backlog for this destination that this one has not seen: the
     // outbox in Postgres is the shared truth, and new deliveries must queue behind it.
     if (this.backlogged.has(destination) || (await this.outbox.hasRows(destination))) return this.keep(destination, requests, null);
-    const answer = await this.send(destination, requests.map((r) => r.delivery));
+    const answer = await this.send(
+      destination,
+      requests.map((r) => r.delivery),
+    );
     if ('error' in answer) return this.keep(destination, requests, answer.error, answer.retryAfter);
     const retry = requests.filter((r) => {
       const result = answer.results.get(r.delivery.id);
@@ -160,7 +173,12 @@ export class OutboundDelivery implements OnModuleInit {
     return replies;
   }
 
-  private async keep(destination: string, requests: OutboundDeliveryRequest[], error: string | null, retryAfter: number | null = null): Promise<DeliveryReply[]> {
+  private async keep(
+    destination: string,
+    requests: OutboundDeliveryRequest[],
+    error: string | null,
+    retryAfter: number | null = null,
+  ): Promise<DeliveryReply[]> {
     await this.outbox.add(requests.map((r) => ({ destination, delivery: r.delivery, sender: r.sender })));
     this.metrics.outbound.inc({ outcome: 'queued' }, requests.length);
     const wasBacklogged = this.backlogged.has(destination);
@@ -178,8 +196,10 @@ export class OutboundDelivery implements OnModuleInit {
   }
 
   /** One signed batch request; per-delivery results, or why the whole request should be retried. */
-  private async send(destination: string, deliveries: OutboundDeliveryRequest['delivery'][]):
-    Promise<{ results: Map<string, DeliveryResult> } | { error: string; retryAfter: number | null }> {
+  private async send(
+    destination: string,
+    deliveries: OutboundDeliveryRequest['delivery'][],
+  ): Promise<{ results: Map<string, DeliveryResult> } | { error: string; retryAfter: number | null }> {
     let answer: PeerAnswer<{ results?: DeliveryResult[]; error?: string }>;
     try {
       answer = await this.client.request(destination, 'PUT', '/federation/v1/messages', { deliveries });

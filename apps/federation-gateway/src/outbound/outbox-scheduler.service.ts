@@ -27,7 +27,9 @@ export class OutboxScheduler implements OnModuleInit, OnApplicationShutdown {
   private worker?: Worker;
   private sweepTimer?: NodeJS.Timeout;
   private sweeping = false;
-  private readonly outage = new RedisOutageLog(this.logger, 'outbox retry queue', () => this.metrics.queueErrors.inc({ queue: QueueName.FederationOutbox }));
+  private readonly outage = new RedisOutageLog(this.logger, 'outbox retry queue', () =>
+    this.metrics.queueErrors.inc({ queue: QueueName.FederationOutbox }),
+  );
   private flushHandler: (destination: string) => Promise<void> = () => Promise.reject(new Error('no flusher registered'));
 
   constructor(
@@ -48,9 +50,13 @@ export class OutboxScheduler implements OnModuleInit, OnApplicationShutdown {
     this.queue = new Queue(QueueName.FederationOutbox, { connection, prefix });
     this.queue.on('error', this.outage.error);
     this.queue.removeJobScheduler(LEGACY_SWEEP_SCHEDULER).catch(this.outage.error);
-    this.worker = new Worker(QueueName.FederationOutbox, async (job) => {
-      if (job.name === JobName.FlushDestination) await this.flushHandler((job.data as { destination: string }).destination);
-    }, { connection, prefix, concurrency: 8 });
+    this.worker = new Worker(
+      QueueName.FederationOutbox,
+      async (job) => {
+        if (job.name === JobName.FlushDestination) await this.flushHandler((job.data as { destination: string }).destination);
+      },
+      { connection, prefix, concurrency: 8 },
+    );
     this.worker.on('error', this.outage.error);
     this.worker.on('failed', (job, error) => this.logger.warn(`${job?.name} failed: ${error.message}`));
     this.sweepTimer = setInterval(() => void this.sweep(), this.config.outboxSweepMs);
@@ -76,13 +82,27 @@ export class OutboxScheduler implements OnModuleInit, OnApplicationShutdown {
    * Redis is away the sweep does the job (the error is logged once per outage and counted).
    */
   async retryLater(destination: string, error: string, retryAfterSeconds: number | null): Promise<void> {
-    const window = await this.destinations.recordFailedAttempt(destination, {
-      baseMs: this.config.retryBaseMs, maxMs: this.config.retryMaxMs, retryAfterSeconds,
-    }, error);
-    this.queue?.add(JobName.FlushDestination, { destination }, {
-      jobId: `retry-${Buffer.from(destination).toString('base64url')}-${window.nextAttemptAt.getTime()}`,
-      delay: Math.ceil(window.retryInMs), removeOnComplete: true, removeOnFail: true,
-    }).then(this.outage.ready, this.outage.error);
+    const window = await this.destinations.recordFailedAttempt(
+      destination,
+      {
+        baseMs: this.config.retryBaseMs,
+        maxMs: this.config.retryMaxMs,
+        retryAfterSeconds,
+      },
+      error,
+    );
+    this.queue
+      ?.add(
+        JobName.FlushDestination,
+        { destination },
+        {
+          jobId: `retry-${Buffer.from(destination).toString('base64url')}-${window.nextAttemptAt.getTime()}`,
+          delay: Math.ceil(window.retryInMs),
+          removeOnComplete: true,
+          removeOnFail: true,
+        },
+      )
+      .then(this.outage.ready, this.outage.error);
   }
 
   async destinationRecovered(destination: string): Promise<void> {

@@ -37,7 +37,11 @@ export interface OutboxRow {
   createdAt: Date;
 }
 
-export interface OutboxEntry { destination: string; delivery: RemoteDelivery; sender?: { accountId: string; deviceId: number } }
+export interface OutboxEntry {
+  destination: string;
+  delivery: RemoteDelivery;
+  sender?: { accountId: string; deviceId: number };
+}
 
 /** Owner of `federation.outbox`: deliveries to other homeservers not yet accepted by them. */
 @Injectable()
@@ -47,8 +51,11 @@ export class OutboxRepository {
   async add(entries: OutboxEntry[], db: Queryable = this.pool): Promise<void> {
     if (entries.length === 0) return;
     await db.query(INSERT, [
-      entries.map((e) => e.delivery.id), entries.map((e) => e.destination), entries.map((e) => JSON.stringify(e.delivery)),
-      entries.map((e) => e.sender?.accountId ?? null), entries.map((e) => e.sender?.deviceId ?? null),
+      entries.map((e) => e.delivery.id),
+      entries.map((e) => e.destination),
+      entries.map((e) => JSON.stringify(e.delivery)),
+      entries.map((e) => e.sender?.accountId ?? null),
+      entries.map((e) => e.sender?.deviceId ?? null),
     ]);
   }
 
@@ -63,9 +70,20 @@ export class OutboxRepository {
 
   /** Inside a transaction holding the destination lock: its oldest rows, locked until commit. */
   async lockOldest(destination: string, limit: number, tx: Queryable): Promise<OutboxRow[]> {
-    const { rows } = await tx.query<{ id: string; delivery: RemoteDelivery; sender_account_id: string | null; sender_device_id: number | null; created_at: Date }>(
-      LOCK_OLDEST, [destination, limit]);
-    return rows.map((r) => ({ id: r.id, delivery: r.delivery, senderAccountId: r.sender_account_id, senderDeviceId: r.sender_device_id, createdAt: r.created_at }));
+    const { rows } = await tx.query<{
+      id: string;
+      delivery: RemoteDelivery;
+      sender_account_id: string | null;
+      sender_device_id: number | null;
+      created_at: Date;
+    }>(LOCK_OLDEST, [destination, limit]);
+    return rows.map((r) => ({
+      id: r.id,
+      delivery: r.delivery,
+      senderAccountId: r.sender_account_id,
+      senderDeviceId: r.sender_device_id,
+      createdAt: r.created_at,
+    }));
   }
 
   async hasRows(destination: string, db: Queryable = this.pool): Promise<boolean> {

@@ -29,8 +29,10 @@ export class SenderNotices {
         notice: { notice: 'delivery-failed', deliveryId: row.id, address: row.delivery.address, reason },
       };
       await firstValueFrom(this.bus.send(RelayPattern.DeliverNotice, notice).pipe(timeout(15_000))).catch(() =>
-        this.logger.warn(`could not queue a delivery-failed notice for delivery ${row.id}`));
+        this.logger.warn(`could not queue a delivery-failed notice for delivery ${row.id}`),
+      );
     }
-    if (anonymous > 0) this.logger.warn(`${anonymous} sealed-sender deliveries failed for good (${reason}); their senders are unknown to this server`);
+    if (anonymous > 0)
+      this.logger.warn(`${anonymous} sealed-sender deliveries failed for good (${reason}); their senders are unknown to this server`);
   }
 }

@@ -6,7 +6,11 @@ import { GATEWAY_CONFIG } from '../gateway.tokens';
 import { ServerKeysService } from '../server-keys/server-keys.service';
 import { PeerResolver, PeerUnreachable } from './peer-resolver.service';
 
-export interface PeerAnswer<T = unknown> { status: number; body: T; retryAfterSeconds: number | null }
+export interface PeerAnswer<T = unknown> {
+  status: number;
+  body: T;
+  retryAfterSeconds: number | null;
+}
 
 /**
  * Signed server-to-server requests (RFC 9421, ed25519, covering @method, @target-uri,
@@ -34,14 +38,25 @@ export class FederationHttpClient {
     };
     if (body !== undefined) headers['content-type'] = 'application/json';
     const { keyId, secretKey } = this.keys.signingKey();
-    Object.assign(headers, signRequest({ method, targetUri, headers }, {
-      keyId: `${this.config.serverName}#${keyId}`, secretKey, nonce: randomBytes(12).toString('base64url'),
-    }));
+    Object.assign(
+      headers,
+      signRequest(
+        { method, targetUri, headers },
+        {
+          keyId: `${this.config.serverName}#${keyId}`,
+          secretKey,
+          nonce: randomBytes(12).toString('base64url'),
+        },
+      ),
+    );
     let response: Response;
     try {
       response = await fetch(targetUri, {
-        method, headers, body: body === undefined ? undefined : payload,
-        signal: AbortSignal.timeout(this.config.requestTimeoutMs), redirect: 'error',
+        method,
+        headers,
+        body: body === undefined ? undefined : payload,
+        signal: AbortSignal.timeout(this.config.requestTimeoutMs),
+        redirect: 'error',
       });
     } catch (error) {
       throw new PeerUnreachable(`${destination} unreachable: ${(error as Error).message}`);
@@ -54,6 +69,10 @@ export class FederationHttpClient {
       parsed = null;
     }
     const retryAfter = Number(response.headers.get('retry-after'));
-    return { status: response.status, body: parsed as T, retryAfterSeconds: Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : null };
+    return {
+      status: response.status,
+      body: parsed as T,
+      retryAfterSeconds: Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : null,
+    };
   }
 }

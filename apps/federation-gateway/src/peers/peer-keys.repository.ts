@@ -9,7 +9,11 @@ const PIN_KEY = `
   WHERE federation.peer_keys.public_key = EXCLUDED.public_key`;
 const FORGET_SERVER = `DELETE FROM federation.peer_keys WHERE server = $1`;
 
-export interface PinnedKey { keyId: string; publicKey: Buffer; validUntil: Date }
+export interface PinnedKey {
+  keyId: string;
+  publicKey: Buffer;
+  validUntil: Date;
+}
 
 /** Owner of `federation.peer_keys`: the peers' public keys this server has pinned. */
 @Injectable()

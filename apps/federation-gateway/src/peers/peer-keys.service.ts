@@ -56,7 +56,10 @@ export class PeerKeysService {
     let doc: ServerKeysDocument;
     try {
       const base = await this.resolver.federationUrl(server);
-      const response = await fetch(`${base}/federation/v1/server-keys`, { signal: AbortSignal.timeout(this.config.requestTimeoutMs), redirect: 'error' });
+      const response = await fetch(`${base}/federation/v1/server-keys`, {
+        signal: AbortSignal.timeout(this.config.requestTimeoutMs),
+        redirect: 'error',
+      });
       if (!response.ok) return false;
       doc = (await response.json()) as ServerKeysDocument;
     } catch {
@@ -68,7 +71,11 @@ export class PeerKeysService {
       return false;
     }
     for (const key of doc.keys) {
-      await this.repository.pin(server, { keyId: key.keyId, publicKey: Buffer.from(key.publicKey, 'base64'), validUntil: new Date(key.validUntil) });
+      await this.repository.pin(server, {
+        keyId: key.keyId,
+        publicKey: Buffer.from(key.publicKey, 'base64'),
+        validUntil: new Date(key.validUntil),
+      });
     }
     this.cache.delete(server);
     return true;
@@ -84,12 +91,17 @@ export class PeerKeysService {
     if (!doc || doc.server !== server || !Array.isArray(doc.keys) || typeof doc.signatures !== 'object' || doc.signatures === null) {
       return 'malformed document';
     }
-    const bytes = Buffer.from(serverKeysSigningBytes({ server: doc.server, keys: doc.keys, oldKeys: Array.isArray(doc.oldKeys) ? doc.oldKeys : [] }));
+    const bytes = Buffer.from(
+      serverKeysSigningBytes({ server: doc.server, keys: doc.keys, oldKeys: Array.isArray(doc.oldKeys) ? doc.oldKeys : [] }),
+    );
     const signedBy = (keyId: string, publicKey: Buffer) => {
       const signature = doc.signatures[keyId];
       return typeof signature === 'string' && verifyEd25519(publicKey, bytes, Buffer.from(signature, 'base64'));
     };
-    const listed = doc.keys.filter((k) => typeof k?.keyId === 'string' && Buffer.from(String(k.publicKey), 'base64').length === 32 && !Number.isNaN(Date.parse(k.validUntil)));
+    const listed = doc.keys.filter(
+      (k) =>
+        typeof k?.keyId === 'string' && Buffer.from(String(k.publicKey), 'base64').length === 32 && !Number.isNaN(Date.parse(k.validUntil)),
+    );
     if (listed.length !== doc.keys.length || listed.length === 0) return 'no well-formed keys';
     if (!listed.some((k) => signedBy(k.keyId, Buffer.from(k.publicKey, 'base64')))) return 'not signed by any key it lists';
     for (const k of listed) {

@@ -17,7 +17,9 @@ export class ServerKeysRepository {
   }
 
   async list(db: Queryable = this.pool) {
-    const { rows } = await db.query<{ key_id: string; public_key: Buffer; created_at: Date; valid_until: Date; retired_at: Date | null }>(LIST_KEYS);
+    const { rows } = await db.query<{ key_id: string; public_key: Buffer; created_at: Date; valid_until: Date; retired_at: Date | null }>(
+      LIST_KEYS,
+    );
     return rows;
   }
 }

@@ -10,7 +10,11 @@ const RELOAD_INTERVAL_MS = 60_000;
 /** Expired keys stay listed (as oldKeys) this long, so late verifiers can still check them. */
 const OLD_KEY_LISTING_MS = 30 * 86400 * 1000;
 
-export interface PublishedKey { keyId: string; publicKey: string; validUntil: string }
+export interface PublishedKey {
+  keyId: string;
+  publicKey: string;
+  validUntil: string;
+}
 
 /** The `/federation/v1/server-keys` document. `signatures` maps keyId → base64 Ed25519 signature. */
 export interface ServerKeysDocument {
@@ -49,7 +53,10 @@ export class ServerKeysService implements OnModuleInit, OnApplicationShutdown {
   private keys: ServerKeyFile[] = [];
   private timer?: NodeJS.Timeout;
 
-  constructor(@Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig, private readonly repository: ServerKeysRepository) {
+  constructor(
+    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+    private readonly repository: ServerKeysRepository,
+  ) {
     this.files = new ServerKeyFilesStore(config.keysDir);
   }
 
@@ -83,7 +90,9 @@ export class ServerKeysService implements OnModuleInit, OnApplicationShutdown {
     const publish = (k: ServerKeyFile): PublishedKey => ({ keyId: k.keyId, publicKey: k.publicKey, validUntil: k.validUntil });
     const body = { server: this.config.serverName, keys: valid.map(publish), oldKeys: old.map(publish) };
     const bytes = serverKeysSigningBytes(body);
-    const signatures = Object.fromEntries(valid.map((k) => [k.keyId, signEd25519(Buffer.from(k.secretKey, 'base64'), bytes).toString('base64')]));
+    const signatures = Object.fromEntries(
+      valid.map((k) => [k.keyId, signEd25519(Buffer.from(k.secretKey, 'base64'), bytes).toString('base64')]),
+    );
     return { ...body, signatures };
   }
 
@@ -99,7 +108,12 @@ export class ServerKeysService implements OnModuleInit, OnApplicationShutdown {
     const known = new Set(this.keys.map((k) => k.keyId));
     this.keys = [...this.keys, ...found.filter((k) => !known.has(k.keyId))].sort((a, b) => a.createdAt.localeCompare(b.createdAt));
     for (const k of found.filter((f) => !known.has(f.keyId))) {
-      await this.repository.record({ keyId: k.keyId, publicKey: Buffer.from(k.publicKey, 'base64'), createdAt: new Date(k.createdAt), validUntil: new Date(k.validUntil) });
+      await this.repository.record({
+        keyId: k.keyId,
+        publicKey: Buffer.from(k.publicKey, 'base64'),
+        createdAt: new Date(k.createdAt),
+        validUntil: new Date(k.validUntil),
+      });
     }
   }
 }

@@ -15,11 +15,20 @@ const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest();
 describe('directory: unidentified-access keys at rest', () => {
   let hs: RunningHomeserver;
   const pool = testPool();
-  beforeAll(async () => { hs = await startHomeserver(); });
-  afterAll(async () => { await hs.close(); await pool.end(); });
+  beforeAll(async () => {
+    hs = await startHomeserver();
+  });
+  afterAll(async () => {
+    await hs.close();
+    await pool.end();
+  });
 
   it('stores no access key, base64 of one, or SHA-256 of one anywhere in the directory schema, and sealed sends still pass the check', async () => {
-    const accounts = [await registerWithAccessKey(hs.directoryUrl, 'uak'), await registerWithAccessKey(hs.directoryUrl, 'uak'), await registerWithAccessKey(hs.directoryUrl, 'uak')];
+    const accounts = [
+      await registerWithAccessKey(hs.directoryUrl, 'uak'),
+      await registerWithAccessKey(hs.directoryUrl, 'uak'),
+      await registerWithAccessKey(hs.directoryUrl, 'uak'),
+    ];
 
     const needles = accounts.flatMap(({ localpart, accessKey }): [string, Buffer][] => {
       const raw = Buffer.from(accessKey, 'base64');
@@ -43,7 +52,9 @@ describe('directory: unidentified-access keys at rest', () => {
     const [bob] = accounts;
     expect((await send(hs.relayUrl, bob.address, [primary(bob)], 'sealed', { accessKey: bob.accessKey })).status).toBe(200);
     const wrong = await send(hs.relayUrl, bob.address, [primary(bob)], 'sealed', { accessKey: randomBytes(16).toString('base64') });
-    const unknown = await send(hs.relayUrl, `nobody-${randomBytes(4).toString('hex')}@alpha.test`, [primary(bob)], 'sealed', { accessKey: bob.accessKey });
+    const unknown = await send(hs.relayUrl, `nobody-${randomBytes(4).toString('hex')}@alpha.test`, [primary(bob)], 'sealed', {
+      accessKey: bob.accessKey,
+    });
     expect(wrong.status).toBe(401);
     expect(unknown).toMatchObject({ status: 401, body: wrong.body });
     // An account registered without a key cannot be reached sealed at all.

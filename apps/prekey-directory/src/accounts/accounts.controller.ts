@@ -1,7 +1,12 @@
 import { Body, Controller, Delete, HttpCode, Inject, Post, Put, Req, UseGuards } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import type { DirectoryConfig } from '@sealpost/config';
-import { ChangeIdentityKeyResponse, RegisterAccountResponse, parseChangeIdentityKeyRequest, parseRegisterAccountRequest } from '@sealpost/contracts';
+import {
+  ChangeIdentityKeyResponse,
+  RegisterAccountResponse,
+  parseChangeIdentityKeyRequest,
+  parseRegisterAccountRequest,
+} from '@sealpost/contracts';
 import { CurrentDevice, DeviceAuthGuard } from '../auth/device-auth.guard';
 import type { DevicePrincipal } from '../devices/devices.repository';
 import { DIRECTORY_CONFIG } from '../directory.tokens';

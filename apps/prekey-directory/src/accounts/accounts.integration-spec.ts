@@ -5,15 +5,24 @@ import { registerAccount, registrationBody, uniqueLocalpart } from '../../../../
 
 describe('POST /v1/accounts (open registration)', () => {
   let dir: RunningDirectory;
-  beforeAll(async () => { dir = await startDirectory(); });
-  afterAll(async () => { await dir.close(); });
+  beforeAll(async () => {
+    dir = await startDirectory();
+  });
+  afterAll(async () => {
+    await dir.close();
+  });
 
   it('registers an account with libsignal-made keys and answers 201 with device 1 and a token', async () => {
     const identity = makeSignalIdentity();
     const localpart = uniqueLocalpart('alice');
     const res = await call('POST', `${dir.url}/v1/accounts`, { body: registrationBody(identity, localpart) });
     expect(res.status).toBe(201);
-    expect(res.body).toEqual({ address: `${localpart}@alpha.test`, accountId: expect.stringMatching(/^[0-9a-f-]{36}$/), deviceId: 1, token: expect.any(String) });
+    expect(res.body).toEqual({
+      address: `${localpart}@alpha.test`,
+      accountId: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      deviceId: 1,
+      token: expect.any(String),
+    });
     expect(Buffer.from(res.body.token, 'base64')).toHaveLength(32);
     const counts = await call('GET', `${dir.url}/v1/keys`, { token: res.body.token });
     expect(counts).toMatchObject({ status: 200, body: { count: 5, pqCount: 5 } });

@@ -25,7 +25,12 @@ export interface AccountRecord {
   unidentifiedAccessKeySealed: Buffer | null;
 }
 
-interface AccountRow { id: string; localpart: string; identity_key: Buffer; unidentified_access_key_sealed: Buffer | null }
+interface AccountRow {
+  id: string;
+  localpart: string;
+  identity_key: Buffer;
+  unidentified_access_key_sealed: Buffer | null;
+}
 
 /** Owner of `directory.accounts`. */
 @Injectable()
@@ -33,8 +38,15 @@ export class AccountsRepository {
   constructor(@Inject(PG_POOL) private readonly pool: Pool) {}
 
   /** Returns the new account id, or null when the localpart is taken. The access key comes sealed (UnidentifiedAccessKeyVault). */
-  async insert(account: { localpart: string; identityKey: Buffer; unidentifiedAccessKeySealed: Buffer | null }, db: Queryable = this.pool): Promise<string | null> {
-    const row = await queryOne<{ id: string }>(db, INSERT_ACCOUNT, [account.localpart, account.identityKey, account.unidentifiedAccessKeySealed]);
+  async insert(
+    account: { localpart: string; identityKey: Buffer; unidentifiedAccessKeySealed: Buffer | null },
+    db: Queryable = this.pool,
+  ): Promise<string | null> {
+    const row = await queryOne<{ id: string }>(db, INSERT_ACCOUNT, [
+      account.localpart,
+      account.identityKey,
+      account.unidentifiedAccessKeySealed,
+    ]);
     return row?.id ?? null;
   }
 
@@ -74,5 +86,12 @@ export class AccountsRepository {
 }
 
 function toRecord(row: AccountRow | null): AccountRecord | null {
-  return row && { id: row.id, localpart: row.localpart, identityKey: row.identity_key, unidentifiedAccessKeySealed: row.unidentified_access_key_sealed };
+  return (
+    row && {
+      id: row.id,
+      localpart: row.localpart,
+      identityKey: row.identity_key,
+      unidentifiedAccessKeySealed: row.unidentified_access_key_sealed,
+    }
+  );
 }

@@ -17,7 +17,6 @@ import { UnidentifiedAccessKeyVault } from './unidentified-access-key.vault';
 import { TransparencyLog } from '../transparency/transparency-log.service';
 import { DirectoryMetrics } from '../directory.metrics';
 
-
 /** Registration: one transaction creates the account, its device 1 and its keys, and uses one token use. */
 @Injectable()
 export class AccountsService {
@@ -48,12 +47,21 @@ export class AccountsService {
         const ok = await this.registrationTokens.consumeOneUse(hashSecretCode(request.registrationToken), tx);
         if (!ok) throw new ApiError(403, 'invalid_registration_token', 'the registration token is unknown, used up or expired');
       }
-      const id = await this.accounts.insert({
-        localpart: request.localpart, identityKey: request.identityKey,
-        unidentifiedAccessKeySealed: request.unidentifiedAccessKey ? this.accessKeys.seal(request.localpart, request.unidentifiedAccessKey) : null,
-      }, tx);
+      const id = await this.accounts.insert(
+        {
+          localpart: request.localpart,
+          identityKey: request.identityKey,
+          unidentifiedAccessKeySealed: request.unidentifiedAccessKey
+            ? this.accessKeys.seal(request.localpart, request.unidentifiedAccessKey)
+            : null,
+        },
+        tx,
+      );
       if (!id) throw new ApiError(409, 'localpart_taken', `the localpart "${request.localpart}" is taken`);
-      await this.devices.insert({ accountId: id, deviceId: PRIMARY_DEVICE_ID, registrationId: request.registrationId, tokenHash: hash }, tx);
+      await this.devices.insert(
+        { accountId: id, deviceId: PRIMARY_DEVICE_ID, registrationId: request.registrationId, tokenHash: hash },
+        tx,
+      );
       await this.keys.storeNewDeviceKeys(id, PRIMARY_DEVICE_ID, request, tx);
       await this.transparency.appendDeviceList(id, tx);
       return id;

@@ -15,7 +15,6 @@ import { TransparencyLog } from '../transparency/transparency-log.service';
 import { AccountsRepository } from './accounts.repository';
 import { DirectoryMetrics } from '../directory.metrics';
 
-
 /**
  * The primary device replaces the account identity key (a reinstall, a suspected compromise).
  * One transaction stores the new key, every device's new registration id and repeated-use keys
@@ -51,7 +50,10 @@ export class IdentityKeyChangeService {
       const current = await this.accounts.lockForChange(device.accountId, tx);
       if (!current) throw notFound('account');
       const stored = await this.devices.list(device.accountId, tx);
-      assertSameDevices(stored.map((d) => d.deviceId), request.devices.map((d) => d.deviceId));
+      assertSameDevices(
+        stored.map((d) => d.deviceId),
+        request.devices.map((d) => d.deviceId),
+      );
       await this.accounts.setIdentityKey(device.accountId, request.identityKey, tx);
       for (const d of request.devices) await this.devices.setRegistrationId(device.accountId, d.deviceId, d.registrationId, tx);
       await this.keys.replaceForNewIdentity(device.accountId, request.devices, tx);
@@ -72,6 +74,9 @@ function assertSameDevices(stored: number[], listed: number[]): void {
   const missingDevices = stored.filter((id) => !listed.includes(id));
   const extraDevices = listed.filter((id) => !stored.includes(id));
   if (missingDevices.length || extraDevices.length) {
-    throw new ApiError(409, 'mismatched_devices', 'the devices listed must be exactly the account\'s current devices', { missingDevices, extraDevices });
+    throw new ApiError(409, 'mismatched_devices', "the devices listed must be exactly the account's current devices", {
+      missingDevices,
+      extraDevices,
+    });
   }
 }

@@ -4,7 +4,10 @@ import { registrationBody, uniqueLocalpart } from '../../../../test/support/acco
 import { call } from '../../../../test/support/http';
 
 const register = (dir: RunningDirectory, headers: Record<string, string> = {}) =>
-  call('POST', `${dir.url}/v1/accounts`, { body: registrationBody(makeSignalIdentity({ reuseKemKey: true }), uniqueLocalpart('rl')), headers });
+  call('POST', `${dir.url}/v1/accounts`, {
+    body: registrationBody(makeSignalIdentity({ reuseKemKey: true }), uniqueLocalpart('rl')),
+    headers,
+  });
 
 /**
  * Registration attempts are rate limited per client address (refused attempts count too); behind

@@ -16,7 +16,10 @@ describe('registration tokens (closed registration, the default)', () => {
     pool = new Pool({ connectionString: process.env.TEST_DATABASE_URL });
     tokens = new RegistrationTokensRepository(pool);
   });
-  afterAll(async () => { await dir.close(); await pool.end(); });
+  afterAll(async () => {
+    await dir.close();
+    await pool.end();
+  });
 
   const newToken = async (uses: number, expiresAt: Date | null = null) => {
     const { code, hash } = newSecretCode(16);
@@ -24,7 +27,12 @@ describe('registration tokens (closed registration, the default)', () => {
     return code;
   };
   const register = (registrationToken?: string, localpart = uniqueLocalpart()) =>
-    call('POST', `${dir.url}/v1/accounts`, { body: { ...registrationBody(makeSignalIdentity({ reuseKemKey: true }), localpart), ...(registrationToken ? { registrationToken } : {}) } });
+    call('POST', `${dir.url}/v1/accounts`, {
+      body: {
+        ...registrationBody(makeSignalIdentity({ reuseKemKey: true }), localpart),
+        ...(registrationToken ? { registrationToken } : {}),
+      },
+    });
 
   it('refuses registration without a token with 403', async () => {
     const res = await register();
@@ -71,15 +79,26 @@ describe('registration tokens (closed registration, the default)', () => {
 
 describe('REGISTRATION_TOKEN (a fixed token for demos and tests)', () => {
   let dir: RunningDirectory;
-  beforeAll(async () => { dir = await startDirectory({ OPEN_REGISTRATION: 'false', REGISTRATION_TOKEN: 'fixed-demo-token-1' }); });
-  afterAll(async () => { await dir.close(); });
+  beforeAll(async () => {
+    dir = await startDirectory({ OPEN_REGISTRATION: 'false', REGISTRATION_TOKEN: 'fixed-demo-token-1' });
+  });
+  afterAll(async () => {
+    await dir.close();
+  });
 
   it('is accepted any number of times, while other tokens are still checked', async () => {
     for (let i = 0; i < 3; i++) {
-      const res = await call('POST', `${dir.url}/v1/accounts`, { body: { ...registrationBody(makeSignalIdentity({ reuseKemKey: true }), uniqueLocalpart()), registrationToken: 'fixed-demo-token-1' } });
+      const res = await call('POST', `${dir.url}/v1/accounts`, {
+        body: {
+          ...registrationBody(makeSignalIdentity({ reuseKemKey: true }), uniqueLocalpart()),
+          registrationToken: 'fixed-demo-token-1',
+        },
+      });
       expect(res.status).toBe(201);
     }
-    const other = await call('POST', `${dir.url}/v1/accounts`, { body: { ...registrationBody(makeSignalIdentity({ reuseKemKey: true }), uniqueLocalpart()), registrationToken: 'fixed-demo-token-2' } });
+    const other = await call('POST', `${dir.url}/v1/accounts`, {
+      body: { ...registrationBody(makeSignalIdentity({ reuseKemKey: true }), uniqueLocalpart()), registrationToken: 'fixed-demo-token-2' },
+    });
     expect(other.status).toBe(403);
   });
 });

@@ -12,7 +12,12 @@ const LIST_TOKENS = `
   SELECT id, uses_left, expires_at, created_at FROM directory.registration_tokens ORDER BY id`;
 const REVOKE_TOKEN = `DELETE FROM directory.registration_tokens WHERE id = $1`;
 
-export interface RegistrationTokenInfo { id: string; usesLeft: number; expiresAt: Date | null; createdAt: Date }
+export interface RegistrationTokenInfo {
+  id: string;
+  usesLeft: number;
+  expiresAt: Date | null;
+  createdAt: Date;
+}
 
 /** Owner of `directory.registration_tokens`; only SHA-256 hashes of tokens are stored. */
 @Injectable()

@@ -30,7 +30,9 @@ export class UnidentifiedAccessKeyVault {
     const key = this.cipher.open(sealed, localpart);
     if (!key && !this.warnedUnopenable) {
       this.warnedUnopenable = true;
-      this.logger.warn('a stored unidentified-access key does not open with the server secret in KEYS_DIR (was KEYS_DIR replaced?); sealed sends to such accounts are refused');
+      this.logger.warn(
+        'a stored unidentified-access key does not open with the server secret in KEYS_DIR (was KEYS_DIR replaced?); sealed sends to such accounts are refused',
+      );
     }
     return key;
   }

@@ -40,7 +40,9 @@ export async function registrationTokenCommand(pool: Pool, args: string[], print
     const all = await tokens.list();
     if (all.length === 0) print('no registration tokens');
     for (const t of all) {
-      print(`#${t.id}  uses left ${t.usesLeft}  expires ${t.expiresAt ? t.expiresAt.toISOString() : 'never'}  created ${t.createdAt.toISOString()}`);
+      print(
+        `#${t.id}  uses left ${t.usesLeft}  expires ${t.expiresAt ? t.expiresAt.toISOString() : 'never'}  created ${t.createdAt.toISOString()}`,
+      );
     }
     return;
   }

@@ -25,14 +25,18 @@ export async function sealedSenderCommand(keysDir: string, args: string[], print
   const role: SealedSenderKeyRole | null = verb === 'rotate-server-key' ? 'server' : verb === 'rotate-trust-root' ? 'trust-root' : null;
   if (!role) throw new UsageError(USAGE);
   if ((await listSealedSenderKeys(keysDir, role)).length === 0) {
-    throw new UsageError(`no sealed-sender ${role} key in ${keysDir} yet: start the directory once (it makes the first keys), or check KEYS_DIR`);
+    throw new UsageError(
+      `no sealed-sender ${role} key in ${keysDir} yet: start the directory once (it makes the first keys), or check KEYS_DIR`,
+    );
   }
   const privateKey = newSealedSenderPrivateKey();
   const generation = await addSealedSenderKey(keysDir, role, privateKey);
   print(`new sealed-sender ${role} key, generation ${generation}, public ${publicKeyBase64(privateKey)}, in ${keysDir}`);
-  print(role === 'server'
-    ? 'running directories sign sender certificates with it within a minute; certificates already issued stay valid until they expire'
-    : 'running directories certify their server key with it within a minute; discovery lists the replaced root under sealedSenderPreviousTrustRoots for 24 h, so certificates already issued stay valid until they expire');
+  print(
+    role === 'server'
+      ? 'running directories sign sender certificates with it within a minute; certificates already issued stay valid until they expire'
+      : 'running directories certify their server key with it within a minute; discovery lists the replaced root under sealedSenderPreviousTrustRoots for 24 h, so certificates already issued stay valid until they expire',
+  );
 }
 
 function publicKeyBase64(privateKey: Buffer): string {

@@ -13,7 +13,10 @@ type AuthenticatedRequest = FastifyRequest & { device?: DevicePrincipal };
  */
 @Injectable()
 export class DeviceAuthGuard implements CanActivate {
-  constructor(private readonly devices: DevicesRepository, private readonly lastSeen: DeviceLastSeenRecorder) {}
+  constructor(
+    private readonly devices: DevicesRepository,
+    private readonly lastSeen: DeviceLastSeenRecorder,
+  ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();

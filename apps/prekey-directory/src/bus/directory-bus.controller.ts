@@ -2,7 +2,13 @@ import { Controller, Inject } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import type { DirectoryConfig } from '@sealpost/config';
 import {
-  AuthenticatedDevice, ClaimBundlesReply, DeviceListReply, DirectoryPattern, ValidationError, parseAddress, parseDeviceSelector,
+  AuthenticatedDevice,
+  ClaimBundlesReply,
+  DeviceListReply,
+  DirectoryPattern,
+  ValidationError,
+  parseAddress,
+  parseDeviceSelector,
 } from '@sealpost/contracts';
 import { sha256 } from '@sealpost/crypto';
 import { ApiError, busErrorFrom } from '@sealpost/http';

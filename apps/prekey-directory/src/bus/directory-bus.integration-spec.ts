@@ -13,35 +13,55 @@ describe('directory on the bus (Redis transport)', () => {
     bus = createBusClient({ redisUrl: dir.config.redisUrl, namespace: dir.config.redisPrefix });
     await bus.connect();
   });
-  afterAll(async () => { await bus.close(); await dir.close(); });
+  afterAll(async () => {
+    await bus.close();
+    await dir.close();
+  });
 
   it('answers the device list of an address with device ids and registration ids', async () => {
     const bob = await registerAccount(dir.url);
     const reply = await firstValueFrom(bus.send<DeviceListReply | null>(DirectoryPattern.DeviceList, { address: bob.address }));
-    expect(reply).toEqual({ address: bob.address, accountId: bob.accountId, identityKey: bob.identity.identityKeyBase64, devices: [{ deviceId: 1, registrationId: bob.registrationId }], unidentifiedAccessKeyHash: null });
+    expect(reply).toEqual({
+      address: bob.address,
+      accountId: bob.accountId,
+      identityKey: bob.identity.identityKeyBase64,
+      devices: [{ deviceId: 1, registrationId: bob.registrationId }],
+      unidentifiedAccessKeyHash: null,
+    });
     expect(await firstValueFrom(bus.send(DirectoryPattern.DeviceList, { address: 'nobody-x@alpha.test' }))).toBeNull();
   });
 
   it('authenticates a device by the SHA-256 of its bearer token, and nothing else', async () => {
     const bob = await registerAccount(dir.url);
     const tokenHash = sha256(Buffer.from(bob.token, 'base64')).toString('base64');
-    expect(await firstValueFrom(bus.send(DirectoryPattern.Authenticate, { tokenHash }))).toEqual({ accountId: bob.accountId, deviceId: 1, address: bob.address });
+    expect(await firstValueFrom(bus.send(DirectoryPattern.Authenticate, { tokenHash }))).toEqual({
+      accountId: bob.accountId,
+      deviceId: 1,
+      address: bob.address,
+    });
     expect(await firstValueFrom(bus.send(DirectoryPattern.Authenticate, { tokenHash: sha256('other').toString('base64') }))).toBeNull();
     expect(await firstValueFrom(bus.send(DirectoryPattern.Authenticate, { tokenHash: bob.token.slice(0, 10) }))).toBeNull();
   });
 
   it('claims bundles with the same atomic take, and answers errors as values', async () => {
     const bob = await registerAccount(dir.url, { preKeys: 1, pqPreKeys: 1 });
-    const first = await firstValueFrom(bus.send<ClaimBundlesReply>(DirectoryPattern.ClaimBundles, { address: bob.address, deviceId: '*', requester: 'beta.test' }));
-    const second = await firstValueFrom(bus.send<ClaimBundlesReply>(DirectoryPattern.ClaimBundles, { address: bob.address, deviceId: 1, requester: 'beta.test' }));
+    const first = await firstValueFrom(
+      bus.send<ClaimBundlesReply>(DirectoryPattern.ClaimBundles, { address: bob.address, deviceId: '*', requester: 'beta.test' }),
+    );
+    const second = await firstValueFrom(
+      bus.send<ClaimBundlesReply>(DirectoryPattern.ClaimBundles, { address: bob.address, deviceId: 1, requester: 'beta.test' }),
+    );
     expect((first as BundleResponse).devices[0].preKey?.keyId).toBe(1);
     expect((second as BundleResponse).devices[0].preKey).toBeNull();
-    const missing = await firstValueFrom(bus.send<ClaimBundlesReply>(DirectoryPattern.ClaimBundles, { address: 'nobody-y@alpha.test', deviceId: '*', requester: 'beta.test' }));
+    const missing = await firstValueFrom(
+      bus.send<ClaimBundlesReply>(DirectoryPattern.ClaimBundles, { address: 'nobody-y@alpha.test', deviceId: '*', requester: 'beta.test' }),
+    );
     expect(missing).toMatchObject({ status: 404, error: 'not_found' });
-    const malformed = await firstValueFrom(bus.send<ClaimBundlesReply>(DirectoryPattern.ClaimBundles, { address: 'NOT AN ADDRESS', deviceId: '*', requester: 'x' }));
+    const malformed = await firstValueFrom(
+      bus.send<ClaimBundlesReply>(DirectoryPattern.ClaimBundles, { address: 'NOT AN ADDRESS', deviceId: '*', requester: 'x' }),
+    );
     expect(malformed).toMatchObject({ status: 400, error: 'invalid_request' });
   });
-
 });
 
 describe('directory on the bus, two replicas', () => {
@@ -54,7 +74,9 @@ describe('directory on the bus, two replicas', () => {
       const bob = await registerAccount(first.url, { preKeys: 6, pqPreKeys: 6 });
       const taken: number[] = [];
       for (let i = 0; i < 3; i++) {
-        const reply = await firstValueFrom(bus.send<ClaimBundlesReply>(DirectoryPattern.ClaimBundles, { address: bob.address, deviceId: 1, requester: 'beta.test' }));
+        const reply = await firstValueFrom(
+          bus.send<ClaimBundlesReply>(DirectoryPattern.ClaimBundles, { address: bob.address, deviceId: 1, requester: 'beta.test' }),
+        );
         taken.push((reply as BundleResponse).devices[0].preKey!.keyId);
       }
       expect(taken).toEqual([1, 2, 3]);

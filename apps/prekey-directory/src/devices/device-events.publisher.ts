@@ -30,8 +30,9 @@ export class DeviceEventsPublisher {
    * list on every send, so no send made after the change was answered can use the old list.
    */
   async deviceListChanged(address: string): Promise<void> {
-    await this.redis.incr(deviceListGenerationKey(this.prefix, address, this.pseudonyms)).catch((error: Error) =>
-      this.logger.warn(`could not raise the device-list generation: ${error.message}`));
+    await this.redis
+      .incr(deviceListGenerationKey(this.prefix, address, this.pseudonyms))
+      .catch((error: Error) => this.logger.warn(`could not raise the device-list generation: ${error.message}`));
   }
 
   /** A removal also tells the relays, which close the device's socket and delete its queue. */

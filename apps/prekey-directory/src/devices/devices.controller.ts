@@ -8,7 +8,10 @@ import { DevicesService } from './devices.service';
 
 @Controller('v1/devices')
 export class DevicesController {
-  constructor(private readonly devices: DevicesService, @Inject(DIRECTORY_CONFIG) private readonly config: DirectoryConfig) {}
+  constructor(
+    private readonly devices: DevicesService,
+    @Inject(DIRECTORY_CONFIG) private readonly config: DirectoryConfig,
+  ) {}
 
   @Post('link-codes')
   @HttpCode(201)

@@ -15,7 +15,10 @@ describe('devices: link codes, linking, listing, removal', () => {
     dir = await startDirectory();
     pool = new Pool({ connectionString: process.env.TEST_DATABASE_URL });
   });
-  afterAll(async () => { await dir.close(); await pool.end(); });
+  afterAll(async () => {
+    await dir.close();
+    await pool.end();
+  });
 
   const linkBody = (account: TestAccount, code: string, registrationId = 4242) => ({
     code,
@@ -40,13 +43,15 @@ describe('devices: link codes, linking, listing, removal', () => {
     expect(linked.body).toEqual({ address: alice.address, deviceId: 2, token: expect.any(String) });
     const list = await call('GET', `${dir.url}/v1/devices`, { token: linked.body.token });
     expect(list.status).toBe(200);
-    expect(list.body.devices.map((d: { deviceId: number; registrationId: number }) => [d.deviceId, d.registrationId]))
-      .toEqual([[1, alice.registrationId], [2, 4242]]);
+    expect(list.body.devices.map((d: { deviceId: number; registrationId: number }) => [d.deviceId, d.registrationId])).toEqual([
+      [1, alice.registrationId],
+      [2, 4242],
+    ]);
     const counts = await call('GET', `${dir.url}/v1/keys`, { token: linked.body.token });
     expect(counts.body).toEqual({ count: 2, pqCount: 1 });
   });
 
-  it('lists each device\'s last-seen day (UTC, day precision): null until it authenticates, then today', async () => {
+  it("lists each device's last-seen day (UTC, day precision): null until it authenticates, then today", async () => {
     const alice = await registerAccount(dir.url);
     const code = await newCode(alice);
     const linked = await call('POST', `${dir.url}/v1/devices`, { body: linkBody(alice, code) });
@@ -55,9 +60,19 @@ describe('devices: link codes, linking, listing, removal', () => {
     const seen = (body: any) => body.devices.map((d: { deviceId: number; lastSeenAt: string | null }) => [d.deviceId, d.lastSeenAt]);
     // Device 1 authenticated (link code, this list); device 2 has not since the reset.
     let list = await call('GET', `${dir.url}/v1/devices`, { token: alice.token });
-    await eventually(async () => (await pool.query(`SELECT 1 FROM directory.devices WHERE account_id = $1 AND device_id = 1 AND last_seen_on IS NOT NULL`, [alice.accountId])).rowCount === 1);
+    await eventually(
+      async () =>
+        (
+          await pool.query(`SELECT 1 FROM directory.devices WHERE account_id = $1 AND device_id = 1 AND last_seen_on IS NOT NULL`, [
+            alice.accountId,
+          ])
+        ).rowCount === 1,
+    );
     list = await call('GET', `${dir.url}/v1/devices`, { token: alice.token });
-    expect(seen(list.body)).toEqual([[1, today], [2, null]]);
+    expect(seen(list.body)).toEqual([
+      [1, today],
+      [2, null],
+    ]);
 
     // A device seen by a relay authenticates through the directory's bus: the same record.
     const bus = createBusClient({ redisUrl: dir.config.redisUrl, namespace: dir.config.redisPrefix });
@@ -69,7 +84,9 @@ describe('devices: link codes, linking, listing, removal', () => {
       await bus.close();
     }
     await eventually(async () => seen((await call('GET', `${dir.url}/v1/devices`, { token: alice.token })).body)[1][1] === today);
-    const { rows } = await pool.query(`SELECT last_seen_on::text AS day FROM directory.devices WHERE account_id = $1 ORDER BY device_id`, [alice.accountId]);
+    const { rows } = await pool.query(`SELECT last_seen_on::text AS day FROM directory.devices WHERE account_id = $1 ORDER BY device_id`, [
+      alice.accountId,
+    ]);
     expect(rows).toEqual([{ day: today }, { day: today }]);
   });
 
@@ -111,8 +128,9 @@ describe('devices: link codes, linking, listing, removal', () => {
     const after = await call('GET', `${dir.url}/v1/keys`, { token: token2 });
     expect(after.status).toBe(401);
     expect(after.body).toMatchObject({ error: 'unauthorized', message: expect.any(String) });
-    const { rows } = await pool.query(
-      `SELECT count(*)::int AS n FROM directory.one_time_prekeys WHERE account_id = $1 AND device_id = 2`, [alice.accountId]);
+    const { rows } = await pool.query(`SELECT count(*)::int AS n FROM directory.one_time_prekeys WHERE account_id = $1 AND device_id = 2`, [
+      alice.accountId,
+    ]);
     expect(rows[0].n).toBe(0);
     const bundle = await call('GET', `${dir.url}/v1/keys/${alice.address}/*`, { token: alice.token });
     expect(bundle.body.devices.map((d: { deviceId: number }) => d.deviceId)).toEqual([1]);

@@ -8,10 +8,13 @@ const INSERT_DEVICE = `
 const NEXT_FREE_DEVICE_ID = `
   SELECT min(candidate)::int AS device_id FROM generate_series(2, 127) AS candidate
   WHERE NOT EXISTS (SELECT 1 FROM directory.devices d WHERE d.account_id = $1 AND d.device_id = candidate)`;
-const FIND_PRINCIPAL = namedStatement('directory.devices.find-principal', `
+const FIND_PRINCIPAL = namedStatement(
+  'directory.devices.find-principal',
+  `
   SELECT d.account_id, d.device_id, a.localpart, a.identity_key
   FROM directory.devices d JOIN directory.accounts a ON a.id = d.account_id
-  WHERE d.token_hash = $1`);
+  WHERE d.token_hash = $1`,
+);
 const LIST_DEVICES = `
   SELECT device_id, registration_id, created_at, to_char(last_seen_on, 'YYYY-MM-DD') AS last_seen_on
   FROM directory.devices WHERE account_id = $1 ORDER BY device_id`;
@@ -60,7 +63,10 @@ export interface AccountDeviceList {
 export class DevicesRepository {
   constructor(@Inject(PG_POOL) private readonly pool: Pool) {}
 
-  async insert(device: { accountId: string; deviceId: number; registrationId: number; tokenHash: Buffer }, db: Queryable = this.pool): Promise<void> {
+  async insert(
+    device: { accountId: string; deviceId: number; registrationId: number; tokenHash: Buffer },
+    db: Queryable = this.pool,
+  ): Promise<void> {
     await db.query(INSERT_DEVICE, [device.accountId, device.deviceId, device.registrationId, device.tokenHash]);
   }
 
@@ -71,13 +77,23 @@ export class DevicesRepository {
   }
 
   async findPrincipalByTokenHash(tokenHash: Buffer, db: Queryable = this.pool): Promise<DevicePrincipal | null> {
-    const row = await queryOne<{ account_id: string; device_id: number; localpart: string; identity_key: Buffer }>(db, FIND_PRINCIPAL, [tokenHash]);
+    const row = await queryOne<{ account_id: string; device_id: number; localpart: string; identity_key: Buffer }>(db, FIND_PRINCIPAL, [
+      tokenHash,
+    ]);
     return row && { accountId: row.account_id, deviceId: row.device_id, localpart: row.localpart, identityKey: row.identity_key };
   }
 
   async list(accountId: string, db: Queryable = this.pool): Promise<DeviceInfo[]> {
-    const { rows } = await db.query<{ device_id: number; registration_id: number; created_at: Date; last_seen_on: string | null }>(LIST_DEVICES, [accountId]);
-    return rows.map((r) => ({ deviceId: r.device_id, registrationId: r.registration_id, createdAt: r.created_at, lastSeenOn: r.last_seen_on }));
+    const { rows } = await db.query<{ device_id: number; registration_id: number; created_at: Date; last_seen_on: string | null }>(
+      LIST_DEVICES,
+      [accountId],
+    );
+    return rows.map((r) => ({
+      deviceId: r.device_id,
+      registrationId: r.registration_id,
+      createdAt: r.created_at,
+      lastSeenOn: r.last_seen_on,
+    }));
   }
 
   /** Records `day` (YYYY-MM-DD, UTC) as the device's last-seen day. */
@@ -102,19 +118,32 @@ export class DevicesRepository {
   }
 
   /** The account's identity key and devices, as the transparency log records them. */
-  async deviceListOfAccount(accountId: string, db: Queryable = this.pool): Promise<{ localpart: string; identityKey: Buffer; devices: { deviceId: number; registrationId: number }[] } | null> {
-    const { rows } = await db.query<{ localpart: string; identity_key: Buffer; device_id: number | null; registration_id: number | null }>(DEVICE_LIST_BY_ACCOUNT, [accountId]);
+  async deviceListOfAccount(
+    accountId: string,
+    db: Queryable = this.pool,
+  ): Promise<{ localpart: string; identityKey: Buffer; devices: { deviceId: number; registrationId: number }[] } | null> {
+    const { rows } = await db.query<{ localpart: string; identity_key: Buffer; device_id: number | null; registration_id: number | null }>(
+      DEVICE_LIST_BY_ACCOUNT,
+      [accountId],
+    );
     if (rows.length === 0) return null;
     return {
       localpart: rows[0].localpart,
       identityKey: rows[0].identity_key,
-      devices: rows.filter((r) => r.device_id !== null).map((r) => ({ deviceId: r.device_id as number, registrationId: r.registration_id as number })),
+      devices: rows
+        .filter((r) => r.device_id !== null)
+        .map((r) => ({ deviceId: r.device_id as number, registrationId: r.registration_id as number })),
     };
   }
 
   async deviceListByLocalpart(localpart: string, db: Queryable = this.pool): Promise<AccountDeviceList | null> {
-    const { rows } = await db.query<{ account_id: string; identity_key: Buffer; unidentified_access_key_sealed: Buffer | null; device_id: number; registration_id: number }>(
-      DEVICE_LIST_BY_LOCALPART, [localpart]);
+    const { rows } = await db.query<{
+      account_id: string;
+      identity_key: Buffer;
+      unidentified_access_key_sealed: Buffer | null;
+      device_id: number;
+      registration_id: number;
+    }>(DEVICE_LIST_BY_LOCALPART, [localpart]);
     if (rows.length === 0) return null;
     return {
       accountId: rows[0].account_id,

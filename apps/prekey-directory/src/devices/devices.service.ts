@@ -65,7 +65,12 @@ export class DevicesService {
   async list(device: DevicePrincipal): Promise<DeviceListResponse> {
     const devices = await this.devices.list(device.accountId);
     return {
-      devices: devices.map((d) => ({ deviceId: d.deviceId, registrationId: d.registrationId, createdAt: d.createdAt.toISOString(), lastSeenAt: d.lastSeenOn })),
+      devices: devices.map((d) => ({
+        deviceId: d.deviceId,
+        registrationId: d.registrationId,
+        createdAt: d.createdAt.toISOString(),
+        lastSeenAt: d.lastSeenOn,
+      })),
     };
   }
 

@@ -15,7 +15,11 @@ export class RemoteBundlesClient {
   async claim(address: string, deviceId: number | '*', requester: string): Promise<BundleResponse> {
     let reply: ClaimBundlesReply;
     try {
-      reply = await firstValueFrom(this.bus.send<ClaimBundlesReply>(FederationPattern.ClaimRemoteBundles, { address, deviceId, requester }).pipe(timeout(CLAIM_TIMEOUT_MS)));
+      reply = await firstValueFrom(
+        this.bus
+          .send<ClaimBundlesReply>(FederationPattern.ClaimRemoteBundles, { address, deviceId, requester })
+          .pipe(timeout(CLAIM_TIMEOUT_MS)),
+      );
     } catch {
       throw new ApiError(503, 'federation_unavailable', 'the federation gateway did not answer; retry later', {}, { 'retry-after': '1' });
     }

@@ -2,7 +2,9 @@ import type { BundleResponse, SignedKey } from '@sealpost/contracts';
 import type { TakenBundle } from './single-use-prekey-store.repository';
 
 const signedKeyJson = (key: SignedKey) => ({
-  keyId: key.keyId, publicKey: key.publicKey.toString('base64'), signature: key.signature.toString('base64'),
+  keyId: key.keyId,
+  publicKey: key.publicKey.toString('base64'),
+  signature: key.signature.toString('base64'),
 });
 
 export function toBundleResponse(address: string, bundle: TakenBundle): BundleResponse {

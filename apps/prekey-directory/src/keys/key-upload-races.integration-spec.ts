@@ -16,7 +16,10 @@ describe('key uploads and device changes racing', () => {
     dir = await startDirectory();
     pool = new Pool({ connectionString: process.env.TEST_DATABASE_URL, max: 3 });
   });
-  afterAll(async () => { await pool.end(); await dir.close(); });
+  afterAll(async () => {
+    await pool.end();
+    await dir.close();
+  });
 
   /** Holds the account's change lock, as a change in progress would, until `release`. */
   async function holdAccount(accountId: string): Promise<PoolClient> {
@@ -25,15 +28,26 @@ describe('key uploads and device changes racing', () => {
     await holder.query('SELECT 1 FROM directory.accounts WHERE id = $1 FOR UPDATE', [accountId]);
     return holder;
   }
-  const waitingOn = (fragment: string) => eventually(async () => (await pool.query(
-    `SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE $1 AND datname = current_database()`, [`%${fragment}%`])).rowCount! > 0);
+  const waitingOn = (fragment: string) =>
+    eventually(
+      async () =>
+        (
+          await pool.query(
+            `SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE $1 AND datname = current_database()`,
+            [`%${fragment}%`],
+          )
+        ).rowCount! > 0,
+    );
 
   it('an upload by a device removed meanwhile answers 401 and stores nothing', async () => {
     const bob = await registerAccount(dir.url);
     const second = await linkDevice(dir.url, bob);
     const holder = await holdAccount(bob.accountId);
     try {
-      const upload = call('PUT', `${dir.url}/v1/keys`, { token: second.token, body: { preKeys: [bob.identity.preKey(900)], signedPreKey: bob.identity.signedPreKey(901) } });
+      const upload = call('PUT', `${dir.url}/v1/keys`, {
+        token: second.token,
+        body: { preKeys: [bob.identity.preKey(900)], signedPreKey: bob.identity.signedPreKey(901) },
+      });
       await waitingOn('FOR SHARE');
       await holder.query('DELETE FROM directory.devices WHERE account_id = $1 AND device_id = 2', [bob.accountId]);
       await holder.query('COMMIT');
@@ -41,9 +55,12 @@ describe('key uploads and device changes racing', () => {
     } finally {
       holder.release();
     }
-    const { rows } = await pool.query(`
+    const { rows } = await pool.query(
+      `
       SELECT (SELECT count(*) FROM directory.one_time_prekeys WHERE account_id = $1 AND device_id = 2)::int AS one_time,
-             (SELECT count(*) FROM directory.signed_prekeys WHERE account_id = $1 AND device_id = 2)::int AS signed`, [bob.accountId]);
+             (SELECT count(*) FROM directory.signed_prekeys WHERE account_id = $1 AND device_id = 2)::int AS signed`,
+      [bob.accountId],
+    );
     expect(rows[0]).toEqual({ one_time: 0, signed: 0 });
   });
 

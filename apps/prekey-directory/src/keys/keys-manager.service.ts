@@ -1,7 +1,15 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Pool } from 'pg';
 import type { DirectoryConfig } from '@sealpost/config';
-import { Address, BundleResponse, DeviceIdentityKeys, DeviceKeys, PreKeyCountResponse, UploadKeysRequest, formatAddress } from '@sealpost/contracts';
+import {
+  Address,
+  BundleResponse,
+  DeviceIdentityKeys,
+  DeviceKeys,
+  PreKeyCountResponse,
+  UploadKeysRequest,
+  formatAddress,
+} from '@sealpost/contracts';
 import { PG_POOL, Queryable, withTransaction } from '@sealpost/db';
 import { ApiError, notFound, unauthorized } from '@sealpost/http';
 import { AccountsRepository } from '../accounts/accounts.repository';
@@ -64,7 +72,11 @@ export class KeysManager {
       const current = await this.accounts.lockForKeyUpload(accountId, tx);
       if (!current) throw unauthorized();
       if (!current.equals(device.identityKey)) {
-        throw new ApiError(409, 'identity_key_changed', 'the account identity key changed while these keys were uploaded; sign them with the new key');
+        throw new ApiError(
+          409,
+          'identity_key_changed',
+          'the account identity key changed while these keys were uploaded; sign them with the new key',
+        );
       }
       if (request.signedPreKey) await this.signedKeys.put(accountId, deviceId, KeyKind.Ec, request.signedPreKey, tx);
       if (request.pqLastResortPreKey) await this.signedKeys.put(accountId, deviceId, KeyKind.Pq, request.pqLastResortPreKey, tx);

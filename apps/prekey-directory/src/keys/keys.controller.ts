@@ -26,7 +26,11 @@ export class KeysController {
   }
 
   @Get(':address/:deviceId')
-  claim(@CurrentDevice() device: DevicePrincipal, @Param('address') rawAddress: string, @Param('deviceId') rawDeviceId: string): Promise<BundleResponse> {
+  claim(
+    @CurrentDevice() device: DevicePrincipal,
+    @Param('address') rawAddress: string,
+    @Param('deviceId') rawDeviceId: string,
+  ): Promise<BundleResponse> {
     return this.keys.claim(device.accountId, parseAddress(rawAddress), parseDeviceSelector(rawDeviceId));
   }
 }

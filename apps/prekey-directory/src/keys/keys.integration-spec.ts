@@ -9,8 +9,12 @@ const b64 = (s: string) => Buffer.from(s, 'base64');
 
 describe('keys: upload, counts and bundle claims', () => {
   let dir: RunningDirectory;
-  beforeAll(async () => { dir = await startDirectory({ PREKEY_LOW_THRESHOLD: '3' }); });
-  afterAll(async () => { await dir.close(); });
+  beforeAll(async () => {
+    dir = await startDirectory({ PREKEY_LOW_THRESHOLD: '3' });
+  });
+  afterAll(async () => {
+    await dir.close();
+  });
 
   it('hands out a bundle libsignal can use: identity key, signed prekey, one-time EC and PQ keys', async () => {
     const bob = await registerAccount(dir.url, { preKeys: 2, pqPreKeys: 2 });
@@ -20,7 +24,9 @@ describe('keys: upload, counts and bundle claims', () => {
     expect(res.body).toMatchObject({ address: bob.address, accountId: bob.accountId, identityKey: bob.identity.identityKeyBase64 });
     const [device] = res.body.devices;
     expect(device).toMatchObject({ deviceId: 1, registrationId: bob.registrationId, preKey: { keyId: 1 }, pqPreKey: { keyId: 1000 } });
-    expect(verifyIdentitySignature(bob.identity.identityKey, b64(device.signedPreKey.publicKey), b64(device.signedPreKey.signature))).toBe(true);
+    expect(verifyIdentitySignature(bob.identity.identityKey, b64(device.signedPreKey.publicKey), b64(device.signedPreKey.signature))).toBe(
+      true,
+    );
     expect(verifyIdentitySignature(bob.identity.identityKey, b64(device.pqPreKey.publicKey), b64(device.pqPreKey.signature))).toBe(true);
   });
 
@@ -56,7 +62,10 @@ describe('keys: upload, counts and bundle claims', () => {
     const bob = await registerAccount(dir.url, { preKeys: 0, pqPreKeys: 0 });
     const newSigned = bob.identity.signedPreKey(77);
     const newLastResort = bob.identity.pqPreKey(7777);
-    expect((await call('PUT', `${dir.url}/v1/keys`, { token: bob.token, body: { signedPreKey: newSigned, pqLastResortPreKey: newLastResort } })).status).toBe(204);
+    expect(
+      (await call('PUT', `${dir.url}/v1/keys`, { token: bob.token, body: { signedPreKey: newSigned, pqLastResortPreKey: newLastResort } }))
+        .status,
+    ).toBe(204);
     const forged = { ...bob.identity.signedPreKey(78), signature: newSigned.signature };
     const refused = await call('PUT', `${dir.url}/v1/keys`, { token: bob.token, body: { signedPreKey: forged } });
     expect(refused.status).toBe(422);
@@ -89,8 +98,12 @@ describe('keys: upload, counts and bundle claims', () => {
 
 describe('bundle claim rate limit per requester → target', () => {
   let dir: RunningDirectory;
-  beforeAll(async () => { dir = await startDirectory({ CLAIM_RATE_BURST: '3', CLAIM_RATE_PER_MINUTE: '1' }); });
-  afterAll(async () => { await dir.close(); });
+  beforeAll(async () => {
+    dir = await startDirectory({ CLAIM_RATE_BURST: '3', CLAIM_RATE_PER_MINUTE: '1' });
+  });
+  afterAll(async () => {
+    await dir.close();
+  });
 
   it('answers 429 with Retry-After past the burst, while other pairs are unaffected', async () => {
     const bob = await registerAccount(dir.url);

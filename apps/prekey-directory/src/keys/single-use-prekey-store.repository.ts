@@ -4,16 +4,25 @@ import type { OneTimePreKey, SignedKey } from '@sealpost/contracts';
 import { PG_POOL, Queryable, namedStatement, queryNamed } from '@sealpost/db';
 import { KeyKind } from './prekey-kind.constants';
 
-const DELETE_ALL_OF_KIND = namedStatement('directory.otpk.delete-kind', `
-  DELETE FROM directory.one_time_prekeys WHERE account_id = $1 AND device_id = $2 AND kind = $3`);
+const DELETE_ALL_OF_KIND = namedStatement(
+  'directory.otpk.delete-kind',
+  `
+  DELETE FROM directory.one_time_prekeys WHERE account_id = $1 AND device_id = $2 AND kind = $3`,
+);
 const DELETE_ALL_OF_ACCOUNT = `DELETE FROM directory.one_time_prekeys WHERE account_id = $1`;
-const INSERT_MANY = namedStatement('directory.otpk.insert-many', `
+const INSERT_MANY = namedStatement(
+  'directory.otpk.insert-many',
+  `
   INSERT INTO directory.one_time_prekeys (account_id, device_id, kind, key_id, public_key, signature)
   SELECT $1, $2, $3, k.key_id, k.public_key, k.signature
-  FROM unnest($4::int[], $5::bytea[], $6::bytea[]) AS k (key_id, public_key, signature)`);
-const COUNT_BY_KIND = namedStatement('directory.otpk.count', `
+  FROM unnest($4::int[], $5::bytea[], $6::bytea[]) AS k (key_id, public_key, signature)`,
+);
+const COUNT_BY_KIND = namedStatement(
+  'directory.otpk.count',
+  `
   SELECT count(*) FILTER (WHERE kind = 1)::int AS ec, count(*) FILTER (WHERE kind = 2)::int AS pq
-  FROM directory.one_time_prekeys WHERE account_id = $1 AND device_id = $2`);
+  FROM directory.one_time_prekeys WHERE account_id = $1 AND device_id = $2`,
+);
 
 /**
  * Takes one EC and one PQ one-time key per device of an account, in one statement, together with
@@ -23,7 +32,9 @@ const COUNT_BY_KIND = namedStatement('directory.otpk.count', `
  * takers) gets no EC key and its PQ last-resort key instead. Remaining counts come from the
  * statement's snapshot, which is enough for the low-key notice.
  */
-const TAKE_BUNDLE = namedStatement('directory.otpk.take-bundle', `
+const TAKE_BUNDLE = namedStatement(
+  'directory.otpk.take-bundle',
+  `
   WITH target AS (
     SELECT id, identity_key FROM directory.accounts WHERE localpart = $1
   ), devs AS (
@@ -66,13 +77,27 @@ const TAKE_BUNDLE = namedStatement('directory.otpk.take-bundle', `
   LEFT JOIN taken ec ON ec.device_id = d.device_id AND ec.kind = 1
   LEFT JOIN taken pq ON pq.device_id = d.device_id AND pq.kind = 2
   LEFT JOIN remaining r ON r.device_id = d.device_id
-  ORDER BY d.device_id`);
+  ORDER BY d.device_id`,
+);
 
 interface TakeRow {
-  account_id: string; identity_key: Buffer; device_id: number | null; registration_id: number;
-  spk_id: number; spk_pub: Buffer; spk_sig: Buffer; lr_id: number; lr_pub: Buffer; lr_sig: Buffer;
-  ec_id: number | null; ec_pub: Buffer | null; pq_id: number | null; pq_pub: Buffer | null; pq_sig: Buffer | null;
-  ec_before: number; pq_before: number;
+  account_id: string;
+  identity_key: Buffer;
+  device_id: number | null;
+  registration_id: number;
+  spk_id: number;
+  spk_pub: Buffer;
+  spk_sig: Buffer;
+  lr_id: number;
+  lr_pub: Buffer;
+  lr_sig: Buffer;
+  ec_id: number | null;
+  ec_pub: Buffer | null;
+  pq_id: number | null;
+  pq_pub: Buffer | null;
+  pq_sig: Buffer | null;
+  ec_before: number;
+  pq_before: number;
 }
 
 export interface TakenDeviceBundle {
@@ -89,7 +114,11 @@ export interface TakenDeviceBundle {
   pqLeft: number;
 }
 
-export interface TakenBundle { accountId: string; identityKey: Buffer; devices: TakenDeviceBundle[] }
+export interface TakenBundle {
+  accountId: string;
+  identityKey: Buffer;
+  devices: TakenDeviceBundle[];
+}
 
 /** Owner of `directory.one_time_prekeys`: EC and PQ keys that are each handed out at most once. */
 @Injectable()
@@ -101,7 +130,9 @@ export class SingleUsePreKeyStore {
     await queryNamed(tx, DELETE_ALL_OF_KIND, [accountId, deviceId, kind]);
     if (keys.length === 0) return;
     await queryNamed(tx, INSERT_MANY, [
-      accountId, deviceId, kind,
+      accountId,
+      deviceId,
+      kind,
       keys.map((k) => k.keyId),
       keys.map((k) => k.publicKey),
       keys.map((k) => ('signature' in k ? k.signature : null)),
@@ -122,21 +153,23 @@ export class SingleUsePreKeyStore {
   async takeBundle(localpart: string, deviceId: number | null, db: Queryable = this.pool): Promise<TakenBundle | null> {
     const { rows } = await queryNamed<TakeRow>(db, TAKE_BUNDLE, [localpart, deviceId]);
     if (rows.length === 0) return null;
-    const devices = rows.filter((r) => r.device_id !== null).map((r): TakenDeviceBundle => {
-      const pqTaken = r.pq_id !== null;
-      return {
-        deviceId: r.device_id as number,
-        registrationId: r.registration_id,
-        signedPreKey: { keyId: r.spk_id, publicKey: r.spk_pub, signature: r.spk_sig },
-        preKey: r.ec_id !== null ? { keyId: r.ec_id, publicKey: r.ec_pub as Buffer } : null,
-        pqPreKey: pqTaken
-          ? { keyId: r.pq_id as number, publicKey: r.pq_pub as Buffer, signature: r.pq_sig as Buffer }
-          : { keyId: r.lr_id, publicKey: r.lr_pub, signature: r.lr_sig },
-        pqIsLastResort: !pqTaken,
-        ecLeft: Math.max(0, r.ec_before - (r.ec_id !== null ? 1 : 0)),
-        pqLeft: Math.max(0, r.pq_before - (pqTaken ? 1 : 0)),
-      };
-    });
+    const devices = rows
+      .filter((r) => r.device_id !== null)
+      .map((r): TakenDeviceBundle => {
+        const pqTaken = r.pq_id !== null;
+        return {
+          deviceId: r.device_id as number,
+          registrationId: r.registration_id,
+          signedPreKey: { keyId: r.spk_id, publicKey: r.spk_pub, signature: r.spk_sig },
+          preKey: r.ec_id !== null ? { keyId: r.ec_id, publicKey: r.ec_pub as Buffer } : null,
+          pqPreKey: pqTaken
+            ? { keyId: r.pq_id as number, publicKey: r.pq_pub as Buffer, signature: r.pq_sig as Buffer }
+            : { keyId: r.lr_id, publicKey: r.lr_pub, signature: r.lr_sig },
+          pqIsLastResort: !pqTaken,
+          ecLeft: Math.max(0, r.ec_before - (r.ec_id !== null ? 1 : 0)),
+          pqLeft: Math.max(0, r.pq_before - (pqTaken ? 1 : 0)),
+        };
+      });
     return { accountId: rows[0].account_id, identityKey: rows[0].identity_key, devices };
   }
 }

@@ -38,6 +38,8 @@ export const keyTransparencyLog: Migration = {
     `);
   },
   async down(tx) {
-    await tx.query(`DROP TABLE directory.kt_heads; DROP TABLE directory.kt_nodes; DROP TABLE directory.kt_leaves; DROP TABLE directory.kt_state;`);
+    await tx.query(
+      `DROP TABLE directory.kt_heads; DROP TABLE directory.kt_nodes; DROP TABLE directory.kt_leaves; DROP TABLE directory.kt_state;`,
+    );
   },
 };

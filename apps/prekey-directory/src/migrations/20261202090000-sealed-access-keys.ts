@@ -12,7 +12,11 @@ const SEALED_KEYS = `SELECT id, localpart, unidentified_access_key_sealed AS key
 const STORE_RAW = `UPDATE directory.accounts SET unidentified_access_key = $2 WHERE id = $1`;
 const DROP_SEALED_COLUMN = `ALTER TABLE directory.accounts DROP COLUMN unidentified_access_key_sealed`;
 
-interface KeyRow { id: string; localpart: string; key: Buffer }
+interface KeyRow {
+  id: string;
+  localpart: string;
+  key: Buffer;
+}
 
 /**
  * Issue 8: unidentified-access keys were stored raw, so a backup was enough to pass the
@@ -26,7 +30,10 @@ export function sealedAccessKeys(keysDir: string): Migration {
   // Loaded only when there are rows to convert, so the migration list itself imports nothing but
   // types (tools that load it without the @sealpost path aliases, e.g. the test global setup, work).
   const vault = async (): Promise<UnidentifiedAccessKeyVault> => {
-    const [{ ServerSecret }, { UnidentifiedAccessKeyVault: Vault }] = await Promise.all([import('@sealpost/crypto'), import('../accounts/unidentified-access-key.vault')]);
+    const [{ ServerSecret }, { UnidentifiedAccessKeyVault: Vault }] = await Promise.all([
+      import('@sealpost/crypto'),
+      import('../accounts/unidentified-access-key.vault'),
+    ]);
     return new Vault(await ServerSecret.loadOrCreate(keysDir));
   };
   return {
@@ -47,7 +54,10 @@ export function sealedAccessKeys(keysDir: string): Migration {
         const keys = await vault();
         for (const row of rows) {
           const raw = keys.open(row.localpart, row.key);
-          if (!raw) throw new Error(`an unidentified-access key does not open with the server secret in ${keysDir}: run down with the services' KEYS_DIR`);
+          if (!raw)
+            throw new Error(
+              `an unidentified-access key does not open with the server secret in ${keysDir}: run down with the services' KEYS_DIR`,
+            );
           await tx.query(STORE_RAW, [row.id, raw]);
         }
       }

@@ -28,7 +28,10 @@ describe('directory migration: sealed unidentified-access keys', () => {
     pool = new Pool({ connectionString: databaseUrl, max: 2 });
     await pool.query('DROP SCHEMA IF EXISTS directory CASCADE');
   });
-  afterAll(async () => { await pool.end(); rmSync(keysDir, { recursive: true, force: true }); });
+  afterAll(async () => {
+    await pool.end();
+    rmSync(keysDir, { recursive: true, force: true });
+  });
 
   it('converts a pre-existing raw key into one only the server secret opens, and down restores it', async () => {
     const set = directoryMigrations(keysDir);
@@ -36,7 +39,8 @@ describe('directory migration: sealed unidentified-access keys', () => {
     await migrateUp(pool, { ...set, migrations: set.migrations.filter((m) => m.name < SEALING_MIGRATION) });
     const rawKeys = [randomBytes(16), randomBytes(16)];
     const localparts = rawKeys.map(() => `legacy-${randomBytes(4).toString('hex')}`);
-    for (let i = 0; i < rawKeys.length; i++) await pool.query(INSERT_RAW, [localparts[i], Buffer.concat([Buffer.of(5), randomBytes(32)]), rawKeys[i]]);
+    for (let i = 0; i < rawKeys.length; i++)
+      await pool.query(INSERT_RAW, [localparts[i], Buffer.concat([Buffer.of(5), randomBytes(32)]), rawKeys[i]]);
     await pool.query(INSERT_RAW, ['legacy-without-key', Buffer.concat([Buffer.of(5), randomBytes(32)]), null]);
 
     expect(await migrateUp(pool, set)).toEqual([SEALING_MIGRATION]);
@@ -46,13 +50,22 @@ describe('directory migration: sealed unidentified-access keys', () => {
     expect(columns).not.toContain('unidentified_access_key');
     const needles = rawKeys.flatMap((raw, i): [string, Buffer][] => {
       const hash = createHash('sha256').update(raw).digest();
-      return [[`key ${i}`, raw], [`key ${i} base64`, Buffer.from(raw.toString('base64'))], [`key ${i} SHA-256`, hash], [`key ${i} SHA-256 base64`, Buffer.from(hash.toString('base64'))]];
+      return [
+        [`key ${i}`, raw],
+        [`key ${i} base64`, Buffer.from(raw.toString('base64'))],
+        [`key ${i} SHA-256`, hash],
+        [`key ${i} SHA-256 base64`, Buffer.from(hash.toString('base64'))],
+      ];
     });
     expect(findInDump(await dumpSchema(pool, 'directory'), needles)).toEqual([]);
 
     const vault = new UnidentifiedAccessKeyVault(await ServerSecret.loadOrCreate(keysDir));
     const sealedOf = async (localpart: string) =>
-      (await pool.query<{ s: Buffer | null }>('SELECT unidentified_access_key_sealed AS s FROM directory.accounts WHERE localpart = $1', [localpart])).rows[0].s;
+      (
+        await pool.query<{ s: Buffer | null }>('SELECT unidentified_access_key_sealed AS s FROM directory.accounts WHERE localpart = $1', [
+          localpart,
+        ])
+      ).rows[0].s;
     for (let i = 0; i < rawKeys.length; i++) expect(vault.open(localparts[i], await sealedOf(localparts[i]))).toEqual(rawKeys[i]);
     expect(await sealedOf('legacy-without-key')).toBeNull();
     // Bound to its account: a sealed key copied into another row does not open there.
@@ -68,7 +81,11 @@ describe('directory migration: sealed unidentified-access keys', () => {
 
     expect(await migrateDownOne(pool, set)).toBe(SEALING_MIGRATION);
     const restored = await pool.query<{ localpart: string; unidentified_access_key: Buffer | null }>(
-      'SELECT localpart, unidentified_access_key FROM directory.accounts WHERE localpart = ANY($1) ORDER BY localpart', [localparts]);
-    expect(new Map(restored.rows.map((r) => [r.localpart, r.unidentified_access_key]))).toEqual(new Map(localparts.map((l, i) => [l, rawKeys[i]])));
+      'SELECT localpart, unidentified_access_key FROM directory.accounts WHERE localpart = ANY($1) ORDER BY localpart',
+      [localparts],
+    );
+    expect(new Map(restored.rows.map((r) => [r.localpart, r.unidentified_access_key]))).toEqual(
+      new Map(localparts.map((l, i) => [l, rawKeys[i]])),
+    );
   });
 });

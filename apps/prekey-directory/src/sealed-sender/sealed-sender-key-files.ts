@@ -24,7 +24,9 @@ export function sealedSenderKeyFileName(role: SealedSenderKeyRole, generation: n
 /** Every generation of one role, oldest first; empty when there is none (or no folder yet). */
 export async function listSealedSenderKeys(dir: string, role: SealedSenderKeyRole): Promise<SealedSenderKeyGeneration[]> {
   return (await listKeyGenerations(dir, STEM[role], EXT)).map((g) => ({
-    generation: g.generation, privateKey: Buffer.from(g.contents.trim(), 'base64'), createdAt: g.createdAt,
+    generation: g.generation,
+    privateKey: Buffer.from(g.contents.trim(), 'base64'),
+    createdAt: g.createdAt,
   }));
 }
 

@@ -37,7 +37,10 @@ export class SealedSenderKeys implements OnModuleInit, OnApplicationShutdown {
   async onModuleInit(): Promise<void> {
     for (const role of ['trust-root', 'server'] as const) await this.ensureOne(role);
     await this.reload();
-    this.timer = setInterval(() => void this.reload().catch((error: Error) => this.logger.warn(`sealed-sender keys not reloaded: ${error.message}`)), RELOAD_INTERVAL_MS);
+    this.timer = setInterval(
+      () => void this.reload().catch((error: Error) => this.logger.warn(`sealed-sender keys not reloaded: ${error.message}`)),
+      RELOAD_INTERVAL_MS,
+    );
     this.timer.unref();
   }
 
@@ -87,7 +90,15 @@ export class SealedSenderKeys implements OnModuleInit, OnApplicationShutdown {
   senderCertificate(accountId: string, deviceId: number, identityKey: Buffer, expiresAt: number): Buffer {
     const { PublicKey, SenderCertificate } = libsignal();
     const { serverCertificate, serverKey } = this.loaded;
-    const certificate = SenderCertificate.new(accountId, null, deviceId, PublicKey.deserialize(new Uint8Array(identityKey)), expiresAt, serverCertificate, serverKey);
+    const certificate = SenderCertificate.new(
+      accountId,
+      null,
+      deviceId,
+      PublicKey.deserialize(new Uint8Array(identityKey)),
+      expiresAt,
+      serverCertificate,
+      serverKey,
+    );
     return Buffer.from(certificate.serialize());
   }
 
@@ -95,7 +106,11 @@ export class SealedSenderKeys implements OnModuleInit, OnApplicationShutdown {
     if ((await listSealedSenderKeys(this.config.keysDir, role)).length > 0) return;
     // Replicas starting together on a shared folder: the exclusive create lets exactly one of
     // them write generation 1, and the others read it.
-    const created = await createSecretFile(this.config.keysDir, sealedSenderKeyFileName(role, 1), newSealedSenderPrivateKey().toString('base64'));
+    const created = await createSecretFile(
+      this.config.keysDir,
+      sealedSenderKeyFileName(role, 1),
+      newSealedSenderPrivateKey().toString('base64'),
+    );
     if (created) this.logger.log(`generated sealed-sender ${role} key`);
   }
 }

@@ -131,8 +131,12 @@ export class KtHeadSigner implements OnApplicationBootstrap, OnApplicationShutdo
 
   private toJson(head: StoredHead): SignedTreeHead {
     return {
-      server: this.config.serverName, treeSize: head.treeSize, rootHash: head.rootHash.toString('base64'),
-      timestamp: head.timestamp, keyId: head.keyId, signature: head.signature.toString('base64'),
+      server: this.config.serverName,
+      treeSize: head.treeSize,
+      rootHash: head.rootHash.toString('base64'),
+      timestamp: head.timestamp,
+      keyId: head.keyId,
+      signature: head.signature.toString('base64'),
     };
   }
 }

@@ -12,10 +12,22 @@ const LATEST = `SELECT tree_size, root_hash, timestamp, signature, key_id FROM d
 const LOCK_SIGNER = `SELECT pg_advisory_xact_lock(hashtext('sealpost-kt-head-signer'))`;
 const BY_SIZE = `SELECT tree_size, root_hash, timestamp, signature, key_id FROM directory.kt_heads WHERE tree_size = $1`;
 
-export interface StoredHead { treeSize: number; rootHash: Buffer; timestamp: number; signature: Buffer; keyId: string }
+export interface StoredHead {
+  treeSize: number;
+  rootHash: Buffer;
+  timestamp: number;
+  signature: Buffer;
+  keyId: string;
+}
 
 type HeadRow = { tree_size: string; root_hash: Buffer; timestamp: string; signature: Buffer; key_id: string };
-const toHead = (r: HeadRow): StoredHead => ({ treeSize: Number(r.tree_size), rootHash: r.root_hash, timestamp: Number(r.timestamp), signature: r.signature, keyId: r.key_id });
+const toHead = (r: HeadRow): StoredHead => ({
+  treeSize: Number(r.tree_size),
+  rootHash: r.root_hash,
+  timestamp: Number(r.timestamp),
+  signature: r.signature,
+  keyId: r.key_id,
+});
 
 /** Owner of `directory.kt_heads`: the signed tree heads, one per tree size (re-signed with a newer timestamp each epoch). */
 @Injectable()

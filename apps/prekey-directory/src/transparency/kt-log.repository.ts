@@ -19,8 +19,16 @@ const LEAF_BY_VERSION = `SELECT leaf_index, version, record FROM directory.kt_le
 const HISTORY = `SELECT leaf_index, version, record FROM directory.kt_leaves WHERE address = $1 AND leaf_index < $2 ORDER BY version`;
 const UNCOVERED = `SELECT leaf_index, version, record FROM directory.kt_leaves WHERE address = $1 AND leaf_index >= $2 ORDER BY version`;
 
-export interface LeafRow { leafIndex: number; version: number; record: Buffer }
-export interface NodeRow { level: number; index: number; hash: Buffer }
+export interface LeafRow {
+  leafIndex: number;
+  version: number;
+  record: Buffer;
+}
+export interface NodeRow {
+  level: number;
+  index: number;
+  hash: Buffer;
+}
 
 /** Owner of `directory.kt_state`, `kt_leaves` and `kt_nodes`: the append-only log itself. */
 @Injectable()
@@ -47,10 +55,17 @@ export class KtLogRepository {
     return rows[0] ? { version: rows[0].version, leafHash: rows[0].leaf_hash } : null;
   }
 
-  async insertLeaves(leaves: { leafIndex: number; address: string; version: number; record: Buffer; leafHash: Buffer }[], tx: Queryable): Promise<void> {
+  async insertLeaves(
+    leaves: { leafIndex: number; address: string; version: number; record: Buffer; leafHash: Buffer }[],
+    tx: Queryable,
+  ): Promise<void> {
     if (leaves.length === 0) return;
     await tx.query(INSERT_LEAVES, [
-      leaves.map((l) => l.leafIndex), leaves.map((l) => l.address), leaves.map((l) => l.version), leaves.map((l) => l.record), leaves.map((l) => l.leafHash),
+      leaves.map((l) => l.leafIndex),
+      leaves.map((l) => l.address),
+      leaves.map((l) => l.version),
+      leaves.map((l) => l.record),
+      leaves.map((l) => l.leafHash),
     ]);
   }
 
@@ -62,7 +77,10 @@ export class KtLogRepository {
   /** The stored hashes of the given perfect-subtree nodes, keyed `level:index`. */
   async readNodes(keys: { level: number; index: number }[], db: Queryable = this.pool): Promise<Map<string, Buffer>> {
     if (keys.length === 0) return new Map();
-    const { rows } = await db.query<{ level: number; idx: string; hash: Buffer }>(READ_NODES, [keys.map((k) => k.level), keys.map((k) => k.index)]);
+    const { rows } = await db.query<{ level: number; idx: string; hash: Buffer }>(READ_NODES, [
+      keys.map((k) => k.level),
+      keys.map((k) => k.index),
+    ]);
     return new Map(rows.map((r) => [`${r.level}:${Number(r.idx)}`, r.hash]));
   }
 

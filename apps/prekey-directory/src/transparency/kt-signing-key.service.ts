@@ -1,7 +1,12 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import type { DirectoryConfig } from '@sealpost/config';
 import {
-  createSecretFile, generateEd25519KeyPair, initCrypto, keyGenerationFileName, listKeyGenerations, signEd25519,
+  createSecretFile,
+  generateEd25519KeyPair,
+  initCrypto,
+  keyGenerationFileName,
+  listKeyGenerations,
+  signEd25519,
 } from '@sealpost/crypto';
 import { KtKeysDocument, ktKeyEndorsementBytes } from '@sealpost/transparency';
 import { DIRECTORY_CONFIG } from '../directory.tokens';
@@ -21,7 +26,11 @@ export interface KtKeyFile {
 
 export function newKtKeyFile(): KtKeyFile {
   const pair = generateEd25519KeyPair();
-  return { keyId: `kt${pair.publicKey.subarray(0, 4).toString('hex')}`, publicKey: pair.publicKey.toString('base64'), secretKey: pair.secretKey.toString('base64') };
+  return {
+    keyId: `kt${pair.publicKey.subarray(0, 4).toString('hex')}`,
+    publicKey: pair.publicKey.toString('base64'),
+    secretKey: pair.secretKey.toString('base64'),
+  };
 }
 
 /** A new key endorsed by `previous`: its signature over the new key binds the rotation to this server. */
@@ -56,7 +65,10 @@ export class KtSigningKey implements OnModuleInit, OnApplicationShutdown {
       await createSecretFile(this.config.keysDir, keyGenerationFileName(KT_KEY_STEM, KT_KEY_EXT, 1), JSON.stringify(newKtKeyFile()));
     }
     await this.reload();
-    this.timer = setInterval(() => void this.reload().catch((error: Error) => this.logger.warn(`kt keys not reloaded: ${error.message}`)), RELOAD_INTERVAL_MS);
+    this.timer = setInterval(
+      () => void this.reload().catch((error: Error) => this.logger.warn(`kt keys not reloaded: ${error.message}`)),
+      RELOAD_INTERVAL_MS,
+    );
     this.timer.unref();
   }
 
@@ -92,7 +104,11 @@ export class KtSigningKey implements OnModuleInit, OnApplicationShutdown {
   keysDocument(): KtKeysDocument {
     return {
       server: this.config.serverName,
-      keys: this.keys.map(({ keyId, publicKey, endorsedBy, endorsement }) => ({ keyId, publicKey, ...(endorsedBy ? { endorsedBy, endorsement } : {}) })),
+      keys: this.keys.map(({ keyId, publicKey, endorsedBy, endorsement }) => ({
+        keyId,
+        publicKey,
+        ...(endorsedBy ? { endorsedBy, endorsement } : {}),
+      })),
     };
   }
 }

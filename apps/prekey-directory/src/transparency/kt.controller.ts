@@ -15,7 +15,8 @@ const b64 = (hashes: Buffer[]) => hashes.map((h) => h.toString('base64'));
 
 function positiveInt(value: unknown, field: string, min = 0): number | undefined {
   if (value === undefined) return undefined;
-  if (typeof value !== 'string' || !/^[0-9]{1,15}$/.test(value) || Number(value) < min) throw new ValidationError(field, `must be an integer ≥ ${min}`);
+  if (typeof value !== 'string' || !/^[0-9]{1,15}$/.test(value) || Number(value) < min)
+    throw new ValidationError(field, `must be an integer ≥ ${min}`);
   return Number(value);
 }
 
@@ -49,10 +50,15 @@ export class KtController {
     const head = await this.headAt(positiveInt(rawSize, 'treeSize', 1));
     const leaf = await this.leaves.leafByVersion(`${address.localpart}@${address.server}`, version);
     if (!leaf) throw notFound('record');
-    if (leaf.leafIndex >= head.treeSize) throw new ApiError(404, 'not_in_tree', `record is at leaf ${leaf.leafIndex}, after tree size ${head.treeSize}`);
+    if (leaf.leafIndex >= head.treeSize)
+      throw new ApiError(404, 'not_in_tree', `record is at leaf ${leaf.leafIndex}, after tree size ${head.treeSize}`);
     return {
-      record: decodeKtRecord(leaf.record), leaf: leaf.record.toString('base64'), leafIndex: leaf.leafIndex,
-      treeSize: head.treeSize, auditPath: b64(await this.log.inclusion(leaf.leafIndex, head.treeSize)), head,
+      record: decodeKtRecord(leaf.record),
+      leaf: leaf.record.toString('base64'),
+      leafIndex: leaf.leafIndex,
+      treeSize: head.treeSize,
+      auditPath: b64(await this.log.inclusion(leaf.leafIndex, head.treeSize)),
+      head,
     };
   }
 
@@ -80,9 +86,16 @@ export class KtController {
     const rows = await this.leaves.history(name, head.treeSize);
     const uncovered = await this.leaves.uncovered(name, head.treeSize);
     if (uncovered.length > 0) this.heads.requestCover();
-    const asJson = (r: LeafRow) => ({ leafIndex: r.leafIndex, version: r.version, leaf: r.record.toString('base64'), record: decodeKtRecord(r.record) });
+    const asJson = (r: LeafRow) => ({
+      leafIndex: r.leafIndex,
+      version: r.version,
+      leaf: r.record.toString('base64'),
+      record: decodeKtRecord(r.record),
+    });
     return {
-      address: name, head, records: rows.map(asJson),
+      address: name,
+      head,
+      records: rows.map(asJson),
       ...(uncovered.length > 0 ? { pending: uncovered.map(asJson), retryAfterMs: PENDING_RETRY_AFTER_MS } : {}),
     };
   }
@@ -93,9 +106,17 @@ export class KtController {
   }
 
   @MessagePattern(DirectoryPattern.KtConsistency)
-  async busConsistency(@Payload() request: { from?: number; to?: number }): Promise<{ proof: string[] } | { error: string; message: string; status: number }> {
+  async busConsistency(
+    @Payload() request: { from?: number; to?: number },
+  ): Promise<{ proof: string[] } | { error: string; message: string; status: number }> {
     const { from, to } = request ?? {};
-    if (!Number.isInteger(from) || !Number.isInteger(to) || (from as number) < 1 || (from as number) > (to as number) || (to as number) > (await this.log.treeSize())) {
+    if (
+      !Number.isInteger(from) ||
+      !Number.isInteger(to) ||
+      (from as number) < 1 ||
+      (from as number) > (to as number) ||
+      (to as number) > (await this.log.treeSize())
+    ) {
       return { status: 400, error: 'invalid_request', message: 'from/to out of range' };
     }
     return { proof: b64(await this.log.consistency(from as number, to as number)) };
@@ -104,8 +125,11 @@ export class KtController {
   @MessagePattern(DirectoryPattern.KtInclusion)
   async busInclusion(@Payload() request: { address?: unknown; version?: unknown; treeSize?: unknown }) {
     try {
-      return await this.inclusion(request?.address, request?.version === undefined ? undefined : String(request.version),
-        request?.treeSize === undefined ? undefined : String(request.treeSize));
+      return await this.inclusion(
+        request?.address,
+        request?.version === undefined ? undefined : String(request.version),
+        request?.treeSize === undefined ? undefined : String(request.treeSize),
+      );
     } catch (error) {
       return busErrorFrom(error);
     }

@@ -2,7 +2,18 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { DirectoryConfig } from '@sealpost/config';
 import { Queryable } from '@sealpost/db';
 import {
-  KtRecord, NodeKey, appendLeaves, appendNodes, consistencyNodes, consistencyPath, encodeKtRecord, inclusionNodes, inclusionPath, leafHash, rootHash, rootNodes,
+  KtRecord,
+  NodeKey,
+  appendLeaves,
+  appendNodes,
+  consistencyNodes,
+  consistencyPath,
+  encodeKtRecord,
+  inclusionNodes,
+  inclusionPath,
+  leafHash,
+  rootHash,
+  rootNodes,
 } from '@sealpost/transparency';
 import { DevicesRepository } from '../devices/devices.repository';
 import { DIRECTORY_CONFIG } from '../directory.tokens';
@@ -48,11 +59,17 @@ export class TransparencyLog {
     const needed = appendNodes(size, records.length);
     const stored = await this.log.readNodes(needed, tx);
     const created = appendLeaves(size, hashes, (key) => lookupIn(stored, key));
-    await this.log.insertLeaves(records.map((r, i) => ({ leafIndex: size + i, address: r.address, version: r.version, record: encoded[i], leafHash: hashes[i] })), tx);
-    await this.log.insertNodes([...created.entries()].map(([k, hash]) => {
-      const [level, index] = k.split(':').map(Number);
-      return { level, index, hash };
-    }), tx);
+    await this.log.insertLeaves(
+      records.map((r, i) => ({ leafIndex: size + i, address: r.address, version: r.version, record: encoded[i], leafHash: hashes[i] })),
+      tx,
+    );
+    await this.log.insertNodes(
+      [...created.entries()].map(([k, hash]) => {
+        const [level, index] = k.split(':').map(Number);
+        return { level, index, hash };
+      }),
+      tx,
+    );
     await this.log.setTreeSize(size + records.length, tx);
   }
 

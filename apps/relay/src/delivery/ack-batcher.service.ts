@@ -6,7 +6,11 @@ import { QueueDepthCache } from '../mailbox/queue-depth.cache';
 import { RelayMetrics } from '../relay.metrics';
 import { RELAY_CONFIG } from '../relay.tokens';
 
-interface Ack { accountId: string; deviceId: number; id: string }
+interface Ack {
+  accountId: string;
+  deviceId: number;
+  id: string;
+}
 
 /** Backoff between attempts to delete acks whose delete failed: doubling from the first delay up to the cap. */
 const RETRY_FIRST_DELAY_MS = 100;
@@ -67,7 +71,9 @@ export class AckBatcher implements OnApplicationShutdown {
     const deletes = this.deleteUntilDone(key, accountId, deviceId, ids);
     const all = Promise.all([this.pending.get(key), deletes]).then(() => undefined);
     this.pending.set(key, all);
-    void all.then(() => { if (this.pending.get(key) === all) this.pending.delete(key); });
+    void all.then(() => {
+      if (this.pending.get(key) === all) this.pending.delete(key);
+    });
   }
 
   /** Resolves once every ack of this device received so far on this relay is deleted (or the relay is stopping). */
@@ -97,7 +103,10 @@ export class AckBatcher implements OnApplicationShutdown {
     for (let delay = RETRY_FIRST_DELAY_MS; ; delay = Math.min(delay * 2, RETRY_MAX_DELAY_MS)) {
       const outcomes = await Promise.allSettled(left.map((id) => this.batcher.submit({ accountId, deviceId, id })));
       const failed = left.filter((_, i) => outcomes[i].status === 'rejected');
-      this.forget(key, left.filter((_, i) => outcomes[i].status === 'fulfilled'));
+      this.forget(
+        key,
+        left.filter((_, i) => outcomes[i].status === 'fulfilled'),
+      );
       if (failed.length === 0) {
         this.deletesSucceeded();
         return;
@@ -118,7 +127,9 @@ export class AckBatcher implements OnApplicationShutdown {
   private deleteFailed(reason: unknown): void {
     this.metrics.ackDeleteFailures.inc();
     if (this.failedAttempts++ === 0) {
-      this.logger.warn(`ack deletes failing (${(reason as Error)?.message ?? String(reason)}); keeping the acks and retrying until Postgres takes them`);
+      this.logger.warn(
+        `ack deletes failing (${(reason as Error)?.message ?? String(reason)}); keeping the acks and retrying until Postgres takes them`,
+      );
     }
   }
 

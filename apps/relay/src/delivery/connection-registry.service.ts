@@ -17,7 +17,12 @@ const SHUTDOWN_GRACE_MS = 2000;
 const SAFETY_POLL_EVERY_SWEEPS = 10;
 
 /** `c`: with a kick, the connection that was displaced. */
-interface InstanceMessage { t: 'wake' | 'kick'; a: string; d: number; c?: string }
+interface InstanceMessage {
+  t: 'wake' | 'kick';
+  a: string;
+  d: number;
+  c?: string;
+}
 
 /**
  * The sockets this relay instance holds, one per device, and its side of presence in Redis:
@@ -51,12 +56,20 @@ export class ConnectionRegistry implements OnModuleInit, BeforeApplicationShutdo
   async onModuleInit(): Promise<void> {
     this.subscriber = this.redis.duplicate({ lazyConnect: true, maxRetriesPerRequest: null });
     this.subscriber.on('error', () => undefined);
-    this.subscriber.on('close', () => { this.missedWakeups = true; });
+    this.subscriber.on('close', () => {
+      this.missedWakeups = true;
+    });
     // After a Redis outage: presence died with Redis, so claim it again first (other replicas
     // route wake-ups by it), then wake every socket for what was stored meanwhile.
-    this.subscriber.on('ready', () => { if (this.missedWakeups) void this.recoverAfterOutage(); });
-    this.redis.on('close', () => { this.missedWakeups = true; });
-    this.redis.on('ready', () => { if (this.missedWakeups) void this.recoverAfterOutage(); });
+    this.subscriber.on('ready', () => {
+      if (this.missedWakeups) void this.recoverAfterOutage();
+    });
+    this.redis.on('close', () => {
+      this.missedWakeups = true;
+    });
+    this.redis.on('ready', () => {
+      if (this.missedWakeups) void this.recoverAfterOutage();
+    });
     this.subscriber.on('message', (_channel: string, message: string) => this.onInstanceMessage(message));
     await this.subscriber.connect();
     await this.subscriber.subscribe(this.presence.instanceChannel(this.instanceId));
@@ -76,8 +89,15 @@ export class ConnectionRegistry implements OnModuleInit, BeforeApplicationShutdo
     for (const connection of sockets) connection.close(1001, 'server shutting down');
     let grace: NodeJS.Timeout | undefined;
     await Promise.race([
-      Promise.all(sockets.map((c) => new Promise<void>((resolve) => (c.socket.readyState === c.socket.CLOSED ? resolve() : c.socket.once('close', () => resolve()))))),
-      new Promise((resolve) => { grace = setTimeout(resolve, SHUTDOWN_GRACE_MS); }),
+      Promise.all(
+        sockets.map(
+          (c) =>
+            new Promise<void>((resolve) => (c.socket.readyState === c.socket.CLOSED ? resolve() : c.socket.once('close', () => resolve()))),
+        ),
+      ),
+      new Promise((resolve) => {
+        grace = setTimeout(resolve, SHUTDOWN_GRACE_MS);
+      }),
     ]);
     // Sockets that closed in time must not leave the grace timer holding the process open.
     clearTimeout(grace);
@@ -114,7 +134,9 @@ export class ConnectionRegistry implements OnModuleInit, BeforeApplicationShutdo
     this.connections.set(connection.key, connection);
     previous?.close(CLOSE_REPLACED, 'replaced by a newer connection of this device');
 
-    socket.on('pong', () => { connection.alive = true; });
+    socket.on('pong', () => {
+      connection.alive = true;
+    });
     socket.on('message', (data, isBinary) => this.onFrame(connection, data as Buffer, isBinary));
     socket.on('close', () => this.onClose(connection));
     socket.on('error', () => undefined);
@@ -139,7 +161,9 @@ export class ConnectionRegistry implements OnModuleInit, BeforeApplicationShutdo
     }
     if (remote.length === 0) return;
     try {
-      await this.presence.wakeHolders(remote, (d) => JSON.stringify({ t: 'wake', a: d.accountId, d: d.deviceId } satisfies InstanceMessage));
+      await this.presence.wakeHolders(remote, (d) =>
+        JSON.stringify({ t: 'wake', a: d.accountId, d: d.deviceId } satisfies InstanceMessage),
+      );
     } catch {
       // Redis is down: the envelopes are stored; sockets re-fetch when Redis is back (recoverAfterOutage).
     }
@@ -154,7 +178,10 @@ export class ConnectionRegistry implements OnModuleInit, BeforeApplicationShutdo
     try {
       const previous = await this.presence.claim(accountId, deviceId, this.holderOf(connection), this.presenceTtl());
       if (previous && previous.instanceId !== this.instanceId) {
-        await this.presence.publish(previous.instanceId, JSON.stringify({ t: 'kick', a: accountId, d: deviceId, c: previous.connectionId } satisfies InstanceMessage));
+        await this.presence.publish(
+          previous.instanceId,
+          JSON.stringify({ t: 'kick', a: accountId, d: deviceId, c: previous.connectionId } satisfies InstanceMessage),
+        );
       } else if (previous && previous.connectionId !== connection.connectionId) {
         // A connection on this instance that was still open here (claims can finish out of order).
         this.kickLocal(accountId, deviceId, previous.connectionId);
@@ -170,7 +197,8 @@ export class ConnectionRegistry implements OnModuleInit, BeforeApplicationShutdo
 
   private kickLocal(accountId: string, deviceId: number, connectionId: string | undefined): void {
     const connection = this.local(accountId, deviceId);
-    if (connection && connection.connectionId === connectionId) connection.close(CLOSE_REPLACED, 'replaced by a newer connection of this device');
+    if (connection && connection.connectionId === connectionId)
+      connection.close(CLOSE_REPLACED, 'replaced by a newer connection of this device');
   }
 
   private onInstanceMessage(raw: string): void {

@@ -9,7 +9,10 @@ import { RelayMetrics } from '../relay.metrics';
  */
 @Injectable()
 export class DeliveryNotifier {
-  constructor(private readonly registry: ConnectionRegistry, private readonly metrics: RelayMetrics) {}
+  constructor(
+    private readonly registry: ConnectionRegistry,
+    private readonly metrics: RelayMetrics,
+  ) {}
 
   stored(accountId: string, envelopes: (StoredEnvelope & { deviceId: number })[]): void {
     this.metrics.stored.inc(envelopes.length);

@@ -34,7 +34,11 @@ export class DeviceConnection {
   private wakeAgain = false;
   private sentQueueEmpty = false;
 
-  constructor(readonly socket: WebSocket, readonly device: AuthenticatedDevice, private readonly deps: ConnectionDeps) {}
+  constructor(
+    readonly socket: WebSocket,
+    readonly device: AuthenticatedDevice,
+    private readonly deps: ConnectionDeps,
+  ) {}
 
   get key(): string {
     return `${this.device.accountId}/${this.device.deviceId}`;

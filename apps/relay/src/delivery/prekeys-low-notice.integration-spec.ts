@@ -11,8 +11,12 @@ import { call } from '../../../../test/support/http';
  */
 describe('relay: prekeys-low notice', () => {
   let hs: RunningHomeserver;
-  beforeAll(async () => { hs = await startHomeserver({ relays: 2, env: { PREKEY_LOW_THRESHOLD: '3' } }); });
-  afterAll(async () => { await hs.close(); });
+  beforeAll(async () => {
+    hs = await startHomeserver({ relays: 2, env: { PREKEY_LOW_THRESHOLD: '3' } });
+  });
+  afterAll(async () => {
+    await hs.close();
+  });
 
   it('tells the connected device, on the relay that holds its socket, when a claim leaves it under the threshold', async () => {
     const bob = await registerAccount(hs.directoryUrl, { preKeys: 4, pqPreKeys: 4 });
@@ -37,7 +41,10 @@ describe('relay: prekeys-low notice', () => {
     const fresh = makeSignalIdentity({ reuseKemKey: true });
     const changed = await call('PUT', `${hs.directoryUrl}/v1/accounts/identity-key`, {
       token: bob.token,
-      body: { identityKey: fresh.identityKeyBase64, devices: [{ deviceId: 1, registrationId: 42, signedPreKey: fresh.signedPreKey(1), pqLastResortPreKey: fresh.pqPreKey(2) }] },
+      body: {
+        identityKey: fresh.identityKeyBase64,
+        devices: [{ deviceId: 1, registrationId: 42, signedPreKey: fresh.signedPreKey(1), pqLastResortPreKey: fresh.pqPreKey(2) }],
+      },
     });
     expect(changed.status).toBe(200);
     await eventually(() => socket.notices.length === 1);

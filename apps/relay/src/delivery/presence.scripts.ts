@@ -16,7 +16,10 @@ type WithPresence = Redis & {
 };
 
 /** Who holds a device's socket: a relay instance and one connection on it. */
-export interface PresenceHolder { instanceId: string; connectionId: string }
+export interface PresenceHolder {
+  instanceId: string;
+  connectionId: string;
+}
 
 export function presenceValue(holder: PresenceHolder): string {
   return `${holder.instanceId}/${holder.connectionId}`;
@@ -37,7 +40,10 @@ function parseHolder(value: string | null): PresenceHolder | null {
 export class PresenceScripts {
   private readonly redis: WithPresence;
 
-  constructor(redis: Redis, private readonly prefix: string) {
+  constructor(
+    redis: Redis,
+    private readonly prefix: string,
+  ) {
     redis.defineCommand('sealpostReleasePresence', { numberOfKeys: 1, lua: RELEASE_IF_MINE });
     redis.defineCommand('sealpostWakeHolder', { numberOfKeys: 1, lua: WAKE_HOLDER });
     redis.defineCommand('sealpostRefreshPresence', { numberOfKeys: 1, lua: REFRESH_IF_MINE });
@@ -67,15 +73,24 @@ export class PresenceScripts {
    */
   async refresh<C extends { accountId: string; deviceId: number; holder: PresenceHolder }>(claims: C[], ttlSeconds: number): Promise<C[]> {
     if (claims.length === 0) return [];
-    const pipeline = this.redis.pipeline() as unknown as { sealpostRefreshPresence(k: string, v: string, ttl: number): void; exec(): Promise<[Error | null, unknown][] | null> };
+    const pipeline = this.redis.pipeline() as unknown as {
+      sealpostRefreshPresence(k: string, v: string, ttl: number): void;
+      exec(): Promise<[Error | null, unknown][] | null>;
+    };
     for (const c of claims) pipeline.sealpostRefreshPresence(this.key(c.accountId, c.deviceId), presenceValue(c.holder), ttlSeconds);
     const results = (await pipeline.exec()) ?? [];
     return claims.filter((_, i) => results[i]?.[0] === null && results[i]?.[1] === 0);
   }
 
   /** Publishes `message` to the holder of each device, in one round trip. */
-  async wakeHolders(devices: { accountId: string; deviceId: number }[], message: (d: { accountId: string; deviceId: number }) => string): Promise<void> {
-    const pipeline = this.redis.pipeline() as unknown as { sealpostWakeHolder(k: string, c: string, m: string): void; exec(): Promise<unknown> };
+  async wakeHolders(
+    devices: { accountId: string; deviceId: number }[],
+    message: (d: { accountId: string; deviceId: number }) => string,
+  ): Promise<void> {
+    const pipeline = this.redis.pipeline() as unknown as {
+      sealpostWakeHolder(k: string, c: string, m: string): void;
+      exec(): Promise<unknown>;
+    };
     for (const d of devices) pipeline.sealpostWakeHolder(this.key(d.accountId, d.deviceId), `${this.prefix}relay:instance:`, message(d));
     await pipeline.exec();
   }

@@ -22,7 +22,9 @@ describe('relay: two replicas', () => {
     [relayA, relayB] = hs.relayUrls;
   });
   afterEach(closeAllSockets);
-  afterAll(async () => { await hs.close(); });
+  afterAll(async () => {
+    await hs.close();
+  });
 
   it('a send through relay A is pushed promptly to the recipient connected to relay B, on the same open socket', async () => {
     const alice = await registerAccount(hs.directoryUrl);
@@ -48,7 +50,9 @@ describe('relay: two replicas', () => {
     const oneOnA = await RecordingSocket.connect(relayA, bob.token);
     const twoOnB = await RecordingSocket.connect(relayB, second.token);
     await eventually(() => oneOnA.queueEmptyCount === 1 && twoOnB.queueEmptyCount === 1);
-    const sent = await send(relayB, bob.address, [primary(bob), { deviceId: 2, registrationId: second.registrationId }], 'to both', { token: alice.token });
+    const sent = await send(relayB, bob.address, [primary(bob), { deviceId: 2, registrationId: second.registrationId }], 'to both', {
+      token: alice.token,
+    });
     expect(sent.status).toBe(200);
     await eventually(() => oneOnA.envelopes.length === 1 && twoOnB.envelopes.length === 1, 5000);
     expect([oneOnA.envelopes[0].destinationDevice, twoOnB.envelopes[0].destinationDevice]).toEqual([1, 2]);
@@ -99,7 +103,7 @@ describe('relay: two replicas', () => {
     }
   });
 
-  it('the connection that claims the device last wins, whatever the replicas\' clocks say', async () => {
+  it("the connection that claims the device last wins, whatever the replicas' clocks say", async () => {
     const bob = await registerAccount(hs.directoryUrl);
     const redis = new Redis(process.env.TEST_REDIS_URL!);
     const presenceKey = `${hs.relayConfig.redisPrefix}presence:{${bob.accountId}}:1`;

@@ -16,9 +16,17 @@ const MAX_CLIENT_FRAME_BYTES = 64 * 1024;
 @Injectable()
 export class WebSocketGateway implements OnApplicationShutdown {
   private readonly logger = new Logger(WebSocketGateway.name);
-  private readonly server = new WebSocketServer({ noServer: true, perMessageDeflate: false, clientTracking: false, maxPayload: MAX_CLIENT_FRAME_BYTES });
+  private readonly server = new WebSocketServer({
+    noServer: true,
+    perMessageDeflate: false,
+    clientTracking: false,
+    maxPayload: MAX_CLIENT_FRAME_BYTES,
+  });
 
-  constructor(private readonly directory: DirectoryClient, private readonly registry: ConnectionRegistry) {}
+  constructor(
+    private readonly directory: DirectoryClient,
+    private readonly registry: ConnectionRegistry,
+  ) {}
 
   attach(httpServer: Server): void {
     httpServer.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => void this.upgrade(request, socket, head));
@@ -56,5 +64,7 @@ const STATUS_TEXT: Record<number, string> = { 401: 'Unauthorized', 404: 'Not Fou
 
 function refuse(socket: Duplex, status: number, error: string, message: string): void {
   const body = JSON.stringify({ error, message });
-  socket.end(`HTTP/1.1 ${status} ${STATUS_TEXT[status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_TEXT[status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
 }

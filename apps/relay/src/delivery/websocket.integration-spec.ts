@@ -2,7 +2,17 @@ import { Pool } from 'pg';
 import { RunningHomeserver, startHomeserver } from '../../../../test/support/homeserver-harness';
 import { TestAccount, registerAccount } from '../../../../test/support/accounts';
 import { eventually } from '../../../../test/support/bus-listener';
-import { RecordingSocket, b64, closeAllSockets, holdsFor, primary, refusedUpgrade, send, storedEnvelopes, testPool } from '../../../../test/support/relay-testkit';
+import {
+  RecordingSocket,
+  b64,
+  closeAllSockets,
+  holdsFor,
+  primary,
+  refusedUpgrade,
+  send,
+  storedEnvelopes,
+  testPool,
+} from '../../../../test/support/relay-testkit';
 
 const contents = (socket: RecordingSocket) => socket.envelopes.map((e) => Buffer.from(e.content, 'base64').toString());
 
@@ -13,16 +23,27 @@ const contents = (socket: RecordingSocket) => socket.envelopes.map((e) => Buffer
 describe('relay: WebSocket delivery', () => {
   let hs: RunningHomeserver;
   let pool: Pool;
-  beforeAll(async () => { hs = await startHomeserver(); pool = testPool(); });
+  beforeAll(async () => {
+    hs = await startHomeserver();
+    pool = testPool();
+  });
   afterEach(closeAllSockets);
-  afterAll(async () => { await hs.close(); await pool.end(); });
+  afterAll(async () => {
+    await hs.close();
+    await pool.end();
+  });
 
   async function queue(from: TestAccount, to: TestAccount, texts: string[]) {
     for (const text of texts) expect((await send(hs.relayUrl, to.address, [primary(to)], text, { token: from.token })).status).toBe(200);
   }
 
   it('refuses an upgrade without a token, with an unknown token or a malformed Authorization: HTTP 401 with the JSON error body', async () => {
-    const cases: Record<string, string>[] = [{}, { authorization: 'Bearer AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=' }, { authorization: 'Bearer !!!' }, { authorization: 'Basic YWxpY2U6cHc=' }];
+    const cases: Record<string, string>[] = [
+      {},
+      { authorization: 'Bearer AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=' },
+      { authorization: 'Bearer !!!' },
+      { authorization: 'Basic YWxpY2U6cHc=' },
+    ];
     for (const headers of cases) {
       const refused = await refusedUpgrade(hs.relayUrl, headers);
       expect(refused.status).toBe(401);
@@ -131,7 +152,7 @@ describe('relay: WebSocket delivery', () => {
     expect(redelivered).toEqual([]);
   });
 
-  it('ignores acks of ids that are not this device\'s: another device\'s envelope stays queued', async () => {
+  it("ignores acks of ids that are not this device's: another device's envelope stays queued", async () => {
     const alice = await registerAccount(hs.directoryUrl);
     const bob = await registerAccount(hs.directoryUrl);
     const carol = await registerAccount(hs.directoryUrl);
@@ -208,22 +229,33 @@ describe('relay: WebSocket delivery', () => {
     const res = await send(hs.relayUrl, bob.address, [primary(bob)], 'ignored', { token: alice.token, type: 6 });
     expect(res.status).toBe(200);
     const binary = await fetch(`${hs.relayUrl}/v1/messages/${bob.address}`, {
-      method: 'PUT', headers: { authorization: `Bearer ${alice.token}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ timestamp: 9, messages: [{ deviceId: 1, registrationId: bob.registrationId, type: 3, content: bytes.toString('base64') }] }),
+      method: 'PUT',
+      headers: { authorization: `Bearer ${alice.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        timestamp: 9,
+        messages: [{ deviceId: 1, registrationId: bob.registrationId, type: 3, content: bytes.toString('base64') }],
+      }),
     });
     expect(binary.status).toBe(200);
     const socket = await RecordingSocket.connect(hs.relayUrl, bob.token);
     await eventually(() => socket.queueEmptyCount === 1);
-    expect(socket.envelopes.map((e) => [e.type, e.content])).toEqual([[6, b64('ignored')], [3, bytes.toString('base64')]]);
+    expect(socket.envelopes.map((e) => [e.type, e.content])).toEqual([
+      [6, b64('ignored')],
+      [3, bytes.toString('base64')],
+    ]);
     await socket.close();
   });
 });
 
 describe('relay: WebSocket backpressure (MAX_IN_FLIGHT_PER_SOCKET=5)', () => {
   let hs: RunningHomeserver;
-  beforeAll(async () => { hs = await startHomeserver({ env: { MAX_IN_FLIGHT_PER_SOCKET: '5' } }); });
+  beforeAll(async () => {
+    hs = await startHomeserver({ env: { MAX_IN_FLIGHT_PER_SOCKET: '5' } });
+  });
   afterEach(closeAllSockets);
-  afterAll(async () => { await hs.close(); });
+  afterAll(async () => {
+    await hs.close();
+  });
 
   it('an unacking socket gets exactly 5 of 20 queued envelopes; acking them releases the next 5, and so on, in order, then queue-empty', async () => {
     const alice = await registerAccount(hs.directoryUrl);
@@ -249,7 +281,8 @@ describe('relay: WebSocket backpressure (MAX_IN_FLIGHT_PER_SOCKET=5)', () => {
     const bob = await registerAccount(hs.directoryUrl);
     const socket = await RecordingSocket.connect(hs.relayUrl, bob.token);
     await eventually(() => socket.queueEmptyCount === 1);
-    for (let i = 0; i < 6; i++) expect((await send(hs.relayUrl, bob.address, [primary(bob)], `live ${i}`, { token: alice.token })).status).toBe(200);
+    for (let i = 0; i < 6; i++)
+      expect((await send(hs.relayUrl, bob.address, [primary(bob)], `live ${i}`, { token: alice.token })).status).toBe(200);
     await eventually(() => socket.envelopes.length === 5);
     await holdsFor(() => socket.envelopes.length === 5, 300, 'exactly 5 envelopes in flight');
     socket.ack([socket.envelopes[0].id]);
@@ -261,9 +294,13 @@ describe('relay: WebSocket backpressure (MAX_IN_FLIGHT_PER_SOCKET=5)', () => {
 
 describe('relay: WebSocket keep-alive (WS_PING_INTERVAL_SECONDS=1)', () => {
   let hs: RunningHomeserver;
-  beforeAll(async () => { hs = await startHomeserver({ env: { WS_PING_INTERVAL_SECONDS: '1' } }); });
+  beforeAll(async () => {
+    hs = await startHomeserver({ env: { WS_PING_INTERVAL_SECONDS: '1' } });
+  });
   afterEach(closeAllSockets);
-  afterAll(async () => { await hs.close(); });
+  afterAll(async () => {
+    await hs.close();
+  });
 
   it('keeps a socket that answers pings open, and terminates one that does not', async () => {
     const bob = await registerAccount(hs.directoryUrl);

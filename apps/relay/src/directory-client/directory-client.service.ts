@@ -64,7 +64,10 @@ export class DirectoryClient implements OnApplicationBootstrap {
    * made after the directory answered a link or removal never sees the old list.
    */
   async deviceList(address: string, fresh = false): Promise<DeviceListReply | null> {
-    const generation = await this.redis.get(deviceListGenerationKey(this.prefix, address, this.pseudonyms)).then((g) => g ?? '0', () => null);
+    const generation = await this.redis.get(deviceListGenerationKey(this.prefix, address, this.pseudonyms)).then(
+      (g) => g ?? '0',
+      () => null,
+    );
     if (!fresh && generation !== null) {
       const cached = this.devices.get(address);
       if (cached !== undefined && cached.generation === generation) return cached.reply;

@@ -13,7 +13,10 @@ import { DirectoryClient } from './directory-client.service';
 export class DirectoryReadinessCheck implements ReadinessCheck {
   readonly name = 'directory';
 
-  constructor(private readonly directory: DirectoryClient, @Inject(RELAY_CONFIG) private readonly config: RelayConfig) {}
+  constructor(
+    private readonly directory: DirectoryClient,
+    @Inject(RELAY_CONFIG) private readonly config: RelayConfig,
+  ) {}
 
   ready(): Promise<void> {
     return this.directory.ping(this.config.healthCheckTimeoutMs);

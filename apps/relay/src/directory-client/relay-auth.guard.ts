@@ -8,7 +8,10 @@ import { DirectoryClient } from './directory-client.service';
 type RelayRequest = FastifyRequest & { device?: AuthenticatedDevice | null };
 
 /** Resolves a bearer token (by its hash, via the directory) to a device; an absent token leaves `device` null. */
-export async function deviceFromAuthorization(header: unknown, directory: DirectoryClient): Promise<AuthenticatedDevice | null | 'invalid'> {
+export async function deviceFromAuthorization(
+  header: unknown,
+  directory: DirectoryClient,
+): Promise<AuthenticatedDevice | null | 'invalid'> {
   if (header === undefined) return null;
   const match = typeof header === 'string' ? /^Bearer ([A-Za-z0-9+/=]{1,128})$/i.exec(header) : null;
   const hash = match ? hashBearerToken(match[1]) : null;
@@ -33,5 +36,6 @@ export class OptionalDeviceAuthGuard implements CanActivate {
   }
 }
 
-export const OptionalDevice = createParamDecorator((_: unknown, context: ExecutionContext): AuthenticatedDevice | null =>
-  context.switchToHttp().getRequest<RelayRequest>().device ?? null);
+export const OptionalDevice = createParamDecorator(
+  (_: unknown, context: ExecutionContext): AuthenticatedDevice | null => context.switchToHttp().getRequest<RelayRequest>().device ?? null,
+);

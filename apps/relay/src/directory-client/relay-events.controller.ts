@@ -35,8 +35,16 @@ export class RelayEventsController {
    */
   @EventPattern(DirectoryEvent.PrekeysLow)
   prekeysLow(@Payload() event: PrekeysLowEvent): void {
-    if (typeof event?.accountId !== 'string' || !Number.isInteger(event.deviceId) || !Number.isInteger(event.count) || !Number.isInteger(event.pqCount)) return;
-    const sent = this.registry.local(event.accountId, event.deviceId)?.notice({ type: 'prekeys-low', count: event.count, pqCount: event.pqCount });
+    if (
+      typeof event?.accountId !== 'string' ||
+      !Number.isInteger(event.deviceId) ||
+      !Number.isInteger(event.count) ||
+      !Number.isInteger(event.pqCount)
+    )
+      return;
+    const sent = this.registry
+      .local(event.accountId, event.deviceId)
+      ?.notice({ type: 'prekeys-low', count: event.count, pqCount: event.pqCount });
     if (sent) this.metrics.notices.inc({ type: 'prekeys-low' });
   }
 }

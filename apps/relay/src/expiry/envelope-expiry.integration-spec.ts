@@ -19,9 +19,15 @@ const TTL_MS = 1000;
 describe('relay: envelope expiry (ENVELOPE_TTL_SECONDS=1), run directly', () => {
   let hs: RunningHomeserver;
   let pool: Pool;
-  beforeAll(async () => { hs = await startHomeserver({ env: { ENVELOPE_TTL_SECONDS: '1' } }); pool = testPool(); });
+  beforeAll(async () => {
+    hs = await startHomeserver({ env: { ENVELOPE_TTL_SECONDS: '1' } });
+    pool = testPool();
+  });
   afterEach(closeAllSockets);
-  afterAll(async () => { await hs.close(); await pool.end(); });
+  afterAll(async () => {
+    await hs.close();
+    await pool.end();
+  });
 
   const olderThan = async (cutoffMs: number) =>
     (await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM relay.envelopes WHERE server_timestamp < $1', [cutoffMs])).rows[0].n;
@@ -60,7 +66,10 @@ describe('relay: envelope expiry runs on its own as a BullMQ repeatable job (EXP
     hs = await startHomeserver({ env: { ENVELOPE_TTL_SECONDS: '1', EXPIRY_INTERVAL_SECONDS: '1' } });
     pool = testPool();
   });
-  afterAll(async () => { await hs.close(); await pool.end(); });
+  afterAll(async () => {
+    await hs.close();
+    await pool.end();
+  });
 
   it('an undelivered envelope disappears within a few seconds of passing the TTL, without anyone calling the processor', async () => {
     const alice = await registerAccount(hs.directoryUrl);
@@ -80,7 +89,11 @@ describe('relay: the expiry schedule comes back by itself after Redis restarts e
     hs = await startHomeserver({ env: { REDIS_URL: redis.url, ENVELOPE_TTL_SECONDS: '3', EXPIRY_INTERVAL_SECONDS: '1' } });
     pool = testPool();
   });
-  afterAll(async () => { await hs?.close(); await pool?.end(); await redis?.kill(); });
+  afterAll(async () => {
+    await hs?.close();
+    await pool?.end();
+    await redis?.kill();
+  });
 
   it('after Redis lost its data the expire-envelopes job scheduler exists again and an envelope past the TTL is deleted, without restarting the relay (bound: 20 s)', async () => {
     const alice = await registerAccount(hs.directoryUrl);
@@ -90,7 +103,10 @@ describe('relay: the expiry schedule comes back by itself after Redis restarts e
 
     await redis.stop();
     await redis.start();
-    const queue = new Queue(QueueName.RelayMaintenance, { connection: bullConnection(redis.url), prefix: bullPrefix(hs.relayConfig.redisPrefix) });
+    const queue = new Queue(QueueName.RelayMaintenance, {
+      connection: bullConnection(redis.url),
+      prefix: bullPrefix(hs.relayConfig.redisPrefix),
+    });
     try {
       await eventually(async () => (await queue.getJobScheduler('expire-envelopes')) !== undefined, 20_000);
       await eventually(async () => (await storedEnvelopes(pool, bob.accountId)) === 0, 20_000);

@@ -29,7 +29,9 @@ export class EnvelopeExpiryProcessor implements OnModuleInit, OnApplicationShutd
   private worker?: Worker;
   private checkTimer?: NodeJS.Timeout;
   private checking = false;
-  private readonly outage = new RedisOutageLog(this.logger, 'envelope expiry queue', () => this.metrics.queueErrors.inc({ queue: QueueName.RelayMaintenance }));
+  private readonly outage = new RedisOutageLog(this.logger, 'envelope expiry queue', () =>
+    this.metrics.queueErrors.inc({ queue: QueueName.RelayMaintenance }),
+  );
 
   constructor(
     @Inject(RELAY_CONFIG) private readonly config: RelayConfig,
@@ -44,12 +46,19 @@ export class EnvelopeExpiryProcessor implements OnModuleInit, OnApplicationShutd
     this.queue = new Queue(QueueName.RelayMaintenance, { connection, prefix });
     this.queue.on('error', this.outage.error);
     await this.upsertSchedule();
-    this.worker = new Worker(QueueName.RelayMaintenance, async (job) => {
-      if (job.name === JobName.ExpireEnvelopes) return this.expire();
-      return undefined;
-    }, { connection, prefix, concurrency: 1 });
+    this.worker = new Worker(
+      QueueName.RelayMaintenance,
+      async (job) => {
+        if (job.name === JobName.ExpireEnvelopes) return this.expire();
+        return undefined;
+      },
+      { connection, prefix, concurrency: 1 },
+    );
     this.worker.on('error', this.outage.error);
-    this.checkTimer = setInterval(() => void this.ensureSchedule(), Math.min(SCHEDULE_CHECK_MAX_MS, this.config.expiryIntervalSeconds * 1000));
+    this.checkTimer = setInterval(
+      () => void this.ensureSchedule(),
+      Math.min(SCHEDULE_CHECK_MAX_MS, this.config.expiryIntervalSeconds * 1000),
+    );
     this.checkTimer.unref();
   }
 
@@ -77,9 +86,15 @@ export class EnvelopeExpiryProcessor implements OnModuleInit, OnApplicationShutd
   }
 
   private async upsertSchedule(): Promise<void> {
-    await this.queue!.upsertJobScheduler(SCHEDULER_ID, { every: this.config.expiryIntervalSeconds * 1000 }, {
-      name: JobName.ExpireEnvelopes, data: {}, opts: { removeOnComplete: 100, removeOnFail: 100 },
-    });
+    await this.queue!.upsertJobScheduler(
+      SCHEDULER_ID,
+      { every: this.config.expiryIntervalSeconds * 1000 },
+      {
+        name: JobName.ExpireEnvelopes,
+        data: {},
+        opts: { removeOnComplete: 100, removeOnFail: 100 },
+      },
+    );
   }
 
   /** One run: returns how many envelopes it deleted. */

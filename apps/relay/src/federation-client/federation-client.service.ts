@@ -46,7 +46,13 @@ export class FederationClient {
   private failure(error: unknown, idempotent: boolean): ApiError {
     if (error instanceof NoBusReceiverError) {
       this.metrics.handoffs.inc({ outcome: 'no_gateway' });
-      return new ApiError(503, 'federation_unavailable', 'no federation gateway is running; nothing was stored, retry later', {}, RETRY_AFTER);
+      return new ApiError(
+        503,
+        'federation_unavailable',
+        'no federation gateway is running; nothing was stored, retry later',
+        {},
+        RETRY_AFTER,
+      );
     }
     const timedOut = error instanceof TimeoutError;
     this.metrics.handoffs.inc({ outcome: timedOut ? 'timed_out' : 'gateway_failed' });

@@ -3,7 +3,16 @@ import { RunningHomeserver, startHomeserver } from '../../../../test/support/hom
 import { registerAccount } from '../../../../test/support/accounts';
 import { eventually } from '../../../../test/support/bus-listener';
 import { call } from '../../../../test/support/http';
-import { RecordingSocket, b64, linkDevice, primary, refusedUpgrade, send, storedEnvelopes, testPool } from '../../../../test/support/relay-testkit';
+import {
+  RecordingSocket,
+  b64,
+  linkDevice,
+  primary,
+  refusedUpgrade,
+  send,
+  storedEnvelopes,
+  testPool,
+} from '../../../../test/support/relay-testkit';
 
 /**
  * A send must cover exactly the recipient's current devices (DESIGN §4): 409 for missing/extra
@@ -18,7 +27,10 @@ describe('relay: the message list must cover exactly the current devices', () =>
     hs = await startHomeserver({ env: { DIRECTORY_CACHE_TTL_SECONDS: '3600' } });
     pool = testPool();
   });
-  afterAll(async () => { await hs.close(); await pool.end(); });
+  afterAll(async () => {
+    await hs.close();
+    await pool.end();
+  });
 
   async function twoDeviceRecipient() {
     const bob = await registerAccount(hs.directoryUrl, { stem: 'bob' });
@@ -40,7 +52,9 @@ describe('relay: the message list must cover exactly the current devices', () =>
     expect(extra.status).toBe(409);
     expect(extra.body).toEqual({ error: 'mismatched_devices', message: expect.any(String), missingDevices: [], extraDevices: [3] });
 
-    const both = await send(hs.relayUrl, bob.address, [one, { deviceId: 5, registrationId: 7 }, { deviceId: 4, registrationId: 7 }], 'hi', { token: alice.token });
+    const both = await send(hs.relayUrl, bob.address, [one, { deviceId: 5, registrationId: 7 }, { deviceId: 4, registrationId: 7 }], 'hi', {
+      token: alice.token,
+    });
     expect(both.status).toBe(409);
     expect(both.body).toEqual({ error: 'mismatched_devices', message: expect.any(String), missingDevices: [2], extraDevices: [4, 5] });
 
@@ -55,20 +69,29 @@ describe('relay: the message list must cover exactly the current devices', () =>
     const { bob, devices } = await twoDeviceRecipient();
     const [one, two] = devices;
 
-    const stale = await send(hs.relayUrl, bob.address, [one, { deviceId: 2, registrationId: two.registrationId + 1 }], 'hi', { token: alice.token });
+    const stale = await send(hs.relayUrl, bob.address, [one, { deviceId: 2, registrationId: two.registrationId + 1 }], 'hi', {
+      token: alice.token,
+    });
     expect(stale.status).toBe(410);
     expect(stale.body).toEqual({ error: 'stale_devices', message: expect.any(String), staleDevices: [2] });
 
-    const allStale = await send(hs.relayUrl, bob.address, [
-      { deviceId: 2, registrationId: two.registrationId + 1 }, { deviceId: 1, registrationId: one.registrationId + 1 },
-    ], 'hi', { token: alice.token });
+    const allStale = await send(
+      hs.relayUrl,
+      bob.address,
+      [
+        { deviceId: 2, registrationId: two.registrationId + 1 },
+        { deviceId: 1, registrationId: one.registrationId + 1 },
+      ],
+      'hi',
+      { token: alice.token },
+    );
     expect(allStale.status).toBe(410);
     expect(allStale.body).toEqual({ error: 'stale_devices', message: expect.any(String), staleDevices: [1, 2] });
 
     expect(await storedEnvelopes(pool, bob.accountId)).toBe(0);
   });
 
-  it('a send to one\'s own account must cover the other devices and not the sending device', async () => {
+  it("a send to one's own account must cover the other devices and not the sending device", async () => {
     const alice = await registerAccount(hs.directoryUrl, { stem: 'alice' });
     const second = await linkDevice(hs.directoryUrl, alice);
     const aliceTwo = { deviceId: 2, registrationId: second.registrationId };
@@ -80,17 +103,31 @@ describe('relay: the message list must cover exactly the current devices', () =>
     const othersOnly = await send(hs.relayUrl, alice.address, [aliceTwo], 'note to self', { token: alice.token, timestamp: 42 });
     expect(othersOnly.status).toBe(200);
     // And the other way round: device 2 covers device 1 only.
-    expect((await send(hs.relayUrl, alice.address, [aliceTwo], 'from two', { token: second.token })).body)
-      .toEqual({ error: 'mismatched_devices', message: expect.any(String), missingDevices: [1], extraDevices: [2] });
+    expect((await send(hs.relayUrl, alice.address, [aliceTwo], 'from two', { token: second.token })).body).toEqual({
+      error: 'mismatched_devices',
+      message: expect.any(String),
+      missingDevices: [1],
+      extraDevices: [2],
+    });
     expect((await send(hs.relayUrl, alice.address, [primary(alice)], 'from two', { token: second.token })).status).toBe(200);
 
     const deviceTwo = await RecordingSocket.connect(hs.relayUrl, second.token);
     await eventually(() => deviceTwo.queueEmptyCount === 1);
-    expect(deviceTwo.envelopes).toEqual([expect.objectContaining({ source: alice.address, sourceDevice: 1, destinationDevice: 2, clientTimestamp: 42, content: b64('note to self') })]);
+    expect(deviceTwo.envelopes).toEqual([
+      expect.objectContaining({
+        source: alice.address,
+        sourceDevice: 1,
+        destinationDevice: 2,
+        clientTimestamp: 42,
+        content: b64('note to self'),
+      }),
+    ]);
     await deviceTwo.close();
     const deviceOne = await RecordingSocket.connect(hs.relayUrl, alice.token);
     await eventually(() => deviceOne.queueEmptyCount === 1);
-    expect(deviceOne.envelopes).toEqual([expect.objectContaining({ source: alice.address, sourceDevice: 2, destinationDevice: 1, content: b64('from two') })]);
+    expect(deviceOne.envelopes).toEqual([
+      expect.objectContaining({ source: alice.address, sourceDevice: 2, destinationDevice: 1, content: b64('from two') }),
+    ]);
     await deviceOne.close();
   });
 
@@ -112,13 +149,19 @@ describe('relay: the message list must cover exactly the current devices', () =>
       }
       expect(after.status).toBe(409);
       expect(after.body).toEqual({ error: 'mismatched_devices', message: expect.any(String), missingDevices: [2], extraDevices: [] });
-      expect((await send(hs.relayUrl, bob.address, [primary(bob), { deviceId: 2, registrationId: second.registrationId }], 'after', { token: alice.token })).status).toBe(200);
+      expect(
+        (
+          await send(hs.relayUrl, bob.address, [primary(bob), { deviceId: 2, registrationId: second.registrationId }], 'after', {
+            token: alice.token,
+          })
+        ).status,
+      ).toBe(200);
     }
     // Rounds in which a send right after the link was accepted without the new device.
     expect(staleAccepted).toEqual([]);
   });
 
-  it('removing a device deletes its queued envelopes, keeps the other devices\' queues, and closes its open socket with 4410', async () => {
+  it("removing a device deletes its queued envelopes, keeps the other devices' queues, and closes its open socket with 4410", async () => {
     const alice = await registerAccount(hs.directoryUrl);
     const { bob, devices, second } = await twoDeviceRecipient();
     for (const text of ['one', 'two', 'three']) {

@@ -13,9 +13,7 @@ export interface PersistRequest {
   idempotency?: { scope: string; key: string };
 }
 
-export type PersistResult =
-  | { stored: true; seqs: number[] }
-  | { stored: false; previousResponse: unknown };
+export type PersistResult = { stored: true; seqs: number[] } | { stored: false; previousResponse: unknown };
 
 /**
  * Makes sends durable with group commit: the envelopes of many concurrent sends go into one

@@ -2,15 +2,22 @@ import { Inject, Injectable } from '@nestjs/common';
 import { Pool } from 'pg';
 import { PG_POOL, Queryable, namedStatement, queryNamed } from '@sealpost/db';
 
-const CLAIM_KEYS = namedStatement('relay.idempotency.claim', `
+const CLAIM_KEYS = namedStatement(
+  'relay.idempotency.claim',
+  `
   INSERT INTO relay.idempotency_keys (scope, key, response)
   SELECT * FROM unnest($1::text[], $2::text[], $3::jsonb[])
   ON CONFLICT (scope, key) DO NOTHING
-  RETURNING scope, key`);
+  RETURNING scope, key`,
+);
 const FIND_RESPONSE = `SELECT response FROM relay.idempotency_keys WHERE scope = $1 AND key = $2`;
 const PURGE_OLDER_THAN = `DELETE FROM relay.idempotency_keys WHERE created_at < now() - make_interval(secs => $1)`;
 
-export interface IdempotencyClaim { scope: string; key: string; response: unknown }
+export interface IdempotencyClaim {
+  scope: string;
+  key: string;
+  response: unknown;
+}
 
 /** Owner of `relay.idempotency_keys`: the first answer of each (sender scope, Idempotency-Key). */
 @Injectable()
@@ -25,7 +32,9 @@ export class IdempotencyKeysRepository {
   async claim(claims: IdempotencyClaim[], tx: Queryable): Promise<Set<string>> {
     if (claims.length === 0) return new Set();
     const { rows } = await queryNamed<{ scope: string; key: string }>(tx, CLAIM_KEYS, [
-      claims.map((c) => c.scope), claims.map((c) => c.key), claims.map((c) => JSON.stringify(c.response)),
+      claims.map((c) => c.scope),
+      claims.map((c) => c.key),
+      claims.map((c) => JSON.stringify(c.response)),
     ]);
     return new Set(rows.map((r) => `${r.scope}\n${r.key}`));
   }

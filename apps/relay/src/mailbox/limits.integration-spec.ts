@@ -2,17 +2,30 @@ import { Pool } from 'pg';
 import { RunningHomeserver, startHomeserver } from '../../../../test/support/homeserver-harness';
 import { registerAccount } from '../../../../test/support/accounts';
 import { eventually } from '../../../../test/support/bus-listener';
-import { RecordingSocket, linkDevice, primary, registerWithAccessKey, send, storedEnvelopes, testPool } from '../../../../test/support/relay-testkit';
+import {
+  RecordingSocket,
+  linkDevice,
+  primary,
+  registerWithAccessKey,
+  send,
+  storedEnvelopes,
+  testPool,
+} from '../../../../test/support/relay-testkit';
 
 /** Rate limits per sending device and per recipient (429 rate_limited + Retry-After), and the per-device queue cap. */
 describe('relay: send and receive rate limits', () => {
   let hs: RunningHomeserver;
   let pool: Pool;
   beforeAll(async () => {
-    hs = await startHomeserver({ env: { SEND_RATE_BURST: '3', SEND_RATE_PER_MINUTE: '1', RECEIVE_RATE_BURST: '3', RECEIVE_RATE_PER_MINUTE: '1' } });
+    hs = await startHomeserver({
+      env: { SEND_RATE_BURST: '3', SEND_RATE_PER_MINUTE: '1', RECEIVE_RATE_BURST: '3', RECEIVE_RATE_PER_MINUTE: '1' },
+    });
     pool = testPool();
   });
-  afterAll(async () => { await hs.close(); await pool.end(); });
+  afterAll(async () => {
+    await hs.close();
+    await pool.end();
+  });
 
   const freshRecipients = (n: number) => Promise.all(Array.from({ length: n }, () => registerAccount(hs.directoryUrl, { stem: 'rcpt' })));
 
@@ -54,7 +67,7 @@ describe('relay: send and receive rate limits', () => {
     expect((await send(hs.relayUrl, other.address, [primary(other)], 'x', { token: senders[3].token })).status).toBe(200);
   });
 
-  it('sealed-sender sends count against the recipient\'s limit too', async () => {
+  it("sealed-sender sends count against the recipient's limit too", async () => {
     const bob = await registerWithAccessKey(hs.directoryUrl);
     for (let i = 0; i < 3; i++) {
       expect((await send(hs.relayUrl, bob.address, [primary(bob)], 'x', { accessKey: bob.accessKey })).status).toBe(200);
@@ -64,7 +77,7 @@ describe('relay: send and receive rate limits', () => {
     expect(fourth.body.error).toBe('rate_limited');
   });
 
-  it('sends refused by the sender\'s own limit do not use up the recipient\'s budget (a limited sender cannot starve a recipient)', async () => {
+  it("sends refused by the sender's own limit do not use up the recipient's budget (a limited sender cannot starve a recipient)", async () => {
     const mallory = await registerAccount(hs.directoryUrl, { stem: 'mallory' });
     const carol = await registerAccount(hs.directoryUrl, { stem: 'carol' });
     const bob = await registerAccount(hs.directoryUrl, { stem: 'bob' });
@@ -85,8 +98,14 @@ describe('relay: send and receive rate limits', () => {
 describe('relay: per-device queue cap', () => {
   let hs: RunningHomeserver;
   let pool: Pool;
-  beforeAll(async () => { hs = await startHomeserver({ env: { QUEUE_CAP_PER_DEVICE: '5' } }); pool = testPool(); });
-  afterAll(async () => { await hs.close(); await pool.end(); });
+  beforeAll(async () => {
+    hs = await startHomeserver({ env: { QUEUE_CAP_PER_DEVICE: '5' } });
+    pool = testPool();
+  });
+  afterAll(async () => {
+    await hs.close();
+    await pool.end();
+  });
 
   it('the 6th undelivered envelope to a device (cap 5) is 429 recipient_queue_full; after the device connects and acks, sends succeed again', async () => {
     const alice = await registerAccount(hs.directoryUrl);

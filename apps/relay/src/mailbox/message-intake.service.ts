@@ -2,7 +2,12 @@ import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { RelayConfig } from '@sealpost/config';
 import {
-  AuthenticatedDevice, DeviceListReply, RemoteDelivery, SendMessagesRequest, SendMessagesResponse, parseAddress,
+  AuthenticatedDevice,
+  DeviceListReply,
+  RemoteDelivery,
+  SendMessagesRequest,
+  SendMessagesResponse,
+  parseAddress,
 } from '@sealpost/contracts';
 import { constantTimeEqual, sha256 } from '@sealpost/crypto';
 import { ApiError } from '@sealpost/http';
@@ -59,13 +64,23 @@ export class MessageIntake {
   /** Envelopes from another homeserver (through its gateway and ours), idempotent on the origin's delivery id. */
   async deliverInbound(origin: string, delivery: RemoteDelivery): Promise<SendMessagesResponse> {
     const request: SendMessagesRequest = {
-      timestamp: delivery.timestamp, urgent: delivery.urgent,
+      timestamp: delivery.timestamp,
+      urgent: delivery.urgent,
       messages: delivery.messages.map((m) => ({ ...m, content: Buffer.from(m.content, 'base64') })),
     };
-    const sender = delivery.source ? { accountId: `remote:${delivery.source}`, deviceId: delivery.sourceDevice ?? 1, address: delivery.source } : null;
-    return this.storeForLocal(delivery.address, request, {
-      sender, unidentifiedAccessKeyHash: delivery.unidentifiedAccessKeyHash, idempotencyKey: delivery.id,
-    }, () => `fed:${origin}`);
+    const sender = delivery.source
+      ? { accountId: `remote:${delivery.source}`, deviceId: delivery.sourceDevice ?? 1, address: delivery.source }
+      : null;
+    return this.storeForLocal(
+      delivery.address,
+      request,
+      {
+        sender,
+        unidentifiedAccessKeyHash: delivery.unidentifiedAccessKeyHash,
+        idempotencyKey: delivery.id,
+      },
+      () => `fed:${origin}`,
+    );
   }
 
   /** A send to a user of another homeserver goes to the gateway: delivered now, or kept in its durable outbox. */
@@ -79,25 +94,43 @@ export class MessageIntake {
       address: target,
       timestamp: request.timestamp,
       urgent: request.urgent,
-      messages: request.messages.map((m) => ({ deviceId: m.deviceId, registrationId: m.registrationId, type: m.type, content: m.content.toString('base64') })),
+      messages: request.messages.map((m) => ({
+        deviceId: m.deviceId,
+        registrationId: m.registrationId,
+        type: m.type,
+        content: m.content.toString('base64'),
+      })),
       ...(context.sender
         ? { source: context.sender.address, sourceDevice: context.sender.deviceId }
         : { unidentifiedAccessKeyHash: presentedHash as string }),
     };
-    const reply = await this.federation.deliver({
-      destination: parseAddress(target).server, delivery,
-      sender: context.sender ? { accountId: context.sender.accountId, deviceId: context.sender.deviceId } : undefined,
-    }, context.idempotencyKey !== undefined);
+    const reply = await this.federation.deliver(
+      {
+        destination: parseAddress(target).server,
+        delivery,
+        sender: context.sender ? { accountId: context.sender.accountId, deviceId: context.sender.deviceId } : undefined,
+      },
+      context.idempotencyKey !== undefined,
+    );
     if (reply.status === 200 || reply.status === 202) return { serverTimestamp: Date.now() };
     const { error, message, ...extra } = reply.body as { error?: string; message?: string };
-    throw new ApiError(reply.status, String(error ?? 'federation_refused'), String(message ?? `the recipient's homeserver answered ${reply.status}`), extra);
+    throw new ApiError(
+      reply.status,
+      String(error ?? 'federation_refused'),
+      String(message ?? `the recipient's homeserver answered ${reply.status}`),
+      extra,
+    );
   }
 
   private async storeForLocal(
-    target: string, request: SendMessagesRequest, context: SendContext, idempotencyScope: (recipientAccountId: string) => string,
+    target: string,
+    request: SendMessagesRequest,
+    context: SendContext,
+    idempotencyScope: (recipientAccountId: string) => string,
   ): Promise<SendMessagesResponse> {
     let recipient = await this.directory.deviceList(target);
-    if (!context.sender) this.checkUnidentifiedAccess(recipient, context.unidentifiedAccessKeyHash ?? accessKeyHash(context.unidentifiedAccessKey));
+    if (!context.sender)
+      this.checkUnidentifiedAccess(recipient, context.unidentifiedAccessKeyHash ?? accessKeyHash(context.unidentifiedAccessKey));
     if (!recipient) throw new ApiError(404, 'not_found', 'no such account');
     if (this.mismatch(recipient, request, context.sender)) {
       recipient = (await this.directory.deviceList(target, true)) ?? recipient;
@@ -121,18 +154,27 @@ export class MessageIntake {
     const response: SendMessagesResponse = { serverTimestamp };
     const scope = idempotencyScope(recipient.accountId);
     const result = await this.persister.persist({
-      envelopes, response, idempotency: context.idempotencyKey ? { scope, key: context.idempotencyKey } : undefined,
+      envelopes,
+      response,
+      idempotency: context.idempotencyKey ? { scope, key: context.idempotencyKey } : undefined,
     });
     if (!result.stored) return result.previousResponse as SendMessagesResponse;
-    this.depths.stored(recipient.accountId, envelopes.map((e) => e.deviceId));
-    this.notifier.stored(recipient.accountId, envelopes.map((e, i) => ({ ...e, seq: result.seqs[i] })));
+    this.depths.stored(
+      recipient.accountId,
+      envelopes.map((e) => e.deviceId),
+    );
+    this.notifier.stored(
+      recipient.accountId,
+      envelopes.map((e, i) => ({ ...e, seq: result.seqs[i] })),
+    );
     return response;
   }
 
   /** `presentedHash`: SHA-256 of the presented key (null when the header was malformed). */
   private checkUnidentifiedAccess(recipient: DeviceListReply | null, presentedHash: string | null): void {
     if (!presentedHash || !recipient?.unidentifiedAccessKeyHash) throw sealedRefusal();
-    if (!constantTimeEqual(Buffer.from(presentedHash, 'base64'), Buffer.from(recipient.unidentifiedAccessKeyHash, 'base64'))) throw sealedRefusal();
+    if (!constantTimeEqual(Buffer.from(presentedHash, 'base64'), Buffer.from(recipient.unidentifiedAccessKeyHash, 'base64')))
+      throw sealedRefusal();
   }
 
   /** The devices a send must cover: all of the recipient's, less the sending device itself. */
@@ -154,12 +196,18 @@ export class MessageIntake {
     const missingDevices = [...expectedIds].filter((id) => !givenIds.has(id)).sort((a, b) => a - b);
     const extraDevices = [...givenIds].filter((id) => !expectedIds.has(id)).sort((a, b) => a - b);
     if (missingDevices.length || extraDevices.length) {
-      throw new ApiError(409, 'mismatched_devices', 'the message list must cover exactly the recipient\'s current devices', { missingDevices, extraDevices });
+      throw new ApiError(409, 'mismatched_devices', "the message list must cover exactly the recipient's current devices", {
+        missingDevices,
+        extraDevices,
+      });
     }
     const registration = new Map(expected.map((d) => [d.deviceId, d.registrationId]));
-    const staleDevices = request.messages.filter((m) => registration.get(m.deviceId) !== m.registrationId).map((m) => m.deviceId).sort((a, b) => a - b);
+    const staleDevices = request.messages
+      .filter((m) => registration.get(m.deviceId) !== m.registrationId)
+      .map((m) => m.deviceId)
+      .sort((a, b) => a - b);
     if (staleDevices.length) {
-      throw new ApiError(410, 'stale_devices', 'some registration ids do not match the recipient\'s current devices', { staleDevices });
+      throw new ApiError(410, 'stale_devices', "some registration ids do not match the recipient's current devices", { staleDevices });
     }
   }
 
@@ -167,7 +215,13 @@ export class MessageIntake {
     const depths = await this.depths.depthsOf(accountId);
     const full = request.messages.filter((m) => (depths.get(m.deviceId) ?? 0) + 1 > this.config.queueCapPerDevice).map((m) => m.deviceId);
     if (full.length) {
-      throw new ApiError(429, 'recipient_queue_full', `the recipient has too many undelivered envelopes (devices ${full.join(', ')}); retry later`, { fullDevices: full }, { 'retry-after': '60' });
+      throw new ApiError(
+        429,
+        'recipient_queue_full',
+        `the recipient has too many undelivered envelopes (devices ${full.join(', ')}); retry later`,
+        { fullDevices: full },
+        { 'retry-after': '60' },
+      );
     }
   }
 }

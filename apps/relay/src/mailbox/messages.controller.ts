@@ -9,7 +9,10 @@ const IDEMPOTENCY_KEY = /^[A-Za-z0-9._:-]{1,128}$/;
 
 @Controller('v1/messages')
 export class MessagesController {
-  constructor(private readonly intake: MessageIntake, @Inject(RELAY_CONFIG) private readonly config: RelayConfig) {}
+  constructor(
+    private readonly intake: MessageIntake,
+    @Inject(RELAY_CONFIG) private readonly config: RelayConfig,
+  ) {}
 
   @Put(':address')
   @HttpCode(200)

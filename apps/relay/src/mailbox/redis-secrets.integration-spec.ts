@@ -20,11 +20,17 @@ describe('relay: nothing secret and no content in Redis', () => {
     hs = await startHomeserver({ relays: 2 });
     redis = new Redis(process.env.TEST_REDIS_URL!);
     sub = new Redis(process.env.TEST_REDIS_URL!);
-    sub.on('pmessageBuffer', (_pattern: Buffer, channel: Buffer, message: Buffer) => { published.push({ channel: channel.toString(), message }); });
+    sub.on('pmessageBuffer', (_pattern: Buffer, channel: Buffer, message: Buffer) => {
+      published.push({ channel: channel.toString(), message });
+    });
     await sub.psubscribe(`${hs.relayConfig.redisPrefix}*`, `{${hs.relayConfig.redisPrefix}*`);
   });
   afterEach(closeAllSockets);
-  afterAll(async () => { await hs.close(); await redis.quit(); await sub.quit(); });
+  afterAll(async () => {
+    await hs.close();
+    await redis.quit();
+    await sub.quit();
+  });
 
   it('after identified and sealed sends, deliveries, acks and a cross-replica wake-up, no Redis key or value holds a token, access key or content', async () => {
     const alice = await registerAccount(hs.directoryUrl, { stem: 'alice' });
@@ -43,8 +49,17 @@ describe('relay: nothing secret and no content in Redis', () => {
       const identified = `identified-plaintext-${randomBytes(12).toString('hex')}`;
       const sealed = `sealed-plaintext-${randomBytes(12).toString('hex')}`;
       contents.push(identified, sealed);
-      expect((await send(hs.relayUrls[i % 2], bob.address, bobDevices, identified, { token: alice.token, idempotencyKey: `idem-${i}` })).status).toBe(200);
-      expect((await send(hs.relayUrls[(i + 1) % 2], bob.address, bobDevices, sealed, { accessKey: bob.accessKey, idempotencyKey: `sealed-${i}` })).status).toBe(200);
+      expect(
+        (await send(hs.relayUrls[i % 2], bob.address, bobDevices, identified, { token: alice.token, idempotencyKey: `idem-${i}` })).status,
+      ).toBe(200);
+      expect(
+        (
+          await send(hs.relayUrls[(i + 1) % 2], bob.address, bobDevices, sealed, {
+            accessKey: bob.accessKey,
+            idempotencyKey: `sealed-${i}`,
+          })
+        ).status,
+      ).toBe(200);
     }
     await eventually(() => oneOnA.envelopes.length === 6 && twoOnB.envelopes.length === 6);
     oneOnA.ack(oneOnA.envelopes.slice(0, 3).map((e) => e.id));
@@ -85,10 +100,12 @@ describe('relay: nothing secret and no content in Redis', () => {
     expect(leaks).toEqual([]);
 
     // Pub/sub (bus requests, events, wake-ups) never carries a token, link code or access key either.
-    const channelLeaks = published.flatMap(({ channel, message }) => secrets
-      .filter(([what]) => !what.startsWith('content'))
-      .filter(([, secret]) => message.includes(secret) || Buffer.from(channel).includes(secret))
-      .map(([what]) => `message on ${channel} contains ${what}`));
+    const channelLeaks = published.flatMap(({ channel, message }) =>
+      secrets
+        .filter(([what]) => !what.startsWith('content'))
+        .filter(([, secret]) => message.includes(secret) || Buffer.from(channel).includes(secret))
+        .map(([what]) => `message on ${channel} contains ${what}`),
+    );
     expect(published.length).toBeGreaterThan(0);
     expect(channelLeaks).toEqual([]);
   });

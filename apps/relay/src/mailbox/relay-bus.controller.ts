@@ -2,7 +2,12 @@ import { Controller, Inject } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import { randomUUID } from 'node:crypto';
 import {
-  DeliveryNoticeRequest, DeliveryReply, InboundDeliveryRequest, RelayPattern, ValidationError, parseRemoteDelivery,
+  DeliveryNoticeRequest,
+  DeliveryReply,
+  InboundDeliveryRequest,
+  RelayPattern,
+  ValidationError,
+  parseRemoteDelivery,
 } from '@sealpost/contracts';
 import type { RelayConfig } from '@sealpost/config';
 import { errorAnswer } from '@sealpost/http';
@@ -44,8 +49,14 @@ export class RelayBusController {
     if (typeof request?.accountId !== 'string' || typeof request.deviceId !== 'number') return { stored: false };
     const now = Date.now();
     const envelope = {
-      accountId: request.accountId, deviceId: request.deviceId, id: randomUUID(), type: SERVER_NOTICE_TYPE,
-      source: null, sourceDevice: null, clientTimestamp: now, serverTimestamp: now,
+      accountId: request.accountId,
+      deviceId: request.deviceId,
+      id: randomUUID(),
+      type: SERVER_NOTICE_TYPE,
+      source: null,
+      sourceDevice: null,
+      clientTimestamp: now,
+      serverTimestamp: now,
       content: Buffer.from(JSON.stringify(request.notice)),
     };
     const result = await this.persister.persist({ envelopes: [envelope], response: {} });

@@ -20,10 +20,14 @@ async function rawSend(relayUrl: string, address: string, registrationId: number
  */
 describe('relay: sealed-sender sends', () => {
   let hs: RunningHomeserver;
-  beforeAll(async () => { hs = await startHomeserver(); });
-  afterAll(async () => { await hs.close(); });
+  beforeAll(async () => {
+    hs = await startHomeserver();
+  });
+  afterAll(async () => {
+    await hs.close();
+  });
 
-  it('accepts a send with the recipient\'s access key and no Authorization, and delivers it without source or sourceDevice', async () => {
+  it("accepts a send with the recipient's access key and no Authorization, and delivers it without source or sourceDevice", async () => {
     const bob = await registerWithAccessKey(hs.directoryUrl);
     const sent = await rawSend(hs.relayUrl, bob.address, bob.registrationId, { 'unidentified-access-key': bob.accessKey });
     expect(sent.status).toBe(200);
@@ -34,8 +38,12 @@ describe('relay: sealed-sender sends', () => {
     expect(socket.envelopes).toHaveLength(1);
     const envelope = socket.envelopes[0];
     expect(envelope).toEqual({
-      id: expect.any(String), type: 6, destinationDevice: 1, clientTimestamp: 1,
-      serverTimestamp: JSON.parse(sent.body).serverTimestamp, content: b64('sealed'),
+      id: expect.any(String),
+      type: 6,
+      destinationDevice: 1,
+      clientTimestamp: 1,
+      serverTimestamp: JSON.parse(sent.body).serverTimestamp,
+      content: b64('sealed'),
     });
     expect('source' in envelope).toBe(false);
     expect('sourceDevice' in envelope).toBe(false);
@@ -50,8 +58,12 @@ describe('relay: sealed-sender sends', () => {
     const anyKey = randomBytes(16).toString('base64');
 
     const wrongKey = await rawSend(hs.relayUrl, bob.address, bob.registrationId, { 'unidentified-access-key': anyKey });
-    const unknownAddress = await rawSend(hs.relayUrl, `nobody-${randomBytes(4).toString('hex')}@alpha.test`, 1, { 'unidentified-access-key': anyKey });
-    const unknownWithBobsKey = await rawSend(hs.relayUrl, `nobody-${randomBytes(4).toString('hex')}@alpha.test`, 1, { 'unidentified-access-key': bob.accessKey });
+    const unknownAddress = await rawSend(hs.relayUrl, `nobody-${randomBytes(4).toString('hex')}@alpha.test`, 1, {
+      'unidentified-access-key': anyKey,
+    });
+    const unknownWithBobsKey = await rawSend(hs.relayUrl, `nobody-${randomBytes(4).toString('hex')}@alpha.test`, 1, {
+      'unidentified-access-key': bob.accessKey,
+    });
     const noRegisteredKey = await rawSend(hs.relayUrl, keyless.address, keyless.registrationId, { 'unidentified-access-key': anyKey });
     // A key that is not even 16 bytes of base64 answers the same.
     const malformedKey = await rawSend(hs.relayUrl, bob.address, bob.registrationId, { 'unidentified-access-key': 'not-a-key' });

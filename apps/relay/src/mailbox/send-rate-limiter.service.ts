@@ -14,7 +14,10 @@ import { RELAY_CONFIG } from '../relay.tokens';
 export class SendRateLimiter {
   private readonly bucket: TokenBucketScript;
 
-  constructor(@Inject(REDIS) redis: Redis, @Inject(REDIS_PREFIX) private readonly prefix: string, @Inject(RELAY_CONFIG) private readonly config: RelayConfig,
+  constructor(
+    @Inject(REDIS) redis: Redis,
+    @Inject(REDIS_PREFIX) private readonly prefix: string,
+    @Inject(RELAY_CONFIG) private readonly config: RelayConfig,
     @Inject(MetadataPseudonyms) private readonly pseudonyms: MetadataPseudonyms,
   ) {
     this.bucket = new TokenBucketScript(redis);
@@ -27,10 +30,18 @@ export class SendRateLimiter {
    */
   async admit(sender: { accountId: string; deviceId: number } | null, recipientAccountId: string): Promise<void> {
     if (sender) {
-      const own = await this.bucket.take(rateLimitKey(this.prefix, this.pseudonyms, 'send', sender.accountId, sender.deviceId), this.config.senderRateBurst, this.config.senderRatePerMinute);
+      const own = await this.bucket.take(
+        rateLimitKey(this.prefix, this.pseudonyms, 'send', sender.accountId, sender.deviceId),
+        this.config.senderRateBurst,
+        this.config.senderRatePerMinute,
+      );
       assertWithinRate(own);
     }
-    const recipient = await this.bucket.take(rateLimitKey(this.prefix, this.pseudonyms, 'recv', recipientAccountId), this.config.recipientRateBurst, this.config.recipientRatePerMinute);
+    const recipient = await this.bucket.take(
+      rateLimitKey(this.prefix, this.pseudonyms, 'recv', recipientAccountId),
+      this.config.recipientRateBurst,
+      this.config.recipientRatePerMinute,
+    );
     assertWithinRate(recipient);
   }
 }

@@ -22,11 +22,20 @@ describe('relay: send validation', () => {
     alice = await registerAccount(hs.directoryUrl, { stem: 'alice' });
     bob = await registerAccount(hs.directoryUrl, { stem: 'bob' });
   });
-  afterAll(async () => { await hs.close(); await pool.end(); });
+  afterAll(async () => {
+    await hs.close();
+    await pool.end();
+  });
 
   const put = (address: string, body: unknown, token: string | undefined = alice.token) =>
     call('PUT', `${hs.relayUrl}/v1/messages/${address}`, { token, body });
-  const message = (over: Record<string, unknown> = {}) => ({ deviceId: 1, registrationId: bob.registrationId, type: 1, content: Buffer.from('x').toString('base64'), ...over });
+  const message = (over: Record<string, unknown> = {}) => ({
+    deviceId: 1,
+    registrationId: bob.registrationId,
+    type: 1,
+    content: Buffer.from('x').toString('base64'),
+    ...over,
+  });
 
   it('content of exactly MAX_ENVELOPE_BYTES (1024) is accepted; 1025 bytes is 413 payload_too_large and nothing is stored', async () => {
     const before = await storedEnvelopes(pool, bob.accountId);
@@ -40,7 +49,8 @@ describe('relay: send validation', () => {
 
   it('a request body over RELAY_MAX_BODY_BYTES is 413 payload_too_large with the JSON error body', async () => {
     const huge = await call('PUT', `${hs.relayUrl}/v1/messages/${bob.address}`, {
-      token: alice.token, rawBody: JSON.stringify({ timestamp: 1, messages: [message({ content: randomBytes(70_000).toString('base64') })] }),
+      token: alice.token,
+      rawBody: JSON.stringify({ timestamp: 1, messages: [message({ content: randomBytes(70_000).toString('base64') })] }),
     });
     expect(huge.status).toBe(413);
     expect(huge.body).toEqual({ error: 'payload_too_large', message: expect.any(String) });
@@ -77,10 +87,17 @@ describe('relay: send validation', () => {
   });
 
   it('a body that is not JSON is 400 invalid_json; a non-JSON content type is 415', async () => {
-    const broken = await call('PUT', `${hs.relayUrl}/v1/messages/${bob.address}`, { token: alice.token, rawBody: '{"timestamp": 1, "messages": [' });
+    const broken = await call('PUT', `${hs.relayUrl}/v1/messages/${bob.address}`, {
+      token: alice.token,
+      rawBody: '{"timestamp": 1, "messages": [',
+    });
     expect(broken.status).toBe(400);
     expect(broken.body).toEqual({ error: 'invalid_json', message: expect.any(String) });
-    const text = await call('PUT', `${hs.relayUrl}/v1/messages/${bob.address}`, { token: alice.token, rawBody: 'hello', headers: { 'content-type': 'text/plain' } });
+    const text = await call('PUT', `${hs.relayUrl}/v1/messages/${bob.address}`, {
+      token: alice.token,
+      rawBody: 'hello',
+      headers: { 'content-type': 'text/plain' },
+    });
     expect(text.status).toBe(415);
     expect(text.body).toEqual({ error: 'unsupported_media_type', message: expect.any(String) });
   });
@@ -93,22 +110,28 @@ describe('relay: send validation', () => {
     }
   });
 
-  it('a remote address is not looked up locally: it is handed to the federation gateway, and the gateway\'s refusal is the answer', async () => {
+  it("a remote address is not looked up locally: it is handed to the federation gateway, and the gateway's refusal is the answer", async () => {
     const gateway = await startFakeGateway(process.env.TEST_REDIS_URL!, hs.relayConfig.redisPrefix);
     try {
       gateway.reply = { status: 404, body: { error: 'unknown_server', message: 'beta.example is not a known homeserver' } };
       const refused = await put('bob@beta.example', { timestamp: 7, messages: [message({ registrationId: 99 })] });
       expect(refused.status).toBe(404);
       expect(refused.body).toEqual({ error: 'unknown_server', message: 'beta.example is not a known homeserver' });
-      expect(gateway.received).toEqual([{
-        destination: 'beta.example',
-        sender: { accountId: alice.accountId, deviceId: 1 },
-        delivery: {
-          id: expect.any(String), address: 'bob@beta.example', timestamp: 7, urgent: false,
-          messages: [{ deviceId: 1, registrationId: 99, type: 1, content: Buffer.from('x').toString('base64') }],
-          source: alice.address, sourceDevice: 1,
+      expect(gateway.received).toEqual([
+        {
+          destination: 'beta.example',
+          sender: { accountId: alice.accountId, deviceId: 1 },
+          delivery: {
+            id: expect.any(String),
+            address: 'bob@beta.example',
+            timestamp: 7,
+            urgent: false,
+            messages: [{ deviceId: 1, registrationId: 99, type: 1, content: Buffer.from('x').toString('base64') }],
+            source: alice.address,
+            sourceDevice: 1,
+          },
         },
-      }]);
+      ]);
       // Kept in the gateway's outbox (202) is a success for the sender.
       gateway.reply = { status: 202, body: {} };
       const accepted = await put('bob@beta.example', { timestamp: 8, messages: [message({ registrationId: 99 })] });
@@ -128,11 +151,17 @@ describe('relay: send validation', () => {
   it('a bad bearer token is 401 unauthorized, also when an access key is given too; nothing is stored', async () => {
     const before = await storedEnvelopes(pool, bob.accountId);
     for (const authorization of [`Bearer ${randomBytes(32).toString('base64')}`, 'Bearer not a token', 'Basic YWxpY2U6cHc=', 'Bearer ']) {
-      const res = await call('PUT', `${hs.relayUrl}/v1/messages/${bob.address}`, { headers: { authorization }, body: { timestamp: 1, messages: [message()] } });
+      const res = await call('PUT', `${hs.relayUrl}/v1/messages/${bob.address}`, {
+        headers: { authorization },
+        body: { timestamp: 1, messages: [message()] },
+      });
       expect(res.status).toBe(401);
       expect(res.body).toEqual({ error: 'unauthorized', message: expect.any(String) });
     }
-    const withKey = await send(hs.relayUrl, bob.address, [primary(bob)], 'x', { headers: { authorization: `Bearer ${randomBytes(32).toString('base64')}` }, accessKey: randomBytes(16).toString('base64') });
+    const withKey = await send(hs.relayUrl, bob.address, [primary(bob)], 'x', {
+      headers: { authorization: `Bearer ${randomBytes(32).toString('base64')}` },
+      accessKey: randomBytes(16).toString('base64'),
+    });
     expect(withKey.status).toBe(401);
     expect(await storedEnvelopes(pool, bob.accountId)).toBe(before);
   });

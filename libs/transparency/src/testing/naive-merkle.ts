@@ -69,9 +69,6 @@ export function seededRandom(seed: number): () => number {
 export function randomEntries(count: number, seed: number): Buffer[] {
   const rand = seededRandom(seed);
   return Array.from({ length: count }, (_, i) =>
-    Buffer.concat([
-      Buffer.from(`${i}:`),
-      Buffer.from(Array.from({ length: Math.floor(rand() * 40) }, () => Math.floor(rand() * 256))),
-    ]),
+    Buffer.concat([Buffer.from(`${i}:`), Buffer.from(Array.from({ length: Math.floor(rand() * 40) }, () => Math.floor(rand() * 256)))]),
   );
 }
