@@ -1,8 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ServiceProcess, freePort, startServiceProcess } from './support/service-process';
-import { testPrefix } from './support/directory-harness';
+import { ServiceProcess, builtServiceEnv, freePort, startServiceProcess } from './support/service-process';
 import { registerAccount } from './support/accounts';
 
 /** LOG_FORMAT=json: every log line a service writes is one JSON object a log collector can parse. */
@@ -14,18 +13,7 @@ describe('LOG_FORMAT=json', () => {
     const port = await freePort();
     directory = await startServiceProcess(
       'apps/prekey-directory/src/main.js',
-      {
-        SERVER_NAME: 'alpha.test',
-        DATABASE_URL: process.env.TEST_DATABASE_URL!,
-        REDIS_URL: process.env.TEST_REDIS_URL!,
-        REDIS_PREFIX: testPrefix(),
-        OPEN_REGISTRATION: 'true',
-        REGISTRATION_RATE_BURST: '1000000000',
-        LOG_LEVEL: 'log',
-        LOG_FORMAT: 'json',
-        KEYS_DIR: keysDir,
-        DIRECTORY_PORT: String(port),
-      },
+      builtServiceEnv({ LOG_LEVEL: 'log', LOG_FORMAT: 'json', KEYS_DIR: keysDir, DIRECTORY_PORT: String(port) }),
       port,
     );
   });

@@ -1,10 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { TestAccount, registerAccount } from './support/accounts';
 import { eventually } from './support/bus-listener';
 import { DeviceSocket } from './support/device-socket';
-import { testPrefix } from './support/directory-harness';
 import {
   SendStream,
   checkDeliveries,
@@ -13,7 +10,7 @@ import {
   orderViolations,
   streamCounter,
 } from './support/send-stream';
-import { ServiceProcess, freePort, startServiceProcess } from './support/service-process';
+import { ServiceProcess, assertBuilt, builtServiceEnv, freePort, startServiceProcess } from './support/service-process';
 
 /**
  * DESIGN §7: "A send answered 2xx is never lost: not when any service is killed with SIGKILL.
@@ -81,24 +78,15 @@ describe('relay killed with SIGKILL mid-stream (built processes)', () => {
   let sender: TestAccount;
 
   beforeAll(async () => {
-    for (const entry of [DIRECTORY_ENTRY, RELAY_ENTRY]) {
-      if (!existsSync(join(__dirname, '..', 'dist', entry))) throw new Error(`dist/${entry} is missing: run \`npm run build\` first`);
-    }
+    assertBuilt(DIRECTORY_ENTRY, RELAY_ENTRY);
     const directoryPort = await freePort();
-    baseEnv = {
-      SERVER_NAME: 'alpha.test',
-      DATABASE_URL: process.env.TEST_DATABASE_URL!,
-      REDIS_URL: process.env.TEST_REDIS_URL!,
-      REDIS_PREFIX: testPrefix(),
-      OPEN_REGISTRATION: 'true',
-      REGISTRATION_RATE_BURST: '1000000000',
-      LOG_LEVEL: 'warn',
+    baseEnv = builtServiceEnv({
       DIRECTORY_PORT: String(directoryPort),
       SEND_RATE_BURST: '100000',
       SEND_RATE_PER_MINUTE: '1000000',
       RECEIVE_RATE_BURST: '100000',
       RECEIVE_RATE_PER_MINUTE: '1000000',
-    };
+    });
     directory = await startServiceProcess(DIRECTORY_ENTRY, baseEnv, directoryPort);
     children.push(directory);
     sender = await registerAccount(directory.url, { stem: 'crash-sender' });

@@ -1,9 +1,6 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { TestAccount, registerAccount } from './support/accounts';
-import { testPrefix } from './support/directory-harness';
 import { primary, send } from './support/relay-testkit';
-import { ServiceProcess, freePort, startServiceProcess } from './support/service-process';
+import { ServiceProcess, assertBuilt, builtServiceEnv, freePort, startServiceProcess } from './support/service-process';
 
 /**
  * Readiness means able to serve. The moment a freshly started relay's /healthz answers 200
@@ -35,20 +32,11 @@ describe('relay readiness (built processes)', () => {
   }
 
   beforeAll(async () => {
-    for (const entry of [DIRECTORY_ENTRY, RELAY_ENTRY]) {
-      if (!existsSync(join(__dirname, '..', 'dist', entry))) throw new Error(`dist/${entry} is missing: run \`npm run build\` first`);
-    }
+    assertBuilt(DIRECTORY_ENTRY, RELAY_ENTRY);
     const directoryPort = await freePort();
-    env = {
-      SERVER_NAME: 'alpha.test',
-      DATABASE_URL: process.env.TEST_DATABASE_URL!,
-      REDIS_URL: process.env.TEST_REDIS_URL!,
-      REDIS_PREFIX: testPrefix(),
-      OPEN_REGISTRATION: 'true',
-      REGISTRATION_RATE_BURST: '1000000000',
-      LOG_LEVEL: 'warn',
+    env = builtServiceEnv({
       DIRECTORY_PORT: String(directoryPort),
-    };
+    });
     directory = await startServiceProcess(DIRECTORY_ENTRY, env, directoryPort);
     children.push(directory);
     sender = await registerAccount(directory.url, { stem: 'ready-sender' });

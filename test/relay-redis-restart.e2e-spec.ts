@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import Redis from 'ioredis';
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { TestAccount, registerAccount } from './support/accounts';
 import { eventually } from './support/bus-listener';
@@ -18,7 +17,7 @@ import {
   streamContent,
   streamCounter,
 } from './support/send-stream';
-import { ServiceProcess, freePort, startServiceProcess } from './support/service-process';
+import { ServiceProcess, assertBuilt, freePort, startServiceProcess } from './support/service-process';
 
 /**
  * DESIGN §7: "A send answered 2xx is never lost: ... nor when Redis restarts." Redis holds only
@@ -180,9 +179,7 @@ describe('Redis restarted (emptied) under a stream of sends (built processes, pr
   }
 
   beforeAll(async () => {
-    for (const entry of [DIRECTORY_ENTRY, RELAY_ENTRY]) {
-      if (!existsSync(join(__dirname, '..', 'dist', entry))) throw new Error(`dist/${entry} is missing: run \`npm run build\` first`);
-    }
+    assertBuilt(DIRECTORY_ENTRY, RELAY_ENTRY);
     redis = await PrivateRedis.start();
     const directoryPort = await freePort();
     env = {

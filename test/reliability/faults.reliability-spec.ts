@@ -1,5 +1,4 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { assertBuilt } from '../support/service-process';
 import type { RunningHomeserver, ServiceKind } from '../../bench/support/federated-homeservers';
 import { sleep } from '../support/send-stream';
 import { FaultRig } from './support/fault-rig';
@@ -81,9 +80,7 @@ function sigkillAndRestart(hs: () => RunningHomeserver, kind: ServiceKind) {
 
 describe('faults: two homeservers under steady load keep every promise', () => {
   beforeAll(async () => {
-    for (const entry of ['apps/prekey-directory/src/main.js', 'apps/relay/src/main.js', 'apps/federation-gateway/src/main.js']) {
-      if (!existsSync(join(__dirname, '..', '..', 'dist', entry))) throw new Error(`dist/${entry} is missing: run \`npm run build\` first`);
-    }
+    assertBuilt('apps/prekey-directory/src/main.js', 'apps/relay/src/main.js', 'apps/federation-gateway/src/main.js');
     rig = await FaultRig.start();
   }, 180_000);
 

@@ -1,6 +1,8 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { testPrefix } from './directory-harness';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -70,5 +72,30 @@ export async function startServiceProcess(
         child.once('exit', () => resolve());
         child.kill(signal);
       }),
+  };
+}
+
+/** Fails at once, with the fix, when a built entry (`dist/...`) is missing. */
+export function assertBuilt(...entries: string[]): void {
+  for (const entry of entries) {
+    if (!existsSync(join(ROOT, 'dist', entry))) throw new Error(`dist/${entry} is missing: run \`npm run build\` first`);
+  }
+}
+
+/**
+ * The environment of built services of one test homeserver (alpha.test) on the test Postgres and
+ * Redis, under a fresh Redis prefix, with open registration and no registration limit;
+ * `overrides` adds ports and anything else a spec sets.
+ */
+export function builtServiceEnv(overrides: Record<string, string> = {}): Record<string, string> {
+  return {
+    SERVER_NAME: 'alpha.test',
+    DATABASE_URL: process.env.TEST_DATABASE_URL!,
+    REDIS_URL: process.env.TEST_REDIS_URL!,
+    REDIS_PREFIX: testPrefix(),
+    OPEN_REGISTRATION: 'true',
+    REGISTRATION_RATE_BURST: '1000000000',
+    LOG_LEVEL: 'warn',
+    ...overrides,
   };
 }
