@@ -26,7 +26,7 @@ export interface DatabaseTimeouts {
 export const DEFAULT_DATABASE_TIMEOUTS: DatabaseTimeouts = {
   statementTimeoutMs: 5000,
   queryTimeoutMs: 6000,
-  connectTimeoutMs: 2000,
+  connectTimeoutMs: 5000,
   idleInTransactionTimeoutMs: 15_000,
   keepAliveInitialDelayMs: 10_000,
 };
