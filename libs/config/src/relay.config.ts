@@ -14,6 +14,9 @@ export interface RelayConfig extends CommonConfig {
   /** Envelopes sent on one socket and not yet acked, at most (backpressure). */
   maxInFlightPerSocket: number;
   pingIntervalSeconds: number;
+  /** Per socket: frames the client may send at once, and the rate they refill at; past it the socket is closed with 4429. */
+  wsFrameBurst: number;
+  wsFrameRatePerSecond: number;
   /** Token buckets: sends per sender device, and per recipient account. */
   senderRateBurst: number;
   senderRatePerMinute: number;
@@ -49,6 +52,10 @@ export function loadRelayConfig(source: Env = process.env): RelayConfig {
     expiryIntervalSeconds: env.int('EXPIRY_INTERVAL_SECONDS', 3600, 1, 86400),
     maxInFlightPerSocket: env.int('MAX_IN_FLIGHT_PER_SOCKET', 100, 1, 10000),
     pingIntervalSeconds: env.int('WS_PING_INTERVAL_SECONDS', 30, 1, 3600),
+    // A client acking each envelope as it arrives sends one frame per envelope: 200 at once covers
+    // a full window (MAX_IN_FLIGHT_PER_SOCKET 100) twice over.
+    wsFrameBurst: env.int('WS_FRAME_BURST', 200, 1, 1_000_000),
+    wsFrameRatePerSecond: env.number('WS_FRAME_RATE_PER_SECOND', 100, 0.01, 1_000_000),
     senderRateBurst: env.int('SEND_RATE_BURST', 600, 1, 100_000_000),
     senderRatePerMinute: env.number('SEND_RATE_PER_MINUTE', 600, 0.01, 1e9),
     recipientRateBurst: env.int('RECEIVE_RATE_BURST', 1200, 1, 100_000_000),
