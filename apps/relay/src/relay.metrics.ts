@@ -8,6 +8,7 @@ export class RelayMetrics {
   readonly pushed;
   readonly acked;
   readonly acksIgnored;
+  readonly sendsRateLimited;
   readonly socketsOverFrameRate;
   readonly expired;
   readonly notices;
@@ -22,6 +23,11 @@ export class RelayMetrics {
     );
     this.pushed = metrics.counter('sealpost_relay_envelopes_pushed_total', 'Envelopes sent on a device socket (again after a reconnect)');
     this.acked = metrics.counter('sealpost_relay_envelopes_acked_total', 'Acknowledged envelopes deleted');
+    this.sendsRateLimited = metrics.counter(
+      'sealpost_relay_sends_rate_limited_total',
+      'Sends refused 429 by a token bucket: send (sender device), pair (sender to recipient), recv (recipient), sealed-remote-src (client address), remote-dest (destination server)',
+      ['limit'] as const,
+    );
     this.acksIgnored = metrics.counter(
       'sealpost_relay_acks_ignored_total',
       'Acked ids ignored: not sent on that connection, or acked already (no delete is queued for them)',

@@ -22,6 +22,14 @@ export interface RelayConfig extends CommonConfig {
   senderRatePerMinute: number;
   recipientRateBurst: number;
   recipientRatePerMinute: number;
+  /** Token bucket per sender → recipient (sender device, or a sealed send's client address), taken before the recipient's. */
+  pairRateBurst: number;
+  pairRatePerMinute: number;
+  /** Sealed sends to users of other homeservers: token bucket per client address, then per destination server. */
+  sealedRemoteRateBurst: number;
+  sealedRemoteRatePerMinute: number;
+  remoteDestinationRateBurst: number;
+  remoteDestinationRatePerMinute: number;
   /** Most unacked envelopes queued for one device; beyond it sends get 429 recipient_queue_full. */
   queueCapPerDevice: number;
   /** Group commit: most envelopes per transaction, and the longest wait to fill one. */
@@ -60,6 +68,13 @@ export function loadRelayConfig(source: Env = process.env): RelayConfig {
     senderRatePerMinute: env.number('SEND_RATE_PER_MINUTE', 600, 0.01, 1e9),
     recipientRateBurst: env.int('RECEIVE_RATE_BURST', 1200, 1, 100_000_000),
     recipientRatePerMinute: env.number('RECEIVE_RATE_PER_MINUTE', 1200, 0.01, 1e9),
+    // A pair budget well under the recipient's: it takes 12 flooding devices (or addresses) to exhaust RECEIVE_RATE_BURST.
+    pairRateBurst: env.int('SEND_PAIR_RATE_BURST', 100, 1, 100_000_000),
+    pairRatePerMinute: env.number('SEND_PAIR_RATE_PER_MINUTE', 60, 0.01, 1e9),
+    sealedRemoteRateBurst: env.int('SEALED_REMOTE_RATE_BURST', 300, 1, 100_000_000),
+    sealedRemoteRatePerMinute: env.number('SEALED_REMOTE_RATE_PER_MINUTE', 120, 0.01, 1e9),
+    remoteDestinationRateBurst: env.int('REMOTE_DESTINATION_RATE_BURST', 3000, 1, 100_000_000),
+    remoteDestinationRatePerMinute: env.number('REMOTE_DESTINATION_RATE_PER_MINUTE', 3000, 0.01, 1e9),
     queueCapPerDevice: env.int('QUEUE_CAP_PER_DEVICE', 50_000, 1, 100_000_000),
     groupCommitMaxBatch: env.int('GROUP_COMMIT_MAX_BATCH', 256, 1, 10_000),
     groupCommitMaxWaitMs: env.number('GROUP_COMMIT_MAX_WAIT_MS', 2, 0, 1000),
