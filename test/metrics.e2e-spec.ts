@@ -4,19 +4,7 @@ import { registerAccount } from './support/accounts';
 import { DeviceSocket } from './support/device-socket';
 import { eventually } from './support/bus-listener';
 import { call } from './support/http';
-
-/** The value of one sample, `name{labels}` exactly as Prometheus prints it (0 when absent). */
-function sample(text: string, name: string, labels = ''): number {
-  const line = text.split('\n').find((l) => l.startsWith(`${name}${labels ? `{${labels}}` : ''} `));
-  return line ? Number(line.split(' ').pop()) : 0;
-}
-
-async function scrape(url: string): Promise<string> {
-  const response = await fetch(`${url}/metrics`);
-  expect(response.status).toBe(200);
-  expect(response.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
-  return response.text();
-}
+import { sample, scrape } from './support/metrics-scrape';
 
 /**
  * Every service serves Prometheus metrics at /metrics: HTTP answers by route pattern and status,

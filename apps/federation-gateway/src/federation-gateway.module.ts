@@ -20,6 +20,7 @@ import { GATEWAY_MIGRATIONS } from './migrations';
 import { DestinationsRepository } from './outbound/destinations.repository';
 import { FederationBusController } from './outbound/federation-bus.controller';
 import { OutboundDelivery } from './outbound/outbound-delivery.service';
+import { OutboxBacklogRepository } from './outbound/outbox-backlog.repository';
 import { OutboxScheduler } from './outbound/outbox-scheduler.service';
 import { OutboxRepository } from './outbound/outbox.repository';
 import { SenderNotices } from './outbound/sender-notices.service';
@@ -75,6 +76,7 @@ export class FederationGatewayModule {
         OutboxScheduler,
         SenderNotices,
         OutboundDelivery,
+        OutboxBacklogRepository,
         FederationStatus,
         AdminTokenGuard,
         KtObservationsRepository,

@@ -7,6 +7,9 @@ export class RelayMetrics {
   readonly stored;
   readonly pushed;
   readonly acked;
+  readonly acksIgnored;
+  readonly sendsRateLimited;
+  readonly socketsOverFrameRate;
   readonly expired;
   readonly notices;
   readonly handoffs;
@@ -20,6 +23,19 @@ export class RelayMetrics {
     );
     this.pushed = metrics.counter('sealpost_relay_envelopes_pushed_total', 'Envelopes sent on a device socket (again after a reconnect)');
     this.acked = metrics.counter('sealpost_relay_envelopes_acked_total', 'Acknowledged envelopes deleted');
+    this.sendsRateLimited = metrics.counter(
+      'sealpost_relay_sends_rate_limited_total',
+      'Sends refused 429 by a token bucket: send (sender device), pair (sender to recipient), recv (recipient), sealed-remote-src (client address), remote-dest (destination server)',
+      ['limit'] as const,
+    );
+    this.acksIgnored = metrics.counter(
+      'sealpost_relay_acks_ignored_total',
+      'Acked ids ignored: not sent on that connection, or acked already (no delete is queued for them)',
+    );
+    this.socketsOverFrameRate = metrics.counter(
+      'sealpost_relay_sockets_closed_frame_rate_total',
+      'Device sockets closed (4429) for sending frames faster than WS_FRAME_RATE_PER_SECOND',
+    );
     this.expired = metrics.counter('sealpost_relay_envelopes_expired_total', 'Unacknowledged envelopes deleted by the TTL job');
     this.queueErrors = metrics.counter(
       'sealpost_relay_job_queue_errors_total',

@@ -25,6 +25,10 @@ export interface GatewayConfig extends CommonConfig {
   retryBaseMs: number;
   retryMaxMs: number;
   outboxMaxAgeSeconds: number;
+  /** Bytes queued for one destination, at most; past it a delivery is refused 429 outbox_full. */
+  outboxMaxBytesPerDestination: number;
+  /** Destinations that may get a new outbox backlog per hour (peers with pinned keys excepted); past it 429 too_many_destinations. */
+  outboxNewDestinationsPerHour: number;
   /** How often each replica sweeps Postgres for destinations whose retry is due (retries survive a Redis wipe). */
   outboxSweepMs: number;
   /** Most envelopes in one signed delivery request, longest wait to fill one, and requests in flight per destination. */
@@ -101,6 +105,13 @@ export function loadGatewayConfig(source: Env = process.env): GatewayConfig {
     retryBaseMs: env.int('FEDERATION_RETRY_BASE_MS', 1000, 10, 3_600_000),
     retryMaxMs: env.int('FEDERATION_RETRY_MAX_MS', 60_000, 10, 86_400_000),
     outboxMaxAgeSeconds: env.int('FEDERATION_OUTBOX_MAX_AGE_SECONDS', 7 * 86400, 1, 365 * 86400),
+    outboxMaxBytesPerDestination: env.int(
+      'FEDERATION_OUTBOX_MAX_BYTES_PER_DESTINATION',
+      256 * 1024 * 1024,
+      1024,
+      1024 * 1024 * 1024 * 1024,
+    ),
+    outboxNewDestinationsPerHour: env.int('FEDERATION_OUTBOX_NEW_DESTINATIONS_PER_HOUR', 100, 1, 1_000_000),
     outboxSweepMs: env.int('FEDERATION_OUTBOX_SWEEP_MS', 5000, 100, 600_000),
     deliveryBatchSize: env.int('FEDERATION_DELIVERY_BATCH_SIZE', 100, 1, 1000),
     deliveryBatchWaitMs: env.number('FEDERATION_DELIVERY_BATCH_WAIT_MS', 5, 0, 1000),

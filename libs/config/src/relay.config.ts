@@ -14,11 +14,22 @@ export interface RelayConfig extends CommonConfig {
   /** Envelopes sent on one socket and not yet acked, at most (backpressure). */
   maxInFlightPerSocket: number;
   pingIntervalSeconds: number;
+  /** Per socket: frames the client may send at once, and the rate they refill at; past it the socket is closed with 4429. */
+  wsFrameBurst: number;
+  wsFrameRatePerSecond: number;
   /** Token buckets: sends per sender device, and per recipient account. */
   senderRateBurst: number;
   senderRatePerMinute: number;
   recipientRateBurst: number;
   recipientRatePerMinute: number;
+  /** Token bucket per sender → recipient (sender device, or a sealed send's client address), taken before the recipient's. */
+  pairRateBurst: number;
+  pairRatePerMinute: number;
+  /** Sealed sends to users of other homeservers: token bucket per client address, then per destination server. */
+  sealedRemoteRateBurst: number;
+  sealedRemoteRatePerMinute: number;
+  remoteDestinationRateBurst: number;
+  remoteDestinationRatePerMinute: number;
   /** Most unacked envelopes queued for one device; beyond it sends get 429 recipient_queue_full. */
   queueCapPerDevice: number;
   /** Group commit: most envelopes per transaction, and the longest wait to fill one. */
@@ -49,10 +60,21 @@ export function loadRelayConfig(source: Env = process.env): RelayConfig {
     expiryIntervalSeconds: env.int('EXPIRY_INTERVAL_SECONDS', 3600, 1, 86400),
     maxInFlightPerSocket: env.int('MAX_IN_FLIGHT_PER_SOCKET', 100, 1, 10000),
     pingIntervalSeconds: env.int('WS_PING_INTERVAL_SECONDS', 30, 1, 3600),
+    // A client acking each envelope as it arrives sends one frame per envelope: 200 at once covers
+    // a full window (MAX_IN_FLIGHT_PER_SOCKET 100) twice over.
+    wsFrameBurst: env.int('WS_FRAME_BURST', 200, 1, 1_000_000),
+    wsFrameRatePerSecond: env.number('WS_FRAME_RATE_PER_SECOND', 100, 0.01, 1_000_000),
     senderRateBurst: env.int('SEND_RATE_BURST', 600, 1, 100_000_000),
     senderRatePerMinute: env.number('SEND_RATE_PER_MINUTE', 600, 0.01, 1e9),
     recipientRateBurst: env.int('RECEIVE_RATE_BURST', 1200, 1, 100_000_000),
     recipientRatePerMinute: env.number('RECEIVE_RATE_PER_MINUTE', 1200, 0.01, 1e9),
+    // A pair budget well under the recipient's: it takes 12 flooding devices (or addresses) to exhaust RECEIVE_RATE_BURST.
+    pairRateBurst: env.int('SEND_PAIR_RATE_BURST', 100, 1, 100_000_000),
+    pairRatePerMinute: env.number('SEND_PAIR_RATE_PER_MINUTE', 60, 0.01, 1e9),
+    sealedRemoteRateBurst: env.int('SEALED_REMOTE_RATE_BURST', 300, 1, 100_000_000),
+    sealedRemoteRatePerMinute: env.number('SEALED_REMOTE_RATE_PER_MINUTE', 120, 0.01, 1e9),
+    remoteDestinationRateBurst: env.int('REMOTE_DESTINATION_RATE_BURST', 3000, 1, 100_000_000),
+    remoteDestinationRatePerMinute: env.number('REMOTE_DESTINATION_RATE_PER_MINUTE', 3000, 0.01, 1e9),
     queueCapPerDevice: env.int('QUEUE_CAP_PER_DEVICE', 50_000, 1, 100_000_000),
     groupCommitMaxBatch: env.int('GROUP_COMMIT_MAX_BATCH', 256, 1, 10_000),
     groupCommitMaxWaitMs: env.number('GROUP_COMMIT_MAX_WAIT_MS', 2, 0, 1000),

@@ -5,8 +5,10 @@ import { DeliveryReply, DeliveryResult, OutboundDeliveryRequest } from '@sealpos
 import { GroupCommitBatcher, PG_POOL, withTransaction } from '@sealpost/db';
 import { GATEWAY_CONFIG } from '../gateway.tokens';
 import { FederationHttpClient, PeerAnswer } from '../peers/federation-http.client';
-import { PeerUnreachable } from '../peers/peer-resolver.service';
+import { PeerKeysRepository } from '../peers/peer-keys.repository';
+import { PeerResolver, PeerUnreachable } from '../peers/peer-resolver.service';
 import { PeerAddressRefused } from '../peers/ssrf-guard';
+import { EnqueueRefusal, OutboxBacklogRepository } from './outbox-backlog.repository';
 import { OutboxRepository, OutboxRow } from './outbox.repository';
 import { OutboxScheduler } from './outbox-scheduler.service';
 import { SenderNotices } from './sender-notices.service';
@@ -41,6 +43,9 @@ export class OutboundDelivery implements OnModuleInit {
     @Inject(PG_POOL) private readonly pool: Pool,
     private readonly client: FederationHttpClient,
     private readonly outbox: OutboxRepository,
+    private readonly backlog: OutboxBacklogRepository,
+    private readonly resolver: PeerResolver,
+    private readonly peerKeys: PeerKeysRepository,
     private readonly scheduler: OutboxScheduler,
     private readonly notices: SenderNotices,
     private readonly metrics: GatewayMetrics,
@@ -53,6 +58,8 @@ export class OutboundDelivery implements OnModuleInit {
 
   async deliver(request: OutboundDeliveryRequest): Promise<DeliveryReply> {
     if (this.backlogged.has(request.destination)) return (await this.keep(request.destination, [request], null))[0];
+    const unknown = await this.refuseUnknownServer(request.destination);
+    if (unknown) return unknown;
     // Not known here to be backlogged: batched, and checked against the shared outbox before sending.
     let batcher = this.batchers.get(request.destination);
     if (!batcher) {
@@ -164,13 +171,14 @@ export class OutboundDelivery implements OnModuleInit {
       const result = answer.results.get(r.delivery.id);
       return !result || retryable(result.status);
     });
-    if (retry.length > 0) await this.keep(destination, retry, 'some deliveries answered 5xx/429', null);
-    const replies = requests.map((r) => {
+    const kept = retry.length > 0 ? await this.keep(destination, retry, 'some deliveries answered 5xx/429', null) : [];
+    const keptReply = new Map(retry.map((r, i) => [r, kept[i]]));
+    return requests.map((r) => {
       const result = answer.results.get(r.delivery.id);
-      return result && !retryable(result.status) ? { status: result.status, body: result.body } : QUEUED;
+      if (!result || retryable(result.status)) return keptReply.get(r) as DeliveryReply;
+      this.metrics.outbound.inc({ outcome: result.status < 300 ? 'delivered' : 'refused' });
+      return { status: result.status, body: result.body };
     });
-    for (const reply of replies) if (reply !== QUEUED) this.metrics.outbound.inc({ outcome: reply.status < 300 ? 'delivered' : 'refused' });
-    return replies;
   }
 
   private async keep(
@@ -179,13 +187,51 @@ export class OutboundDelivery implements OnModuleInit {
     error: string | null,
     retryAfter: number | null = null,
   ): Promise<DeliveryReply[]> {
-    await this.outbox.add(requests.map((r) => ({ destination, delivery: r.delivery, sender: r.sender })));
-    this.metrics.outbound.inc({ outcome: 'queued' }, requests.length);
-    const wasBacklogged = this.backlogged.has(destination);
-    this.backlogged.add(destination);
-    if (error) await this.scheduler.retryLater(destination, error, retryAfter);
-    else if (!wasBacklogged) this.scheduler.flushSoon(destination);
-    return requests.map(() => QUEUED);
+    const { queued, refusal } = await this.backlog.enqueue(
+      destination,
+      requests.map((r) => ({ destination, delivery: r.delivery, sender: r.sender })),
+      {
+        maxBytesPerDestination: this.config.outboxMaxBytesPerDestination,
+        newDestinationsPerHour: this.config.outboxNewDestinationsPerHour,
+      },
+    );
+    if (queued > 0) {
+      this.metrics.outbound.inc({ outcome: 'queued' }, queued);
+      const wasBacklogged = this.backlogged.has(destination);
+      this.backlogged.add(destination);
+      if (error) await this.scheduler.retryLater(destination, error, retryAfter);
+      else if (!wasBacklogged) this.scheduler.flushSoon(destination);
+    }
+    if (refusal) this.metrics.outbound.inc({ outcome: refusal.reason }, requests.length - queued);
+    return requests.map((_, i) => (i < queued ? QUEUED : this.refusalReply(destination, refusal as EnqueueRefusal)));
+  }
+
+  /** 429 with retryAfter (the relay passes it on as Retry-After): the outbox keeps nothing more for now. */
+  private refusalReply(destination: string, refusal: EnqueueRefusal): DeliveryReply {
+    if (refusal.reason === 'too_many_destinations') {
+      const message = 'too many new destinations this hour; retry later';
+      return { status: 429, body: { error: refusal.reason, message, retryAfter: refusal.retryAfterSeconds } };
+    }
+    const retryAfter = Math.max(1, Math.ceil(this.config.retryMaxMs / 1000));
+    const message = `the outbox for ${destination} is full until it accepts deliveries again; retry later`;
+    return { status: 429, body: { error: refusal.reason, message, retryAfter } };
+  }
+
+  /**
+   * A destination with no backlog must resolve (static map or discovery) before anything is
+   * queued for it: a name that does not is refused 422 unknown_server, not kept for days. A
+   * destination with outbox rows or pinned keys is a known peer, perhaps down: it is queued.
+   */
+  private async refuseUnknownServer(destination: string): Promise<DeliveryReply | null> {
+    try {
+      await this.resolver.federationUrl(destination);
+      return null;
+    } catch (error) {
+      if (!(error instanceof PeerUnreachable || error instanceof PeerAddressRefused)) throw error;
+      if ((await this.outbox.hasRows(destination)) || (await this.peerKeys.list(destination)).length > 0) return null;
+      this.metrics.outbound.inc({ outcome: 'unknown_server' });
+      return { status: 422, body: { error: 'unknown_server', message: `${destination} does not resolve to a homeserver` } };
+    }
   }
 
   /** A flush step: queued deliveries the peer took, refused for good, or that grew too old. */

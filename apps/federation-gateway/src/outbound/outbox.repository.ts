@@ -4,8 +4,8 @@ import type { RemoteDelivery } from '@sealpost/contracts';
 import { PG_POOL, Queryable } from '@sealpost/db';
 
 const INSERT = `
-  INSERT INTO federation.outbox (id, destination, delivery, sender_account_id, sender_device_id)
-  SELECT * FROM unnest($1::uuid[], $2::text[], $3::jsonb[], $4::uuid[], $5::smallint[])
+  INSERT INTO federation.outbox (id, destination, delivery, sender_account_id, sender_device_id, bytes)
+  SELECT * FROM unnest($1::uuid[], $2::text[], $3::jsonb[], $4::uuid[], $5::smallint[], $6::int[])
   ON CONFLICT (id) DO NOTHING`;
 /**
  * One flusher per destination, cluster-wide: a transaction-scoped advisory lock on the
@@ -43,11 +43,17 @@ export interface OutboxEntry {
   sender?: { accountId: string; deviceId: number };
 }
 
+/** What a queued delivery counts against its destination's byte budget: its JSON, as stored. */
+export function outboxEntryBytes(entry: OutboxEntry): number {
+  return Buffer.byteLength(JSON.stringify(entry.delivery));
+}
+
 /** Owner of `federation.outbox`: deliveries to other homeservers not yet accepted by them. */
 @Injectable()
 export class OutboxRepository {
   constructor(@Inject(PG_POOL) private readonly pool: Pool) {}
 
+  /** Inserts rows as they are; the limits are checked by OutboxBacklogRepository.enqueue, the only caller. */
   async add(entries: OutboxEntry[], db: Queryable = this.pool): Promise<void> {
     if (entries.length === 0) return;
     await db.query(INSERT, [
@@ -56,6 +62,7 @@ export class OutboxRepository {
       entries.map((e) => JSON.stringify(e.delivery)),
       entries.map((e) => e.sender?.accountId ?? null),
       entries.map((e) => e.sender?.deviceId ?? null),
+      entries.map(outboxEntryBytes),
     ]);
   }
 

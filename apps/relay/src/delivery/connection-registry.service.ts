@@ -8,8 +8,9 @@ import { MessagesStore } from '../mailbox/messages-store.repository';
 import { RelayMetrics } from '../relay.metrics';
 import { RELAY_CONFIG, RELAY_INSTANCE_ID } from '../relay.tokens';
 import { AckBatcher } from './ack-batcher.service';
-import { CLOSE_DEVICE_REMOVED, CLOSE_REPLACED, DeviceConnection } from './device-connection';
+import { CLOSE_DEVICE_REMOVED, CLOSE_REPLACED, CLOSE_TOO_MANY_FRAMES, DeviceConnection } from './device-connection';
 import { PresenceScripts } from './presence.scripts';
+import { SocketFrameBudget } from './socket-frame-budget';
 
 const SHUTDOWN_GRACE_MS = 2000;
 
@@ -126,6 +127,7 @@ export class ConnectionRegistry implements OnModuleInit, BeforeApplicationShutdo
       store: this.store,
       maxInFlight: this.config.maxInFlightPerSocket,
       onAck: (c, ids) => this.acks.acknowledge(c.device.accountId, c.device.deviceId, ids),
+      onIgnoredAcks: (count) => this.metrics.acksIgnored.inc(count),
       ackedNotYetDeleted: (c, id) => this.acks.isAwaitingDelete(c.device.accountId, c.device.deviceId, id),
       onFetchError: (error) => this.logger.warn(`queue fetch failed: ${(error as Error).message}`),
       onPushed: () => this.metrics.pushed.inc(),
@@ -137,7 +139,8 @@ export class ConnectionRegistry implements OnModuleInit, BeforeApplicationShutdo
     socket.on('pong', () => {
       connection.alive = true;
     });
-    socket.on('message', (data, isBinary) => this.onFrame(connection, data as Buffer, isBinary));
+    const budget = new SocketFrameBudget(this.config.wsFrameBurst, this.config.wsFrameRatePerSecond);
+    socket.on('message', (data, isBinary) => this.onFrame(connection, budget, data as Buffer, isBinary));
     socket.on('close', () => this.onClose(connection));
     socket.on('error', () => undefined);
 
@@ -212,7 +215,14 @@ export class ConnectionRegistry implements OnModuleInit, BeforeApplicationShutdo
     else if (message.t === 'wake') this.local(message.a, message.d)?.wake();
   }
 
-  private onFrame(connection: DeviceConnection, data: Buffer, isBinary: boolean): void {
+  /** Every client frame, valid or not, takes a token first: past the budget the socket is closed (4429), not served. */
+  private onFrame(connection: DeviceConnection, budget: SocketFrameBudget, data: Buffer, isBinary: boolean): void {
+    if (!connection.isOpen) return;
+    if (!budget.take()) {
+      this.metrics.socketsOverFrameRate.inc();
+      connection.close(CLOSE_TOO_MANY_FRAMES, 'too many frames; slow down and reconnect');
+      return;
+    }
     const frame = isBinary ? null : parseAckFrame(data.toString('utf8'));
     if (!frame) {
       connection.socket.send('{"type":"error","error":"invalid_frame","message":"expected {\\"type\\":\\"ack\\",\\"ids\\":[...]}"}');

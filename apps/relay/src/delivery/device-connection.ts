@@ -5,11 +5,16 @@ import type { MessagesStore, StoredEnvelope } from '../mailbox/messages-store.re
 
 export const CLOSE_REPLACED = 4409;
 export const CLOSE_DEVICE_REMOVED = 4410;
+/** The client sent frames faster than WS_FRAME_RATE_PER_SECOND (after WS_FRAME_BURST): it should back off and reconnect. */
+export const CLOSE_TOO_MANY_FRAMES = 4429;
 
 export interface ConnectionDeps {
   store: MessagesStore;
   maxInFlight: number;
+  /** Only ids this connection was sent and has not acked yet; never empty. */
   onAck(connection: DeviceConnection, ids: string[]): void;
+  /** How many acked ids were not this connection's to ack (never sent on it, or acked already): ignored. */
+  onIgnoredAcks(count: number): void;
   /** True for an envelope this device acked whose delete has not succeeded yet: it is skipped, not pushed again. */
   ackedNotYetDeleted(connection: DeviceConnection, id: string): boolean;
   onFetchError(error: unknown): void;
@@ -71,10 +76,16 @@ export class DeviceConnection {
     for (const envelope of envelopes) this.push(envelope);
   }
 
+  /**
+   * Acks only what this connection was sent and has not acked yet; any other id (random, another
+   * device's, acked twice, sent on an earlier connection) is ignored and counted, so an ack frame
+   * can never queue more deletes than the window of envelopes in flight.
+   */
   acknowledge(ids: string[]): void {
     const wasFull = this.inFlight.size >= this.deps.maxInFlight;
-    for (const id of ids) this.inFlight.delete(id);
-    this.deps.onAck(this, ids);
+    const mine = ids.filter((id) => this.inFlight.delete(id));
+    if (mine.length < ids.length) this.deps.onIgnoredAcks(ids.length - mine.length);
+    if (mine.length > 0) this.deps.onAck(this, mine);
     // Only a window that was full may have left stored envelopes unsent; otherwise every
     // committed envelope was already pushed (in memory or by a fetch) and there is nothing to read.
     if (wasFull || this.wakeAgain) this.wake();

@@ -34,6 +34,8 @@ export interface SendContext {
   /** For deliveries from another homeserver: the SHA-256 of the key its sender presented. */
   unidentifiedAccessKeyHash?: string;
   idempotencyKey?: string;
+  /** The client's address (TRUST_PROXY applied): budgets sealed sends, which have no sender. Absent for federated deliveries. */
+  clientAddress?: string;
 }
 
 /** The same answer for an unknown address and a wrong access key, so sealed sends reveal nothing. */
@@ -85,9 +87,10 @@ export class MessageIntake {
 
   /** A send to a user of another homeserver goes to the gateway: delivered now, or kept in its durable outbox. */
   private async sendRemote(target: string, request: SendMessagesRequest, context: SendContext): Promise<SendMessagesResponse> {
-    if (context.sender) await this.limiter.admit(context.sender, `remote:${target}`);
     const presentedHash = context.sender ? null : accessKeyHash(context.unidentifiedAccessKey);
     if (!context.sender && !presentedHash) throw sealedRefusal();
+    if (context.sender) await this.limiter.admit({ sender: context.sender }, `remote:${target}`);
+    else await this.limiter.admitSealedRemote(context.clientAddress, parseAddress(target).server);
     const scope = context.sender ? `device:${context.sender.accountId}:${context.sender.deviceId}` : `sealed:${target}`;
     const delivery: RemoteDelivery = {
       id: context.idempotencyKey ? uuidFrom(sha256(`${scope}\n${context.idempotencyKey}`)) : randomUUID(),
@@ -113,12 +116,16 @@ export class MessageIntake {
       context.idempotencyKey !== undefined,
     );
     if (reply.status === 200 || reply.status === 202) return { serverTimestamp: Date.now() };
-    const { error, message, ...extra } = reply.body as { error?: string; message?: string };
+    const { error, message, ...extra } = reply.body as { error?: string; message?: string; retryAfter?: unknown };
+    // The gateway's own refusals (e.g. 429 outbox_full) carry retryAfter in seconds: passed on as Retry-After.
+    const retryAfter: Record<string, string> =
+      typeof extra.retryAfter === 'number' && extra.retryAfter > 0 ? { 'retry-after': String(extra.retryAfter) } : {};
     throw new ApiError(
       reply.status,
       String(error ?? 'federation_refused'),
       String(message ?? `the recipient's homeserver answered ${reply.status}`),
       extra,
+      retryAfter,
     );
   }
 
@@ -136,7 +143,7 @@ export class MessageIntake {
       recipient = (await this.directory.deviceList(target, true)) ?? recipient;
       this.assertDevicesMatch(recipient, request, context.sender);
     }
-    await this.limiter.admit(context.sender, recipient.accountId);
+    await this.limiter.admit({ sender: context.sender, clientAddress: context.clientAddress }, recipient.accountId);
     await this.assertQueuesNotFull(recipient.accountId, request);
 
     const serverTimestamp = Date.now();

@@ -1,4 +1,4 @@
-import { Body, Controller, Headers, HttpCode, Inject, Param, Put, UseGuards } from '@nestjs/common';
+import { Body, Controller, Headers, HttpCode, Inject, Ip, Param, Put, UseGuards } from '@nestjs/common';
 import type { RelayConfig } from '@sealpost/config';
 import { AuthenticatedDevice, SendMessagesResponse, ValidationError, parseSendMessagesRequest } from '@sealpost/contracts';
 import { OptionalDevice, OptionalDeviceAuthGuard } from '../directory-client/relay-auth.guard';
@@ -21,6 +21,7 @@ export class MessagesController {
     @Param('address') address: string,
     @Body() body: unknown,
     @OptionalDevice() sender: AuthenticatedDevice | null,
+    @Ip() clientAddress: string,
     @Headers('unidentified-access-key') unidentifiedAccessKey?: string,
     @Headers('idempotency-key') idempotencyKey?: string,
   ): Promise<SendMessagesResponse> {
@@ -28,6 +29,6 @@ export class MessagesController {
       throw new ValidationError('Idempotency-Key', 'must be 1..128 characters of [A-Za-z0-9._:-]');
     }
     const request = parseSendMessagesRequest(body, this.config.maxContentBytes);
-    return this.intake.send(address, request, { sender, unidentifiedAccessKey, idempotencyKey });
+    return this.intake.send(address, request, { sender, unidentifiedAccessKey, idempotencyKey, clientAddress });
   }
 }
