@@ -49,16 +49,10 @@ import { pidsByName, rssMiB } from './support/proc-stats';
 import type { ServiceProcess } from './support/service-process';
 import { benchAccountKeys } from './support/signal-devices';
 import { ReceivedEnvelope, WsReceiver, connectAllDrained, terminateAll } from './support/ws-receiver';
+import { UNLIMITED_RELAY_RATES } from './support/unlimited-rates';
 
 const ALPHA = { label: 'alpha', serverName: 'alpha.test', databaseUrl: 'postgres://postgres@127.0.0.1:5432/sealpost_bench_fed_alpha' };
 const BETA = { label: 'beta', serverName: 'beta.test', databaseUrl: 'postgres://postgres@127.0.0.1:5432/sealpost_bench_fed_beta' };
-/** Relay rate limits raised on both sides so the bench measures delivery, not token buckets. */
-const RATE_ENV = {
-  SEND_RATE_BURST: '100000000',
-  SEND_RATE_PER_MINUTE: '1000000000',
-  RECEIVE_RATE_BURST: '100000000',
-  RECEIVE_RATE_PER_MINUTE: '1000000000',
-};
 /** Signal whisper ciphertext (carried opaquely). */
 const CIPHERTEXT_TYPE = 1;
 const PRIME_SEQ = 0xffffffff;
@@ -183,8 +177,8 @@ async function main(holder: { services: ServiceProcess[]; homeservers: RunningHo
   const startAt = Date.now();
   const [alpha, beta] = await startFederation(
     [
-      { ...ALPHA, env: { relay: RATE_ENV }, cpuProfile: profiled('alpha') },
-      { ...BETA, env: { relay: RATE_ENV }, cpuProfile: profiled('beta') },
+      { ...ALPHA, env: { relay: UNLIMITED_RELAY_RATES }, cpuProfile: profiled('alpha') },
+      { ...BETA, env: { relay: UNLIMITED_RELAY_RATES }, cpuProfile: profiled('beta') },
     ],
     { cpuProfDir: options.cpuProfDir },
     holder,
@@ -403,7 +397,7 @@ async function main(holder: { services: ServiceProcess[]; homeservers: RunningHo
       `federation bench: alpha.test → beta.test, 2 homeservers × 3 processes on this machine, open-model identified sends from this one client process, ${cpus().length} cores, node ${process.version}`,
     );
     console.log(
-      `NOTE: relay rate limits raised on both homeservers for the bench (${Object.entries(RATE_ENV)
+      `NOTE: relay rate limits raised on both homeservers for the bench (${Object.entries(UNLIMITED_RELAY_RATES)
         .map(([k, v]) => `${k}=${v}`)
         .join(', ')}); the defaults (600/min per sender, 1200/min per recipient) would throttle it.`,
     );

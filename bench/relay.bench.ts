@@ -44,15 +44,9 @@ import { CpuSampler, CpuUse, machineTicks, pidsByName, rssMiB } from './support/
 import type { ServiceProcess } from './support/service-process';
 import { benchAccountKeys } from './support/signal-devices';
 import { ReceivedEnvelope, WsReceiver, connectAllDrained, terminateAll } from './support/ws-receiver';
+import { UNLIMITED_RELAY_RATES } from './support/unlimited-rates';
 
 const DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/sealpost_bench_relay';
-/** Rate limits raised so the bench measures the relay, not its token buckets. */
-const RATE_ENV = {
-  SEND_RATE_BURST: '100000000',
-  SEND_RATE_PER_MINUTE: '1000000000',
-  RECEIVE_RATE_BURST: '100000000',
-  RECEIVE_RATE_PER_MINUTE: '1000000000',
-};
 /** Sealed-sender envelope type (carried opaquely by the relay). */
 const SEALED_SENDER_TYPE = 6;
 const EMPTY = Buffer.alloc(0);
@@ -115,7 +109,7 @@ async function main(holder: {
   const homeserver = await startHomeserver(
     {
       databaseUrl: DATABASE_URL,
-      relayEnv: RATE_ENV,
+      relayEnv: UNLIMITED_RELAY_RATES,
       relayNodeArgs: options.cpuProfDir ? ['-r', exitOnSigtermPreload(), '--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`] : [],
     },
     holder,
@@ -266,7 +260,7 @@ async function main(holder: {
       `relay bench: 1 relay + 1 directory process, open-model sealed-sender sends from this one client process, ${cpus().length} cores, node ${process.version}`,
     );
     console.log(
-      `NOTE: relay rate limits raised for the bench (${Object.entries(RATE_ENV)
+      `NOTE: relay rate limits raised for the bench (${Object.entries(UNLIMITED_RELAY_RATES)
         .map(([k, v]) => `${k}=${v}`)
         .join(', ')}); the defaults (600/min per sender, 1200/min per recipient) would throttle it.`,
     );

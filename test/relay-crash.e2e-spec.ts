@@ -11,6 +11,7 @@ import {
   streamCounter,
 } from './support/send-stream';
 import { ServiceProcess, assertBuilt, builtServiceEnv, freePort, startServiceProcess } from './support/service-process';
+import { UNLIMITED_RELAY_RATES } from '../bench/support/unlimited-rates';
 
 /**
  * DESIGN §7: "A send answered 2xx is never lost: not when any service is killed with SIGKILL.
@@ -82,10 +83,7 @@ describe('relay killed with SIGKILL mid-stream (built processes)', () => {
     const directoryPort = await freePort();
     baseEnv = builtServiceEnv({
       DIRECTORY_PORT: String(directoryPort),
-      SEND_RATE_BURST: '100000',
-      SEND_RATE_PER_MINUTE: '1000000',
-      RECEIVE_RATE_BURST: '100000',
-      RECEIVE_RATE_PER_MINUTE: '1000000',
+      ...UNLIMITED_RELAY_RATES,
     });
     directory = await startServiceProcess(DIRECTORY_ENTRY, baseEnv, directoryPort);
     children.push(directory);

@@ -18,6 +18,7 @@ import {
   streamCounter,
 } from './support/send-stream';
 import { ServiceProcess, assertBuilt, freePort, startServiceProcess } from './support/service-process';
+import { UNLIMITED_RELAY_RATES } from '../bench/support/unlimited-rates';
 
 /**
  * DESIGN §7: "A send answered 2xx is never lost: ... nor when Redis restarts." Redis holds only
@@ -191,10 +192,7 @@ describe('Redis restarted (emptied) under a stream of sends (built processes, pr
       REGISTRATION_RATE_BURST: '1000000000',
       LOG_LEVEL: 'warn',
       DIRECTORY_PORT: String(directoryPort),
-      SEND_RATE_BURST: '100000',
-      SEND_RATE_PER_MINUTE: '1000000',
-      RECEIVE_RATE_BURST: '100000',
-      RECEIVE_RATE_PER_MINUTE: '1000000',
+      ...UNLIMITED_RELAY_RATES,
     };
     directory = await startServiceProcess(DIRECTORY_ENTRY, env, directoryPort);
     children.push(directory);

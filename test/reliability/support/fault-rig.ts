@@ -7,14 +7,8 @@ import { sleep } from '../../support/send-stream';
 import { SealedAccount, registerWithAccessKey } from '../../support/relay-testkit';
 import type { RecipientDevice, SenderDevice } from './pair-load';
 import { ReconnectingReceiver } from './reconnecting-receiver';
+import { UNLIMITED_RELAY_RATES } from '../../../bench/support/unlimited-rates';
 
-/** Rate limits raised so the suite measures faults, not token buckets. */
-const UNLIMITED_RATES = {
-  SEND_RATE_BURST: '100000000',
-  SEND_RATE_PER_MINUTE: '1000000000',
-  RECEIVE_RATE_BURST: '100000000',
-  RECEIVE_RATE_PER_MINUTE: '1000000000',
-};
 /**
  * Federation retry back-off for the suite: the outbox retries a destination after 200 ms, doubling
  * (jittered) up to 5 s, so a peer that comes back is tried again well inside the recovery bound.
@@ -52,7 +46,7 @@ export class FaultRig {
     const redis = { alpha: await PrivateRedis.start(), beta: await PrivateRedis.start() };
     const logTail = new Map<string, string[]>();
     const holder = { services: [] as ServiceProcess[] };
-    const env = { relay: UNLIMITED_RATES, gateway: RETRY_ENV };
+    const env = { relay: UNLIMITED_RELAY_RATES, gateway: RETRY_ENV };
     try {
       const [alpha, beta] = await startFederation(
         [
