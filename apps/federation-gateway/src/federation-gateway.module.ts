@@ -13,6 +13,7 @@ import { GATEWAY_CONFIG } from './gateway.tokens';
 import { FederationKtController } from './kt-gossip/federation-kt.controller';
 import { KtGossip } from './kt-gossip/kt-gossip.service';
 import { KtObservationsRepository } from './kt-gossip/kt-observations.repository';
+import { FederationAdmission } from './inbound/federation-admission.service';
 import { FederationAuthGuard } from './inbound/federation-auth.guard';
 import { FederationKeysController } from './inbound/federation-keys.controller';
 import { FederationMessagesController } from './inbound/federation-messages.controller';
@@ -25,9 +26,12 @@ import { OutboxScheduler } from './outbound/outbox-scheduler.service';
 import { OutboxRepository } from './outbound/outbox.repository';
 import { SenderNotices } from './outbound/sender-notices.service';
 import { FederationHttpClient } from './peers/federation-http.client';
+import { PeerHttp } from './peers/peer-http';
 import { PeerKeysRepository } from './peers/peer-keys.repository';
 import { PeerKeysService } from './peers/peer-keys.service';
 import { PeerResolver } from './peers/peer-resolver.service';
+import { ProvenPeersRepository } from './peers/proven-peers.repository';
+import { ProvenPeers } from './peers/proven-peers.service';
 import { ServerKeysController } from './server-keys/server-keys.controller';
 import { ServerKeysRepository } from './server-keys/server-keys.repository';
 import { ServerKeysService } from './server-keys/server-keys.service';
@@ -66,10 +70,14 @@ export class FederationGatewayModule {
         { provide: GATEWAY_CONFIG, useValue: config },
         ServerKeysRepository,
         ServerKeysService,
+        PeerHttp,
         PeerResolver,
         PeerKeysRepository,
+        ProvenPeersRepository,
+        ProvenPeers,
         PeerKeysService,
         FederationHttpClient,
+        FederationAdmission,
         FederationAuthGuard,
         OutboxRepository,
         DestinationsRepository,

@@ -45,6 +45,48 @@ export interface GatewayConfig extends CommonConfig {
   dbTimeouts: DatabaseTimeouts;
   /** How often each peer's signed tree head is fetched and checked (also on federation contact). */
   ktGossipIntervalSeconds: number;
+  /** Abuse limits of the inbound path and of what is read from peers (docs/OPERATIONS.md, Abuse). */
+  federationLimits: FederationLimits;
+}
+
+export interface FederationLimits {
+  /** Largest decoded `content` of one envelope in transit (FEDERATION_MAX_ENVELOPE_BYTES). */
+  maxEnvelopeBytes: number;
+  /** Most envelopes (messages) one inbound request may carry, all deliveries together. */
+  maxEnvelopesPerRequest: number;
+  /** Body cap of `PUT /federation/v1/messages` (derived from the two above unless set). */
+  maxBatchBodyBytes: number;
+  /** Body cap of `PUT /federation/v1/messages/{address}` (one delivery). */
+  maxDeliveryBodyBytes: number;
+  /** Largest answer body read from a peer (discovery, server keys, claims, results, KT). */
+  peerAnswerMaxBytes: number;
+  /** Key lookups of origins without a usable pinned key running at once, all origins together. */
+  keyDiscoveryMaxConcurrent: number;
+  /** How long a failed key lookup of an origin with no pinned key is remembered (no new lookup meanwhile). */
+  keyDiscoveryNegativeTtlSeconds: number;
+  /** Origins whose key lookups and pins are cached in memory (least recently used dropped first). */
+  keyCacheMaxEntries: number;
+}
+
+/** Base64 of `bytes` plus the JSON around one message ({deviceId, registrationId, type, content}). */
+const messageJsonBytes = (bytes: number) => Math.ceil(bytes / 3) * 4 + 256;
+/** JSON of a delivery apart from its messages (id, address, timestamp, source, access key hash…). */
+const DELIVERY_OVERHEAD_BYTES = 1024;
+
+function readFederationLimits(env: EnvReader): FederationLimits {
+  const maxEnvelopeBytes = env.int('FEDERATION_MAX_ENVELOPE_BYTES', 256 * 1024, 1, 64 * 1024 * 1024);
+  const maxEnvelopesPerRequest = env.int('FEDERATION_MAX_ENVELOPES_PER_REQUEST', 128, 1, 100_000);
+  const derivedBatch = maxEnvelopesPerRequest * (messageJsonBytes(maxEnvelopeBytes) + DELIVERY_OVERHEAD_BYTES);
+  return {
+    maxEnvelopeBytes,
+    maxEnvelopesPerRequest,
+    maxBatchBodyBytes: env.int('FEDERATION_MAX_BATCH_BODY_BYTES', derivedBatch, 1024, 1024 * 1024 * 1024),
+    maxDeliveryBodyBytes: Math.min(derivedBatch, 128 * messageJsonBytes(maxEnvelopeBytes) + DELIVERY_OVERHEAD_BYTES),
+    peerAnswerMaxBytes: env.int('FEDERATION_PEER_ANSWER_MAX_BYTES', 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    keyDiscoveryMaxConcurrent: env.int('FEDERATION_KEY_DISCOVERY_MAX_CONCURRENT', 8, 1, 10_000),
+    keyDiscoveryNegativeTtlSeconds: env.number('FEDERATION_KEY_DISCOVERY_NEGATIVE_TTL_SECONDS', 60, 0.1, 86_400),
+    keyCacheMaxEntries: env.int('FEDERATION_KEY_CACHE_MAX_ENTRIES', 10_000, 10, 10_000_000),
+  };
 }
 
 function parsePeers(env: EnvReader, raw: string | undefined): Map<string, string> {
@@ -122,5 +164,6 @@ export function loadGatewayConfig(source: Env = process.env): GatewayConfig {
     dbPoolSize: env.int('GATEWAY_DB_POOL_SIZE', 8, 1, 500),
     dbTimeouts,
     ktGossipIntervalSeconds: env.number('KT_GOSSIP_INTERVAL_SECONDS', 60, 0.1, 86400),
+    federationLimits: readFederationLimits(env),
   });
 }

@@ -7,7 +7,7 @@ export type { DirectoryConfig } from './directory.config';
 export { loadRelayConfig } from './relay.config';
 export type { RelayConfig } from './relay.config';
 export { loadGatewayConfig } from './gateway.config';
-export type { GatewayConfig } from './gateway.config';
+export type { FederationLimits, GatewayConfig } from './gateway.config';
 export { readEnvFile } from './env-file';
 export { readDatabaseTimeouts, readHealthCheckTimeoutMs, DEFAULT_DATABASE_TIMEOUTS } from './database.config';
 export type { DatabaseTimeouts } from './database.config';

@@ -21,18 +21,28 @@ export function contentDigest(body: Uint8Array | string): string {
  * or the digest does not match. The comparison is constant-time. Never throws.
  */
 export function verifyContentDigest(header: string | undefined, body: Uint8Array): boolean {
+  if (!isBytes(body)) return false;
+  const claimed = claimedSha256(header);
+  return claimed !== null && constantTimeEqual(claimed, sha256(body));
+}
+
+/**
+ * The `sha-256` digest a Content-Digest header claims (for checking a body hashed while it is
+ * read), or null when the header is missing or malformed, or has no `sha-256` member or more than
+ * one. Never throws.
+ */
+export function claimedSha256(header: string | undefined): Buffer | null {
   try {
-    if (typeof header !== 'string' || !isBytes(body)) return false;
+    if (typeof header !== 'string') return null;
     const dictionary = parseDictionary(header);
-    if (!dictionary) return false;
+    if (!dictionary) return null;
     const members = dictionary.filter(([key]) => key === SHA256_KEY);
-    if (members.length !== 1) return false;
+    if (members.length !== 1) return null;
     const member = members[0][1];
-    if (member.kind !== 'item' || member.value.type !== 'binary') return false;
+    if (member.kind !== 'item' || member.value.type !== 'binary') return null;
     const claimed = member.value.value;
-    if (claimed.length !== SHA256_LENGTH) return false;
-    return constantTimeEqual(claimed, sha256(body));
+    return claimed.length === SHA256_LENGTH ? Buffer.from(claimed) : null;
   } catch {
-    return false;
+    return null;
   }
 }

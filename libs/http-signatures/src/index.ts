@@ -1,4 +1,4 @@
-export { contentDigest, verifyContentDigest } from './content-digest.util';
+export { claimedSha256, contentDigest, verifyContentDigest } from './content-digest.util';
 export { COVERED_COMPONENTS, DEFAULT_SIGNATURE_LABEL, SIGNATURE_ALGORITHM } from './http-signature.constants';
 export { signatureBase, serializeSignatureParams } from './signature-base.util';
 export { signRequest } from './request.signer';

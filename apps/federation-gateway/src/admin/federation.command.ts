@@ -6,7 +6,10 @@ import { OutboxRepository } from '../outbound/outbox.repository';
 import { FederationHttpClient } from '../peers/federation-http.client';
 import { PeerKeysRepository } from '../peers/peer-keys.repository';
 import { PeerKeysService } from '../peers/peer-keys.service';
+import { PeerHttp } from '../peers/peer-http';
 import { PeerResolver } from '../peers/peer-resolver.service';
+import { ProvenPeersRepository } from '../peers/proven-peers.repository';
+import { ProvenPeers } from '../peers/proven-peers.service';
 import { ServerKeyFilesStore } from '../server-keys/server-key-files.store';
 import { ServerKeysRepository } from '../server-keys/server-keys.repository';
 import { ServerKeysDocument, ServerKeysService, newKeyFile } from '../server-keys/server-keys.service';
@@ -50,25 +53,29 @@ export async function federationCommand(pool: Pool, config: GatewayConfig, args:
 
 async function ping(pool: Pool, config: GatewayConfig, server: string, print: (line: string) => void): Promise<number> {
   await initCrypto();
-  const resolver = new PeerResolver(config);
+  const http = new PeerHttp(config);
+  const resolver = new PeerResolver(config, http);
   const keys = new ServerKeysService(config, new ServerKeysRepository(pool));
   await keys.onModuleInit();
   keys.onApplicationShutdown();
   try {
     const url = await resolver.federationUrl(server);
     print(`1. resolved ${server} → ${url}`);
-    const peerKeys = new PeerKeysService(config, new PeerKeysRepository(pool), resolver);
-    const response = await fetch(`${url}/federation/v1/server-keys`, { signal: AbortSignal.timeout(config.requestTimeoutMs) });
-    const doc = (await response.json()) as ServerKeysDocument;
+    const peerKeys = new PeerKeysService(config, new PeerKeysRepository(pool), resolver, http);
+    const response = await http.fetch(`${url}/federation/v1/server-keys`);
+    const doc = JSON.parse(response.body.toString('utf8')) as ServerKeysDocument;
     const verdict = peerKeys.judge(server, doc, await new PeerKeysRepository(pool).list(server));
     print(
       `2. server keys: ${(doc.keys ?? []).map((k: { keyId: string }) => k.keyId).join(', ')} — ${verdict ? `REFUSED: ${verdict}` : 'signature and pins OK'}`,
     );
-    const answer = await new FederationHttpClient(config, resolver, keys).request(server, 'GET', '/federation/v1/ping');
+    const proven = new ProvenPeers(config, new ProvenPeersRepository(pool));
+    const answer = await new FederationHttpClient(config, resolver, keys, http, proven).request(server, 'GET', '/federation/v1/ping');
     print(`3. signed request as ${config.serverName}#${keys.signingKey().keyId}: HTTP ${answer.status} ${JSON.stringify(answer.body)}`);
     return answer.status === 200 && !verdict ? 0 : 1;
   } catch (error) {
     print(`failed: ${(error as Error).message}`);
     return 1;
+  } finally {
+    await http.onApplicationShutdown();
   }
 }

@@ -1,11 +1,10 @@
-import { Body, Controller, HttpCode, Inject, Param, Put, Res, UseGuards } from '@nestjs/common';
+import { Body, Controller, HttpCode, Inject, Param, Put, Res } from '@nestjs/common';
 import { ClientProxy } from '@nestjs/microservices';
 import type { FastifyReply } from 'fastify';
 import { firstValueFrom, timeout } from 'rxjs';
 import { BUS_CLIENT } from '@sealpost/bus';
 import type { GatewayConfig } from '@sealpost/config';
 import {
-  FEDERATION_MAX_CONTENT_BYTES,
   DeliveryReply,
   DeliveryResult,
   RelayPattern,
@@ -15,7 +14,8 @@ import {
   parseRemoteDelivery,
 } from '@sealpost/contracts';
 import { GATEWAY_CONFIG } from '../gateway.tokens';
-import { FederationAuthGuard, FederationOrigin } from './federation-auth.guard';
+import { FederationOrigin } from './federation-auth.guard';
+import { SignedFederationRoute, payloadTooLarge } from './federation-body';
 
 const RELAY_TIMEOUT_MS = 15_000;
 
@@ -25,7 +25,6 @@ const RELAY_TIMEOUT_MS = 15_000;
  * applies the same 409/410 rules as for local sends and is idempotent on the origin's id.
  */
 @Controller('federation/v1/messages')
-@UseGuards(FederationAuthGuard)
 export class FederationMessagesController {
   constructor(
     @Inject(BUS_CLIENT) private readonly bus: ClientProxy,
@@ -38,9 +37,13 @@ export class FederationMessagesController {
    * in parallel.
    */
   @Put()
+  @SignedFederationRoute('batch')
   @HttpCode(200)
   async deliverBatch(@FederationOrigin() origin: string, @Body() body: unknown): Promise<{ results: DeliveryResult[] }> {
-    const deliveries = parseDeliveryBatch(body, FEDERATION_MAX_CONTENT_BYTES);
+    const limits = this.config.federationLimits;
+    const deliveries = parseDeliveryBatch(body, limits.maxEnvelopeBytes);
+    const envelopes = deliveries.reduce((n, d) => n + d.messages.length, 0);
+    if (envelopes > limits.maxEnvelopesPerRequest) throw payloadTooLarge(limits.maxBatchBodyBytes);
     const byRecipient = new Map<string, RemoteDelivery[]>();
     for (const d of deliveries) byRecipient.set(d.address, [...(byRecipient.get(d.address) ?? []), d]);
     const results = new Map<string, DeliveryResult>();
@@ -53,13 +56,14 @@ export class FederationMessagesController {
   }
 
   @Put(':address')
+  @SignedFederationRoute('delivery')
   async deliver(
     @FederationOrigin() origin: string,
     @Param('address') address: string,
     @Body() body: unknown,
     @Res() reply: FastifyReply,
   ): Promise<void> {
-    const delivery = parseRemoteDelivery(body, 'body', FEDERATION_MAX_CONTENT_BYTES, address);
+    const delivery = parseRemoteDelivery(body, 'body', this.config.federationLimits.maxEnvelopeBytes, address);
     const result = await this.deliverOne(origin, delivery);
     void reply.status(result.status).header('content-type', 'application/json; charset=utf-8').send(JSON.stringify(result.body));
   }

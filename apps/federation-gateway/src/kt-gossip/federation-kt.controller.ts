@@ -1,10 +1,10 @@
-import { Controller, Get, Inject, Param, Query, UseGuards } from '@nestjs/common';
+import { Controller, Get, Inject, Param, Query } from '@nestjs/common';
 import { ClientProxy } from '@nestjs/microservices';
 import { BUS_CLIENT } from '@sealpost/bus';
 import { BusError, DirectoryPattern, SERVER_PATTERN, ValidationError } from '@sealpost/contracts';
 import type { KtKeysDocument, SignedTreeHead } from '@sealpost/transparency';
 import { busAnswer } from '../inbound/bus-answer';
-import { FederationAuthGuard } from '../inbound/federation-auth.guard';
+import { SignedFederationRoute } from '../inbound/federation-body';
 import { KtObservationsRepository } from './kt-observations.repository';
 
 const OBSERVED_LIMIT = 100;
@@ -18,20 +18,20 @@ export class FederationKtController {
   ) {}
 
   @Get('head')
-  @UseGuards(FederationAuthGuard)
+  @SignedFederationRoute()
   head(): Promise<SignedTreeHead> {
     return busAnswer(this.bus.send<SignedTreeHead>(DirectoryPattern.KtHead, {}), 'directory');
   }
 
   /** This server's tree-head keys with their endorsements, for peers that pinned an older one. */
   @Get('keys')
-  @UseGuards(FederationAuthGuard)
+  @SignedFederationRoute()
   keys(): Promise<KtKeysDocument> {
     return busAnswer(this.bus.send<KtKeysDocument>(DirectoryPattern.KtKeys, {}), 'directory');
   }
 
   @Get('consistency')
-  @UseGuards(FederationAuthGuard)
+  @SignedFederationRoute()
   consistency(@Query('from') from: string, @Query('to') to: string): Promise<{ proof: string[] }> {
     if (!/^[0-9]{1,15}$/.test(from ?? '') || !/^[0-9]{1,15}$/.test(to ?? ''))
       throw new ValidationError('from', 'from and to must be integers');
@@ -42,7 +42,7 @@ export class FederationKtController {
   }
 
   @Get('inclusion')
-  @UseGuards(FederationAuthGuard)
+  @SignedFederationRoute()
   inclusion(@Query('address') address: string, @Query('version') version: string, @Query('treeSize') treeSize?: string): Promise<unknown> {
     return busAnswer(this.bus.send(DirectoryPattern.KtInclusion, { address, version, treeSize }), 'directory');
   }

@@ -3,9 +3,10 @@ import type { GatewayConfig } from '@sealpost/config';
 import { verifyEd25519 } from '@sealpost/crypto';
 import { KtKeysDocument, SignedTreeHead, ktHeadSigningBytes, trustedKtKeys, verifyConsistency } from '@sealpost/transparency';
 import { GATEWAY_CONFIG } from '../gateway.tokens';
-import { DestinationsRepository } from '../outbound/destinations.repository';
 import { FederationHttpClient } from '../peers/federation-http.client';
+import { PeerHttp } from '../peers/peer-http';
 import { PeerResolver } from '../peers/peer-resolver.service';
+import { ProvenPeers } from '../peers/proven-peers.service';
 import { KtObservationsRepository } from './kt-observations.repository';
 import { GatewayMetrics } from '../gateway.metrics';
 
@@ -17,7 +18,7 @@ export type GossipOutcome = 'consistent' | 'first-seen' | 'evidence' | 'refused'
 
 /**
  * Key-transparency gossip: fetches each peer's signed tree head periodically and on federation
- * contact, checks its signature with the peer's pinned tree-head key and its consistency with the
+ * contact (peers: the static map and ProvenPeers), checks its signature with the peer's pinned tree-head key and its consistency with the
  * largest head kept for that peer (a consistency proof from the peer), and keeps any pair of
  * signed heads that cannot both be true as evidence of equivocation.
  */
@@ -32,7 +33,8 @@ export class KtGossip implements OnModuleInit, OnApplicationShutdown {
     private readonly observations: KtObservationsRepository,
     private readonly client: FederationHttpClient,
     private readonly resolver: PeerResolver,
-    private readonly destinations: DestinationsRepository,
+    private readonly proven: ProvenPeers,
+    private readonly http: PeerHttp,
     private readonly metrics: GatewayMetrics,
   ) {}
 
@@ -53,8 +55,19 @@ export class KtGossip implements OnModuleInit, OnApplicationShutdown {
     void this.gossipWith(server).catch(() => undefined);
   }
 
+  /**
+   * One round with every gossip peer: the static peer map and the proven peers (ProvenPeers) —
+   * never a server that was merely named as a destination (anyone can name one in a sealed send).
+   */
   async gossipAll(): Promise<void> {
-    const peers = new Set([...this.config.peers.keys(), ...(await this.destinations.all().catch(() => [])).map((d) => d.destination)]);
+    let proven: string[];
+    try {
+      proven = await this.proven.all();
+    } catch (error) {
+      this.logger.warn(`kt gossip round with static peers only: ${(error as Error).message}`);
+      proven = [];
+    }
+    const peers = new Set([...this.config.peers.keys(), ...proven]);
     peers.delete(this.config.serverName);
     for (const server of peers)
       await this.gossipWith(server).catch((error: Error) => this.logger.warn(`kt gossip with ${server}: ${error.message}`));
@@ -135,11 +148,8 @@ export class KtGossip implements OnModuleInit, OnApplicationShutdown {
     if (pinned) return pinned.publicKey;
     try {
       const base = await this.resolver.federationUrl(server);
-      const response = await fetch(`${base}/.well-known/sealpost`, {
-        signal: AbortSignal.timeout(this.config.requestTimeoutMs),
-        redirect: 'error',
-      });
-      const doc = (await response.json()) as { server?: string; ktPublicKey?: string };
+      const answer = await this.http.fetch(`${base}/.well-known/sealpost`);
+      const doc = JSON.parse(answer.body.toString('utf8')) as { server?: string; ktPublicKey?: string };
       if (doc.server !== server || typeof doc.ktPublicKey !== 'string' || b64(doc.ktPublicKey).length !== 32) return null;
       await this.observations.pinKey(server, 'discovery', b64(doc.ktPublicKey));
       return b64(doc.ktPublicKey);

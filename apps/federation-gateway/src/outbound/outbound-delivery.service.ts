@@ -13,6 +13,7 @@ import { OutboxRepository, OutboxRow } from './outbox.repository';
 import { OutboxScheduler } from './outbox-scheduler.service';
 import { SenderNotices } from './sender-notices.service';
 import { GatewayMetrics } from '../gateway.metrics';
+import { requestSizedParts } from './request-sized-parts';
 
 const QUEUED: DeliveryReply = { status: 202, body: { queued: true } };
 const retryable = (status: number) => status === 429 || status >= 500;
@@ -241,8 +242,26 @@ export class OutboundDelivery implements OnModuleInit {
     if (outcome.delivered) this.metrics.outbound.inc({ outcome: 'delivered' }, outcome.delivered);
   }
 
-  /** One signed batch request; per-delivery results, or why the whole request should be retried. */
+  /**
+   * Sends the deliveries as request-sized signed batches, in order; per-delivery results, or why
+   * the whole set should be retried. A part failing after earlier parts succeeded leaves its
+   * deliveries (and the later ones) without a result: they are retried, the earlier ones are not.
+   */
   private async send(
+    destination: string,
+    deliveries: OutboundDeliveryRequest['delivery'][],
+  ): Promise<{ results: Map<string, DeliveryResult> } | { error: string; retryAfter: number | null }> {
+    const results = new Map<string, DeliveryResult>();
+    for (const part of requestSizedParts(deliveries, this.config.federationLimits)) {
+      const answer = await this.sendBatch(destination, part);
+      if ('error' in answer) return results.size === 0 ? answer : { results };
+      for (const [id, result] of answer.results) results.set(id, result);
+    }
+    return { results };
+  }
+
+  /** One signed batch request; per-delivery results, or why the whole request should be retried. */
+  private async sendBatch(
     destination: string,
     deliveries: OutboundDeliveryRequest['delivery'][],
   ): Promise<{ results: Map<string, DeliveryResult> } | { error: string; retryAfter: number | null }> {

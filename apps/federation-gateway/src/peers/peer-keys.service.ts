@@ -3,51 +3,76 @@ import type { GatewayConfig } from '@sealpost/config';
 import { verifyEd25519 } from '@sealpost/crypto';
 import { GATEWAY_CONFIG } from '../gateway.tokens';
 import { ServerKeysDocument, serverKeysSigningBytes } from '../server-keys/server-keys.service';
+import { BoundedCache } from './bounded-cache';
+import { PeerHttp } from './peer-http';
 import { PeerKeysRepository, PinnedKey } from './peer-keys.repository';
 import { PeerResolver } from './peer-resolver.service';
 
 const CACHE_MS = 300_000;
-const MIN_FETCH_INTERVAL_MS = 10_000;
+/** A peer with pinned keys may be asked again this soon (it may have rotated to a key not pinned yet). */
+const KNOWN_PEER_REFETCH_MS = 10_000;
+
+/** Key discovery for origins without a usable key is saturated: the request is answered 503 at once. */
+export class KeyDiscoveryBusy extends Error {}
 
 /**
  * Peers' public signing keys: fetched from their `/federation/v1/server-keys`, checked, then
  * pinned. Once a peer has pinned keys, a new document is accepted only if one of the still-valid
  * pinned keys signed it (a proper rotation); otherwise it is refused and logged.
+ *
+ * Any stranger can name an origin, so discovery is bounded: one fetch per origin at a time
+ * (concurrent first requests all wait for it), at most FEDERATION_KEY_DISCOVERY_MAX_CONCURRENT
+ * fetches at once over all origins (beyond that KeyDiscoveryBusy, never a queue), a fetch that
+ * found nothing remembered for FEDERATION_KEY_DISCOVERY_NEGATIVE_TTL_SECONDS (10 s for a peer
+ * with pinned keys), and every per-origin memory an LRU of FEDERATION_KEY_CACHE_MAX_ENTRIES.
  */
 @Injectable()
 export class PeerKeysService {
   private readonly logger = new Logger(PeerKeysService.name);
-  private readonly cache = new Map<string, { keys: PinnedKey[]; until: number }>();
-  private readonly lastFetch = new Map<string, number>();
-  /** One fetch per peer at a time: concurrent first requests all wait for it (no spurious 401s). */
+  private readonly cache: BoundedCache<string, PinnedKey[]>;
+  /** Origins whose last fetch found nothing new, until it may be tried again. */
+  private readonly nothingNew: BoundedCache<string, true>;
   private readonly inFlight = new Map<string, Promise<boolean>>();
 
   constructor(
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
     private readonly repository: PeerKeysRepository,
     private readonly resolver: PeerResolver,
-  ) {}
+    private readonly http: PeerHttp,
+  ) {
+    this.cache = new BoundedCache(config.federationLimits.keyCacheMaxEntries);
+    this.nothingNew = new BoundedCache(config.federationLimits.keyCacheMaxEntries);
+  }
 
-  /** The public key `server#keyId` may sign with now, or null. */
+  /** The public key `server#keyId` may sign with now, or null. Throws KeyDiscoveryBusy. */
   async verificationKey(server: string, keyId: string): Promise<Buffer | null> {
     const known = await this.pinned(server);
     const hit = known.find((k) => k.keyId === keyId && k.validUntil.getTime() > Date.now());
     if (hit) return hit.publicKey;
-    if (!(await this.refresh(server))) return null;
+    if (!(await this.refresh(server, known.length > 0))) return null;
     const after = await this.pinned(server);
     return after.find((k) => k.keyId === keyId && k.validUntil.getTime() > Date.now())?.publicKey ?? null;
   }
 
   /** Fetches and (if acceptable) pins the peer's current document; true when anything new was pinned. */
-  async refresh(server: string): Promise<boolean> {
+  async refresh(server: string, known = true): Promise<boolean> {
     const running = this.inFlight.get(server);
     if (running) return running;
-    const last = this.lastFetch.get(server) ?? 0;
-    if (Date.now() - last < MIN_FETCH_INTERVAL_MS) return false;
-    const fetching = this.fetchAndPin(server).finally(() => {
-      this.lastFetch.set(server, Date.now());
-      this.inFlight.delete(server);
-    });
+    if (this.nothingNew.get(server)) return false;
+    if (this.inFlight.size >= this.config.federationLimits.keyDiscoveryMaxConcurrent) throw new KeyDiscoveryBusy();
+    const fetching = this.fetchAndPin(server)
+      .catch((error: Error) => {
+        this.logger.warn(`fetching server keys of ${server} failed: ${error.message}`);
+        return false;
+      })
+      .then((pinned) => {
+        if (!pinned) {
+          const ttl = known ? KNOWN_PEER_REFETCH_MS : this.config.federationLimits.keyDiscoveryNegativeTtlSeconds * 1000;
+          this.nothingNew.set(server, true, ttl);
+        }
+        return pinned;
+      })
+      .finally(() => this.inFlight.delete(server));
     this.inFlight.set(server, fetching);
     return fetching;
   }
@@ -56,12 +81,9 @@ export class PeerKeysService {
     let doc: ServerKeysDocument;
     try {
       const base = await this.resolver.federationUrl(server);
-      const response = await fetch(`${base}/federation/v1/server-keys`, {
-        signal: AbortSignal.timeout(this.config.requestTimeoutMs),
-        redirect: 'error',
-      });
-      if (!response.ok) return false;
-      doc = (await response.json()) as ServerKeysDocument;
+      const answer = await this.http.fetch(`${base}/federation/v1/server-keys`);
+      if (answer.status !== 200) return false;
+      doc = JSON.parse(answer.body.toString('utf8')) as ServerKeysDocument;
     } catch {
       return false;
     }
@@ -83,7 +105,7 @@ export class PeerKeysService {
 
   forget(server: string): void {
     this.cache.delete(server);
-    this.lastFetch.delete(server);
+    this.nothingNew.delete(server);
   }
 
   /** Null when the document is acceptable, else the reason. */
@@ -117,9 +139,9 @@ export class PeerKeysService {
 
   private async pinned(server: string): Promise<PinnedKey[]> {
     const cached = this.cache.get(server);
-    if (cached && cached.until > Date.now()) return cached.keys;
+    if (cached) return cached;
     const keys = await this.repository.list(server);
-    this.cache.set(server, { keys, until: Date.now() + CACHE_MS });
+    this.cache.set(server, keys, CACHE_MS);
     return keys;
   }
 }
