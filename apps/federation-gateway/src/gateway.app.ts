@@ -11,6 +11,7 @@ export async function createGatewayApp(config: GatewayConfig): Promise<NestFasti
     logLevel: config.logLevel,
     logFormat: config.logFormat,
     trustProxy: config.trustProxy,
+    http: config.http,
     rawBody: true,
   });
   app.connectMicroservice(busServerStrategy({ redisUrl: config.redisUrl, namespace: config.redisPrefix }));
