@@ -1,5 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import { PostgresAvailability, isDatabaseUnavailable } from '@sealpost/db';
+import { isRedisUnavailable } from '@sealpost/redis';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError, unavailable } from './api-error';
 import { errorAnswer } from './error-answer';
@@ -20,7 +21,8 @@ export interface ApiErrorObserver {
 /**
  * Every error leaves as `{error, message}` JSON. A database that cannot be reached or did not
  * answer in time is 503 `unavailable` with Retry-After, reported to PostgresAvailability (which
- * logs the outage once and counts it) — never a 500 with a stack trace per request. A client that
+ * logs the outage once and counts it) — never a 500 with a stack trace per request; so is a Redis
+ * command that could not be sent or was not answered in time (RedisUnavailableError). A client that
  * hung up mid-request is counted and logged at debug only (anyone can cause it, as often as they
  * like). Other unexpected errors are 500 and logged without request data.
  */
@@ -51,6 +53,8 @@ export class ApiErrorFilter implements ExceptionFilter {
     if (isDatabaseUnavailable(exception)) {
       this.postgres?.noteUnavailable(exception);
       exception = unavailable('the database');
+    } else if (isRedisUnavailable(exception)) {
+      exception = unavailable('a backing service');
     }
     const answer = errorAnswer(exception);
     if (answer) return [answer.status, answer.body, exception instanceof ApiError ? exception.headers : {}];

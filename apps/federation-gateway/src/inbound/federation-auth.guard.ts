@@ -12,7 +12,7 @@ import {
   verifyContentDigest,
   verifyRequestSignature,
 } from '@sealpost/http-signatures';
-import { REDIS, REDIS_PREFIX, TokenBucketScript } from '@sealpost/redis';
+import { REDIS, REDIS_PREFIX, TokenBucketScript, promptly } from '@sealpost/redis';
 import { GATEWAY_CONFIG } from '../gateway.tokens';
 import { KtGossip } from '../kt-gossip/kt-gossip.service';
 import { PeerKeysService } from '../peers/peer-keys.service';
@@ -70,7 +70,8 @@ export class FederationAuthGuard implements CanActivate {
     if (!verifyContentDigest(headers['content-digest'], request.rawBody ?? Buffer.alloc(0)))
       throw refuse('content-digest does not match the body');
     const replayKey = `${this.prefix}fed:seen:{${origin}}:${sha256(Buffer.from(parsed.signature)).toString('base64url')}`;
-    const first = await this.redis.set(replayKey, '1', 'EX', this.config.signatureMaxSkewSeconds * 2 + 5, 'NX');
+    // Without Redis a replay cannot be ruled out: 503 at once (promptly), never a wait in the offline queue.
+    const first = await promptly(this.redis, () => this.redis.set(replayKey, '1', 'EX', this.config.signatureMaxSkewSeconds * 2 + 5, 'NX'));
     if (first !== 'OK') throw refuse('replayed request');
     const verdict = await this.bucket.take(
       `${this.prefix}rl:origin:{${origin}}`,
