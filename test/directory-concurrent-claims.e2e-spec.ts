@@ -25,6 +25,8 @@ describe('concurrent bundle claims across two directory processes', () => {
       LOG_LEVEL: 'warn',
       CLAIM_RATE_BURST: '100000',
       CLAIM_RATE_PER_MINUTE: '100000',
+      // 300 claims at once from one loopback address.
+      HTTP_MAX_REQUESTS_PER_CLIENT: '1000',
     };
     const ports = [await freePort(), await freePort()];
     directories = await Promise.all(

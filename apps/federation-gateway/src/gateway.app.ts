@@ -21,6 +21,7 @@ export async function createGatewayApp(config: GatewayConfig): Promise<NestFasti
     logLevel: config.logLevel,
     logFormat: config.logFormat,
     trustProxy: config.trustProxy,
+    http: config.http,
     rawBody: true,
   });
   installFederationAdmission(app, config);

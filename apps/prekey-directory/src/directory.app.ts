@@ -11,6 +11,7 @@ export async function createDirectoryApp(config: DirectoryConfig): Promise<NestF
     logLevel: config.logLevel,
     logFormat: config.logFormat,
     trustProxy: config.trustProxy,
+    http: config.http,
   });
   app.connectMicroservice(busServerStrategy({ redisUrl: config.redisUrl, namespace: config.redisPrefix }));
   await app.startAllMicroservices();

@@ -12,6 +12,7 @@ export async function createRelayApp(config: RelayConfig): Promise<NestFastifyAp
     logLevel: config.logLevel,
     logFormat: config.logFormat,
     trustProxy: config.trustProxy,
+    http: config.http,
   });
   app.get(WebSocketGateway).attach(app.getHttpServer());
   app.connectMicroservice(busServerStrategy({ redisUrl: config.redisUrl, namespace: config.redisPrefix }));

@@ -1,5 +1,6 @@
 import { readHealthCheckTimeoutMs } from './database.config';
 import { EnvReader } from './env-reader';
+import { HttpLimits, readHttpLimits } from './http-limits.config';
 
 /** What every Sealpost service needs: who it is, where Redis and Postgres are. */
 export interface CommonConfig {
@@ -21,6 +22,8 @@ export interface CommonConfig {
   trustProxy: boolean | number | string[];
   /** /healthz waits at most this long for each dependency, then answers 503 (`HEALTH_CHECK_TIMEOUT_MS`). */
   healthCheckTimeoutMs: number;
+  /** Timeouts and the per-client cap on requests in flight (HTTP_*), the same for every service. */
+  http: HttpLimits;
 }
 
 export const SERVER_NAME_PATTERN = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
@@ -53,6 +56,7 @@ export function readCommonConfig(env: EnvReader): CommonConfig {
       }),
     ),
     healthCheckTimeoutMs: readHealthCheckTimeoutMs(env),
+    http: readHttpLimits(env),
   };
 }
 

@@ -37,7 +37,12 @@ export const UNAVAILABLE_RETRY_AFTER_SECONDS = 2;
 export const unavailable = (what: string) =>
   new ApiError(503, 'unavailable', `${what} is unavailable; retry later`, {}, { 'retry-after': String(UNAVAILABLE_RETRY_AFTER_SECONDS) });
 
-/** A token bucket's refusal as a 429 with `Retry-After` in whole seconds (at least 1). */
-export function assertWithinRate(verdict: { allowed: boolean; retryAfterMs: number }): void {
-  if (!verdict.allowed) throw tooManyRequests(Math.max(1, Math.ceil(verdict.retryAfterMs / 1000)));
+/**
+ * A token bucket's refusal as a 429 with `Retry-After` in whole seconds (at least 1), or — when
+ * the bucket could not be asked and fails closed — a 503 `unavailable` with Retry-After.
+ */
+export function assertWithinRate(verdict: { allowed: boolean; retryAfterMs: number; unavailable?: boolean }): void {
+  if (verdict.allowed) return;
+  if (verdict.unavailable) throw unavailable('the rate limiter');
+  throw tooManyRequests(Math.max(1, Math.ceil(verdict.retryAfterMs / 1000)));
 }

@@ -1,5 +1,6 @@
 import { BusError, ValidationError } from '@sealpost/contracts';
 import { isDatabaseUnavailable } from '@sealpost/db';
+import { isRedisUnavailable } from '@sealpost/redis';
 import { ApiError, unavailable } from './api-error';
 
 /** An intended answer: a status and the `{error, message, …}` body. */
@@ -10,12 +11,13 @@ export interface ErrorAnswer {
 
 /**
  * The answer an ApiError or a ValidationError stands for, wherever it is given (HTTP, or a
- * value crossing the bus); a database that cannot be reached or timed out is 503 `unavailable`
- * (recognised here, once for every controller and bus handler); null for any other error,
+ * value crossing the bus); a database or Redis that cannot be reached or timed out is 503
+ * `unavailable` (recognised here, once for every controller and bus handler); null for any other error,
  * which is unexpected.
  */
 export function errorAnswer(error: unknown): ErrorAnswer | null {
   if (isDatabaseUnavailable(error)) return errorAnswer(unavailable('the database'));
+  if (isRedisUnavailable(error)) return errorAnswer(unavailable('a backing service'));
   if (error instanceof ApiError) return { status: error.getStatus(), body: error.getResponse() as ErrorAnswer['body'] };
   if (error instanceof ValidationError) return { status: error.status, body: { error: error.code, message: error.message } };
   return null;

@@ -1,11 +1,16 @@
 import { DynamicModule, INestApplication, LogLevel, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DEFAULT_HTTP_LIMITS, type HttpLimits } from '@sealpost/config';
 import { PostgresAvailability } from '@sealpost/db';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiErrorFilter } from './api-error.filter';
+import { clientErrorHandler } from './client-errors';
+import { FRAMEWORK_ANSWERS } from './framework-answers';
+import { HttpAbuseCounters } from './http-abuse.metrics';
 import { QuietFrameworkLogger } from './quiet-framework.logger';
-import { installDependencyMetrics, installHttpMetrics } from './service-metrics';
+import { RequestsPerClient } from './requests-per-client';
+import { ServiceMetrics, installDependencyMetrics, installHttpMetrics } from './service-metrics';
 
 export interface HttpAppOptions {
   bodyLimit: number;
@@ -15,12 +20,21 @@ export interface HttpAppOptions {
   trustProxy?: boolean | number | string[];
   /** Keep the exact request bytes as `request.rawBody` (for Content-Digest checks). */
   rawBody?: boolean;
+  /** Timeouts and the per-client cap on requests in flight (CommonConfig.http); defaults when absent. */
+  http?: HttpLimits;
 }
 
 const LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
 
-/** A Fastify-backed Nest app whose every error answer is `{error, message}` JSON. */
+/**
+ * A Fastify-backed Nest app whose every error answer is `{error, message}` JSON — those Node and
+ * Fastify give before routing included — and in which no client can hold a request open past
+ * HTTP_REQUEST_TIMEOUT_MS nor have more than HTTP_MAX_REQUESTS_PER_CLIENT in flight.
+ */
 export async function createHttpApp(module: Type<unknown> | DynamicModule, options: HttpAppOptions): Promise<NestFastifyApplication> {
+  const limits = options.http ?? DEFAULT_HTTP_LIMITS;
+  const counters = new HttpAbuseCounters();
+  const perClient = new RequestsPerClient(limits.maxRequestsPerClient, () => counters.refused(429));
   const adapter = new FastifyAdapter({
     bodyLimit: options.bodyLimit,
     trustProxy: options.trustProxy ?? false,
@@ -31,14 +45,30 @@ export async function createHttpApp(module: Type<unknown> | DynamicModule, optio
     forceCloseConnections: true,
     // An address can be 64 + 1 + 253 characters; Fastify's default limit of 100 would refuse it.
     routerOptions: { maxParamLength: 512 },
+    // Slow or stalled clients: the whole request must arrive within requestTimeout (408, socket
+    // closed), headers within headersTimeout; idle keep-alive and silent connections are closed.
+    requestTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    connectionTimeout: limits.idleTimeoutMs,
+    http: {
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: limits.requestTimeoutMs,
+      // Node checks the two timeouts above only this often (its default, 30 s, would let a stalled body live 30 s longer).
+      connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(limits.headersTimeoutMs / 4))),
+      // A request without Host is answered by requireHost below in the API's shape, not by Node's empty 400.
+      requireHostHeader: false,
+    },
+    clientErrorHandler: clientErrorHandler(counters),
     // Malformed URLs (bad percent-encoding) never reach Nest: answer them here, in the API's shape.
     frameworkErrors: (_error: Error, _request: unknown, reply: FastifyReply) => {
       void reply
         .code(400)
         .type('application/json; charset=utf-8')
-        .send(JSON.stringify({ error: 'invalid_request', message: 'the request URL is malformed' }));
+        .send(JSON.stringify({ error: FRAMEWORK_ANSWERS[400].error, message: 'the request URL is malformed' }));
     },
   });
+  adapter.getInstance().addHook('onRequest', requireHost);
+  adapter.getInstance().addHook('onRequest', perClient.onRequest);
   adapter.getInstance().addHook('onRequest', refuseNonJsonBodies);
   const app = await NestFactory.create<NestFastifyApplication>(module, adapter, {
     rawBody: options.rawBody ?? false,
@@ -49,12 +79,26 @@ export async function createHttpApp(module: Type<unknown> | DynamicModule, optio
     ),
   });
   const postgres = app.get(PostgresAvailability, { strict: false });
-  app.useGlobalFilters(new ApiErrorFilter(postgres));
+  counters.bind(app.get(ServiceMetrics, { strict: false }));
+  app.useGlobalFilters(new ApiErrorFilter(postgres, counters));
   installHttpMetrics(app);
   installDependencyMetrics(app, postgres);
   // Only the stop signals: SIGUSR2/SIGHUP are left to diagnostics tooling.
   app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
   return app;
+}
+
+/** HTTP/1.1 requires Host (RFC 9112 §3.2): a request without one is 400 in the API's shape. */
+function requireHost(request: FastifyRequest, reply: FastifyReply, done: () => void): void {
+  if (request.headers.host === undefined && request.raw.httpVersion === '1.1') {
+    void reply
+      .code(400)
+      .header('connection', 'close')
+      .type('application/json; charset=utf-8')
+      .send(JSON.stringify({ error: FRAMEWORK_ANSWERS[400].error, message: 'the Host header is required' }));
+    return;
+  }
+  done();
 }
 
 const JSON_MEDIA_TYPE = /^application\/json\s*(;|$)/i;
@@ -64,10 +108,7 @@ function refuseNonJsonBodies(request: FastifyRequest, reply: FastifyReply, done:
   const { headers } = request;
   const hasBody = headers['transfer-encoding'] !== undefined || Number(headers['content-length'] ?? 0) > 0;
   if (hasBody && !JSON_MEDIA_TYPE.test(headers['content-type'] ?? '')) {
-    void reply
-      .code(415)
-      .type('application/json; charset=utf-8')
-      .send(JSON.stringify({ error: 'unsupported_media_type', message: 'request bodies must be application/json' }));
+    void reply.code(415).type('application/json; charset=utf-8').send(JSON.stringify(FRAMEWORK_ANSWERS[415]));
     return;
   }
   done();

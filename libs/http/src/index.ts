@@ -17,3 +17,6 @@ export type { HealthOptions, ReadinessCheck } from './readiness';
 export { errorAnswer, busErrorFrom } from './error-answer';
 export type { ErrorAnswer } from './error-answer';
 export { ServiceMetrics, MetricsController, installHttpMetrics, installDependencyMetrics } from './service-metrics';
+export { FRAMEWORK_ANSWERS, INVALID_JSON, frameworkAnswer, answerOnSocket } from './framework-answers';
+export type { FrameworkAnswer } from './framework-answers';
+export { RequestsPerClient } from './requests-per-client';

@@ -1,4 +1,5 @@
 import type Redis from 'ioredis';
+import { RedisUnavailableError, promptly } from './prompt-command';
 
 /**
  * A token bucket in one atomic Lua call, using the Redis server clock so every replica agrees.
@@ -31,27 +32,45 @@ type WithTokenBucket = Redis & { sealpostTokenBucket(key: string, capacity: numb
 export interface BucketVerdict {
   allowed: boolean;
   retryAfterMs: number;
+  /** Redis could not be asked: the bucket fails closed (refused, answer 503) rather than 429. */
+  unavailable?: boolean;
 }
+
+/**
+ * What a bucket answers while Redis cannot be reached (docs/OPERATIONS.md, "Abuse"):
+ * `fail-closed` refuses (503) — for what a stranger could abuse unseen (registration, claims);
+ * `fail-open` admits — only where the limit is protection, not the last line (authenticated
+ * sends, which must not stop during an outage; federation, whose replay check fails closed first).
+ */
+export type WhenRedisDown = 'fail-open' | 'fail-closed';
+
+/** How long a refused caller is told to wait (Retry-After) while Redis is down. */
+const REDIS_DOWN_RETRY_AFTER_MS = 2000;
 
 export class TokenBucketScript {
   private readonly redis: WithTokenBucket;
 
-  constructor(redis: Redis) {
+  constructor(
+    redis: Redis,
+    private readonly whenRedisDown: WhenRedisDown = 'fail-open',
+  ) {
     redis.defineCommand('sealpostTokenBucket', { numberOfKeys: 1, lua: TOKEN_BUCKET_LUA });
     this.redis = redis as WithTokenBucket;
   }
 
   /**
    * Takes one token from `key`; `perMinute` tokens flow back each minute up to `capacity`.
-   * Fails open: while Redis cannot be reached the request is allowed (limits are protection,
-   * not correctness, and a Redis outage must not stop durable sends).
+   * Never waits for Redis to come back: when the connection is not ready or Redis does not answer
+   * within PROMPT_COMMAND_TIMEOUT_MS, the verdict is given at once by `whenRedisDown`.
    */
   async take(key: string, capacity: number, perMinute: number): Promise<BucketVerdict> {
     try {
-      const [allowed, wait] = await this.redis.sealpostTokenBucket(key, capacity, perMinute / 60_000);
+      const [allowed, wait] = await promptly(this.redis, () => this.redis.sealpostTokenBucket(key, capacity, perMinute / 60_000));
       return { allowed: allowed === 1, retryAfterMs: wait };
-    } catch {
-      return { allowed: true, retryAfterMs: 0 };
+    } catch (error) {
+      if (!(error instanceof RedisUnavailableError)) throw error;
+      if (this.whenRedisDown === 'fail-open') return { allowed: true, retryAfterMs: 0 };
+      return { allowed: false, retryAfterMs: REDIS_DOWN_RETRY_AFTER_MS, unavailable: true };
     }
   }
 }

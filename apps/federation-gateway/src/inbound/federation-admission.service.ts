@@ -6,7 +6,7 @@ import { SERVER_PATTERN } from '@sealpost/contracts';
 import { sha256 } from '@sealpost/crypto';
 import { ApiError, assertWithinRate, tooManyRequests } from '@sealpost/http';
 import { COVERED_COMPONENTS, checkSignaturePolicy, parseSignatureHeaders, verifyRequestSignature } from '@sealpost/http-signatures';
-import { REDIS, REDIS_PREFIX, TokenBucketScript } from '@sealpost/redis';
+import { REDIS, REDIS_PREFIX, TokenBucketScript, promptly } from '@sealpost/redis';
 import { GATEWAY_CONFIG } from '../gateway.tokens';
 import { KtGossip } from '../kt-gossip/kt-gossip.service';
 import { KeyDiscoveryBusy, PeerKeysService } from '../peers/peer-keys.service';
@@ -86,7 +86,8 @@ export class FederationAdmission {
     );
     if (!valid) throw refuseSignature('signature does not verify');
     const replayKey = `${this.prefix}fed:seen:{${origin}}:${sha256(Buffer.from(parsed.signature)).toString('base64url')}`;
-    const first = await this.redis.set(replayKey, '1', 'EX', this.config.signatureMaxSkewSeconds * 2 + 5, 'NX');
+    // Without Redis a replay cannot be ruled out: 503 at once (promptly), never a wait in the offline queue.
+    const first = await promptly(this.redis, () => this.redis.set(replayKey, '1', 'EX', this.config.signatureMaxSkewSeconds * 2 + 5, 'NX'));
     if (first !== 'OK') throw refuseSignature('replayed request');
     const verdict = await this.bucket.take(
       `${this.prefix}rl:origin:{${origin}}`,

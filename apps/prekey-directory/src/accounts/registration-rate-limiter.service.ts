@@ -23,7 +23,8 @@ export class RegistrationRateLimiter {
     @Inject(DIRECTORY_CONFIG) private readonly config: DirectoryConfig,
     @Inject(MetadataPseudonyms) private readonly pseudonyms: MetadataPseudonyms,
   ) {
-    this.bucket = new TokenBucketScript(redis);
+    // Fails closed: while Redis is down a stranger's attempts could not be counted (503, answered at once).
+    this.bucket = new TokenBucketScript(redis, 'fail-closed');
   }
 
   async admit(clientAddress: string): Promise<void> {

@@ -21,7 +21,8 @@ export class ClaimRateLimiter {
     @Inject(DIRECTORY_CONFIG) private readonly config: DirectoryConfig,
     @Inject(MetadataPseudonyms) private readonly pseudonyms: MetadataPseudonyms,
   ) {
-    this.bucket = new TokenBucketScript(redis);
+    // Fails closed: while Redis is down a stranger's attempts could not be counted (503, answered at once).
+    this.bucket = new TokenBucketScript(redis, 'fail-closed');
   }
 
   /** Throws 429 with Retry-After when `requester` has claimed too often from `target`. */

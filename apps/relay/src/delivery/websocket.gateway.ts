@@ -2,16 +2,19 @@ import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
+import { answerOnSocket } from '@sealpost/http';
 import { DirectoryClient } from '../directory-client/directory-client.service';
 import { deviceFromAuthorization } from '../directory-client/relay-auth.guard';
 import { ConnectionRegistry } from './connection-registry.service';
+import { handshakeProblem } from './websocket-handshake';
 
 const WEBSOCKET_PATH = '/v1/websocket';
 const MAX_CLIENT_FRAME_BYTES = 64 * 1024;
 
 /**
  * `GET /v1/websocket` upgrades, authenticated by `Authorization: Bearer <token>` before the
- * handshake completes; a refused upgrade gets a plain HTTP answer with the API's JSON error body.
+ * handshake completes; a refused or malformed upgrade gets a plain HTTP answer with the API's JSON
+ * error body (malformed ones are checked here, before `ws` could answer them in text/html).
  */
 @Injectable()
 export class WebSocketGateway implements OnApplicationShutdown {
@@ -39,6 +42,8 @@ export class WebSocketGateway implements OnApplicationShutdown {
   private async upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     socket.on('error', () => undefined);
     if ((request.url ?? '').split('?')[0] !== WEBSOCKET_PATH) return refuse(socket, 404, 'not_found', 'no such route');
+    const problem = handshakeProblem(request);
+    if (problem) return refuse(socket, problem.status, problem.error, problem.message, problem.headers);
     if (this.registry.isClosing) return refuse(socket, 503, 'shutting_down', 'this relay is shutting down; reconnect');
     let device;
     try {
@@ -60,11 +65,6 @@ export class WebSocketGateway implements OnApplicationShutdown {
   }
 }
 
-const STATUS_TEXT: Record<number, string> = { 401: 'Unauthorized', 404: 'Not Found', 503: 'Service Unavailable' };
-
-function refuse(socket: Duplex, status: number, error: string, message: string): void {
-  const body = JSON.stringify({ error, message });
-  socket.end(
-    `HTTP/1.1 ${status} ${STATUS_TEXT[status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-  );
+function refuse(socket: Duplex, status: number, error: string, message: string, headers?: Record<string, string>): void {
+  answerOnSocket(socket, status, { error, message }, { headers });
 }

@@ -1,0 +1,32 @@
+import type { Counter } from 'prom-client';
+import type { ApiErrorObserver } from './api-error.filter';
+import type { ClientErrorObserver } from './client-errors';
+import type { ServiceMetrics } from './service-metrics';
+
+/**
+ * Counters for what a hostile or broken client costs the HTTP server, without logging each one:
+ * `sealpost_http_client_aborts_total` (connections reset or hung up mid-request) and
+ * `sealpost_http_refused_total{status}` (408 timeouts, 400 unparseable, 431 oversized headers,
+ * 429 too many requests in flight from one address). The handlers are wired into Fastify before
+ * the Nest app (and its metrics registry) exists, so they count into nothing until `bind`.
+ */
+export class HttpAbuseCounters implements ClientErrorObserver, ApiErrorObserver {
+  private aborts?: Counter;
+  private refusals?: Counter<'status'>;
+
+  bind(metrics: ServiceMetrics): void {
+    this.aborts = metrics.counter('sealpost_http_client_aborts_total', 'Clients that hung up or reset the connection mid-request');
+    this.refusals = metrics.counter('sealpost_http_refused_total', 'Requests refused before routing: 400, 408, 429, 431', [
+      'status',
+    ] as const);
+    this.aborts.inc(0);
+  }
+
+  clientAborted(): void {
+    this.aborts?.inc();
+  }
+
+  refused(status: number): void {
+    this.refusals?.inc({ status: String(status) });
+  }
+}
