@@ -5,4 +5,7 @@ import { outboxBacklog } from './20261201120000-outbox-backlog';
 import { provenPeers } from './20261202120000-proven-peers';
 
 /** The gateway owns the `federation` schema; no other service reads it. */
-export const GATEWAY_MIGRATIONS: MigrationSet = { schema: 'federation', migrations: [federationSchema, ktGossip, outboxBacklog, provenPeers] };
+export const GATEWAY_MIGRATIONS: MigrationSet = {
+  schema: 'federation',
+  migrations: [federationSchema, ktGossip, outboxBacklog, provenPeers],
+};
