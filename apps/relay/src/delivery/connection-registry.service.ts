@@ -123,6 +123,7 @@ export class ConnectionRegistry implements OnModuleInit, BeforeApplicationShutdo
   }
 
   open(socket: WebSocket, device: AuthenticatedDevice): void {
+    const budget = new SocketFrameBudget(this.config.wsFrameBurst, this.config.wsFrameRatePerSecond);
     const connection = new DeviceConnection(socket, device, {
       store: this.store,
       maxInFlight: this.config.maxInFlightPerSocket,
@@ -130,7 +131,10 @@ export class ConnectionRegistry implements OnModuleInit, BeforeApplicationShutdo
       onIgnoredAcks: (count) => this.metrics.acksIgnored.inc(count),
       ackedNotYetDeleted: (c, id) => this.acks.isAwaitingDelete(c.device.accountId, c.device.deviceId, id),
       onFetchError: (error) => this.logger.warn(`queue fetch failed: ${(error as Error).message}`),
-      onPushed: () => this.metrics.pushed.inc(),
+      onPushed: () => {
+        this.metrics.pushed.inc();
+        budget.earn();
+      },
     });
     const previous = this.connections.get(connection.key);
     this.connections.set(connection.key, connection);
@@ -139,7 +143,6 @@ export class ConnectionRegistry implements OnModuleInit, BeforeApplicationShutdo
     socket.on('pong', () => {
       connection.alive = true;
     });
-    const budget = new SocketFrameBudget(this.config.wsFrameBurst, this.config.wsFrameRatePerSecond);
     socket.on('message', (data, isBinary) => this.onFrame(connection, budget, data as Buffer, isBinary));
     socket.on('close', () => this.onClose(connection));
     socket.on('error', () => undefined);

@@ -18,7 +18,8 @@ export interface ConnectionDeps {
   /** True for an envelope this device acked whose delete has not succeeded yet: it is skipped, not pushed again. */
   ackedNotYetDeleted(connection: DeviceConnection, id: string): boolean;
   onFetchError(error: unknown): void;
-  onPushed(): void;
+  /** An envelope was sent on `connection` (it earns the client one frame for its ack). */
+  onPushed(connection: DeviceConnection): void;
 }
 
 /**
@@ -145,6 +146,6 @@ export class DeviceConnection {
     this.inFlight.add(envelope.id);
     this.lastSentSeq = envelope.seq;
     this.socket.send(`{"type":"envelope","envelope":${JSON.stringify(json)}}`);
-    this.deps.onPushed();
+    this.deps.onPushed(this);
   }
 }
