@@ -17,7 +17,9 @@
  * Databases sealpost_bench_abuse_alpha and sealpost_bench_abuse_beta (schemas dropped before the
  * run and after it: the attacks fill the outbox), fresh Redis prefixes, temporary KEYS_DIRs.
  */
+import { setMaxListeners } from 'node:events';
 import { cpus } from 'node:os';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { randomBytes } from 'node:crypto';
 import { Attack, AttackSummary } from './support/abuse-attack';
 import { ackFlood, strangerFlood } from './support/abuse-account-attacks';
@@ -110,11 +112,13 @@ async function driveAttacks(attacks: Attack[], timeline: AbuseTimeline): Promise
     results.push(result);
     await sleepUntil(slot.beforeStart);
     const quiet = new AbortController();
+    setMaxListeners(0, quiet.signal); // every worker loop of an attack waits on the signal
     const baseline = attack.baseline?.(quiet.signal);
     await sleepUntil(slot.duringStart);
     quiet.abort();
     result.baseline = await baseline;
     const window = new AbortController();
+    setMaxListeners(0, window.signal);
     const stopAt = setTimeout(() => window.abort(), Math.max(0, Number(slot.duringEnd - process.hrtime.bigint()) / 1e6));
     process.stderr.write(`attack ${attack.key}: ${attack.title}\n`);
     try {
@@ -127,6 +131,16 @@ async function driveAttacks(attacks: Attack[], timeline: AbuseTimeline): Promise
     result.overrunMs = Math.max(0, Math.round(Number(process.hrtime.bigint() - slot.duringEnd) / 1e6));
   }
   return results;
+}
+
+interface Holder {
+  services: ServiceProcess[];
+  homeservers: RunningHomeserver[];
+  receivers: WsReceiver[];
+  /** Closed before the services stop (attack sockets and pools, the legitimate pools). */
+  closeFirst: (() => Promise<void>)[];
+  /** Run after the services stopped, last pushed first. */
+  stops: (() => Promise<void>)[];
 }
 
 interface Verdict {
@@ -148,12 +162,7 @@ function judge(before: PhaseFigures, during: PhaseFigures, lost: number, result:
   return { pass: reasons.length === 0, reasons };
 }
 
-async function main(holder: {
-  services: ServiceProcess[];
-  homeservers: RunningHomeserver[];
-  receivers: WsReceiver[];
-  stops: (() => Promise<void>)[];
-}): Promise<void> {
+async function main(holder: Holder): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
   const startedAt = Date.now();
   const { blackhole, url: blackholeUrl } = await BlackholeServer.listen();
@@ -173,13 +182,14 @@ async function main(holder: {
   const all = buildAttacks({ alpha, beta, voidServers, blackhole }, runTag);
   const attacks = options.attacks.map((key) => all[key]);
   for (const attack of attacks) await attack.prepare?.();
-  holder.stops.push(() => Promise.all(attacks.map((a) => a.dispose?.())).then(() => undefined));
+  holder.closeFirst.push(() => Promise.all(attacks.map((a) => a.dispose?.())).then(() => undefined));
 
   const perAttack = options.before + options.seconds + options.settle;
   const ledger = new DeliveryLedger({ rate: options.rate, warmup: options.warmup, seconds: attacks.length * perAttack });
   const load = new LegitLoad(devices, ledger);
-  holder.stops.push(() => load.close());
+  holder.closeFirst.push(() => load.close());
   await load.connect(holder.receivers);
+  await load.primeFederation();
   console.log(
     `setup: ${devices.length} legitimate devices (${options.devices} per server) registered and connected; attacks prepared (${((Date.now() - startedAt) / 1000).toFixed(1)} s)`,
   );
@@ -195,6 +205,8 @@ async function main(holder: {
   const rss = new PhaseRssSampler(pids, timeline);
   rss.start();
   const cpu = new WindowCpuSampler();
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  loopDelay.enable();
   const run = runOpenLoop({
     rate: options.rate,
     total: ledger.total,
@@ -205,6 +217,7 @@ async function main(holder: {
   const results = await driveAttacks(attacks, timeline);
   await run.issued;
   const machine = cpu.report(Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, [pid]])));
+  loopDelay.disable();
   await ledger.drain(() => run.outstanding() > 0 || run.waiting() > 0, options.drain);
   rss.stop();
 
@@ -265,6 +278,9 @@ async function main(holder: {
     `\nwhole run: ${ledger.total} legitimate sends, ${okTotal} 2xx, lost ${lost}, non-2xx ${JSON.stringify(ledger.non2xx())}, duplicates ${ledger.duplicateIds}, misrouted ${ledger.misrouted}` +
       `; unanswered ${ledger.total - run.answered()}; services that died: ${exits.length ? exits.join(', ') : 'none'}`,
   );
+  console.log(ledger.acceptLine(' (whole run, after the warm-up)'));
+  console.log(ledger.scheduleLine(loopDelay, run.peakOutstanding(), 20_000, run.waitedForSlot()));
+  console.log(ledger.perSecondLines());
   if (ledger.firstError) console.log(`first legitimate error: ${ledger.firstError}`);
   console.log(
     `verdict: ${rows.filter((r) => r.verdict.pass).length} of ${rows.length} attacks held (p99 ≤ 2× before, errors ≤ max(1 %, before), nothing lost)`,
@@ -304,14 +320,18 @@ async function main(holder: {
   );
 }
 
-const holder: { services: ServiceProcess[]; homeservers: RunningHomeserver[]; receivers: WsReceiver[]; stops: (() => Promise<void>)[] } = {
+const holder: Holder = {
   services: [],
   homeservers: [],
   receivers: [],
+  closeFirst: [],
   stops: [],
 };
 const stopEverything = async (): Promise<void> => {
   terminateAll(holder.receivers);
+  const report = (error: unknown) => process.stderr.write(`clean-up: ${(error as Error).message}\n`);
+  // The attacks' sockets and pools and the legitimate pools first, while the services still run.
+  for (const close of holder.closeFirst) await close().catch(report);
   await Promise.all(holder.homeservers.map((hs) => hs.stop()));
   for (const service of [...holder.services].reverse()) await service.stop().catch(() => undefined);
   // Attack resources, the legitimate pools, the blackhole, then the databases' schemas (the outbox the attacks filled).

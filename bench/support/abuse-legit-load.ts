@@ -96,6 +96,30 @@ export class LegitLoad {
     }
   }
 
+  /**
+   * One identified send each way between the servers, one at a time, before the load: a gateway
+   * fetches and pins its peer's keys on first contact, and concurrent first contacts are refused.
+   */
+  async primeFederation(): Promise<void> {
+    for (const home of new Set(this.devices.map((d) => d.home))) {
+      const from = this.devices.find((d) => d.home === home)!;
+      const to = this.devices.find((d) => d.home !== home);
+      if (!to) continue;
+      const answer = await from.relay.request({
+        method: 'PUT',
+        path: `/v1/messages/${encodeURIComponent(to.address)}`,
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${from.token}` },
+        body: JSON.stringify({
+          timestamp: Date.now(),
+          messages: [{ deviceId: 1, registrationId: to.registrationId, type: WHISPER, content: 'AAAA' }],
+        }),
+      });
+      const text = await answer.body.text();
+      if (answer.statusCode !== 200)
+        throw new Error(`priming send ${home.label} → ${to.home.label}: ${answer.statusCode} ${text.slice(0, 200)}`);
+    }
+  }
+
   /** The schedule the phases are judged by (known once the ledger's clock has started). */
   useTimeline(timeline: AbuseTimeline): void {
     this.timeline = timeline;
