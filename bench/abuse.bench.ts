@@ -42,7 +42,8 @@ const ALPHA = { label: 'alpha', serverName: 'alpha.test', databaseUrl: 'postgres
 const BETA = { label: 'beta', serverName: 'beta.test', databaseUrl: 'postgres://postgres@127.0.0.1:5432/sealpost_bench_abuse_beta' };
 const SCHEMAS = ['directory', 'relay', 'federation'];
 const ATTACK_KEYS = ['huge-bodies', 'remote-sealed', 'ack-flood', 'held-bodies', 'stranger-flood', 'new-origins', 'junk'];
-const VOID_SERVERS = 400;
+/** Never-answering servers in both peer maps: the first half for remote-sealed, the second for new-origins (all are KT gossip peers too). */
+const VOID_SERVERS = 200;
 
 interface Options {
   seconds: number;
@@ -85,11 +86,11 @@ function parseOptions(argv: string[]): Options {
 function buildAttacks(targets: Parameters<typeof hugeUnsignedBodies>[0], runTag: string): Record<string, Attack> {
   return {
     'huge-bodies': hugeUnsignedBodies(targets, { mib: 40, concurrent: 3, cap: 12 }),
-    'remote-sealed': remoteSealedSends(targets, { destinations: 200, messages: 8, contentKiB: 128, concurrent: 4, cap: 200 }),
+    'remote-sealed': remoteSealedSends(targets, { destinations: 100, messages: 8, contentKiB: 128, concurrent: 4, cap: 200 }),
     'ack-flood': ackFlood(targets, { sockets: 2, framesPerSocket: 2000, runTag }),
     'held-bodies': heldBodies(targets, { connections: 200, declaredBytes: 4_000_000, sentBytes: 3_900_000, cap: 2000 }),
     'stranger-flood': strangerFlood(targets, { strangerRate: 100, legitRate: 2, runTag }),
-    'new-origins': newOriginLookups(targets, { origins: 200, concurrent: 50, cap: 5000 }),
+    'new-origins': newOriginLookups(targets, { origins: 100, concurrent: 50, cap: 5000 }),
     junk: malformedJunk(targets, { concurrent: 16, cap: 20_000 }),
   };
 }
