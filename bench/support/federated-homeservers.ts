@@ -109,6 +109,8 @@ export interface FederationOptions {
   resetSchemas?: string[];
   /** Where the services' output lines go (default: stderr, prefixed `<label>-<service>`). */
   onLine?: (name: string, line: string) => void;
+  /** More FEDERATION_PEERS entries (server name → base URL), e.g. loopback stand-ins for servers that never answer. */
+  extraPeers?: Record<string, string>;
 }
 
 /**
@@ -130,7 +132,10 @@ export async function startFederation(
   const taken = new Set<number>();
   const port = () => reservePort(taken);
   for (const spec of specs) ports.set(spec.serverName, { directory: await port(), relay: await port(), gateway: await port() });
-  const peers = specs.map((s) => `${s.serverName}=http://127.0.0.1:${ports.get(s.serverName)!.gateway}`).join(',');
+  const peers = [
+    ...specs.map((s) => `${s.serverName}=http://127.0.0.1:${ports.get(s.serverName)!.gateway}`),
+    ...Object.entries(options.extraPeers ?? {}).map(([server, url]) => `${server}=${url}`),
+  ].join(',');
   for (const spec of specs) await resetSchemas(spec.databaseUrl, options.resetSchemas ?? ['directory', 'relay', 'federation']);
 
   const outcomes = await Promise.allSettled(
