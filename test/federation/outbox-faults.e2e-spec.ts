@@ -47,8 +47,8 @@ describe('outbox order while a backlog drains: concurrent flushes on two gateway
 
   beforeAll(async () => {
     await freshFederationServers(['kappa.test', 'lambda.test']);
-    // One sender device sends 250 envelopes to one recipient: past the default per-pair budget.
-    [kappa, lambda] = await startFederation(['kappa.test', 'lambda.test'], { 'kappa.test': { ...UNLIMITED_RELAY_RATES } });
+    // One sender device's 250 envelopes reach one recipient: lambda's relay budgets that pair.
+    [kappa, lambda] = await startFederation(['kappa.test', 'lambda.test'], { 'lambda.test': { ...UNLIMITED_RELAY_RATES } });
     replicaB = await createGatewayApp(kappa.gatewayConfig);
     await replicaB.listen(0, '127.0.0.1');
     kappaDb = serverPool(kappa);
@@ -105,7 +105,7 @@ describe('outbox retries come back by themselves after Redis restarts empty (sen
     await freshFederationServers(['mu.test', 'nu.test']);
     // Retries 1–2 s apart: a flush is hardly ever running at the instant Redis stops.
     [mu, nu] = await startFederation(['mu.test', 'nu.test'], {
-      'mu.test': { ...UNLIMITED_RELAY_RATES, REDIS_URL: redis.url, FEDERATION_RETRY_BASE_MS: '2000', FEDERATION_RETRY_MAX_MS: '2000' },
+      'mu.test': { REDIS_URL: redis.url, FEDERATION_RETRY_BASE_MS: '2000', FEDERATION_RETRY_MAX_MS: '2000' },
     });
     muDb = serverPool(mu);
   });
@@ -166,11 +166,12 @@ describe('outbox backoff grows per attempt, not per failed batch (FEDERATION_RET
     await freshFederationServers(['xi.test', 'omicron.test']);
     [xi, omicron] = await startFederation(['xi.test', 'omicron.test'], {
       'xi.test': {
-        ...UNLIMITED_RELAY_RATES,
         FEDERATION_RETRY_BASE_MS: String(BASE_MS),
         FEDERATION_RETRY_MAX_MS: String(MAX_MS),
         FEDERATION_DELIVERY_BATCH_SIZE: '10',
       },
+      // 200 deliveries of one sender reach one recipient at once: omicron's relay budgets that pair.
+      'omicron.test': { ...UNLIMITED_RELAY_RATES },
     });
     xiDb = serverPool(xi);
   });

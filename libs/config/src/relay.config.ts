@@ -68,9 +68,10 @@ export function loadRelayConfig(source: Env = process.env): RelayConfig {
     senderRatePerMinute: env.number('SEND_RATE_PER_MINUTE', 600, 0.01, 1e9),
     recipientRateBurst: env.int('RECEIVE_RATE_BURST', 1200, 1, 100_000_000),
     recipientRatePerMinute: env.number('RECEIVE_RATE_PER_MINUTE', 1200, 0.01, 1e9),
-    // A pair budget well under the recipient's: it takes 12 flooding devices (or addresses) to exhaust RECEIVE_RATE_BURST.
-    pairRateBurst: env.int('SEND_PAIR_RATE_BURST', 100, 1, 100_000_000),
-    pairRatePerMinute: env.number('SEND_PAIR_RATE_PER_MINUTE', 60, 0.01, 1e9),
+    // A pair budget well under the recipient's: it takes 5 flooding devices (or addresses) to exhaust RECEIVE_RATE_BURST,
+    // 10 to hold RECEIVE_RATE_PER_MINUTE down; a person sending one contact a few hundred messages at once stays within it.
+    pairRateBurst: env.int('SEND_PAIR_RATE_BURST', 300, 1, 100_000_000),
+    pairRatePerMinute: env.number('SEND_PAIR_RATE_PER_MINUTE', 120, 0.01, 1e9),
     sealedRemoteRateBurst: env.int('SEALED_REMOTE_RATE_BURST', 300, 1, 100_000_000),
     sealedRemoteRatePerMinute: env.number('SEALED_REMOTE_RATE_PER_MINUTE', 120, 0.01, 1e9),
     remoteDestinationRateBurst: env.int('REMOTE_DESTINATION_RATE_BURST', 3000, 1, 100_000_000),
