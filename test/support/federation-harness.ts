@@ -45,6 +45,9 @@ export async function startFederation(servers: string[], env: Record<string, Rec
       REDIS_URL: process.env.TEST_REDIS_URL!,
       ...common,
       REDIS_PREFIX: hs.relayConfig.redisPrefix,
+      // Discovery names the directory and relay this harness started, so clients find them.
+      PUBLIC_DIRECTORY_URL: hs.directoryUrl,
+      PUBLIC_RELAY_URL: hs.relayUrl,
       LOG_LEVEL: 'error',
       GATEWAY_PORT: String(ports.get(server)),
     });

@@ -40,7 +40,8 @@ export async function discoverHomeserver(target: string, locate: ServerLocator =
   if (!response.ok) throw apiErrorOf(response.status, body, response.headers.get('retry-after'));
   const fields = ['server', 'directory', 'relay', 'federation', 'sealedSenderTrustRoot', 'ktPublicKey'] as const;
   for (const field of fields) {
-    if (typeof body?.[field] !== 'string') throw new Error(`${baseUrl}/.well-known/sealpost is not a Sealpost discovery document (no ${field})`);
+    if (typeof body?.[field] !== 'string')
+      throw new Error(`${baseUrl}/.well-known/sealpost is not a Sealpost discovery document (no ${field})`);
   }
   return {
     ...(body as HomeserverInfo),

@@ -97,7 +97,14 @@ export class HomeserverApi {
     const headers: Record<string, string> = {};
     if (authorisation.kind === 'sealed') headers['unidentified-access-key'] = authorisation.accessKey;
     if (idempotencyKey) headers['idempotency-key'] = idempotencyKey;
-    return this.call('PUT', this.info.relay, `/v1/messages/${encodeURIComponent(address)}`, message, authorisation.kind === 'device', headers);
+    return this.call(
+      'PUT',
+      this.info.relay,
+      `/v1/messages/${encodeURIComponent(address)}`,
+      message,
+      authorisation.kind === 'device',
+      headers,
+    );
   }
 
   /** Hands a sealed provisioning body to the new device's socket: false when no live socket took it (404). */

@@ -49,7 +49,9 @@ describe('SealedSessionCipher: libsignal PQXDH + Double Ratchet inside sealed se
     expect(Buffer.from(opened.plaintext).toString()).toBe('hello bob');
     expect(opened.senderAccountId).toBe(alice.accountId);
     expect(certificateIsValid(opened.certificate, [Buffer.from(trustRoot.getPublicKey().serialize()).toString('base64')])).toBe(true);
-    expect(certificateIsValid(opened.certificate, [Buffer.from(L.PrivateKey.generate().getPublicKey().serialize()).toString('base64')])).toBe(false);
+    expect(
+      certificateIsValid(opened.certificate, [Buffer.from(L.PrivateKey.generate().getPublicKey().serialize()).toString('base64')]),
+    ).toBe(false);
     const reply = await bob.cipher.seal(alice.accountId, 1, Buffer.from('hello alice'), certificateOf(bob));
     expect(Buffer.from((await alice.cipher.open(reply)).plaintext).toString()).toBe('hello alice');
     // the one-time keys used are gone from bob's store

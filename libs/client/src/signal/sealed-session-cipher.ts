@@ -30,7 +30,13 @@ export class SealedSessionCipher {
   /** Starts a session with a device from a claimed (and already verified) bundle. */
   async startSession(accountId: string, bundle: Signal.PreKeyBundle): Promise<void> {
     const L = libsignal();
-    await L.processPreKeyBundle(bundle, L.ProtocolAddress.new(accountId, bundle.deviceId()), this.localAddress(), this.stores.sessions, this.stores.identity);
+    await L.processPreKeyBundle(
+      bundle,
+      L.ProtocolAddress.new(accountId, bundle.deviceId()),
+      this.localAddress(),
+      this.stores.sessions,
+      this.stores.identity,
+    );
   }
 
   /** Encrypts for one device and seals it with `certificate`: the envelope `content`. */
@@ -67,7 +73,13 @@ export class SealedSessionCipher {
         this.stores.kyberPreKeys,
       );
     } else if (usmc.msgType() === L.CiphertextMessageType.Whisper) {
-      plaintext = await L.signalDecrypt(L.SignalMessage.deserialize(usmc.contents()), sender, this.localAddress(), this.stores.sessions, this.stores.identity);
+      plaintext = await L.signalDecrypt(
+        L.SignalMessage.deserialize(usmc.contents()),
+        sender,
+        this.localAddress(),
+        this.stores.sessions,
+        this.stores.identity,
+      );
     } else {
       throw new Error(`unsupported inner message type ${usmc.msgType()}`);
     }

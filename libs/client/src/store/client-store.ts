@@ -30,7 +30,8 @@ export interface ClientStore {
   keys(kind: RecordKind): Promise<string[]>;
   /**
    * Runs `work` so that its writes are kept together: all of them, or — if it throws or the
-   * process dies before the commit — none. Calls are serialised; a call inside `work` joins it.
+   * process dies before the commit — none. Calls are serialised; a call inside `work` joins it,
+   * and so does any plain `set`/`delete` made while it runs.
    */
   atomically<T>(work: () => Promise<T>): Promise<T>;
   close(): Promise<void>;
@@ -45,7 +46,14 @@ type Staged = Map<string, string | typeof DELETED>;
  * writes are staged and handed to `persist` in one piece at the commit.
  */
 export abstract class StagedClientStore implements ClientStore {
+  /** Marks the async flow that runs a transaction, so an `atomically` inside it joins instead of queueing. */
   private readonly transaction = new AsyncLocalStorage<Staged>();
+  /**
+   * The transaction running now (at most one: they are serialised). Reads and writes go through
+   * it even from callbacks that lost the async context — libsignal calls its stores from native
+   * code — so a session saved during an encryption is read back by the same encryption.
+   */
+  private active?: Staged;
   private queue: Promise<unknown> = Promise.resolve();
 
   protected constructor(protected readonly records: Records) {}
@@ -54,7 +62,7 @@ export abstract class StagedClientStore implements ClientStore {
   protected abstract persist(records: Records): Promise<void>;
 
   async get(kind: RecordKind, key: string): Promise<string | undefined> {
-    const staged = this.transaction.getStore()?.get(slot(kind, key));
+    const staged = this.active?.get(slot(kind, key));
     if (staged !== undefined) return staged === DELETED ? undefined : staged;
     return this.records.get(kind)?.get(key);
   }
@@ -69,7 +77,7 @@ export abstract class StagedClientStore implements ClientStore {
 
   async keys(kind: RecordKind): Promise<string[]> {
     const keys = new Set(this.records.get(kind)?.keys() ?? []);
-    for (const [name, value] of this.transaction.getStore() ?? []) {
+    for (const [name, value] of this.active ?? []) {
       const [k, key] = unslot(name);
       if (k !== kind) continue;
       if (value === DELETED) keys.delete(key);
@@ -82,9 +90,14 @@ export abstract class StagedClientStore implements ClientStore {
     if (this.transaction.getStore()) return work();
     const run = this.queue.then(async () => {
       const staged: Staged = new Map();
-      const result = await this.transaction.run(staged, work);
-      if (staged.size > 0) await this.commit(staged);
-      return result;
+      this.active = staged;
+      try {
+        const result = await this.transaction.run(staged, work);
+        if (staged.size > 0) await this.commit(staged);
+        return result;
+      } finally {
+        this.active = undefined;
+      }
     });
     this.queue = run.catch(() => undefined);
     return run;
@@ -95,13 +108,13 @@ export abstract class StagedClientStore implements ClientStore {
   }
 
   private async write(kind: RecordKind, key: string, value: string | typeof DELETED): Promise<void> {
-    const staged = this.transaction.getStore();
-    if (staged) {
-      staged.set(slot(kind, key), value);
+    // A write while a transaction runs joins it (serialised callers cannot interleave otherwise).
+    if (this.active) {
+      this.active.set(slot(kind, key), value);
       return;
     }
     await this.atomically(async () => {
-      this.transaction.getStore()!.set(slot(kind, key), value);
+      this.active!.set(slot(kind, key), value);
     });
   }
 
