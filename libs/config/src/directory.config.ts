@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import { CommonConfig, readCommonConfig } from './common.config';
 import { DatabaseTimeouts, readDatabaseTimeouts } from './database.config';
 import { Env, EnvReader } from './env-reader';
+import { requireBodyWithinBudget } from './http-limits.config';
 
 export interface DirectoryConfig extends CommonConfig {
   port: number;
@@ -35,8 +36,11 @@ export interface DirectoryConfig extends CommonConfig {
 
 export function loadDirectoryConfig(source: Env = process.env): DirectoryConfig {
   const env = new EnvReader(source);
+  const common = readCommonConfig(env);
+  const maxBodyBytes = env.int('DIRECTORY_MAX_BODY_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024);
+  requireBodyWithinBudget(env, common.http, maxBodyBytes, 'DIRECTORY_MAX_BODY_BYTES');
   return env.finish({
-    ...readCommonConfig(env),
+    ...common,
     port: env.int('DIRECTORY_PORT', 8081, 0, 65535),
     openRegistration: env.bool('OPEN_REGISTRATION', false),
     staticRegistrationToken: env.optionalString('REGISTRATION_TOKEN', { secret: true }),
@@ -46,7 +50,7 @@ export function loadDirectoryConfig(source: Env = process.env): DirectoryConfig 
     claimRatePerMinute: env.number('CLAIM_RATE_PER_MINUTE', 60, 0.01, 100_000_000),
     registrationRateBurst: env.int('REGISTRATION_RATE_BURST', 20, 1, 1_000_000_000),
     registrationRatePerHour: env.number('REGISTRATION_RATE_PER_HOUR', 20, 0.01, 1_000_000_000),
-    maxBodyBytes: env.int('DIRECTORY_MAX_BODY_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
+    maxBodyBytes,
     maxPreKeysPerUpload: env.int('MAX_PREKEYS_PER_UPLOAD', 100, 1, 1000),
     // Postgres usually shares the cores: 4 connections per core measured best (bench:directory, 2 cores: 8 → 3,231 claims/s, 20 → 2,870).
     ktEpochSeconds: env.number('KT_EPOCH_SECONDS', 60, 0.1, 86400),

@@ -1,6 +1,7 @@
 import { CommonConfig, readCommonConfig } from './common.config';
 import { DatabaseTimeouts, readDatabaseTimeouts } from './database.config';
 import { Env, EnvReader } from './env-reader';
+import { requireBodyWithinBudget } from './http-limits.config';
 
 export interface GatewayConfig extends CommonConfig {
   port: number;
@@ -130,6 +131,13 @@ export function loadGatewayConfig(source: Env = process.env): GatewayConfig {
       `GATEWAY_DB_IDLE_IN_TRANSACTION_TIMEOUT_MS / DB_IDLE_IN_TRANSACTION_TIMEOUT_MS (${dbTimeouts.idleInTransactionTimeoutMs}) must be above FEDERATION_REQUEST_TIMEOUT_MS (${requestTimeoutMs}): an outbox flush holds its transaction across one federation request`,
     );
   }
+  const federationLimits = readFederationLimits(env);
+  requireBodyWithinBudget(
+    env,
+    common.http,
+    Math.max(federationLimits.maxBatchBodyBytes, federationLimits.maxDeliveryBodyBytes),
+    'FEDERATION_MAX_BATCH_BODY_BYTES (or the per-delivery cap derived from the envelope limits)',
+  );
   return env.finish({
     ...common,
     port,
@@ -164,6 +172,6 @@ export function loadGatewayConfig(source: Env = process.env): GatewayConfig {
     dbPoolSize: env.int('GATEWAY_DB_POOL_SIZE', 8, 1, 500),
     dbTimeouts,
     ktGossipIntervalSeconds: env.number('KT_GOSSIP_INTERVAL_SECONDS', 60, 0.1, 86400),
-    federationLimits: readFederationLimits(env),
+    federationLimits,
   });
 }

@@ -11,5 +11,5 @@ export type { FederationLimits, GatewayConfig } from './gateway.config';
 export { readEnvFile } from './env-file';
 export { readDatabaseTimeouts, readHealthCheckTimeoutMs, DEFAULT_DATABASE_TIMEOUTS } from './database.config';
 export type { DatabaseTimeouts } from './database.config';
-export { readHttpLimits, DEFAULT_HTTP_LIMITS } from './http-limits.config';
+export { readHttpLimits, DEFAULT_HTTP_LIMITS, SMALL_BODY_MAX_BYTES, largeBodyShare, requireBodyWithinBudget } from './http-limits.config';
 export type { HttpLimits } from './http-limits.config';

@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import { CommonConfig, readCommonConfig } from './common.config';
 import { DatabaseTimeouts, readDatabaseTimeouts } from './database.config';
 import { Env, EnvReader } from './env-reader';
+import { requireBodyWithinBudget } from './http-limits.config';
 
 export interface RelayConfig extends CommonConfig {
   port: number;
@@ -51,10 +52,13 @@ export interface RelayConfig extends CommonConfig {
 
 export function loadRelayConfig(source: Env = process.env): RelayConfig {
   const env = new EnvReader(source);
+  const common = readCommonConfig(env);
+  const maxBodyBytes = env.int('RELAY_MAX_BODY_BYTES', 4 * 1024 * 1024, 1024, 256 * 1024 * 1024);
+  requireBodyWithinBudget(env, common.http, maxBodyBytes, 'RELAY_MAX_BODY_BYTES');
   return env.finish({
-    ...readCommonConfig(env),
+    ...common,
     port: env.int('RELAY_PORT', 8082, 0, 65535),
-    maxBodyBytes: env.int('RELAY_MAX_BODY_BYTES', 4 * 1024 * 1024, 1024, 256 * 1024 * 1024),
+    maxBodyBytes,
     maxContentBytes: env.int('MAX_ENVELOPE_BYTES', 256 * 1024, 1, 64 * 1024 * 1024),
     envelopeTtlSeconds: env.int('ENVELOPE_TTL_SECONDS', 30 * 86400, 1, 365 * 86400),
     expiryIntervalSeconds: env.int('EXPIRY_INTERVAL_SECONDS', 3600, 1, 86400),

@@ -10,6 +10,7 @@ import { FRAMEWORK_ANSWERS } from './framework-answers';
 import { HttpAbuseCounters } from './http-abuse.metrics';
 import { QuietFrameworkLogger } from './quiet-framework.logger';
 import { RequestsPerClient } from './requests-per-client';
+import { installRequestBodyAdmission } from './request-body-admission';
 import { ServiceMetrics, installDependencyMetrics, installHttpMetrics } from './service-metrics';
 
 export interface HttpAppOptions {
@@ -29,7 +30,9 @@ const LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose']
 /**
  * A Fastify-backed Nest app whose every error answer is `{error, message}` JSON — those Node and
  * Fastify give before routing included — and in which no client can hold a request open past
- * HTTP_REQUEST_TIMEOUT_MS nor have more than HTTP_MAX_REQUESTS_PER_CLIENT in flight.
+ * HTTP_REQUEST_TIMEOUT_MS nor have more than HTTP_MAX_REQUESTS_PER_CLIENT in flight, and in which
+ * request bodies being received never total more than HTTP_MAX_BODY_BYTES_IN_FLIGHT nor stall for
+ * more than HTTP_BODY_IDLE_TIMEOUT_MS (installRequestBodyAdmission).
  */
 export async function createHttpApp(module: Type<unknown> | DynamicModule, options: HttpAppOptions): Promise<NestFastifyApplication> {
   const limits = options.http ?? DEFAULT_HTTP_LIMITS;
@@ -70,6 +73,7 @@ export async function createHttpApp(module: Type<unknown> | DynamicModule, optio
   adapter.getInstance().addHook('onRequest', requireHost);
   adapter.getInstance().addHook('onRequest', perClient.onRequest);
   adapter.getInstance().addHook('onRequest', refuseNonJsonBodies);
+  const bodyBudget = installRequestBodyAdmission(adapter.getInstance(), limits, counters);
   const app = await NestFactory.create<NestFastifyApplication>(module, adapter, {
     rawBody: options.rawBody ?? false,
     logger: new QuietFrameworkLogger(
@@ -79,7 +83,7 @@ export async function createHttpApp(module: Type<unknown> | DynamicModule, optio
     ),
   });
   const postgres = app.get(PostgresAvailability, { strict: false });
-  counters.bind(app.get(ServiceMetrics, { strict: false }));
+  counters.bind(app.get(ServiceMetrics, { strict: false }), () => bodyBudget.inFlight);
   app.useGlobalFilters(new ApiErrorFilter(postgres, counters));
   installHttpMetrics(app);
   installDependencyMetrics(app, postgres);
