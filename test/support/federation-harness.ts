@@ -20,11 +20,19 @@ export interface FederatedHomeserver extends RunningHomeserver {
  * Several homeservers in this process (directory + relay + gateway each), federating on
  * loopback through a static peer map, sharing the test Postgres (separate schemas would collide,
  * so each homeserver gets its own database) and the test Redis (separate prefixes).
+ * `extraPeers` adds entries to every server's peer map (e.g. a loopback server that never answers).
  */
-export async function startFederation(servers: string[], env: Record<string, Record<string, string>> = {}): Promise<FederatedHomeserver[]> {
+export async function startFederation(
+  servers: string[],
+  env: Record<string, Record<string, string>> = {},
+  options: { extraPeers?: Record<string, string> } = {},
+): Promise<FederatedHomeserver[]> {
   const ports = new Map<string, number>();
   for (const server of servers) ports.set(server, await freePort());
-  const peers = servers.map((s) => `${s}=http://127.0.0.1:${ports.get(s)}`).join(',');
+  const peers = [
+    ...servers.map((s) => `${s}=http://127.0.0.1:${ports.get(s)}`),
+    ...Object.entries(options.extraPeers ?? {}).map(([server, url]) => `${server}=${url}`),
+  ].join(',');
   const running: FederatedHomeserver[] = [];
   for (const server of servers) {
     const databaseUrl = federationTestDatabaseUrl(process.env.TEST_DATABASE_URL!, server);

@@ -21,6 +21,7 @@ import { FederationMessagesController } from './inbound/federation-messages.cont
 import { GATEWAY_MIGRATIONS } from './migrations';
 import { DestinationsRepository } from './outbound/destinations.repository';
 import { FederationBusController } from './outbound/federation-bus.controller';
+import { DestinationVetting } from './outbound/destination-vetting.service';
 import { OutboundDelivery } from './outbound/outbound-delivery.service';
 import { OutboxBacklogRepository } from './outbound/outbox-backlog.repository';
 import { OutboxScheduler } from './outbound/outbox-scheduler.service';
@@ -84,6 +85,7 @@ export class FederationGatewayModule {
         DestinationsRepository,
         OutboxScheduler,
         SenderNotices,
+        DestinationVetting,
         OutboundDelivery,
         OutboxBacklogRepository,
         FederationStatus,

@@ -16,7 +16,7 @@ export class GatewayMetrics {
   constructor(metrics: ServiceMetrics, outbox: OutboxRepository) {
     this.outbound = metrics.counter(
       'sealpost_federation_outbound_deliveries_total',
-      'Outbound deliveries by outcome: delivered (peer accepted), queued (kept in the outbox), refused (peer answered 4xx), expired (outbox max age), outbox_full and too_many_destinations (refused by the outbox limits), unknown_server (the destination does not resolve)',
+      'Outbound deliveries by outcome: delivered (peer accepted), queued (kept in the outbox), refused (peer answered 4xx), expired (outbox max age), outbox_full and too_many_destinations (refused by the outbox limits), unknown_server (the destination does not resolve), unanswered_server (a destination never heard from did not answer within FEDERATION_RESOLVE_TIMEOUT_MS), resolution_busy (FEDERATION_RESOLVE_MAX_CONCURRENT such checks running)',
       ['outcome'] as const,
     );
     this.gossip = metrics.counter('sealpost_kt_gossip_total', 'Key-transparency gossip rounds with a peer, by outcome', [

@@ -67,6 +67,14 @@ export interface FederationLimits {
   keyDiscoveryNegativeTtlSeconds: number;
   /** Origins whose key lookups and pins are cached in memory (least recently used dropped first). */
   keyCacheMaxEntries: number;
+  /**
+   * Longest wait, on the send path, for a destination never heard from to show it is a server
+   * that answers (discovery and a probe together); past it the send is refused 503 and the
+   * destination remembered as unanswered for the negative TTL.
+   */
+  resolveTimeoutMs: number;
+  /** Such checks of destinations never heard from running at once; beyond it 503 `resolution_busy`. */
+  resolveMaxConcurrent: number;
 }
 
 /** Base64 of `bytes` plus the JSON around one message ({deviceId, registrationId, type, content}). */
@@ -87,6 +95,8 @@ function readFederationLimits(env: EnvReader): FederationLimits {
     keyDiscoveryMaxConcurrent: env.int('FEDERATION_KEY_DISCOVERY_MAX_CONCURRENT', 8, 1, 10_000),
     keyDiscoveryNegativeTtlSeconds: env.number('FEDERATION_KEY_DISCOVERY_NEGATIVE_TTL_SECONDS', 60, 0.1, 86_400),
     keyCacheMaxEntries: env.int('FEDERATION_KEY_CACHE_MAX_ENTRIES', 10_000, 10, 10_000_000),
+    resolveTimeoutMs: env.int('FEDERATION_RESOLVE_TIMEOUT_MS', 3000, 100, 60_000),
+    resolveMaxConcurrent: env.int('FEDERATION_RESOLVE_MAX_CONCURRENT', 32, 1, 10_000),
   };
 }
 

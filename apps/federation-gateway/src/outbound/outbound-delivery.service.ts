@@ -5,13 +5,13 @@ import { DeliveryReply, DeliveryResult, OutboundDeliveryRequest } from '@sealpos
 import { GroupCommitBatcher, PG_POOL, withTransaction } from '@sealpost/db';
 import { GATEWAY_CONFIG } from '../gateway.tokens';
 import { FederationHttpClient, PeerAnswer } from '../peers/federation-http.client';
-import { PeerKeysRepository } from '../peers/peer-keys.repository';
-import { PeerResolver, PeerUnreachable } from '../peers/peer-resolver.service';
+import { PeerUnreachable } from '../peers/peer-resolver.service';
 import { PeerAddressRefused } from '../peers/ssrf-guard';
 import { EnqueueRefusal, OutboxBacklogRepository } from './outbox-backlog.repository';
 import { OutboxRepository, OutboxRow } from './outbox.repository';
 import { OutboxScheduler } from './outbox-scheduler.service';
 import { SenderNotices } from './sender-notices.service';
+import { DestinationVetting } from './destination-vetting.service';
 import { GatewayMetrics } from '../gateway.metrics';
 import { requestSizedParts } from './request-sized-parts';
 
@@ -30,7 +30,8 @@ const retryableWholeRequest = (status: number) => retryable(status) || status ==
  * destination has a backlog — kept by any replica — new deliveries queue behind it, keeping
  * per-sender order; and a backlog drains through one flusher per destination at a time,
  * cluster-wide (a Postgres lock), oldest first, each batch deleted before the next is taken.
- * A peer's 4xx answer (409/410/404/401/403) is passed back to the sender.
+ * A peer's 4xx answer (409/410/404/401/403) is passed back to the sender. A destination with no
+ * backlog passes DestinationVetting first (a server never heard from must answer promptly).
  */
 @Injectable()
 export class OutboundDelivery implements OnModuleInit {
@@ -45,8 +46,7 @@ export class OutboundDelivery implements OnModuleInit {
     private readonly client: FederationHttpClient,
     private readonly outbox: OutboxRepository,
     private readonly backlog: OutboxBacklogRepository,
-    private readonly resolver: PeerResolver,
-    private readonly peerKeys: PeerKeysRepository,
+    private readonly vetting: DestinationVetting,
     private readonly scheduler: OutboxScheduler,
     private readonly notices: SenderNotices,
     private readonly metrics: GatewayMetrics,
@@ -59,8 +59,9 @@ export class OutboundDelivery implements OnModuleInit {
 
   async deliver(request: OutboundDeliveryRequest): Promise<DeliveryReply> {
     if (this.backlogged.has(request.destination)) return (await this.keep(request.destination, [request], null))[0];
-    const unknown = await this.refuseUnknownServer(request.destination);
-    if (unknown) return unknown;
+    // A destination never heard from must answer promptly before anything is sent or queued for it.
+    const refusal = await this.vetting.vet(request.destination);
+    if (refusal) return refusal;
     // Not known here to be backlogged: batched, and checked against the shared outbox before sending.
     let batcher = this.batchers.get(request.destination);
     if (!batcher) {
@@ -216,23 +217,6 @@ export class OutboundDelivery implements OnModuleInit {
     const retryAfter = Math.max(1, Math.ceil(this.config.retryMaxMs / 1000));
     const message = `the outbox for ${destination} is full until it accepts deliveries again; retry later`;
     return { status: 429, body: { error: refusal.reason, message, retryAfter } };
-  }
-
-  /**
-   * A destination with no backlog must resolve (static map or discovery) before anything is
-   * queued for it: a name that does not is refused 422 unknown_server, not kept for days. A
-   * destination with outbox rows or pinned keys is a known peer, perhaps down: it is queued.
-   */
-  private async refuseUnknownServer(destination: string): Promise<DeliveryReply | null> {
-    try {
-      await this.resolver.federationUrl(destination);
-      return null;
-    } catch (error) {
-      if (!(error instanceof PeerUnreachable || error instanceof PeerAddressRefused)) throw error;
-      if ((await this.outbox.hasRows(destination)) || (await this.peerKeys.list(destination)).length > 0) return null;
-      this.metrics.outbound.inc({ outcome: 'unknown_server' });
-      return { status: 422, body: { error: 'unknown_server', message: `${destination} does not resolve to a homeserver` } };
-    }
   }
 
   /** A flush step: queued deliveries the peer took, refused for good, or that grew too old. */

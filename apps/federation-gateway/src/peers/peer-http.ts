@@ -6,6 +6,8 @@ import { GATEWAY_CONFIG } from '../gateway.tokens';
 import { PeerAddressRefused, isNonPublicAddress, refusePrivateAtConnect } from './ssrf-guard';
 
 export class PeerAnswerTooLarge extends Error {}
+/** No complete answer came back within the request's timeout (the peer may be slow, or never answer). */
+export class PeerNoAnswer extends Error {}
 
 export interface PeerHttpAnswer {
   status: number;
@@ -19,6 +21,8 @@ export interface PeerHttpRequest {
   body?: string;
   /** Largest answer body read; more is cut off with PeerAnswerTooLarge (default FEDERATION_PEER_ANSWER_MAX_BYTES). */
   maxAnswerBytes?: number;
+  /** Whole request, answer read included (default FEDERATION_REQUEST_TIMEOUT_MS). */
+  timeoutMs?: number;
 }
 
 /**
@@ -42,8 +46,19 @@ export class PeerHttp implements OnApplicationShutdown {
     await Promise.all([this.guarded.close(), this.trusted.close()]);
   }
 
-  /** Throws PeerAddressRefused, PeerAnswerTooLarge, or the network error (timeout, refused…). */
+  /** Throws PeerAddressRefused, PeerAnswerTooLarge, PeerNoAnswer (timeout), or the network error (refused, reset…). */
   async fetch(url: string, request: PeerHttpRequest = {}): Promise<PeerHttpAnswer> {
+    const timeoutMs = request.timeoutMs ?? this.config.requestTimeoutMs;
+    const deadline = AbortSignal.timeout(timeoutMs);
+    try {
+      return await this.fetchUntil(url, request, deadline);
+    } catch (error) {
+      if (deadline.aborted) throw new PeerNoAnswer(`no answer from ${new URL(url).host} within ${timeoutMs} ms`);
+      throw error;
+    }
+  }
+
+  private async fetchUntil(url: string, request: PeerHttpRequest, deadline: AbortSignal): Promise<PeerHttpAnswer> {
     const parsed = new URL(url);
     const trusted = this.config.allowPrivatePeers || this.staticOrigins.has(parsed.origin);
     const host = parsed.hostname.replace(/^\[|\]$/g, '');
@@ -56,7 +71,7 @@ export class PeerHttp implements OnApplicationShutdown {
         method: request.method ?? 'GET',
         headers: request.headers,
         body: request.body,
-        signal: AbortSignal.timeout(this.config.requestTimeoutMs),
+        signal: deadline,
         redirect: 'error',
         dispatcher: trusted ? this.trusted : this.guarded,
       });

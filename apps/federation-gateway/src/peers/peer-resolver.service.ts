@@ -3,7 +3,7 @@ import type { GatewayConfig } from '@sealpost/config';
 import { SERVER_PATTERN } from '@sealpost/contracts';
 import { GATEWAY_CONFIG } from '../gateway.tokens';
 import { BoundedCache } from './bounded-cache';
-import { PeerHttp } from './peer-http';
+import { PeerHttp, PeerNoAnswer } from './peer-http';
 import { assertPublicPeer } from './ssrf-guard';
 
 const DISCOVERY_CACHE_MS = 3600_000;
@@ -11,18 +11,23 @@ const DISCOVERY_CACHE_MS = 3600_000;
 const DISCOVERY_MAX_ANSWER_BYTES = 64 * 1024;
 
 export class PeerUnreachable extends Error {}
+/** Discovery got no answer within FEDERATION_RESOLVE_TIMEOUT_MS: whether the name is a homeserver is undecided. */
+export class PeerUnanswered extends PeerUnreachable {}
 
 /**
  * Finds a peer's federation base URL: the static map in config (FEDERATION_PEERS) first, else
  * `https://{server}/.well-known/sealpost`. Every URL passes the SSRF guard before use (and
- * PeerHttp's again at connect time). A failed discovery is remembered for
- * FEDERATION_KEY_DISCOVERY_NEGATIVE_TTL_SECONDS, so naming a server that does not answer costs
- * one lookup per TTL, not one per request; both caches are bounded LRUs.
+ * PeerHttp's again at connect time). Discovery waits at most FEDERATION_RESOLVE_TIMEOUT_MS (a
+ * discovery document is small), runs once per name at a time (concurrent callers share it), and
+ * a failed one is remembered for FEDERATION_KEY_DISCOVERY_NEGATIVE_TTL_SECONDS, so naming a
+ * server that does not answer costs one lookup per TTL, not one per request; both caches are
+ * bounded LRUs.
  */
 @Injectable()
 export class PeerResolver {
   private readonly discovered: BoundedCache<string, string>;
-  private readonly failed: BoundedCache<string, string>;
+  private readonly failed: BoundedCache<string, PeerUnreachable>;
+  private readonly inFlight = new Map<string, Promise<string>>();
 
   constructor(
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
@@ -39,26 +44,38 @@ export class PeerResolver {
     return url;
   }
 
-  private async discover(server: string): Promise<string> {
+  private discover(server: string): Promise<string> {
     const cached = this.discovered.get(server);
-    if (cached) return cached;
+    if (cached) return Promise.resolve(cached);
     const failure = this.failed.get(server);
-    if (failure) throw new PeerUnreachable(failure);
-    try {
-      const url = await this.fetchDiscovery(server);
-      this.discovered.set(server, url, DISCOVERY_CACHE_MS);
-      return url;
-    } catch (error) {
-      const reason = `discovery of ${server} failed: ${(error as Error).message}`;
-      this.failed.set(server, reason, this.config.federationLimits.keyDiscoveryNegativeTtlSeconds * 1000);
-      throw new PeerUnreachable(reason);
-    }
+    if (failure) return Promise.reject(failure);
+    const running = this.inFlight.get(server);
+    if (running) return running;
+    const discovering = this.fetchDiscovery(server)
+      .then(
+        (url) => {
+          this.discovered.set(server, url, DISCOVERY_CACHE_MS);
+          return url;
+        },
+        (error: Error) => {
+          const reason = `discovery of ${server} failed: ${error.message}`;
+          const failed = error instanceof PeerNoAnswer ? new PeerUnanswered(reason) : new PeerUnreachable(reason);
+          this.failed.set(server, failed, this.config.federationLimits.keyDiscoveryNegativeTtlSeconds * 1000);
+          throw failed;
+        },
+      )
+      .finally(() => this.inFlight.delete(server));
+    this.inFlight.set(server, discovering);
+    return discovering;
   }
 
   private async fetchDiscovery(server: string): Promise<string> {
     const wellKnown = `https://${server}/.well-known/sealpost`;
     await assertPublicPeer(wellKnown, this.config.allowPrivatePeers);
-    const answer = await this.http.fetch(wellKnown, { maxAnswerBytes: DISCOVERY_MAX_ANSWER_BYTES });
+    const answer = await this.http.fetch(wellKnown, {
+      maxAnswerBytes: DISCOVERY_MAX_ANSWER_BYTES,
+      timeoutMs: this.config.federationLimits.resolveTimeoutMs,
+    });
     if (answer.status !== 200) throw new Error(`HTTP ${answer.status}`);
     const doc = JSON.parse(answer.body.toString('utf8')) as { server?: unknown; federation?: unknown };
     if (doc.server !== server || typeof doc.federation !== 'string' || !/^https?:\/\//.test(doc.federation)) {
