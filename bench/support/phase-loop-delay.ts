@@ -17,6 +17,8 @@ export class PhaseLoopDelay {
   private readonly monitor: IntervalHistogram = monitorEventLoopDelay({ resolution: 10 });
   private readonly byPhase = new Map<string, LoopDelayFigures>();
   private timer?: NodeJS.Timeout;
+  /** The phase being measured now (undefined in the warm-up and once stopped). */
+  private current?: string;
 
   constructor(private readonly timeline: AbuseTimeline) {}
 
@@ -33,12 +35,12 @@ export class PhaseLoopDelay {
     }
     this.monitor.enable();
     const next = (i: number): void => {
+      this.current = ends[i]?.key;
       if (i >= ends.length) return this.stop();
       const ms = Number(ends[i].at - process.hrtime.bigint()) / 1e6;
       this.timer = setTimeout(
         () => {
-          const key = ends[i].key;
-          if (key) this.byPhase.set(key, { p99Ms: this.monitor.percentile(99) / 1e6, maxMs: this.monitor.max / 1e6 });
+          this.keepCurrent();
           this.monitor.reset();
           next(i + 1);
         },
@@ -48,9 +50,16 @@ export class PhaseLoopDelay {
     next(0);
   }
 
+  /** Stops measuring; the phase under way (e.g. the last settle window, if its timer is still due) keeps what was measured of it. */
   stop(): void {
     clearTimeout(this.timer);
+    this.keepCurrent();
+    this.current = undefined;
     this.monitor.disable();
+  }
+
+  private keepCurrent(): void {
+    if (this.current) this.byPhase.set(this.current, { p99Ms: this.monitor.percentile(99) / 1e6, maxMs: this.monitor.max / 1e6 });
   }
 
   /** The phase's figures, once it has ended. */
