@@ -9,7 +9,10 @@
  * Schedule: `--warmup` s, then per attack `--before` s quiet, `--seconds` s attack, `--settle` s
  * not judged. Everything stays on loopback: "other servers" are names in both gateways'
  * FEDERATION_PEERS that lead to a local server which accepts and never answers. Every attack is
- * capped in count as well as time, and stops by itself.
+ * capped in count as well as time, states the bound on its intensity (at a time, or per second),
+ * and stops by itself. Each attack runs in a process of its own (abuse-attack-runner.ts), so this
+ * process is only the legitimate load generator: its own event-loop delay and issue lag are
+ * printed per window, and show whether it kept up.
  *
  *   npm run bench:abuse -- [--attacks 1,2,ack-flood,...] [--seconds 20] [--before 10] [--settle 5] [--warmup 5]
  *                          [--rate 200] [--devices 20] [--drain 30]
@@ -17,15 +20,14 @@
  * Databases sealpost_bench_abuse_alpha and sealpost_bench_abuse_beta (schemas dropped before the
  * run and after it: the attacks fill the outbox), fresh Redis prefixes, temporary KEYS_DIRs.
  */
-import { setMaxListeners } from 'node:events';
 import { cpus } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { randomBytes } from 'node:crypto';
-import { Attack, AttackSummary } from './support/abuse-attack';
-import { ackFlood, strangerFlood } from './support/abuse-account-attacks';
-import { heldBodies, hugeUnsignedBodies, malformedJunk, newOriginLookups, remoteSealedSends } from './support/abuse-http-attacks';
+import { ATTACK_KEYS, ATTACK_OPTIONS, AttackKey, isAttackKey } from './support/abuse-attack-catalog';
+import type { WireTargets } from './support/abuse-attack-ipc';
+import { AttackProcess, AttackRunResult } from './support/abuse-attack-process';
 import { LegitLoad, PhaseFigures, registerLegitDevices } from './support/abuse-legit-load';
-import { AbuseTimeline, sleepUntil } from './support/abuse-timeline';
+import { AbuseTimeline, PhasePart, sleepUntil } from './support/abuse-timeline';
 import { parseArgs } from './support/bench-args';
 import { runBench } from './support/bench-main';
 import { BlackholeServer } from './support/blackhole-server';
@@ -34,6 +36,7 @@ import { DeliveryLedger, fmt, round } from './support/delivery-ledger';
 import { RunningHomeserver, SERVICE_KINDS, startFederation } from './support/federated-homeservers';
 import { resetSchemas } from './support/homeserver';
 import { runOpenLoop } from './support/open-loop';
+import { PhaseLoopDelay } from './support/phase-loop-delay';
 import { PhaseRssSampler } from './support/phase-rss-sampler';
 import type { ServiceProcess } from './support/service-process';
 import { WsReceiver, terminateAll } from './support/ws-receiver';
@@ -41,7 +44,6 @@ import { WsReceiver, terminateAll } from './support/ws-receiver';
 const ALPHA = { label: 'alpha', serverName: 'alpha.test', databaseUrl: 'postgres://postgres@127.0.0.1:5432/sealpost_bench_abuse_alpha' };
 const BETA = { label: 'beta', serverName: 'beta.test', databaseUrl: 'postgres://postgres@127.0.0.1:5432/sealpost_bench_abuse_beta' };
 const SCHEMAS = ['directory', 'relay', 'federation'];
-const ATTACK_KEYS = ['huge-bodies', 'remote-sealed', 'ack-flood', 'held-bodies', 'stranger-flood', 'new-origins', 'junk'];
 /** Never-answering servers in both peer maps: the first half for remote-sealed, the second for new-origins (all are KT gossip peers too). */
 const VOID_SERVERS = 200;
 /** A quiet window with a legitimate p99 above this is already overloaded: nothing is judged against it. */
@@ -55,7 +57,7 @@ interface Options {
   rate: number;
   devices: number;
   drain: number;
-  attacks: string[];
+  attacks: AttackKey[];
 }
 
 function parseOptions(argv: string[]): Options {
@@ -74,7 +76,7 @@ function parseOptions(argv: string[]): Options {
     '--attacks': (list) => {
       options.attacks = list.split(',').map((item) => {
         const key = /^\d+$/.test(item.trim()) ? ATTACK_KEYS[Number(item) - 1] : item.trim();
-        if (!ATTACK_KEYS.includes(key)) throw new Error(`--attacks: unknown "${item}"; ${usage}`);
+        if (!key || !isAttackKey(key)) throw new Error(`--attacks: unknown "${item}"; ${usage}`);
         return key;
       });
     },
@@ -85,53 +87,25 @@ function parseOptions(argv: string[]): Options {
   return options;
 }
 
-function buildAttacks(targets: Parameters<typeof hugeUnsignedBodies>[0], runTag: string): Record<string, Attack> {
-  return {
-    'huge-bodies': hugeUnsignedBodies(targets, { mib: 40, concurrent: 3, cap: 12 }),
-    'remote-sealed': remoteSealedSends(targets, { destinations: 100, messages: 8, contentKiB: 128, concurrent: 4, cap: 200 }),
-    'ack-flood': ackFlood(targets, { sockets: 2, framesPerSocket: 2000, runTag }),
-    'held-bodies': heldBodies(targets, { connections: 200, declaredBytes: 4_000_000, sentBytes: 3_900_000, cap: 2000 }),
-    'stranger-flood': strangerFlood(targets, { strangerRate: 100, legitRate: 2, runTag }),
-    'new-origins': newOriginLookups(targets, { origins: 100, concurrent: 50, cap: 5000 }),
-    junk: malformedJunk(targets, { concurrent: 16, cap: 20_000 }),
-  };
-}
-
 interface AttackResult {
-  attack: Attack;
-  baseline?: AttackSummary;
-  summary?: AttackSummary;
-  failure?: string;
-  /** How long after its window the attack took to stop, ms. */
-  overrunMs: number;
+  attack: AttackProcess;
+  outcome: AttackRunResult;
 }
 
-/** Runs each attack in its slot of the timeline: the baseline in the quiet window, the attack in its own. */
-async function driveAttacks(attacks: Attack[], timeline: AbuseTimeline): Promise<AttackResult[]> {
+/**
+ * Runs each attack process in its slot of the timeline: the baseline in the quiet window, the
+ * attack in its own; each has exited before the next slot (or been killed a grace after its window).
+ */
+async function driveAttacks(attacks: AttackProcess[], timeline: AbuseTimeline): Promise<AttackResult[]> {
   const results: AttackResult[] = [];
   for (const slot of timeline.slots) {
     const attack = attacks[slot.index];
-    const result: AttackResult = { attack, overrunMs: 0 };
-    results.push(result);
     await sleepUntil(slot.beforeStart);
-    const quiet = new AbortController();
-    setMaxListeners(0, quiet.signal); // every worker loop of an attack waits on the signal
-    const baseline = attack.baseline?.(quiet.signal);
+    attack.startBaseline();
     await sleepUntil(slot.duringStart);
-    quiet.abort();
-    result.baseline = await baseline;
-    const window = new AbortController();
-    setMaxListeners(0, window.signal);
-    const stopAt = setTimeout(() => window.abort(), Math.max(0, Number(slot.duringEnd - process.hrtime.bigint()) / 1e6));
-    process.stderr.write(`attack ${attack.key}: ${attack.title}\n`);
-    try {
-      result.summary = await attack.run(window.signal);
-    } catch (error) {
-      result.failure = (error as Error).message;
-    }
-    clearTimeout(stopAt);
-    window.abort();
-    result.overrunMs = Math.max(0, Math.round(Number(process.hrtime.bigint() - slot.duringEnd) / 1e6));
+    process.stderr.write(`attack ${attack.key} (pid ${attack.pid}): ${attack.title}\n`);
+    const outcome = await attack.run(Math.max(0, Number(slot.duringEnd - process.hrtime.bigint()) / 1e6));
+    results.push({ attack, outcome });
   }
   return results;
 }
@@ -140,7 +114,9 @@ interface Holder {
   services: ServiceProcess[];
   homeservers: RunningHomeserver[];
   receivers: WsReceiver[];
-  /** Closed before the services stop (attack sockets and pools, the legitimate pools). */
+  /** Killed first, if any still runs. */
+  attacks: AttackProcess[];
+  /** Closed before the services stop (the legitimate pools). */
   closeFirst: (() => Promise<void>)[];
   /** Run after the services stopped, last pushed first. */
   stops: (() => Promise<void>)[];
@@ -161,10 +137,11 @@ function judge(before: PhaseFigures, during: PhaseFigures, lost: number, result:
   else if (during.p99Ms > 2 * before.p99Ms) reasons.push(`p99 ${fmt(during.p99Ms)} ms > 2 × ${fmt(before.p99Ms)} ms`);
   if (errPct(during) > Math.max(1, errPct(before))) reasons.push(`errors ${fmt(errPct(during))} % of legitimate sends`);
   if (lost > 0) reasons.push(`${lost} envelopes lost`);
-  const share = (s?: AttackSummary) => Number(s?.legit429SharePct ?? 0);
-  if (result.attack.key === 'stranger-flood' && share(result.summary) > share(result.baseline) + 5)
-    reasons.push(`friend's 429 share ${share(result.summary)} % (before ${share(result.baseline)} %)`);
-  if (result.failure) reasons.push(`attack failed: ${result.failure}`);
+  const { summary, baseline, failure } = result.outcome;
+  const share = (s?: Record<string, unknown>) => Number(s?.legit429SharePct ?? 0);
+  if (result.attack.key === 'stranger-flood' && share(summary) > share(baseline) + 5)
+    reasons.push(`friend's 429 share ${share(summary)} % (before ${share(baseline)} %)`);
+  if (failure) reasons.push(`attack failed: ${failure}`);
   return { pass: reasons.length === 0, reasons };
 }
 
@@ -185,10 +162,13 @@ async function main(holder: Holder): Promise<void> {
 
   const runTag = randomBytes(3).toString('hex');
   const devices = await registerLegitDevices([alpha, beta], options.devices, runTag);
-  const all = buildAttacks({ alpha, beta, voidServers, blackhole }, runTag);
-  const attacks = options.attacks.map((key) => all[key]);
-  for (const attack of attacks) await attack.prepare?.();
-  holder.closeFirst.push(() => Promise.all(attacks.map((a) => a.dispose?.())).then(() => undefined));
+  const targets: WireTargets = { alpha: wireHomeserver(alpha), beta: wireHomeserver(beta), voidServers };
+  const attacks: AttackProcess[] = [];
+  for (const key of options.attacks) {
+    const attack = await AttackProcess.start({ key, options: ATTACK_OPTIONS[key], targets, runTag, accepted: () => blackhole.accepted });
+    attacks.push(attack);
+    holder.attacks.push(attack);
+  }
 
   const perAttack = options.before + options.seconds + options.settle;
   const ledger = new DeliveryLedger({ rate: options.rate, warmup: options.warmup, seconds: attacks.length * perAttack });
@@ -197,7 +177,7 @@ async function main(holder: Holder): Promise<void> {
   await load.connect(holder.receivers);
   await load.primeFederation();
   console.log(
-    `setup: ${devices.length} legitimate devices (${options.devices} per server) registered and connected; attacks prepared (${((Date.now() - startedAt) / 1000).toFixed(1)} s)`,
+    `setup: ${devices.length} legitimate devices (${options.devices} per server) registered and connected; ${attacks.length} attack processes started and prepared (${((Date.now() - startedAt) / 1000).toFixed(1)} s)`,
   );
 
   ledger.startClock();
@@ -213,6 +193,8 @@ async function main(holder: Holder): Promise<void> {
   const cpu = new WindowCpuSampler();
   const loopDelay = monitorEventLoopDelay({ resolution: 10 });
   loopDelay.enable();
+  const phaseLoopDelay = new PhaseLoopDelay(timeline);
+  phaseLoopDelay.start();
   const run = runOpenLoop({
     rate: options.rate,
     total: ledger.total,
@@ -222,8 +204,12 @@ async function main(holder: Holder): Promise<void> {
   });
   const results = await driveAttacks(attacks, timeline);
   await run.issued;
-  const machine = cpu.report(Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, [pid]])));
+  const machine = cpu.report(
+    { ...Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, [pid]])), attacks: attacks.map((a) => a.pid) },
+    { attacks: results.reduce((sum, r) => sum + (r.outcome.cpuSeconds ?? 0), 0) },
+  );
   loopDelay.disable();
+  phaseLoopDelay.stop();
   await ledger.drain(() => run.outstanding() > 0 || run.waiting() > 0, options.drain);
   rss.stop();
 
@@ -239,14 +225,21 @@ async function main(holder: Holder): Promise<void> {
     `legitimate load: ${options.rate} sends/s open model, ${devices.length} devices on both servers (own source address each), half sealed / half identified, 64-512 B content, to a random other device; latency from the INTENDED send time to arrival`,
   );
   console.log(
-    `machine during the run: ${fmt(machine.machinePct)} % of ${cpus().length * 100} %; processes outside this bench ${fmt(machine.otherPct)} %` +
+    `machine during the run: ${fmt(machine.machinePct)} % of ${cpus().length * 100} %; the load generator (this process) ${fmt(machine.selfPct)} %, the attack processes ${fmt(machine.groups.attacks)} %; processes outside this bench ${fmt(machine.otherPct)} %` +
       (machine.topOthers.length ? ` (${machine.topOthers.map((o) => `${o.pct.toFixed(0)}% ${o.command.slice(0, 40)}`).join('; ')})` : ''),
   );
   const short = (name: string) => name.replace('alpha-', 'a-').replace('beta-', 'b-').replace('directory', 'dir').replace('gateway', 'gw');
   console.log('');
   console.log(
-    `${'attack'.padEnd(15)} ${'verdict'.padEnd(7)} ${'p99 ms before → during'.padEnd(24)} ${'errors % before → during'.padEnd(25)} lost  RSS MiB max before → during (${rss.names.map(short).join(' ')})`,
+    `${'attack'.padEnd(15)} ${'verdict'.padEnd(7)} ${'p99 ms before → during'.padEnd(24)} ${'errors % before → during'.padEnd(25)} lost  ${'attack sent/s'.padEnd(14)} ${'client loop ms'.padEnd(15)} RSS MiB max before → during (${rss.names.map(short).join(' ')})`,
   );
+  console.log(
+    `${''.padEnd(15)} ${''.padEnd(7)} ${''.padEnd(24)} ${''.padEnd(25)} ${''.padEnd(5)} ${'(achieved)'.padEnd(14)} ${'p99/max during'.padEnd(15)}`,
+  );
+  const loopText = (i: number, part: PhasePart): string => {
+    const f = phaseLoopDelay.of(i, part);
+    return f ? `${fmt(f.p99Ms)}/${fmt(f.maxMs)}` : '?';
+  };
   const rows = results.map((result, i) => {
     const before = load.figures(i, 'before');
     const during = load.figures(i, 'during');
@@ -265,18 +258,30 @@ async function main(holder: Holder): Promise<void> {
         return `${r.before?.toFixed(0) ?? '?'}→${r.during?.toFixed(0) ?? '?'}${r.gone ? '(DIED)' : ''}`;
       })
       .join(' ');
+    const sentPerSecond = result.outcome.sentPerSecond === undefined ? '?' : fmt(result.outcome.sentPerSecond);
     console.log(
-      `${result.attack.key.padEnd(15)} ${(verdict.pass ? 'pass' : 'FAIL').padEnd(7)} ${`${fmt(before.p99Ms)} → ${fmt(during.p99Ms)}`.padEnd(24)} ${`${fmt(errPct(before))} → ${fmt(errPct(during))}`.padEnd(25)} ${String(lost).padEnd(5)} ${rssText}`,
+      `${result.attack.key.padEnd(15)} ${(verdict.pass ? 'pass' : 'FAIL').padEnd(7)} ${`${fmt(before.p99Ms)} → ${fmt(during.p99Ms)}`.padEnd(24)} ${`${fmt(errPct(before))} → ${fmt(errPct(during))}`.padEnd(25)} ${String(lost).padEnd(5)} ${sentPerSecond.padEnd(14)} ${loopText(i, 'during').padEnd(15)} ${rssText}`,
     );
     return { result, before, during, settle, lost, verdict, rss: Object.fromEntries(rss.names.map((n) => [n, rssOf(n)])) };
   });
   console.log('');
-  for (const row of rows) {
-    console.log(`${row.result.attack.key}: ${row.result.attack.title}`);
+  for (const [i, row] of rows.entries()) {
+    const { attack, outcome } = row.result;
+    console.log(`${attack.key}: ${attack.title}`);
     if (!row.verdict.pass) console.log(`  FAIL: ${row.verdict.reasons.join('; ')}`);
-    if (row.result.baseline) console.log(`  quiet window: ${JSON.stringify(row.result.baseline)}`);
     console.log(
-      `  attack: ${JSON.stringify(row.result.summary ?? { failure: row.result.failure })}; stopped ${row.result.overrunMs} ms after its window`,
+      `  offered: ${attack.offered}; achieved: ${outcome.summary ? `${outcome.summary.sent} ${attack.unit} in ${fmt(outcome.activeSeconds ?? 0)} s = ${fmt(outcome.sentPerSecond ?? 0)} ${attack.unit}/s` : 'nothing (no result)'}` +
+        (outcome.loopDelayMaxMs === undefined
+          ? ''
+          : `; attack process: CPU ${fmt((100 * (outcome.runCpuSeconds ?? 0)) / Math.max(0.001, outcome.activeSeconds ?? 0))} % of a core, event-loop delay p99/max ${fmt(outcome.loopDelayP99Ms ?? 0)}/${fmt(outcome.loopDelayMaxMs)} ms`),
+    );
+    console.log(
+      `  load generator (this process): event-loop delay p99/max before ${loopText(i, 'before')}, during ${loopText(i, 'during')}, settle ${loopText(i, 'settle')} ms; ` +
+        `issue lag p99/max before ${fmt(row.before.issueLagP99Ms)}/${fmt(row.before.issueLagMaxMs)}, during ${fmt(row.during.issueLagP99Ms)}/${fmt(row.during.issueLagMaxMs)} ms`,
+    );
+    if (outcome.baseline) console.log(`  quiet window: ${JSON.stringify(outcome.baseline)}`);
+    console.log(
+      `  attack: ${JSON.stringify(outcome.summary ?? { failure: outcome.failure })}; its process exited ${outcome.exitedAfterWindowMs} ms after its window`,
     );
   }
   const { lost, okTotal } = ledger.tally();
@@ -291,15 +296,35 @@ async function main(holder: Holder): Promise<void> {
   console.log(
     `verdict: ${rows.filter((r) => r.verdict.pass).length} of ${rows.length} attacks held (p99 ≤ 2× a before-p99 of at most 1 s, errors ≤ max(1 %, before), nothing lost)`,
   );
-  const figures = (f: PhaseFigures) => ({ sends: f.sends, errors: f.errors, lost: f.lost, p50Ms: round(f.p50Ms), p99Ms: round(f.p99Ms) });
+  const figures = (f: PhaseFigures) => ({
+    sends: f.sends,
+    errors: f.errors,
+    lost: f.lost,
+    p50Ms: round(f.p50Ms),
+    p99Ms: round(f.p99Ms),
+    issueLagP99Ms: round(f.issueLagP99Ms),
+  });
+  const loopFigures = (i: number, part: PhasePart) => {
+    const f = phaseLoopDelay.of(i, part);
+    return f ? { p99Ms: round(f.p99Ms), maxMs: round(f.maxMs) } : null;
+  };
   console.log(
     JSON.stringify({
       rate: options.rate,
       seconds: options.seconds,
       before: options.before,
       devices: devices.length,
-      attacks: rows.map((r) => ({
+      attacks: rows.map((r, i) => ({
         key: r.result.attack.key,
+        offered: r.result.attack.offered,
+        unit: r.result.attack.unit,
+        sentPerSecond: r.result.outcome.sentPerSecond === undefined ? null : round(r.result.outcome.sentPerSecond),
+        clientLoopDelay: { before: loopFigures(i, 'before'), during: loopFigures(i, 'during') },
+        attackProcess: {
+          loopDelayP99Ms: round(r.result.outcome.loopDelayP99Ms ?? 0),
+          loopDelayMaxMs: round(r.result.outcome.loopDelayMaxMs ?? 0),
+          runCpuSeconds: round(r.result.outcome.runCpuSeconds ?? 0),
+        },
         pass: r.verdict.pass,
         reasons: r.verdict.reasons,
         before: figures(r.before),
@@ -312,35 +337,49 @@ async function main(holder: Holder): Promise<void> {
             { before: v.before === null ? null : round(v.before, 0), during: v.during === null ? null : round(v.during, 0) },
           ]),
         ),
-        baseline: r.result.baseline,
-        summary: r.result.summary ?? { failure: r.result.failure },
-        overrunMs: r.result.overrunMs,
+        baseline: r.result.outcome.baseline,
+        summary: r.result.outcome.summary ?? { failure: r.result.outcome.failure },
+        exitedAfterWindowMs: r.result.outcome.exitedAfterWindowMs,
       })),
       lost,
       unanswered: ledger.total - run.answered(),
       died: exits,
       machinePct: round(machine.machinePct, 0),
       otherPct: round(machine.otherPct, 0),
+      loadGeneratorPct: round(machine.selfPct, 0),
+      attackProcessesPct: round(machine.groups.attacks, 0),
       cores: cpus().length,
     }),
   );
+}
+
+/** The homeserver as an attack process needs it: names and addresses. */
+function wireHomeserver(hs: RunningHomeserver): WireTargets['alpha'] {
+  return {
+    label: hs.label,
+    serverName: hs.serverName,
+    databaseUrl: hs.databaseUrl,
+    services: Object.fromEntries(SERVICE_KINDS.map((k) => [k, { baseUrl: hs.services[k].baseUrl }])) as WireTargets['alpha']['services'],
+  };
 }
 
 const holder: Holder = {
   services: [],
   homeservers: [],
   receivers: [],
+  attacks: [],
   closeFirst: [],
   stops: [],
 };
 const stopEverything = async (): Promise<void> => {
+  holder.attacks.forEach((attack) => attack.kill());
   terminateAll(holder.receivers);
   const report = (error: unknown) => process.stderr.write(`clean-up: ${(error as Error).message}\n`);
-  // The attacks' sockets and pools and the legitimate pools first, while the services still run.
+  // The legitimate pools first, while the services still run.
   for (const close of holder.closeFirst) await close().catch(report);
   await Promise.all(holder.homeservers.map((hs) => hs.stop()));
   for (const service of [...holder.services].reverse()) await service.stop().catch(() => undefined);
-  // Attack resources, the legitimate pools, the blackhole, then the databases' schemas (the outbox the attacks filled).
+  // The blackhole, then the databases' schemas (the outbox the attacks filled).
   for (const stop of [...holder.stops].reverse())
     await stop().catch((error: unknown) => process.stderr.write(`clean-up: ${(error as Error).message}\n`));
 };

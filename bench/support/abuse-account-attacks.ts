@@ -6,15 +6,15 @@
 import { randomUUID } from 'node:crypto';
 import { Pool } from 'undici';
 import WebSocket from 'ws';
-import { Attack, AttackTargets, StatusTally, pause, paced } from './abuse-attack';
+import { Attack, AttackHomeserver, AttackTargets, StatusTally, pause, paced } from './abuse-attack';
 import { loopbackSource } from './abuse-legit-load';
-import type { RunningHomeserver } from './federated-homeservers';
 import { Registered, postJson } from './homeserver';
 import { benchAccountKeys } from './signal-devices';
 import { WsReceiver, connectReceiver } from './ws-receiver';
 
 const ACK_FLOODER_GROUP = 3;
 const STRANGER_GROUP = 4;
+const STRANGER_DEVICES = 3;
 const WHISPER = 1;
 
 interface Device extends Registered {
@@ -22,7 +22,7 @@ interface Device extends Registered {
 }
 
 /** Registers an account on `home` and links `extraDevices` more devices to it. */
-async function accountWithDevices(home: RunningHomeserver, localpart: string, extraDevices: number): Promise<Device[]> {
+async function accountWithDevices(home: AttackHomeserver, localpart: string, extraDevices: number): Promise<Device[]> {
   const directory = new Pool(home.services.directory.baseUrl, { connections: 2 });
   try {
     const keys = benchAccountKeys(localpart);
@@ -45,23 +45,32 @@ async function accountWithDevices(home: RunningHomeserver, localpart: string, ex
   }
 }
 
-const wsUrlOf = (home: RunningHomeserver): string => `${home.services.relay.baseUrl.replace(/^http/, 'ws')}/v1/websocket`;
+const wsUrlOf = (home: AttackHomeserver): string => `${home.services.relay.baseUrl.replace(/^http/, 'ws')}/v1/websocket`;
 
 /**
  * (3) `sockets` authenticated sockets to beta's relay, each sending up to `framesPerSocket` ack
- * frames of 1,000 random ids as fast as the socket drains (at most 4 MiB buffered).
+ * frames of 1,000 random ids as fast as the socket drains: a new frame whenever fewer than
+ * `maxBufferedBytes` wait unsent in the socket (so in flight per socket is that, plus the kernel's
+ * buffers).
  */
-export function ackFlood(targets: AttackTargets, options: { sockets: number; framesPerSocket: number; runTag: string }): Attack {
+export function ackFlood(
+  targets: AttackTargets,
+  options: { sockets: number; framesPerSocket: number; maxBufferedBytes: number; runTag: string },
+): Attack {
   let tokens: string[] = [];
   return {
     key: 'ack-flood',
     title: `${options.sockets} authenticated sockets on beta's relay sending up to ${options.framesPerSocket} ack frames of 1,000 random ids each`,
+    offered: `${options.sockets} sockets, each sending as fast as it drains with at most ${(options.maxBufferedBytes / (1024 * 1024)).toFixed(0)} MiB unsent (at most ${options.framesPerSocket.toLocaleString('en')} frames each)`,
+    unit: 'ack frames',
     async prepare() {
       for (let i = 0; i < options.sockets; i++)
         tokens.push((await accountWithDevices(targets.beta, `ackflood${options.runTag}${i}`, 0))[0].token);
     },
     async run(signal) {
       let frames = 0;
+      const startedAt = Date.now();
+      let lastFrameMs = 0;
       const closes = new StatusTally();
       const errorFrames = { count: 0 };
       const flood = (token: string, n: number): Promise<void> =>
@@ -74,13 +83,14 @@ export function ackFlood(targets: AttackTargets, options: { sockets: number; fra
           let sent = 0;
           const pump = async (): Promise<void> => {
             while (!signal.aborted && sent < options.framesPerSocket && socket.readyState === WebSocket.OPEN) {
-              if (socket.bufferedAmount > 4 * 1024 * 1024) {
+              if (socket.bufferedAmount > options.maxBufferedBytes) {
                 await pause(5, signal);
                 continue;
               }
               socket.send(JSON.stringify({ type: 'ack', ids: Array.from({ length: 1000 }, randomUUID) }));
               sent++;
               frames++;
+              lastFrameMs = Date.now() - startedAt;
               if (sent % 20 === 0) await pause(0, signal);
             }
             // Stay open until the window ends: the relay's work on the frames is what is measured.
@@ -98,7 +108,7 @@ export function ackFlood(targets: AttackTargets, options: { sockets: number; fra
           });
         });
       await Promise.all(tokens.map((token, n) => flood(token, n)));
-      return { framesSent: frames, idsSent: frames * 1000, errorFrames: errorFrames.count, closedMidAttack: closes.toJSON() };
+      return { sent: frames, lastFrameMs, idsSent: frames * 1000, errorFrames: errorFrames.count, closedMidAttack: closes.toJSON() };
     },
     async dispose() {
       tokens = [];
@@ -112,7 +122,10 @@ export function ackFlood(targets: AttackTargets, options: { sockets: number; fra
  * same victim at `legitRate` per second in both the quiet window and the attack. Reported: the
  * legitimate sender's share of 429s before and during.
  */
-export function strangerFlood(targets: AttackTargets, options: { strangerRate: number; legitRate: number; runTag: string }): Attack {
+export function strangerFlood(
+  targets: AttackTargets,
+  options: { strangerRate: number; maxOutstanding: number; legitRate: number; runTag: string },
+): Attack {
   let victim: Device;
   let stranger: Device[] = [];
   let friend: Device;
@@ -156,10 +169,12 @@ export function strangerFlood(targets: AttackTargets, options: { strangerRate: n
   });
   return {
     key: 'stranger-flood',
-    title: `a stranger with 3 devices sending ${options.strangerRate}/s each to one victim on alpha while a friend sends ${options.legitRate}/s to the victim`,
+    title: `a stranger with ${STRANGER_DEVICES} devices sending ${options.strangerRate}/s each to one victim on alpha while a friend sends ${options.legitRate}/s to the victim`,
+    offered: `${STRANGER_DEVICES} devices × ${options.strangerRate}/s = ${STRANGER_DEVICES * options.strangerRate} sends/s, open model; a due send is skipped (counted) while ${options.maxOutstanding} of its device are unanswered`,
+    unit: 'stranger sends',
     async prepare() {
       [victim] = await accountWithDevices(targets.alpha, `victim${options.runTag}`, 0);
-      stranger = await accountWithDevices(targets.alpha, `stranger${options.runTag}`, 2);
+      stranger = await accountWithDevices(targets.alpha, `stranger${options.runTag}`, STRANGER_DEVICES - 1);
       [friend] = await accountWithDevices(targets.alpha, `friend${options.runTag}`, 0);
       victimSocket = await connectReceiver(wsUrlOf(targets.alpha), victim.token, 0, () => delivered++, 'victim socket');
     },
@@ -172,16 +187,17 @@ export function strangerFlood(targets: AttackTargets, options: { strangerRate: n
       const legit = new StatusTally();
       const flood = new StatusTally();
       const deliveredBefore = delivered;
-      await Promise.all([
-        legitRun(signal, legit),
-        ...stranger.map((device, n) => {
+      const floods = Promise.all(
+        stranger.map((device, n) => {
           const via = pool(STRANGER_GROUP, n);
-          return paced(signal, options.strangerRate, 64, () => sendTo(device, via, flood));
+          return paced(signal, options.strangerRate, options.maxOutstanding, () => sendTo(device, via, flood));
         }),
-      ]);
+      );
+      const [, paces] = await Promise.all([legitRun(signal, legit), floods]);
       return {
+        sent: flood.total,
+        skippedWhileOutstanding: paces.reduce((sum, p) => sum + p.skipped, 0),
         ...share(legit),
-        strangerSends: flood.total,
         strangerAnswers: flood.toJSON(),
         victimDeliveries: delivered - deliveredBefore,
       };

@@ -1,32 +1,49 @@
 /**
- * What every attack of the abuse bench is: a name, optional preparation before the legitimate load
+ * What every attack of the abuse bench is: a name, the bound on its intensity (`offered`: a rate or
+ * a number in flight, stated in its options), optional preparation before the legitimate load
  * starts (accounts, sockets), an optional baseline run in the quiet window before it, and the
  * attack itself, which must stop promptly once its signal aborts and never exceed its own caps
- * (count and time). Each returns a small summary of what it did and what it was answered.
+ * (count and time). Each returns a small summary of what it did and what it was answered, with
+ * `sent`: how many `unit`s it started, so the rate it achieved can be printed beside `offered`.
+ *
+ * Attacks run in a process of their own (abuse-attack-runner.ts), not beside the legitimate load:
+ * their targets are plain data, and the one live figure they read from the bench's process (the
+ * never-answering server's accepted connections) is asked for over IPC.
  */
-import type { BlackholeServer } from './blackhole-server';
-import type { RunningHomeserver } from './federated-homeservers';
+import type { ServiceKind } from './federated-homeservers';
 
-export type AttackSummary = Record<string, unknown>;
+export type AttackSummary = Record<string, unknown> & { sent: number };
 
 export interface Attack {
   /** Short key for `--attacks` and the JSON line, e.g. `huge-bodies`. */
   key: string;
   title: string;
+  /** The bound on its intensity, e.g. "16 at a time, closed loop (at most 20,000)". */
+  offered: string;
+  /** What `sent` counts, e.g. "requests". */
+  unit: string;
   prepare?(): Promise<void>;
-  baseline?(signal: AbortSignal): Promise<AttackSummary>;
+  baseline?(signal: AbortSignal): Promise<Record<string, unknown>>;
   run(signal: AbortSignal): Promise<AttackSummary>;
   /** Closes whatever prepare() opened. */
   dispose?(): Promise<void>;
 }
 
+/** What an attack needs of a homeserver: names and addresses only (a RunningHomeserver is one). */
+export interface AttackHomeserver {
+  label: string;
+  serverName: string;
+  databaseUrl: string;
+  services: Record<ServiceKind, { baseUrl: string }>;
+}
+
 export interface AttackTargets {
-  alpha: RunningHomeserver;
-  beta: RunningHomeserver;
+  alpha: AttackHomeserver;
+  beta: AttackHomeserver;
   /** Server names in both gateways' FEDERATION_PEERS that lead to a loopback server that never answers. */
   voidServers: string[];
   /** The server behind `voidServers`: its accepted connections count the peer lookups made. */
-  blackhole: BlackholeServer;
+  blackhole: { accepted(): Promise<number> };
 }
 
 /** Counts of answers by status ("error:<code>" for requests that got none). */

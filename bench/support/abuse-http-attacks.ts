@@ -39,10 +39,14 @@ async function attempt(
   latency.recordSince(started);
 }
 
-const timing = (latency: LatencyHistogram): AttackSummary => ({
+const timing = (latency: LatencyHistogram): Record<string, number> => ({
   p50Ms: Math.round(latency.percentileMs(50)),
   maxMs: Math.round(latency.maxMs),
 });
+
+/** The intensity of an attack of `concurrent` workers that each start the next request once the last one ended. */
+const closedLoop = (concurrent: number, cap: number): string =>
+  `${concurrent} at a time, closed loop (each worker starts its next request when the last one ended; at most ${cap.toLocaleString('en')})`;
 
 /** (1) Unsigned PUT /federation/v1/messages bodies of `mib` MiB, `concurrent` at a time, at most `cap`. */
 export function hugeUnsignedBodies(targets: AttackTargets, options: { mib: number; concurrent: number; cap: number }): Attack {
@@ -52,17 +56,19 @@ export function hugeUnsignedBodies(targets: AttackTargets, options: { mib: numbe
   return {
     key: 'huge-bodies',
     title: `unsigned ${options.mib} MiB PUT /federation/v1/messages to beta's gateway, ${options.concurrent} at a time`,
+    offered: closedLoop(options.concurrent, options.cap),
+    unit: 'requests',
     async run(signal) {
       const agent = attackerAgent(1, options.concurrent);
       const tally = new StatusTally();
       const latency = new LatencyHistogram();
       const url = `${targets.beta.services.gateway.baseUrl}/federation/v1/messages`;
       const headers = { ...json, 'sealpost-origin': targets.alpha.serverName, 'sealpost-destination': targets.beta.serverName };
-      await untilAborted(signal, options.concurrent, options.cap, () =>
+      const sent = await untilAborted(signal, options.concurrent, options.cap, () =>
         attempt(agent, url, { method: 'PUT', headers, body, signal }, tally, latency),
       );
       await agent.destroy();
-      return { requests: tally.total, answers: tally.toJSON(), bytesEach: body.length, ...timing(latency) };
+      return { sent, answers: tally.toJSON(), bytesEach: body.length, ...timing(latency) };
     },
   };
 }
@@ -101,12 +107,14 @@ export function remoteSealedSends(
   return {
     key: 'remote-sealed',
     title: `unauthenticated sealed sends of ${options.messages} × ${options.contentKiB} KiB to users of ${servers.length} servers that never answer, via alpha's relay`,
+    offered: closedLoop(options.concurrent, options.cap),
+    unit: 'requests',
     async run(signal) {
       const before = await outboxFootprint(targets.alpha.databaseUrl);
       const agent = attackerAgent(2, options.concurrent);
       const tally = new StatusTally();
       const latency = new LatencyHistogram();
-      await untilAborted(signal, options.concurrent, options.cap, (n) => {
+      const sent = await untilAborted(signal, options.concurrent, options.cap, (n) => {
         const address = `victim${n}@${servers[n % servers.length]}`;
         const url = `${targets.alpha.services.relay.baseUrl}/v1/messages/${encodeURIComponent(address)}`;
         const headers = { ...json, 'unidentified-access-key': randomBytes(16).toString('base64') };
@@ -115,7 +123,7 @@ export function remoteSealedSends(
       await agent.destroy();
       const after = await outboxFootprint(targets.alpha.databaseUrl);
       return {
-        requests: tally.total,
+        sent,
         answers: tally.toJSON(),
         requestBytes: body.length,
         outboxRowsAdded: after.rows - before.rows,
@@ -142,6 +150,8 @@ export function heldBodies(
   return {
     key: 'held-bodies',
     title: `${options.connections} connections to alpha's relay each sending ${(options.sentBytes / MiB).toFixed(1)} of ${(options.declaredBytes / MiB).toFixed(1)} MiB of a body, then stalling`,
+    offered: `${options.connections} connections held at once, each opened again when the server closes it (at most ${options.cap.toLocaleString('en')} opened)`,
+    unit: 'connections',
     async run(signal) {
       const open = new Set<Socket>();
       let opened = 0;
@@ -174,7 +184,7 @@ export function heldBodies(
         });
       signal.addEventListener('abort', () => open.forEach((s) => s.destroy()), { once: true });
       await untilAborted(signal, options.connections, options.cap, holdOne);
-      return { opened, closedByServerMidAttack: closedByServer, answers: answers.toJSON() };
+      return { sent: opened, closedByServerMidAttack: closedByServer, answers: answers.toJSON() };
     },
   };
 }
@@ -192,13 +202,15 @@ export function newOriginLookups(targets: AttackTargets, options: { origins: num
   return {
     key: 'new-origins',
     title: `forged federation requests to beta's gateway naming ${origins.length} unknown origins, ${options.concurrent} at a time`,
+    offered: closedLoop(options.concurrent, options.cap),
+    unit: 'requests',
     async run(signal) {
       const agent = attackerAgent(3, options.concurrent);
       const tally = new StatusTally();
       const latency = new LatencyHistogram();
-      const lookupsBefore = targets.blackhole.accepted;
+      const lookupsBefore = await targets.blackhole.accepted();
       const url = `${targets.beta.services.gateway.baseUrl}/federation/v1/messages`;
-      await untilAborted(signal, options.concurrent, options.cap, (n) => {
+      const sent = await untilAborted(signal, options.concurrent, options.cap, (n) => {
         const origin = origins[n % origins.length];
         const headers = {
           ...json,
@@ -212,9 +224,9 @@ export function newOriginLookups(targets: AttackTargets, options: { origins: num
       });
       await agent.destroy();
       return {
-        requests: tally.total,
+        sent,
         answers: tally.toJSON(),
-        peerConnections: targets.blackhole.accepted - lookupsBefore,
+        peerConnections: (await targets.blackhole.accepted()) - lookupsBefore,
         ...timing(latency),
       };
     },
@@ -268,10 +280,12 @@ export function malformedJunk(targets: AttackTargets, options: { concurrent: num
   return {
     key: 'junk',
     title: `malformed upgrades, missing Host, 40 KB headers and binary junk to alpha's relay and beta's gateway, ${options.concurrent} at a time`,
+    offered: closedLoop(options.concurrent, options.cap),
+    unit: 'requests',
     async run(signal) {
       const byKind = new Map<string, StatusTally>();
       let notJson = 0;
-      await untilAborted(signal, options.concurrent, options.cap, async (n) => {
+      const sent = await untilAborted(signal, options.concurrent, options.cap, async (n) => {
         const kind = JUNK[n % JUNK.length];
         const url = hosts[Math.floor(n / JUNK.length) % hosts.length];
         const answer = await rawExchange(url, kind.bytes(url.host), loopbackSource(ATTACKER_GROUP, 50 + (n % 50)), 3000);
@@ -285,7 +299,7 @@ export function malformedJunk(targets: AttackTargets, options: { concurrent: num
         if (signal.aborted) return;
         await pause(0, signal);
       });
-      return { answers: Object.fromEntries([...byKind].map(([k, t]) => [k, t.toJSON()])), errorsNotJsonOrHeadWithBody: notJson };
+      return { sent, answers: Object.fromEntries([...byKind].map(([k, t]) => [k, t.toJSON()])), errorsNotJsonOrHeadWithBody: notJson };
     },
   };
 }

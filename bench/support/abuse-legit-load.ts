@@ -36,6 +36,9 @@ export interface PhaseFigures {
   p50Ms: number;
   p99Ms: number;
   delivered: number;
+  /** How late this client issued the phase's sends (intended time → request started): its own lag, not the servers'. */
+  issueLagP99Ms: number;
+  issueLagMaxMs: number;
 }
 
 /** Loopback source address number `n` of a group (127.0.<group>.<n+1>), for up to 254 × 254 clients. */
@@ -76,8 +79,15 @@ export async function registerLegitDevices(homeservers: RunningHomeserver[], per
   return devices;
 }
 
+function histogramOf(byPhase: Map<string, LatencyHistogram>, key: string): LatencyHistogram {
+  let histogram = byPhase.get(key);
+  if (!histogram) byPhase.set(key, (histogram = new LatencyHistogram()));
+  return histogram;
+}
+
 export class LegitLoad {
   private readonly latencyByPhase = new Map<string, LatencyHistogram>();
+  private readonly issueLagByPhase = new Map<string, LatencyHistogram>();
   readonly receivers: WsReceiver[] = [];
 
   constructor(
@@ -130,14 +140,13 @@ export class LegitLoad {
     if (seq === undefined || this.ledger.receivedCount[seq] !== 1) return;
     const phase = this.timeline?.phaseAt(this.ledger.intended(seq));
     if (!phase) return;
-    const key = `${phase.attack}:${phase.part}`;
-    let histogram = this.latencyByPhase.get(key);
-    if (!histogram) this.latencyByPhase.set(key, (histogram = new LatencyHistogram()));
-    histogram.recordSince(this.ledger.intended(seq));
+    histogramOf(this.latencyByPhase, `${phase.attack}:${phase.part}`).recordSince(this.ledger.intended(seq));
   }
 
   /** Send `seq`: a random device to a random other device, sealed or identified at even odds. */
   async send(seq: number): Promise<void> {
+    const phase = this.timeline?.phaseAt(this.ledger.intended(seq));
+    if (phase) histogramOf(this.issueLagByPhase, `${phase.attack}:${phase.part}`).recordSince(this.ledger.intended(seq));
     const from = this.devices[Math.floor(Math.random() * this.devices.length)];
     let to = this.devices[Math.floor(Math.random() * (this.devices.length - 1))];
     if (to === from) to = this.devices[this.devices.length - 1];
@@ -167,7 +176,7 @@ export class LegitLoad {
 
   /** Figures of the sends whose intended time falls in that phase (call after the drain). */
   figures(attack: number, part: PhasePart): PhaseFigures {
-    const out: PhaseFigures = { sends: 0, errors: 0, lost: 0, p50Ms: 0, p99Ms: 0, delivered: 0 };
+    const out: PhaseFigures = { sends: 0, errors: 0, lost: 0, p50Ms: 0, p99Ms: 0, delivered: 0, issueLagP99Ms: 0, issueLagMaxMs: 0 };
     for (let seq = 0; seq < this.ledger.total; seq++) {
       const phase = this.timeline?.phaseAt(this.ledger.intended(seq));
       if (!phase || phase.attack !== attack || phase.part !== part) continue;
@@ -181,6 +190,11 @@ export class LegitLoad {
     if (histogram) {
       out.p50Ms = histogram.percentileMs(50);
       out.p99Ms = histogram.percentileMs(99);
+    }
+    const issueLag = this.issueLagByPhase.get(`${attack}:${part}`);
+    if (issueLag) {
+      out.issueLagP99Ms = issueLag.percentileMs(99);
+      out.issueLagMaxMs = issueLag.maxMs;
     }
     return out;
   }

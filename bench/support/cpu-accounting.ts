@@ -60,8 +60,12 @@ export class WindowCpuSampler {
     this.end = { procs: snapshot(), machine: machineTicks(), at: process.hrtime.bigint(), self: process.cpuUsage(this.startSelf) };
   }
 
-  /** Attributes the window's CPU to `groups` (pids known at any time: pass the union of start and end lists). */
-  report(groups: Record<string, number[]>): WindowCpu {
+  /**
+   * Attributes the window's CPU to `groups` (pids known at any time: pass the union of start and
+   * end lists). A process that exited before the window closed reads nothing here: what such
+   * processes reported of their own CPU time within the window goes in `exitedSeconds`, by group.
+   */
+  report(groups: Record<string, number[]>, exitedSeconds: Record<string, number> = {}): WindowCpu {
     this.stop();
     const end = this.end!;
     const wall = Number(end.at - this.startedAt) / 1e9;
@@ -78,6 +82,7 @@ export class WindowCpuSampler {
       unique.forEach((pid) => grouped.add(pid));
       out[name] = pct(unique.reduce((sum, pid) => sum + used(pid), 0));
     }
+    for (const [name, seconds] of Object.entries(exitedSeconds)) out[name] = (out[name] ?? 0) + pct(seconds);
     const selfPct = pct((end.self.user + end.self.system) / 1e6);
     const machineCores = (end.machine.total - this.startMachine.total) / CLOCK_TICKS_PER_SECOND / wall;
     const machinePct =
