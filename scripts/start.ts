@@ -80,7 +80,7 @@ async function main(): Promise<void> {
       '',
       `Sealpost homeserver "${directory.serverName}" is running:`,
       `  prekey directory    ${local(directory.port)}   (/v1/accounts, /v1/devices, /v1/keys)`,
-      `  relay              ${local(relay.port)}   (/v1/messages, /v1/websocket)`,
+      `  relay              ${local(relay.port)}   (/v1/messages, /v1/websocket, /v1/provisioning)`,
       `  federation gateway ${local(gateway.port)}   (/federation/v1/*)`,
       `  discovery          ${gateway.publicUrl}/.well-known/sealpost`,
       `  registration       ${directory.openRegistration ? 'open' : `by token${directory.staticRegistrationToken ? ' (REGISTRATION_TOKEN is set)' : ''}: npm run admin -- registration-token create --uses 10`}`,

@@ -267,6 +267,20 @@ export function routesOf(ctx: FuzzContext): RouteFuzz[] {
         { weight: 1, arbitrary: addr.map((a) => `/v1/messages/${a}`) },
       ),
     }),
+    // No provisioning socket is open during the run: even a well-formed PUT finds no address (404).
+    route('PUT /v1/provisioning/{address}', {
+      service: 'relay',
+      method: 'PUT',
+      auth: withCredentials(fuzzer.token),
+      body: () => ({ body: 'not base64!', to: 'x' }),
+      path: fc.oneof(
+        {
+          weight: 2,
+          arbitrary: fc.uint8Array({ minLength: 16, maxLength: 16 }).map((b) => `/v1/provisioning/${Buffer.from(b).toString('base64url')}`),
+        },
+        { weight: 1, arbitrary: segment(junkString).map((p) => `/v1/provisioning/${p}`) },
+      ),
+    }),
     // --- federation gateway: public ---
     route(
       'GET /.well-known/sealpost',

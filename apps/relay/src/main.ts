@@ -10,6 +10,8 @@ void runService(
   async (config) => {
     const app = await createRelayApp(config);
     await app.listen(config.port, config.host);
-    new Logger('Relay').log(`relay of ${config.serverName} listening on ${listeningUrl(app)} (WebSocket at /v1/websocket)`);
+    new Logger('Relay').log(
+      `relay of ${config.serverName} listening on ${listeningUrl(app)} (WebSockets at /v1/websocket, /v1/provisioning/websocket)`,
+    );
   },
 );

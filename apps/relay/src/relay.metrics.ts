@@ -15,6 +15,9 @@ export class RelayMetrics {
   readonly handoffs;
   readonly ackDeleteFailures;
   readonly queueErrors;
+  readonly provisioningUpgrades;
+  readonly provisioningMessages;
+  readonly provisioningSocketsClosed;
 
   constructor(private readonly metrics: ServiceMetrics) {
     this.stored = metrics.counter(
@@ -51,6 +54,33 @@ export class RelayMetrics {
     this.ackDeleteFailures = metrics.counter(
       'sealpost_relay_ack_delete_failures_total',
       'Failed attempts to delete acked envelopes (each is retried until it succeeds)',
+    );
+    this.provisioningUpgrades = metrics.counter(
+      'sealpost_relay_provisioning_upgrades_total',
+      'Provisioning socket upgrades (no auth): opened, rate_limited (per client address), full (PROVISIONING_MAX_SOCKETS), unavailable (Redis)',
+      ['outcome'] as const,
+    );
+    this.provisioningMessages = metrics.counter(
+      'sealpost_relay_provisioning_messages_total',
+      'PUT /v1/provisioning/{address}: delivered (204), not_found (404), rate_limited (429 per device)',
+      ['outcome'] as const,
+    );
+    this.provisioningSocketsClosed = metrics.counter(
+      'sealpost_relay_provisioning_sockets_closed_total',
+      'Provisioning sockets closed by the server: delivered (1000), expired (4408), frame_rate (4429)',
+      ['reason'] as const,
+    );
+  }
+
+  /** Provisioning sockets this instance holds (not device sockets), read at scrape time. */
+  watchProvisioningSockets(count: () => number): void {
+    this.metrics.gauge(
+      'sealpost_relay_provisioning_websockets',
+      'Provisioning sockets of new devices held by this instance',
+      [],
+      function collect() {
+        this.set(count());
+      },
     );
   }
 

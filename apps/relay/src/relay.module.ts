@@ -1,11 +1,12 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import type Redis from 'ioredis';
 import { randomUUID } from 'node:crypto';
 import { BusModule } from '@sealpost/bus';
 import type { RelayConfig } from '@sealpost/config';
 import { CryptoModule, ServerSecretModule } from '@sealpost/crypto';
 import { DatabaseModule } from '@sealpost/db';
 import { HealthController, MetricsController, ServiceMetrics, healthOptionsProvider } from '@sealpost/http';
-import { RedisModule } from '@sealpost/redis';
+import { REDIS, REDIS_PREFIX, RedisModule } from '@sealpost/redis';
 import { AckBatcher } from './delivery/ack-batcher.service';
 import { ConnectionRegistry } from './delivery/connection-registry.service';
 import { DeliveryNotifier } from './delivery/delivery-notifier.service';
@@ -25,6 +26,12 @@ import { MessagesStore } from './mailbox/messages-store.repository';
 import { QueueDepthCache } from './mailbox/queue-depth.cache';
 import { SendRateLimiter } from './mailbox/send-rate-limiter.service';
 import { RELAY_MIGRATIONS } from './migrations';
+import { ProvisioningController } from './provisioning/provisioning.controller';
+import { ProvisioningDelivery } from './provisioning/provisioning-delivery.service';
+import { ProvisioningGateway } from './provisioning/provisioning.gateway';
+import { ProvisioningRateLimiter } from './provisioning/provisioning-rate-limiter.service';
+import { ProvisioningRoutes } from './provisioning/provisioning-routes.scripts';
+import { ProvisioningSockets } from './provisioning/provisioning-sockets.service';
 import { RelayMetrics } from './relay.metrics';
 import { RELAY_CONFIG, RELAY_INSTANCE_ID } from './relay.tokens';
 
@@ -48,7 +55,14 @@ export class RelayModule {
         RedisModule.forService({ redisUrl: config.redisUrl, prefix: config.redisPrefix, connectionName: 'sealpost-relay' }),
         BusModule.forService({ redisUrl: config.redisUrl, namespace: config.redisPrefix }),
       ],
-      controllers: [MessagesController, HealthController, MetricsController, RelayEventsController, RelayBusController],
+      controllers: [
+        MessagesController,
+        ProvisioningController,
+        HealthController,
+        MetricsController,
+        RelayEventsController,
+        RelayBusController,
+      ],
       providers: [
         { provide: RELAY_CONFIG, useValue: config },
         { provide: RELAY_INSTANCE_ID, useValue: randomUUID() },
@@ -68,6 +82,15 @@ export class RelayModule {
         DeliveryNotifier,
         WebSocketGateway,
         EnvelopeExpiryProcessor,
+        {
+          provide: ProvisioningRoutes,
+          useFactory: (redis: Redis, prefix: string) => new ProvisioningRoutes(redis, prefix),
+          inject: [REDIS, REDIS_PREFIX],
+        },
+        ProvisioningRateLimiter,
+        ProvisioningSockets,
+        ProvisioningDelivery,
+        ProvisioningGateway,
         ServiceMetrics,
         RelayMetrics,
       ],

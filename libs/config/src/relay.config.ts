@@ -45,9 +45,27 @@ export interface RelayConfig extends CommonConfig {
    * first attempt at the peer included). Past it the outcome is unknown: 504 outcome_unknown.
    */
   federationHandoffTimeoutMs: number;
+  /** Linking a device (`/v1/provisioning`): see ProvisioningConfig. */
+  provisioning: ProvisioningConfig;
   dbPoolSize: number;
   /** Bounds on every wait for Postgres (DB_* / RELAY_DB_*). */
   dbTimeouts: DatabaseTimeouts;
+}
+
+/** Provisioning sockets of new devices and the sealed messages primary devices put to them. */
+export interface ProvisioningConfig {
+  /** A provisioning socket (and its address) lives this long at most, then is closed with 4408. */
+  ttlSeconds: number;
+  /** Cap on a provisioning message's decoded `body`. */
+  maxMessageBytes: number;
+  /** Provisioning sockets one replica holds at once at most (503 beyond). */
+  maxSockets: number;
+  /** Token bucket per client address on the unauthenticated upgrade. */
+  socketRateBurst: number;
+  socketRatePerMinute: number;
+  /** Token bucket per device on `PUT /v1/provisioning/{address}`. */
+  putRateBurst: number;
+  putRatePerMinute: number;
 }
 
 export function loadRelayConfig(source: Env = process.env): RelayConfig {
@@ -87,6 +105,16 @@ export function loadRelayConfig(source: Env = process.env): RelayConfig {
     groupCommitMaxConcurrent: env.int('GROUP_COMMIT_MAX_CONCURRENT', 2, 1, 64),
     directoryCacheTtlSeconds: env.int('DIRECTORY_CACHE_TTL_SECONDS', 30, 0, 3600),
     federationHandoffTimeoutMs: env.int('FEDERATION_HANDOFF_TIMEOUT_MS', 30_000, 100, 600_000),
+    provisioning: {
+      ttlSeconds: env.int('PROVISIONING_TTL_SECONDS', 600, 1, 86400),
+      maxMessageBytes: env.int('PROVISIONING_MAX_MESSAGE_BYTES', 64 * 1024, 1, 1024 * 1024),
+      maxSockets: env.int('PROVISIONING_MAX_SOCKETS', 10_000, 1, 1_000_000),
+      // Linking is rare: 20 sockets at once, then one every 30 s per address (a new device asks again every TTL).
+      socketRateBurst: env.int('PROVISIONING_SOCKET_RATE_BURST', 20, 1, 100_000_000),
+      socketRatePerMinute: env.number('PROVISIONING_SOCKET_RATE_PER_MINUTE', 2, 0.01, 1e9),
+      putRateBurst: env.int('PROVISIONING_PUT_RATE_BURST', 10, 1, 100_000_000),
+      putRatePerMinute: env.number('PROVISIONING_PUT_RATE_PER_MINUTE', 1, 0.01, 1e9),
+    },
     dbPoolSize: env.int('RELAY_DB_POOL_SIZE', 4 * availableParallelism(), 1, 500),
     dbTimeouts: readDatabaseTimeouts(env, 'RELAY'),
   });

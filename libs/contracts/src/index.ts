@@ -80,6 +80,13 @@ export type {
   StaleDevicesBody,
   AckFrame,
 } from './relay-api';
+export {
+  parseProvisioningAddress,
+  parseProvisioningMessageRequest,
+  PROVISIONING_ADDRESS_BYTES,
+  PROVISIONING_ADDRESS_PATTERN,
+} from './provisioning-api';
+export type { ProvisioningAddressFrame, ProvisioningMessageFrame } from './provisioning-api';
 export { QueueName, JobName, bullPrefix } from './jobs';
 export type { JobPayloads, JobOf } from './jobs';
 export { parseRemoteDelivery, parseDeliveryBatch, MAX_DELIVERIES_PER_REQUEST, FEDERATION_MAX_CONTENT_BYTES } from './federation-api';

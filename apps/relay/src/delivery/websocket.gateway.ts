@@ -5,6 +5,7 @@ import { WebSocketServer } from 'ws';
 import { answerOnSocket } from '@sealpost/http';
 import { DirectoryClient } from '../directory-client/directory-client.service';
 import { deviceFromAuthorization } from '../directory-client/relay-auth.guard';
+import { PROVISIONING_WEBSOCKET_PATH, ProvisioningGateway } from '../provisioning/provisioning.gateway';
 import { ConnectionRegistry } from './connection-registry.service';
 import { handshakeProblem } from './websocket-handshake';
 
@@ -12,6 +13,7 @@ const WEBSOCKET_PATH = '/v1/websocket';
 const MAX_CLIENT_FRAME_BYTES = 64 * 1024;
 
 /**
+ * Every WebSocket upgrade of the relay: `/v1/provisioning/websocket` goes to ProvisioningGateway;
  * `GET /v1/websocket` upgrades, authenticated by `Authorization: Bearer <token>` before the
  * handshake completes; a refused or malformed upgrade gets a plain HTTP answer with the API's JSON
  * error body (malformed ones are checked here, before `ws` could answer them in text/html).
@@ -29,6 +31,7 @@ export class WebSocketGateway implements OnApplicationShutdown {
   constructor(
     private readonly directory: DirectoryClient,
     private readonly registry: ConnectionRegistry,
+    private readonly provisioning: ProvisioningGateway,
   ) {}
 
   attach(httpServer: Server): void {
@@ -41,7 +44,9 @@ export class WebSocketGateway implements OnApplicationShutdown {
 
   private async upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     socket.on('error', () => undefined);
-    if ((request.url ?? '').split('?')[0] !== WEBSOCKET_PATH) return refuse(socket, 404, 'not_found', 'no such route');
+    const path = (request.url ?? '').split('?')[0];
+    if (path === PROVISIONING_WEBSOCKET_PATH) return this.provisioning.upgrade(request, socket, head);
+    if (path !== WEBSOCKET_PATH) return refuse(socket, 404, 'not_found', 'no such route');
     const problem = handshakeProblem(request);
     if (problem) return refuse(socket, problem.status, problem.error, problem.message, problem.headers);
     if (this.registry.isClosing) return refuse(socket, 503, 'shutting_down', 'this relay is shutting down; reconnect');
