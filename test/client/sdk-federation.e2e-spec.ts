@@ -144,6 +144,8 @@ describe('client SDK on libsignal: two federated homeservers', () => {
   it('a ghost device written behind the log’s back: send refuses with a typed KT error and encrypts nothing to it', async () => {
     const bob = await register(BETA, 'bob');
     const carol = await register(ALPHA, 'carol');
+    // bob's registration is covered by a signed head first (verify waits for it): what follows is a ghost, not a pending record
+    expect((await (await register(ALPHA, 'dave')).verify(bob.account.address)).kt).toBe('verified');
     const bobIdentity = libsignal().IdentityKeyPair.deserialize(Buffer.from(bob.account.identityKeyPair, 'base64'));
     const pool = serverPool(beta);
     try {
@@ -194,5 +196,48 @@ describe('client SDK on libsignal: two federated homeservers', () => {
     expect(changes[0].previous).not.toBe(changes[0].next);
     await eventually(() => inbox.messages.length === 1, 15_000);
     expect(inbox.texts()).toEqual(['are you still bob?']);
+  }, 60_000);
+  it('bob links a second device through the sealed provisioning exchange: both receive, the linked one replies (sync copy to the first), a removed device stops receiving', async () => {
+    const alice = await register(ALPHA, 'alice');
+    const bob = await register(BETA, 'bob');
+    const linkedStore = new MemoryClientStore();
+    const laptopPromise = SealpostClient.link({
+      store: linkedStore,
+      servers,
+      server: BETA,
+      preKeyBatch: 5,
+      onLinkCode: (code) => {
+        expect(code).toMatch(/^sealpost-link:v1:beta\.test:/);
+        void bob.approveLink(code);
+      },
+    });
+    const laptop = await laptopPromise;
+    clients.push(laptop);
+    expect(laptop.account).toMatchObject({ address: bob.account.address, accountId: bob.account.accountId, deviceId: 2 });
+    expect(laptop.account.identityKeyPair).toBe(bob.account.identityKeyPair);
+    const [phoneInbox, laptopInbox, aliceInbox] = [await listening(bob), await listening(laptop), await listening(alice)];
+
+    const sent = await alice.send(bob.account.address, 'to both of you');
+    expect(sent.devices).toEqual([1, 2]);
+    await eventually(() => phoneInbox.messages.length === 1 && laptopInbox.messages.length === 1, 15_000);
+    expect(laptopInbox.messages[0]).toMatchObject({ text: 'to both of you', from: alice.account.address });
+    expect(laptopInbox.messages[0].messageId).toBe(phoneInbox.messages[0].messageId);
+
+    const reply = await laptop.send(alice.account.address, 'from the laptop');
+    expect(reply.syncedDevices).toEqual([1]);
+    await eventually(() => aliceInbox.messages.length === 1 && phoneInbox.messages.length === 2, 15_000);
+    expect(aliceInbox.messages[0]).toMatchObject({ text: 'from the laptop', from: bob.account.address, fromDevice: 2 });
+    expect(phoneInbox.messages[1]).toMatchObject({
+      text: 'from the laptop',
+      from: bob.account.address,
+      fromDevice: 2,
+      syncTo: alice.account.address,
+    });
+
+    await bob.removeDevice(2);
+    const after = await alice.send(bob.account.address, 'only the phone now');
+    expect(after.devices).toEqual([1]);
+    await eventually(() => phoneInbox.messages.length === 3, 15_000);
+    expect(laptopInbox.texts()).toEqual(['to both of you']);
   }, 60_000);
 });
