@@ -1,3 +1,4 @@
+import { randomInt } from 'node:crypto';
 import { ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { existsSync } from 'node:fs';
@@ -6,15 +7,24 @@ import { testPrefix } from './directory-harness';
 
 const ROOT = join(__dirname, '..', '..');
 
-/** A free loopback TCP port. */
+/**
+ * A port to listen on later. Drawn below the kernel's ephemeral range (32768–60999 here), which
+ * `listen(0)` and every outgoing connection draw from: a port picked there could be taken by an
+ * outgoing connection before the service binds it (EADDRINUSE seen in CI). Checked free now.
+ */
 export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+  for (let attempt = 0; ; attempt++) {
+    const port = 20_000 + randomInt(12_000);
+    if (await bindable(port)) return port;
+    if (attempt > 50) throw new Error('no free port found in 20000-31999');
+  }
+}
+
+function bindable(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
   });
 }
 
