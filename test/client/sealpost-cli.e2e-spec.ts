@@ -146,4 +146,52 @@ describe('the sealpost command line across two federated homeservers', () => {
       expect(run.stderr).not.toContain(account.identityKeyPair);
     }
   }, 60_000);
+  it('link → approve → devices → keys → remove-device: a second device of bob through the sealed provisioning exchange', async () => {
+    const bobState = stateDir();
+    const laptopState = stateDir();
+    const as = (state: string, ...args: string[]) => sealpost(['--state', state, '--servers', servers, ...args]);
+    const name = `bobl${process.pid % 10000}`;
+    expect((await as(bobState, 'register', name, '--server', BETA)).code).toBe(0);
+
+    // the new device waits for approval: read its link code from its output while it runs
+    const link = spawn(process.execPath, [BIN, '--state', laptopState, '--servers', servers, 'link', '--server', BETA], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let linkOut = '';
+    link.stdout.on('data', (d: Buffer) => (linkOut += d.toString()));
+    link.stderr.on('data', (d: Buffer) => (linkOut += d.toString()));
+    const exited = new Promise<number | null>((resolve) => link.once('exit', resolve));
+    const deadline = Date.now() + 20_000;
+    while (!/sealpost-link:v1:\S+/.test(linkOut) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    const code = /sealpost-link:v1:\S+/.exec(linkOut)?.[0];
+    expect(code).toBeDefined();
+
+    const approved = await as(bobState, 'approve', code!);
+    expect(approved).toMatchObject({ code: 0, stderr: '' });
+    expect(await exited).toBe(0);
+    expect(linkOut).toContain(`linked as ${name}@${BETA} (device 2)`);
+
+    const devices = await as(bobState, 'devices', '--json');
+    expect(devices.code).toBe(0);
+    expect(
+      devices.stdout
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line).deviceId),
+    ).toEqual([1, 2]);
+    const keys = await as(laptopState, 'keys');
+    expect(keys).toMatchObject({ code: 0, stderr: '' });
+    expect(keys.stdout).toMatch(/one-time prekeys on the server: \d+ EC, \d+ Kyber/);
+
+    expect(await as(bobState, 'remove-device', '2')).toMatchObject({ code: 0, stdout: 'removed device 2\n' });
+    expect(
+      (await as(bobState, 'devices', '--json')).stdout
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line).deviceId),
+    ).toEqual([1]);
+    const removed = await as(laptopState, 'keys');
+    expect(removed.code).toBe(1);
+    expect(removed.stderr).toMatch(/^error: unauthorized: /);
+  }, 90_000);
 });
