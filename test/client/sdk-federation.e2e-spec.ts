@@ -7,6 +7,7 @@ import {
   FileClientStore,
   KtVerificationError,
   MemoryClientStore,
+  OwnerAlert,
   ReceivedMessage,
   SealpostClient,
 } from '../../libs/client/src';
@@ -17,6 +18,7 @@ import { FederatedHomeserver, startFederation } from '../support/federation-harn
 import { freshFederationServers } from '../support/federation-databases';
 import { eventually } from '../support/bus-listener';
 import { serverPool } from '../support/federation-testkit';
+import { TransparencyLog } from '../../apps/prekey-directory/src/transparency/transparency-log.service';
 
 const ALPHA = 'alpha.test';
 const BETA = 'beta.test';
@@ -239,5 +241,25 @@ describe('client SDK on libsignal: two federated homeservers', () => {
     expect(after.devices).toEqual([1]);
     await eventually(() => phoneInbox.messages.length === 3, 15_000);
     expect(laptopInbox.texts()).toEqual(['to both of you']);
+  }, 60_000);
+  it("a device the directory logs behind the owner's back is a kt-alert event on the owner's next connect", async () => {
+    const bob = await register(BETA, 'bob');
+    const alerts: OwnerAlert[] = [];
+    bob.on('kt-alert', (alert) => alerts.push(alert));
+    const pool = serverPool(beta);
+    try {
+      await withTransaction(pool, async (tx) => {
+        await tx.query(`INSERT INTO directory.devices (account_id, device_id, registration_id, token_hash) VALUES ($1, 67, 6767, $2)`, [
+          bob.account.accountId,
+          sha256(`ghost-${bob.account.accountId}`),
+        ]);
+        await beta.directory.get(TransparencyLog).appendDeviceList(bob.account.accountId, tx);
+      });
+    } finally {
+      await pool.end();
+    }
+    await listening(bob);
+    await eventually(() => alerts.length > 0, 15_000);
+    expect(alerts).toContainEqual(expect.objectContaining({ kind: 'unknown-device', deviceId: 67, registrationId: 6767 }));
   }, 60_000);
 });

@@ -64,11 +64,17 @@ export interface ClientEvents {
   connected: [];
   disconnected: [{ code: number; final: boolean }];
   'handler-failed': [{ envelopeId: string }];
+  /** A background task (key top-up or rotation, the own-account KT check) failed; it runs again at the next connect or interval. */
+  'maintenance-failed': [{ task: 'keys' | 'kt-monitor'; reason: string }];
 }
 
 const DEFAULT_ROTATION_MS = 7 * 24 * 3_600_000;
 const CERTIFICATE_MARGIN_MS = 60 * 60_000;
 const OUTCOME_RETRIES = 3;
+/** How long `approveLink` watches for the new device to appear, to trust it. */
+const LINK_APPEAR_WAIT_MS = 30_000;
+/** While connected, due key rotations and the own-account KT check run this often. */
+const MAINTENANCE_INTERVAL_MS = 3_600_000;
 const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64');
 
 /**
@@ -80,6 +86,7 @@ const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64');
 export class SealpostClient extends EventEmitter<ClientEvents> {
   private certificate?: { value: Signal.SenderCertificate; expiresAt: number };
   private receiver?: MessageReceiver;
+  private maintenance?: NodeJS.Timeout;
   private handler: (message: ReceivedMessage) => Promise<void> | void = () => undefined;
   private readonly generator: PreKeyGenerator;
   private readonly sessions: RecipientSessions;
@@ -107,7 +114,7 @@ export class SealpostClient extends EventEmitter<ClientEvents> {
     this.sessions = new RecipientSessions(api, servers, this.protocol, this.cipher, records, account, (change) =>
       this.emit('identity-changed', change),
     );
-    this.opener = new EnvelopeOpener(store, records, servers, this.cipher);
+    this.opener = new EnvelopeOpener(store, records, servers, this.cipher, (change) => this.emit('identity-changed', change));
   }
 
   // ---- becoming a device ----
@@ -191,7 +198,10 @@ export class SealpostClient extends EventEmitter<ClientEvents> {
       };
       await records.saveAccount(account);
       await records.setCounter(`own-device:${answer.deviceId}`, draft.registrationId);
-      return SealpostClient.assemble(account, info, options);
+      const client = SealpostClient.assemble(account, info, options);
+      // The account's devices as of this link were vouched for by the device that sealed the identity to us.
+      await client.trustOwnDevices();
+      return client;
     });
   }
 
@@ -231,8 +241,19 @@ export class SealpostClient extends EventEmitter<ClientEvents> {
       },
       code.publicKey,
     );
+    const before = new Set((await this.api.devices()).devices.map((d) => d.deviceId));
     if (!(await this.api.provision(code.provisioningAddress, body))) {
       throw new Error('no device is waiting under that link code any more (it expired or was used): start the link again');
+    }
+    // The device this approval created is this user's own: trust it once it appears, so the KT monitor does not alert on it.
+    const deadline = Date.now() + LINK_APPEAR_WAIT_MS;
+    while (Date.now() < deadline) {
+      const added = (await this.api.devices()).devices.filter((d) => !before.has(d.deviceId));
+      if (added.length > 0) {
+        for (const device of added) await this.records.setCounter(`own-device:${device.deviceId}`, device.registrationId);
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 200));
     }
   }
 
@@ -394,16 +415,27 @@ export class SealpostClient extends EventEmitter<ClientEvents> {
       },
       connected: async () => {
         this.emit('connected');
-        await this.maintainKeys().catch(() => undefined);
+        await this.maintain();
       },
       disconnected: (code, final) => this.emit('disconnected', { code, final }),
     });
     await this.receiver.start();
+    this.maintenance = setInterval(() => void this.maintain(), MAINTENANCE_INTERVAL_MS);
+    this.maintenance.unref();
   }
 
   async disconnect(): Promise<void> {
+    clearInterval(this.maintenance);
     await this.receiver?.stop();
     this.receiver = undefined;
+  }
+
+  /** Keys topped up and rotated when due, and this account's own KT history checked (alerts become `kt-alert` events). */
+  private async maintain(): Promise<void> {
+    await this.maintainKeys().catch((error: unknown) => this.emit('maintenance-failed', { task: 'keys', reason: reasonOf(error) }));
+    await this.monitorOwnAccount().catch((error: unknown) =>
+      this.emit('maintenance-failed', { task: 'kt-monitor', reason: reasonOf(error) }),
+    );
   }
 
   private async receive(envelope: EnvelopeJson): Promise<void> {

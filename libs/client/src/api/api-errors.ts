@@ -51,6 +51,8 @@ export class OutboxFullError extends SealpostApiError {}
 export class TooManyDestinationsError extends SealpostApiError {}
 export class UnknownServerError extends SealpostApiError {}
 export class BusyError extends SealpostApiError {}
+export class ShuttingDownError extends SealpostApiError {}
+export class ResolutionBusyError extends SealpostApiError {}
 
 /** 409: the message list did not cover exactly the recipient's devices. */
 export class MismatchedDevicesError extends SealpostApiError {
@@ -109,6 +111,8 @@ const BY_CODE: Record<string, ErrorClass> = {
   too_many_destinations: TooManyDestinationsError,
   unknown_server: UnknownServerError,
   busy: BusyError,
+  shutting_down: ShuttingDownError,
+  resolution_busy: ResolutionBusyError,
 };
 
 /** The typed error for a server's `{error, message}` answer; an unknown code keeps the base class. */

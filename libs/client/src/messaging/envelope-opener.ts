@@ -31,6 +31,8 @@ export class EnvelopeOpener {
     private readonly records: AccountRecords,
     private readonly servers: ServerDirectory,
     private readonly cipher: SealedSessionCipher,
+    /** A known contact now sends under another identity key, and the new key is in its KT log. */
+    private readonly onIdentityChange: (change: { address: string; previous: string; next: string }) => void = () => undefined,
   ) {}
 
   /** null: already handled (acknowledge it again). */
@@ -100,6 +102,9 @@ export class EnvelopeOpener {
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
     const contact = await this.records.contact(address);
+    if (contact?.identityKey !== undefined && contact.identityKey !== identityKey) {
+      this.onIdentityChange({ address, previous: contact.identityKey, next: identityKey });
+    }
     await this.records.saveContact({
       address,
       accountId,
