@@ -1,3 +1,4 @@
+import { Agent, request as httpRequest } from 'node:http';
 import { FederatedHomeserver, startFederation } from '../support/federation-harness';
 import { ServerSigningKey, craftSignedRequest, flipSignatureBit, readSigningKey } from '../support/federation-testkit';
 import { streamedUpload } from '../support/streamed-upload';
@@ -132,5 +133,47 @@ describe('federation gateway judges headers before reading a body (abuse: huge u
     expect(answer.status).not.toBe(401);
     expect(answer.status).not.toBe(413);
     expect(await answer.json()).toEqual(expect.any(Object));
+  });
+  /** Two requests on one keep-alive connection, `gapMs` apart: the second one's outcome, and whether the first said it closes. */
+  async function twoOnOneConnection(first: { method: string; path: string; body?: string }, gapMs: number) {
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const send = (method: string, path: string, body?: string) =>
+      new Promise<{ status: number; connection: string | undefined; socketId: unknown }>((resolve, reject) => {
+        const req = httpRequest(
+          `${beta.gatewayUrl}${path}`,
+          { method, agent, headers: body ? { 'content-type': 'application/json' } : {} },
+          (res) => {
+            res.resume();
+            res.on('end', () => resolve({ status: res.statusCode!, connection: res.headers.connection, socketId: req.socket }));
+          },
+        );
+        req.on('error', reject);
+        req.end(body);
+      });
+    try {
+      const a = await send(first.method, first.path, first.body);
+      await new Promise((resolve) => setTimeout(resolve, gapMs));
+      const b = await send('GET', '/federation/v1/ping').catch((error: Error) => ({
+        status: 0,
+        connection: undefined,
+        socketId: error.message,
+      }));
+      return { first: a, second: b, sameSocket: a.socketId === b.socketId };
+    } finally {
+      agent.destroy();
+    }
+  }
+
+  it('a refused request without a body leaves its keep-alive connection usable; one with a body says Connection: close before closing it', async () => {
+    // unsigned GET: refused 401 on its headers, nothing to discard — the connection must serve the next request
+    const bodiless = await twoOnOneConnection({ method: 'GET', path: '/federation/v1/ping' }, 2_500);
+    expect(bodiless.first).toMatchObject({ status: 401 });
+    expect(bodiless.first.connection).not.toBe('close');
+    expect(bodiless.second.status).toBe(401);
+    expect(bodiless.sameSocket).toBe(true);
+    // unsigned PUT with a body: refused unread, so the connection is closed after a linger — and the answer says so
+    const withBody = await twoOnOneConnection({ method: 'PUT', path: '/federation/v1/messages', body: '{"deliveries":[]}' }, 2_500);
+    expect(withBody.first).toMatchObject({ status: 401, connection: 'close' });
+    expect(withBody.second.status).toBe(401);
   });
 });

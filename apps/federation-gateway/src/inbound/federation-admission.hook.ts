@@ -20,9 +20,15 @@ function declaredLength(request: FastifyRequest): number | null {
  */
 const LINGER_AFTER_REFUSAL_MS = 2000;
 
-/** A refusal sent before the body was (fully) read: the rest is discarded, then the connection closed. */
+/**
+ * A refusal sent before the body was (fully) read: the answer says `Connection: close` (so the
+ * client does not send its next request on this connection), the rest of the body is discarded,
+ * then the connection is closed. Only for a request with a body: a refused request without one
+ * leaves nothing unread, and its keep-alive connection stays usable.
+ */
 function closeAfterAnswer(request: FastifyRequest, reply: FastifyReply): void {
   const socket = request.raw.socket;
+  if (!reply.sent) void reply.header('connection', 'close');
   reply.raw.once('finish', () => {
     request.raw.unpipe();
     request.raw.resume();
@@ -56,7 +62,7 @@ export function installFederationAdmission(app: NestFastifyApplication, config: 
         }
         if (hasBody && (cap === 0 || (declared !== null && declared > cap))) throw payloadTooLarge(cap);
       } catch (error) {
-        closeAfterAnswer(request, reply);
+        if (hasBody) closeAfterAnswer(request, reply);
         throw error;
       }
       if (!hasBody) return payload;
