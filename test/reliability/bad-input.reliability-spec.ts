@@ -44,8 +44,13 @@ const WATCHED_TABLES = [
   'relay.idempotency_keys',
   'federation.outbox',
 ];
-/** Requests per route that may lose their connection once (a keep-alive race) before the route fails. */
-const MAX_RESENT = 2;
+/**
+ * Requests per route that may get no answer at all (the connection failed). None: CI's one such
+ * failure was the gateway closing a reused keep-alive connection after a refusal without saying
+ * so (fixed). A failed request is still sent once more so the rest of the route is judged, and
+ * the cause is printed in the table.
+ */
+const MAX_RESENT = 0;
 
 /** The cause of a fetch that got no answer, e.g. `UND_ERR_SOCKET other side closed`. */
 function connectionFailure(error: unknown): string {
@@ -166,9 +171,8 @@ describe(`bad input: ${RUNS} drawn bad requests per route, each a 4xx {error, me
     try {
       response = await fetch(url, init);
     } catch (error) {
-      // A pooled keep-alive connection can be closed by the server in the instant the client reuses
-      // it (no answer at all, not a 5xx). Sent once more on a fresh connection and counted: a
-      // route that needs this more than MAX_RESENT times, or fails twice, fails the spec.
+      // No answer at all (the connection failed): sent once more on a fresh connection so the rest of
+      // the route is judged, and counted — a route with more than MAX_RESENT such, or a second failure, fails the spec.
       tallyOf(route.label).resent.push(connectionFailure(error));
       response = await fetch(url, { ...init, headers: { ...headers, connection: 'close' } });
     }
