@@ -45,6 +45,8 @@ export async function startFederation(
       KEYS_DIR: join(TEST_KEYS_ROOT, server),
       FEDERATION_RETRY_BASE_MS: '200',
       FEDERATION_RETRY_MAX_MS: '1000',
+      // A fresh peer's first probe may take seconds on a loaded CI machine; specs of the deadline set their own.
+      FEDERATION_RESOLVE_TIMEOUT_MS: '15000',
       ...env[server],
     };
     const hs = await startHomeserver({ env: common });
