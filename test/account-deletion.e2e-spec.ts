@@ -4,7 +4,7 @@ import { KtHeadSigner } from '../apps/prekey-directory/src/transparency/kt-head-
 import { KtSigningKey } from '../apps/prekey-directory/src/transparency/kt-signing-key.service';
 import { RunningHomeserver, startHomeserver } from './support/homeserver-harness';
 import { linkDevice, registerAccount, registrationBody } from './support/accounts';
-import { makeSignalIdentity } from '../libs/crypto/src/testing/signal-identity';
+import { DeviceKeyMaterial } from '../libs/client/src';
 import { DeviceSocket } from './support/device-socket';
 import { eventually } from './support/bus-listener';
 import { call, fetchJson } from './support/http';
@@ -80,7 +80,7 @@ describe('account deletion', () => {
     expect(history.map((h) => h.record.devices.map((d) => d.deviceId))).toEqual([[1], [1, 2], []]);
 
     // The localpart is free again; the log continues the address's history under the new key.
-    const identity = makeSignalIdentity({ reuseKemKey: true });
+    const identity = DeviceKeyMaterial.generate({ reuseKemKey: true });
     const reRegistered = await call('POST', `${hs.directoryUrl}/v1/accounts`, { body: registrationBody(identity, bob.localpart) });
     expect(reRegistered.status).toBe(201);
     expect(reRegistered.body.accountId).not.toBe(bob.accountId);

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { makeSignalIdentity } from '../libs/crypto/src/testing/signal-identity';
+import { DeviceKeyMaterial } from '../libs/client/src';
 import { TestAccount, registerAccount, registrationBody, uniqueLocalpart } from './support/accounts';
 import { RunningDirectory, startDirectory } from './support/directory-harness';
 import { JsonAnswer, call } from './support/http';
@@ -46,7 +46,7 @@ const OVERSIZED = () => JSON.stringify({ localpart: 'a', padding: 'x'.repeat(102
 
 /** A well-formed registration with real libsignal keys, changed by `mutate`. */
 const registration = (mutate: (body: any) => void) => () => {
-  const body: any = registrationBody(makeSignalIdentity({ reuseKemKey: true }), uniqueLocalpart('bad'));
+  const body: any = registrationBody(DeviceKeyMaterial.generate({ reuseKemKey: true }), uniqueLocalpart('bad'));
   mutate(body);
   return body;
 };
@@ -371,7 +371,7 @@ const CASES: BadRequest[] = [
       reg(
         'signedPreKey signed by another identity',
         (b) => {
-          b.signedPreKey = makeSignalIdentity().signedPreKey(1);
+          b.signedPreKey = DeviceKeyMaterial.generate().signedPreKey(1);
         },
         'signedPreKey',
         422,
@@ -622,7 +622,7 @@ const CASES: BadRequest[] = [
       put(
         'pqPreKeys[1] signed by another identity',
         (b) => {
-          b.pqPreKeys[1] = makeSignalIdentity().pqPreKey(7002);
+          b.pqPreKeys[1] = DeviceKeyMaterial.generate().pqPreKey(7002);
         },
         'pqPreKeys[1]',
         422,
@@ -848,7 +848,7 @@ describe('prekey directory: every bad input is a clean 4xx and loses nothing', (
   });
 
   it('refuses a validly signed KEM last-resort key of type 0x0A (ML-KEM-1024, not accepted by libsignal 0.103) with 400', async () => {
-    const identity = makeSignalIdentity();
+    const identity = DeviceKeyMaterial.generate();
     const body = registrationBody(identity, uniqueLocalpart('mlkem'));
     const kem = Buffer.from(body.pqLastResortPreKey.publicKey, 'base64');
     kem[0] = 0x0a;
@@ -919,7 +919,7 @@ describe('prekey directory: every bad input is a clean 4xx and loses nothing', (
       const localpart = uniqueLocalpart('x'.repeat(53));
       expect(localpart).toHaveLength(64);
       const owner = await call('POST', `${longDir.url}/v1/accounts`, {
-        body: registrationBody(makeSignalIdentity({ reuseKemKey: true }), localpart),
+        body: registrationBody(DeviceKeyMaterial.generate({ reuseKemKey: true }), localpart),
       });
       expect(owner.status).toBe(201);
       const requester = await registerAccount(longDir.url, { stem: 'asker' });

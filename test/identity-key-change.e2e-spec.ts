@@ -1,7 +1,7 @@
 import { Pool } from 'pg';
 import { verifyIdentitySignature } from '../libs/crypto/src';
 import { KeyTransparencyClient, MemoryKtStateStore, OwnerMonitor } from '../libs/client/src';
-import { SignalIdentity, makeSignalIdentity } from '../libs/crypto/src/testing/signal-identity';
+import { DeviceKeyMaterial } from '../libs/client/src';
 import { KtHeadSigner } from '../apps/prekey-directory/src/transparency/kt-head-signer.service';
 import { KtSigningKey } from '../apps/prekey-directory/src/transparency/kt-signing-key.service';
 import { RunningHomeserver, startHomeserver } from './support/homeserver-harness';
@@ -30,9 +30,9 @@ describe('identity-key change', () => {
     new KeyTransparencyClient({ server: 'alpha.test', directoryUrl: hs.directoryUrl, ktPublicKey }, new MemoryKtStateStore(), fetchJson);
 
   function changeBody(
-    identity: SignalIdentity,
+    identity: DeviceKeyMaterial,
     devices: { deviceId: number; registrationId: number }[],
-    signer: SignalIdentity = identity,
+    signer: DeviceKeyMaterial = identity,
   ) {
     return {
       identityKey: identity.identityKeyBase64,
@@ -70,7 +70,7 @@ describe('identity-key change', () => {
     expect(await changer.check()).toEqual([]);
     expect(await bystander.check()).toEqual([]);
 
-    const fresh = makeSignalIdentity({ reuseKemKey: true });
+    const fresh = DeviceKeyMaterial.generate({ reuseKemKey: true });
     const newDevices = [
       { deviceId: 1, registrationId: 4001 },
       { deviceId: 2, registrationId: 4002 },
@@ -128,7 +128,7 @@ describe('identity-key change', () => {
         body: { timestamp: 1, messages: [{ deviceId: 1, registrationId, type: 1, content: 'AAAA' }] },
       });
     expect((await send(bob.registrationId)).status).toBe(200);
-    const fresh = makeSignalIdentity({ reuseKemKey: true });
+    const fresh = DeviceKeyMaterial.generate({ reuseKemKey: true });
     const changed = await call('PUT', `${hs.directoryUrl}/v1/accounts/identity-key`, {
       token: bob.token,
       body: changeBody(fresh, [{ deviceId: 1, registrationId: 5005 }]),
@@ -141,7 +141,7 @@ describe('identity-key change', () => {
   it('refuses a change from a linked device (403), one that misses a device (409), and one signed by the old key (422), changing nothing', async () => {
     const { bob, second } = await accountWithTwoDevices();
     const alice = await registerAccount(hs.directoryUrl);
-    const fresh = makeSignalIdentity({ reuseKemKey: true });
+    const fresh = DeviceKeyMaterial.generate({ reuseKemKey: true });
     const both = [
       { deviceId: 1, registrationId: 11 },
       { deviceId: 2, registrationId: 12 },
@@ -184,7 +184,7 @@ describe('identity-key change', () => {
 
   it('never keeps keys signed by the old identity key, however uploads and the change interleave', async () => {
     const bob = await registerAccount(hs.directoryUrl);
-    const fresh = makeSignalIdentity({ reuseKemKey: true });
+    const fresh = DeviceKeyMaterial.generate({ reuseKemKey: true });
     const upload = (i: number) =>
       call('PUT', `${hs.directoryUrl}/v1/keys`, {
         token: bob.token,
@@ -228,7 +228,7 @@ describe('identity-key change', () => {
 
   it('refuses (409) an upload authenticated before the change and committed after it', async () => {
     const bob = await registerAccount(hs.directoryUrl);
-    const fresh = makeSignalIdentity({ reuseKemKey: true });
+    const fresh = DeviceKeyMaterial.generate({ reuseKemKey: true });
     const pool = new Pool({ connectionString: process.env.TEST_DATABASE_URL });
     const holder = await pool.connect();
     try {
@@ -260,7 +260,7 @@ describe('identity-key change', () => {
 
   it('answers 400 with the field at fault for malformed bodies', async () => {
     const bob = await registerAccount(hs.directoryUrl);
-    const fresh = makeSignalIdentity({ reuseKemKey: true });
+    const fresh = DeviceKeyMaterial.generate({ reuseKemKey: true });
     const good = changeBody(fresh, [{ deviceId: 1, registrationId: 9 }]);
     const cases: [unknown, string][] = [
       [{ ...good, identityKey: 'AAAA' }, 'identityKey'],

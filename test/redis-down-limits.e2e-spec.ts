@@ -1,5 +1,5 @@
 import { TestAccount, registerAccount, registrationBody, uniqueLocalpart } from './support/accounts';
-import { makeSignalIdentity } from '../libs/crypto/src/testing/signal-identity';
+import { DeviceKeyMaterial } from '../libs/client/src';
 import { FederatedHomeserver, startFederation } from './support/federation-harness';
 import { readSigningKey, signedCall } from './support/federation-testkit';
 import { JsonAnswer, call } from './support/http';
@@ -43,7 +43,7 @@ describe('rate limits while Redis is down (private redis-server)', () => {
   let target: TestAccount;
 
   const register = () => {
-    const identity = makeSignalIdentity({ reuseKemKey: true });
+    const identity = DeviceKeyMaterial.generate({ reuseKemKey: true });
     return call('POST', `${alpha.directoryUrl}/v1/accounts`, { body: registrationBody(identity, uniqueLocalpart('redis-down')) });
   };
   const claim = () => call('GET', `${alpha.directoryUrl}/v1/keys/${target.address}/*`, { token: requester.token });

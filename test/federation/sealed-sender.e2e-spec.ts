@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { loadLibsignal } from '../../libs/crypto/src/testing/libsignal-loader';
-import { makeSignalIdentity } from '../../libs/crypto/src/testing/signal-identity';
+import { DeviceKeyMaterial } from '../../libs/client/src';
 import { FederatedHomeserver, startFederation } from '../support/federation-harness';
 import { registerAccount, registrationBody, uniqueLocalpart } from '../support/accounts';
 import { DeviceSocket } from '../support/device-socket';
@@ -40,7 +40,7 @@ describe('sealed sender across homeservers', () => {
 
   it("delivers a sealed envelope alice@alpha → bob@beta with bob's access key, without revealing the sender; a wrong key is 401", async () => {
     const accessKey = randomBytes(16);
-    const identity = makeSignalIdentity({ reuseKemKey: true });
+    const identity = DeviceKeyMaterial.generate({ reuseKemKey: true });
     const localpart = uniqueLocalpart('bob');
     const registered = await call('POST', `${beta.directoryUrl}/v1/accounts`, {
       body: { ...registrationBody(identity, localpart, { registrationId: 77 }), unidentifiedAccessKey: accessKey.toString('base64') },

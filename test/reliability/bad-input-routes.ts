@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { LOCALPART_PATTERN, SERVER_PATTERN } from '../../libs/contracts/src';
-import type { SignalIdentity } from '../../libs/crypto/src/testing/signal-identity';
+import type { DeviceKeyMaterial } from '../../libs/client/src';
 import { registrationBody, uniqueLocalpart } from '../support/accounts';
 import { identifiedDelivery } from '../support/federation-testkit';
 import {
@@ -46,9 +46,9 @@ export interface FuzzContext {
   /** The peer whose key signs the federation requests (deliveries name a source on it). */
   peer: string;
   /** A throwaway account on this server: valid credentials for routes whose other input is bad. */
-  fuzzer: { token: string; identity: SignalIdentity; address: string };
+  fuzzer: { token: string; identity: DeviceKeyMaterial; address: string };
   /** The account whose data must come through unchanged. */
-  victim: { address: string; registrationId: number; identity: SignalIdentity };
+  victim: { address: string; registrationId: number; identity: DeviceKeyMaterial };
   adminToken: string;
 }
 

@@ -1,9 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { SignalIdentity, makeSignalIdentity } from '../../libs/crypto/src/testing/signal-identity';
-import { call } from './http';
+import { DeviceKeyMaterial, HomeserverApi, HomeserverInfo } from '../../libs/client/src';
 
+/**
+ * Accounts and devices for specs, made by the client SDK: keys from `DeviceKeyMaterial`, calls
+ * through `HomeserverApi` (an error answer throws the SDK's typed error). Specs that need a
+ * device that encrypts and decrypts use `SealpostClient` itself.
+ */
 export interface TestAccount {
-  identity: SignalIdentity;
+  identity: DeviceKeyMaterial;
   localpart: string;
   address: string;
   accountId: string;
@@ -15,44 +19,49 @@ export function uniqueLocalpart(stem = 'user'): string {
   return `${stem}-${randomBytes(5).toString('hex')}`;
 }
 
-/** A registration body exactly as a libsignal client would build it. */
+/** The SDK's client API on a directory (and relay) given by URL, without discovery. */
+export function apiAt(directoryUrl: string, token?: string, relayUrl = directoryUrl): HomeserverApi {
+  const info: HomeserverInfo = {
+    server: new URL(directoryUrl).host,
+    baseUrl: directoryUrl,
+    directory: directoryUrl,
+    relay: relayUrl,
+    federation: directoryUrl,
+    sealedSenderTrustRoot: '',
+    sealedSenderPreviousTrustRoots: [],
+    ktPublicKey: '',
+  };
+  return new HomeserverApi(info, token);
+}
+
+/** A registration body as the SDK builds it (one-time key ids 1…, PQ 1000…; 5 of each unless told). */
 export function registrationBody(
-  identity: SignalIdentity,
+  identity: DeviceKeyMaterial,
   localpart: string,
   opts: { preKeys?: number; pqPreKeys?: number; registrationId?: number } = {},
 ) {
-  const preKeys = Array.from({ length: opts.preKeys ?? 5 }, (_, i) => identity.preKey(i + 1));
-  const pqPreKeys = Array.from({ length: opts.pqPreKeys ?? 5 }, (_, i) => identity.pqPreKey(1000 + i));
-  return {
-    localpart,
-    identityKey: identity.identityKeyBase64,
-    registrationId: opts.registrationId ?? 1 + Math.floor(Math.random() * 16000),
-    signedPreKey: identity.signedPreKey(1),
-    pqLastResortPreKey: identity.pqPreKey(999),
-    preKeys,
-    pqPreKeys,
-  };
+  const body = identity.registration(localpart, { preKeys: opts.preKeys ?? 5, pqPreKeys: opts.pqPreKeys ?? 5 });
+  return { ...body, registrationId: opts.registrationId ?? body.registrationId };
 }
 
 export async function registerAccount(
   baseUrl: string,
-  opts: { preKeys?: number; pqPreKeys?: number; registrationToken?: string; stem?: string } = {},
+  opts: { preKeys?: number; pqPreKeys?: number; registrationToken?: string; stem?: string; accessKey?: string } = {},
 ): Promise<TestAccount> {
-  const identity = makeSignalIdentity({ reuseKemKey: true });
+  const identity = DeviceKeyMaterial.generate({ reuseKemKey: true });
   const localpart = uniqueLocalpart(opts.stem);
-  const body = {
+  const answer = await apiAt(baseUrl).register({
     ...registrationBody(identity, localpart, opts),
-    ...(opts.registrationToken ? { registrationToken: opts.registrationToken } : {}),
-  };
-  const res = await call('POST', `${baseUrl}/v1/accounts`, { body });
-  if (res.status !== 201) throw new Error(`registration failed: ${res.status} ${JSON.stringify(res.body)}`);
+    registrationToken: opts.registrationToken,
+    unidentifiedAccessKey: opts.accessKey,
+  });
   return {
     identity,
     localpart,
-    address: res.body.address,
-    accountId: res.body.accountId,
-    token: res.body.token,
-    registrationId: body.registrationId,
+    address: answer.address,
+    accountId: answer.accountId,
+    token: answer.token,
+    registrationId: identity.registrationId,
   };
 }
 
@@ -62,25 +71,11 @@ export interface LinkedDevice {
   registrationId: number;
 }
 
-/** Links one more device to `account` through the directory (link code, then POST /v1/devices). */
-export async function linkDevice(
-  directoryUrl: string,
-  account: TestAccount,
-  registrationId = 1 + Math.floor(Math.random() * 16000),
-): Promise<LinkedDevice> {
-  const codeAnswer = await call('POST', `${directoryUrl}/v1/devices/link-codes`, { token: account.token });
-  if (codeAnswer.status !== 201) throw new Error(`link code failed: ${codeAnswer.status} ${JSON.stringify(codeAnswer.body)}`);
-  const keyBase = 10_000 + Math.floor(Math.random() * 1_000_000);
-  const linked = await call('POST', `${directoryUrl}/v1/devices`, {
-    body: {
-      code: codeAnswer.body.code,
-      registrationId,
-      signedPreKey: account.identity.signedPreKey(keyBase),
-      pqLastResortPreKey: account.identity.pqPreKey(keyBase + 1),
-      preKeys: [account.identity.preKey(keyBase + 2)],
-      pqPreKeys: [account.identity.pqPreKey(keyBase + 3)],
-    },
-  });
-  if (linked.status !== 201) throw new Error(`link failed: ${linked.status} ${JSON.stringify(linked.body)}`);
-  return { deviceId: linked.body.deviceId, token: linked.body.token, registrationId };
+/** Links one more device to `account` through the directory (link code, then POST /v1/devices), with keys signed by its identity. */
+export async function linkDevice(directoryUrl: string, account: TestAccount, registrationId?: number): Promise<LinkedDevice> {
+  const { code } = await apiAt(directoryUrl, account.token).createLinkCode();
+  const device = account.identity.linkedDevice(registrationId);
+  const firstKeyId = 10_000 + Math.floor(Math.random() * 1_000_000);
+  const linked = await apiAt(directoryUrl).linkDevice(code, device.deviceUpload({ preKeys: 1, pqPreKeys: 1, firstKeyId }));
+  return { deviceId: linked.deviceId, token: linked.token, registrationId: device.registrationId };
 }

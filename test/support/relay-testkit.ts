@@ -2,8 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Pool } from 'pg';
 import WebSocket from 'ws';
 import type { EnvelopeJson } from '../../libs/contracts/src';
-import { makeSignalIdentity } from '../../libs/crypto/src/testing/signal-identity';
-import { TestAccount, registrationBody, uniqueLocalpart } from './accounts';
+import { TestAccount, registerAccount } from './accounts';
 import { JsonAnswer, call } from './http';
 
 /** Helpers for the relay's integration specs: devices, sends, raw sockets and the relay's tables. */
@@ -24,25 +23,8 @@ export async function registerWithAccessKey(
   stem = 'sealed',
   opts: { registrationToken?: string } = {},
 ): Promise<SealedAccount> {
-  const identity = makeSignalIdentity({ reuseKemKey: true });
-  const localpart = uniqueLocalpart(stem);
   const accessKey = randomBytes(16).toString('base64');
-  const body = {
-    ...registrationBody(identity, localpart),
-    unidentifiedAccessKey: accessKey,
-    ...(opts.registrationToken ? { registrationToken: opts.registrationToken } : {}),
-  };
-  const res = await call('POST', `${directoryUrl}/v1/accounts`, { body });
-  if (res.status !== 201) throw new Error(`registration failed: ${res.status} ${JSON.stringify(res.body)}`);
-  return {
-    identity,
-    localpart,
-    address: res.body.address,
-    accountId: res.body.accountId,
-    token: res.body.token,
-    registrationId: body.registrationId,
-    accessKey,
-  };
+  return { ...(await registerAccount(directoryUrl, { stem, accessKey, ...opts })), accessKey };
 }
 
 export interface Recipient {

@@ -32,3 +32,5 @@ export type { ClientStore, RecordKind } from './store/client-store';
 export { FileClientStore } from './store/file-client-store';
 export type { AccountState, Contact } from './store/account-state';
 export { formatLinkCode, parseLinkCode } from './provisioning/link-code';
+export { DeviceKeyMaterial, newDeviceKeys } from './signal/device-key-material';
+export type { DeviceKeyOptions, UploadCounts } from './signal/device-key-material';

@@ -1,4 +1,4 @@
-import { makeSignalIdentity } from '../../../../libs/crypto/src/testing/signal-identity';
+import { DeviceKeyMaterial } from '../../../../libs/client/src';
 import { RunningDirectory, startDirectory } from '../../../../test/support/directory-harness';
 import { call } from '../../../../test/support/http';
 import { registerAccount, registrationBody, uniqueLocalpart } from '../../../../test/support/accounts';
@@ -13,7 +13,7 @@ describe('POST /v1/accounts (open registration)', () => {
   });
 
   it('registers an account with libsignal-made keys and answers 201 with device 1 and a token', async () => {
-    const identity = makeSignalIdentity();
+    const identity = DeviceKeyMaterial.generate();
     const localpart = uniqueLocalpart('alice');
     const res = await call('POST', `${dir.url}/v1/accounts`, { body: registrationBody(identity, localpart) });
     expect(res.status).toBe(201);
@@ -30,7 +30,7 @@ describe('POST /v1/accounts (open registration)', () => {
 
   it('answers 409 for a taken localpart and keeps the first account', async () => {
     const first = await registerAccount(dir.url);
-    const again = await call('POST', `${dir.url}/v1/accounts`, { body: registrationBody(makeSignalIdentity(), first.localpart) });
+    const again = await call('POST', `${dir.url}/v1/accounts`, { body: registrationBody(DeviceKeyMaterial.generate(), first.localpart) });
     expect(again.status).toBe(409);
     expect(again.body).toMatchObject({ error: 'localpart_taken', message: expect.any(String) });
     const stillWorks = await call('GET', `${dir.url}/v1/keys`, { token: first.token });
@@ -38,16 +38,16 @@ describe('POST /v1/accounts (open registration)', () => {
   });
 
   it('answers 422 when the signed prekey is not signed by the identity key', async () => {
-    const identity = makeSignalIdentity();
+    const identity = DeviceKeyMaterial.generate();
     const body = registrationBody(identity, uniqueLocalpart());
-    body.signedPreKey = makeSignalIdentity().signedPreKey(1);
+    body.signedPreKey = DeviceKeyMaterial.generate().signedPreKey(1);
     const res = await call('POST', `${dir.url}/v1/accounts`, { body });
     expect(res.status).toBe(422);
     expect(res.body).toMatchObject({ error: 'invalid_signature', message: expect.stringContaining('signedPreKey') });
   });
 
   it('answers 422 when one PQ one-time prekey has a flipped signature bit', async () => {
-    const identity = makeSignalIdentity();
+    const identity = DeviceKeyMaterial.generate();
     const body = registrationBody(identity, uniqueLocalpart());
     const sig = Buffer.from(body.pqPreKeys[2].signature, 'base64');
     sig[10] ^= 0x01;

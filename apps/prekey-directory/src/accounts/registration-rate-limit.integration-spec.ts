@@ -1,11 +1,11 @@
-import { makeSignalIdentity } from '../../../../libs/crypto/src/testing/signal-identity';
+import { DeviceKeyMaterial } from '../../../../libs/client/src';
 import { RunningDirectory, startDirectory } from '../../../../test/support/directory-harness';
 import { registrationBody, uniqueLocalpart } from '../../../../test/support/accounts';
 import { call } from '../../../../test/support/http';
 
 const register = (dir: RunningDirectory, headers: Record<string, string> = {}) =>
   call('POST', `${dir.url}/v1/accounts`, {
-    body: registrationBody(makeSignalIdentity({ reuseKemKey: true }), uniqueLocalpart('rl')),
+    body: registrationBody(DeviceKeyMaterial.generate({ reuseKemKey: true }), uniqueLocalpart('rl')),
     headers,
   });
 

@@ -1,6 +1,6 @@
 import { Pool } from 'pg';
 import { newSecretCode } from '../../../../libs/crypto/src';
-import { makeSignalIdentity } from '../../../../libs/crypto/src/testing/signal-identity';
+import { DeviceKeyMaterial } from '../../../../libs/client/src';
 import { RunningDirectory, startDirectory } from '../../../../test/support/directory-harness';
 import { call } from '../../../../test/support/http';
 import { registrationBody, uniqueLocalpart } from '../../../../test/support/accounts';
@@ -29,7 +29,7 @@ describe('registration tokens (closed registration, the default)', () => {
   const register = (registrationToken?: string, localpart = uniqueLocalpart()) =>
     call('POST', `${dir.url}/v1/accounts`, {
       body: {
-        ...registrationBody(makeSignalIdentity({ reuseKemKey: true }), localpart),
+        ...registrationBody(DeviceKeyMaterial.generate({ reuseKemKey: true }), localpart),
         ...(registrationToken ? { registrationToken } : {}),
       },
     });
@@ -90,14 +90,17 @@ describe('REGISTRATION_TOKEN (a fixed token for demos and tests)', () => {
     for (let i = 0; i < 3; i++) {
       const res = await call('POST', `${dir.url}/v1/accounts`, {
         body: {
-          ...registrationBody(makeSignalIdentity({ reuseKemKey: true }), uniqueLocalpart()),
+          ...registrationBody(DeviceKeyMaterial.generate({ reuseKemKey: true }), uniqueLocalpart()),
           registrationToken: 'fixed-demo-token-1',
         },
       });
       expect(res.status).toBe(201);
     }
     const other = await call('POST', `${dir.url}/v1/accounts`, {
-      body: { ...registrationBody(makeSignalIdentity({ reuseKemKey: true }), uniqueLocalpart()), registrationToken: 'fixed-demo-token-2' },
+      body: {
+        ...registrationBody(DeviceKeyMaterial.generate({ reuseKemKey: true }), uniqueLocalpart()),
+        registrationToken: 'fixed-demo-token-2',
+      },
     });
     expect(other.status).toBe(403);
   });

@@ -1,4 +1,4 @@
-import { makeSignalIdentity } from '../../../../libs/crypto/src/testing/signal-identity';
+import { DeviceKeyMaterial } from '../../../../libs/client/src';
 import { RunningHomeserver, startHomeserver } from '../../../../test/support/homeserver-harness';
 import { registerAccount } from '../../../../test/support/accounts';
 import { eventually } from '../../../../test/support/bus-listener';
@@ -38,7 +38,7 @@ describe('relay: prekeys-low notice', () => {
     const bob = await registerAccount(hs.directoryUrl);
     const socket = await DeviceSocket.connect(hs.relayUrls[0], bob.token);
     await eventually(() => socket.queueEmpty === 1);
-    const fresh = makeSignalIdentity({ reuseKemKey: true });
+    const fresh = DeviceKeyMaterial.generate({ reuseKemKey: true });
     const changed = await call('PUT', `${hs.directoryUrl}/v1/accounts/identity-key`, {
       token: bob.token,
       body: {

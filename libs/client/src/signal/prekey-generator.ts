@@ -1,12 +1,10 @@
 import { randomInt } from 'node:crypto';
 import type * as Signal from '@signalapp/libsignal-client';
 import type { PreKeyJson, SignedKeyJson } from '@sealpost/contracts';
-import { libsignal } from '@sealpost/crypto';
 import type { DeviceKeyUpload } from '../api/homeserver-api';
 import type { AccountRecords } from '../store/account-state';
+import { makeKyberPreKey, makeOneTimePreKey, makeSignedPreKey } from './prekey-records';
 import type { SignalProtocolStores } from './protocol-stores';
-
-const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64');
 
 /** The server takes at most this many keys per list (MAX_PREKEYS_PER_UPLOAD's default). */
 export const PREKEY_BATCH = 100;
@@ -26,34 +24,29 @@ export class PreKeyGenerator {
   ) {}
 
   async signedPreKey(): Promise<SignedKeyJson> {
-    const L = libsignal();
     const id = await this.nextId('signed-prekey-id');
-    const key = L.PrivateKey.generate();
-    const signature = this.identityKeyPair.privateKey.sign(key.getPublicKey().serialize());
-    await this.stores.signedPreKeys.saveSignedPreKey(id, L.SignedPreKeyRecord.new(id, Date.now(), key.getPublicKey(), key, signature));
+    const { record, upload } = makeSignedPreKey(this.identityKeyPair.privateKey, id);
+    await this.stores.signedPreKeys.saveSignedPreKey(id, record);
     await this.records.setCounter('signed-prekey-current', id);
-    return { keyId: id, publicKey: b64(key.getPublicKey().serialize()), signature: b64(signature) };
+    return upload;
   }
 
   /** A signed Kyber key: `lastResort` keys are kept after use (libsignal falls back to them). */
   async kyberPreKey(lastResort: boolean): Promise<SignedKeyJson> {
-    const L = libsignal();
     const id = await this.nextId('kyber-prekey-id');
-    const pair = L.KEMKeyPair.generate();
-    const signature = this.identityKeyPair.privateKey.sign(pair.getPublicKey().serialize());
+    const { record, upload } = makeKyberPreKey(this.identityKeyPair.privateKey, id);
     if (lastResort) await this.records.setCounter(`kyber-last-resort:${id}`, Date.now());
-    await this.stores.kyberPreKeys.saveKyberPreKey(id, L.KyberPreKeyRecord.new(id, Date.now(), pair, signature));
-    return { keyId: id, publicKey: b64(pair.getPublicKey().serialize()), signature: b64(signature) };
+    await this.stores.kyberPreKeys.saveKyberPreKey(id, record);
+    return upload;
   }
 
   async oneTimePreKeys(count = PREKEY_BATCH): Promise<PreKeyJson[]> {
-    const L = libsignal();
     const keys: PreKeyJson[] = [];
     for (let i = 0; i < count; i++) {
       const id = await this.nextId('prekey-id');
-      const key = L.PrivateKey.generate();
-      await this.stores.preKeys.savePreKey(id, L.PreKeyRecord.new(id, key.getPublicKey(), key));
-      keys.push({ keyId: id, publicKey: b64(key.getPublicKey().serialize()) });
+      const { record, upload } = makeOneTimePreKey(id);
+      await this.stores.preKeys.savePreKey(id, record);
+      keys.push(upload);
     }
     return keys;
   }
