@@ -15,11 +15,11 @@ import { cpus } from 'node:os';
 import { resolve } from 'node:path';
 import { Client } from 'pg';
 import { Pool } from 'undici';
+import { DeviceKeyMaterial } from '@sealpost/client';
 import { runBench } from './support/bench-main';
 import { LoopResult, mapConcurrent, runClosedLoop } from './support/closed-loop';
 import { CpuSampler, CpuUse, pidsByName, rssMiB } from './support/proc-stats';
 import { ServiceProcess, freePort, spawnService } from './support/service-process';
-import { ecPreKeys, registrationBody } from './support/signal-keys';
 
 const DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/sealpost_bench';
 const SERVER_NAME = 'bench.sealpost';
@@ -83,7 +83,8 @@ interface Account {
 }
 
 async function register(http: Pool, localpart: string, withOneTimeKeys: boolean): Promise<Account> {
-  const body = registrationBody(localpart, withOneTimeKeys ? KEYS_PER_KIND : 0, withOneTimeKeys ? KEYS_PER_KIND : 0);
+  const count = withOneTimeKeys ? KEYS_PER_KIND : 0;
+  const body = DeviceKeyMaterial.generate({ reuseKemKey: true }).registration(localpart, { preKeys: count, pqPreKeys: count });
   const answer = await http.request({
     method: 'POST',
     path: '/v1/accounts',
@@ -174,8 +175,9 @@ async function main(service: { current?: ServiceProcess }): Promise<void> {
       (name) => register(http, name, false),
     );
     const claimPaths = targets.map((t) => `/v1/keys/${encodeURIComponent(`${t.localpart}@${SERVER_NAME}`)}/*`);
+    const uploader = DeviceKeyMaterial.generate();
     const uploadBodies = Array.from({ length: UPLOAD_BODY_POOL }, (_, i) =>
-      JSON.stringify({ preKeys: ecPreKeys(100_000 + i * KEYS_PER_KIND, KEYS_PER_KIND) }),
+      JSON.stringify({ preKeys: uploader.preKeys(100_000 + i * KEYS_PER_KIND, KEYS_PER_KIND) }),
     );
     console.log(
       `setup: ${options.targets} targets with ${KEYS_PER_KIND} EC + ${KEYS_PER_KIND} PQ one-time keys each, ${options.clients} requesters, ` +

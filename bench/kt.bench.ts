@@ -51,7 +51,7 @@ import { LatencyHistogram } from './support/histogram';
 import { KtReferenceTree } from './support/kt-reference';
 import { CpuSampler, CpuUse, pidsByName, rssMiB } from './support/proc-stats';
 import { ServiceProcess, freePort, spawnService } from './support/service-process';
-import { RegistrationBody, registrationBody } from './support/signal-keys';
+import { DeviceKeyMaterial } from '@sealpost/client';
 
 const DATABASE_URL = process.env.BENCH_KT_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/sealpost_bench_kt';
 const SERVER_NAME = 'bench.sealpost';
@@ -390,7 +390,7 @@ async function main(service: { current?: ServiceProcess }): Promise<void> {
       `phase 3: directory up (pid ${directory.pid}); pre-generating ${warmupAccounts} + ${options.accounts} registration bodies (real libsignal keys, no one-time keys)`,
     );
     const bodies = Array.from({ length: warmupAccounts + options.accounts }, (_, i) =>
-      JSON.stringify(registrationBody(`ktbench${i}`, 0, 0) satisfies RegistrationBody),
+      JSON.stringify(DeviceKeyMaterial.generate().registration(`ktbench${i}`)),
     );
     const registrationErrors = new Map<string, number>();
     const register = async (body: string, histogram?: LatencyHistogram): Promise<void> => {
