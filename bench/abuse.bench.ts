@@ -176,6 +176,9 @@ async function main(holder: Holder): Promise<void> {
   holder.closeFirst.push(() => load.close());
   await load.connect(holder.receivers);
   await load.primeFederation();
+  const sealStart = Date.now();
+  await load.sealPool();
+  console.log(`sealed the legitimate messages with the client SDK before the load (${((Date.now() - sealStart) / 1000).toFixed(1)} s)`);
   console.log(
     `setup: ${devices.length} legitimate devices (${options.devices} per server) registered and connected; ${attacks.length} attack processes started and prepared (${((Date.now() - startedAt) / 1000).toFixed(1)} s)`,
   );
@@ -222,7 +225,7 @@ async function main(holder: Holder): Promise<void> {
     `abuse bench: ${attacks.length} attacks × (${options.before} s before + ${options.seconds} s attack + ${options.settle} s settle) against alpha.test and beta.test (default limits) on this machine, ${cpus().length} cores, node ${process.version}`,
   );
   console.log(
-    `legitimate load: ${options.rate} sends/s open model, ${devices.length} devices on both servers (own source address each), half sealed / half identified, 64-512 B content, to a random other device; latency from the INTENDED send time to arrival`,
+    `legitimate load: ${options.rate} sends/s open model, ${devices.length} devices on both servers (own source address each), SDK-sealed libsignal envelopes (64-512 B plaintext), half sent sealed / half identified, to a random other device; latency from the INTENDED send time to arrival`,
   );
   console.log(
     `machine during the run: ${fmt(machine.machinePct)} % of ${cpus().length * 100} %; the load generator (this process) ${fmt(machine.selfPct)} %, the attack processes ${fmt(machine.groups.attacks)} %; processes outside this bench ${fmt(machine.otherPct)} %` +

@@ -1,32 +1,43 @@
 /**
- * The legitimate load of the abuse bench: accounts with one device each on both homeservers, each
- * device sending from its own loopback source address (127.0.1.x, as real clients come from many
- * addresses) to its home relay, half sealed (Unidentified-Access-Key) and half identified, to a
- * random other device on either server, every recipient socket connected and acking. Sends are
- * judged by the phase of their INTENDED time: delivery latency (intended → arrival), error share
- * (non-2xx or no answer) and lost (2xx'd, never delivered by the end of the drain).
+ * The legitimate load of the abuse bench: accounts with one device each on both homeservers,
+ * registered by the client SDK, each device sending from its own loopback source address
+ * (127.0.1.x, as real clients come from many addresses) to its home relay, half sealed
+ * (Unidentified-Access-Key) and half identified, to one of its few contacts on either server,
+ * every recipient socket connected and acking. The envelopes are real libsignal sealed-sender
+ * messages, sealed by the SDK into a pool BEFORE the timed part (sealing is the client's CPU, not
+ * the servers' load). Sends are judged by the phase of their INTENDED time: delivery latency
+ * (intended → arrival), error share (non-2xx or no answer) and lost (2xx'd, never delivered by the
+ * end of the drain).
  */
+import { MemoryClientStore, PreparedSend, SealpostClient } from '@sealpost/client';
 import { Pool } from 'undici';
 import { AbuseTimeline, PhasePart } from './abuse-timeline';
 import { mapConcurrent } from './closed-loop';
 import { DeliveryLedger } from './delivery-ledger';
 import type { RunningHomeserver } from './federated-homeservers';
 import { LatencyHistogram } from './histogram';
-import { Registered, postJson } from './homeserver';
-import { benchAccountKeys } from './signal-devices';
 import { ReceivedEnvelope, WsReceiver, connectAllDrained } from './ws-receiver';
 
-/** Envelope types carried opaquely: libsignal whisper (identified) and sealed-sender. */
-const WHISPER = 1;
-const SEALED_SENDER = 6;
+/** Contacts each device sends to (sessions set up before the load; a client talks to a few people, not to everyone). */
+const CONTACTS_PER_DEVICE = 4;
+/** Envelopes sealed before the load; reused in turn when the run sends more (see DeliveryLedger.bindSealed). */
+const SEALED_POOL = 16_384;
 
-export interface LegitDevice extends Registered {
+export interface LegitDevice {
   index: number;
   home: RunningHomeserver;
-  registrationId: number;
-  unidentifiedAccessKey: string;
+  client: SealpostClient;
+  address: string;
+  token: string;
   /** Pool to the device's home relay, bound to the device's own loopback source address. */
   relay: Pool;
+}
+
+/** A pre-sealed message from one device to another. */
+interface SealedSend {
+  from: LegitDevice;
+  to: LegitDevice;
+  prepared: PreparedSend;
 }
 
 export interface PhaseFigures {
@@ -46,34 +57,33 @@ export function loopbackSource(group: number, n: number): string {
   return `127.${group}.${Math.floor(n / 254)}.${(n % 254) + 1}`;
 }
 
-/** Registers `perServer` one-device accounts on each homeserver (not measured). */
+/** Registers `perServer` one-device accounts on each homeserver through the SDK (not measured). */
 export async function registerLegitDevices(homeservers: RunningHomeserver[], perServer: number, runTag: string): Promise<LegitDevice[]> {
+  const servers = Object.fromEntries(homeservers.map((h) => [h.serverName, h.services.gateway.baseUrl]));
   const devices: LegitDevice[] = [];
   for (const home of homeservers) {
-    const directory = new Pool(home.services.directory.baseUrl, { connections: 8 });
-    try {
-      const registered = await mapConcurrent(
-        Array.from({ length: perServer }, (_, i) => i),
-        8,
-        async (i) => {
-          const keys = benchAccountKeys(`legit${runTag}${i}`);
-          const account = await postJson<Registered>(directory, '/v1/accounts', keys.registration);
-          return { account, keys };
-        },
-      );
-      for (const { account, keys } of registered) {
-        const index = devices.length;
-        devices.push({
-          ...account,
-          index,
-          home,
-          registrationId: keys.registration.registrationId,
-          unidentifiedAccessKey: keys.unidentifiedAccessKey,
-          relay: new Pool(home.services.relay.baseUrl, { connections: 4, localAddress: loopbackSource(1, index), headersTimeout: 120_000 }),
-        });
-      }
-    } finally {
-      await directory.close();
+    const clients = await mapConcurrent(
+      Array.from({ length: perServer }, (_, i) => i),
+      8,
+      (i) =>
+        SealpostClient.register({
+          store: new MemoryClientStore(),
+          servers,
+          server: home.serverName,
+          localpart: `legit${runTag}${i}`,
+          preKeyBatch: CONTACTS_PER_DEVICE * 2,
+        }),
+    );
+    for (const client of clients) {
+      const index = devices.length;
+      devices.push({
+        index,
+        home,
+        client,
+        address: client.account.address,
+        token: client.account.token,
+        relay: new Pool(home.services.relay.baseUrl, { connections: 4, localAddress: loopbackSource(1, index), headersTimeout: 120_000 }),
+      });
     }
   }
   return devices;
@@ -89,6 +99,7 @@ export class LegitLoad {
   private readonly latencyByPhase = new Map<string, LatencyHistogram>();
   private readonly issueLagByPhase = new Map<string, LatencyHistogram>();
   readonly receivers: WsReceiver[] = [];
+  private pool: SealedSend[] = [];
 
   constructor(
     readonly devices: LegitDevice[],
@@ -114,20 +125,40 @@ export class LegitLoad {
     for (const home of new Set(this.devices.map((d) => d.home))) {
       const from = this.devices.find((d) => d.home === home)!;
       const to = this.devices.find((d) => d.home !== home);
-      if (!to) continue;
-      const answer = await from.relay.request({
-        method: 'PUT',
-        path: `/v1/messages/${encodeURIComponent(to.address)}`,
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${from.token}` },
-        body: JSON.stringify({
-          timestamp: Date.now(),
-          messages: [{ deviceId: 1, registrationId: to.registrationId, type: WHISPER, content: 'AAAA' }],
-        }),
-      });
-      const text = await answer.body.text();
-      if (answer.statusCode !== 200)
-        throw new Error(`priming send ${home.label} → ${to.home.label}: ${answer.statusCode} ${text.slice(0, 200)}`);
+      if (to) await from.client.send(to.address, 'prime', { sealed: false, sync: false });
     }
+  }
+
+  /**
+   * Seals the run's messages with the SDK (not measured): each device gets a few contacts on
+   * either server, sessions are set up with them (bundles claimed, key transparency checked),
+   * then `min(total, SEALED_POOL)` messages, each to a random contact of a random device, whose
+   * content is the ledger's (magic, seq) header and random bytes.
+   */
+  async sealPool(): Promise<void> {
+    const contacts = new Map<LegitDevice, LegitDevice[]>();
+    for (const from of this.devices) {
+      const others = this.devices.filter((d) => d !== from).sort(() => Math.random() - 0.5);
+      contacts.set(from, others.slice(0, Math.min(CONTACTS_PER_DEVICE, others.length)));
+    }
+    const size = Math.min(this.ledger.total, SEALED_POOL);
+    const bySender = new Map<LegitDevice, number[]>();
+    for (let i = 0; i < size; i++) {
+      const from = this.devices[Math.floor(Math.random() * this.devices.length)];
+      const slots = bySender.get(from) ?? [];
+      if (slots.length === 0) bySender.set(from, slots);
+      slots.push(i);
+    }
+    const pool: SealedSend[] = new Array(size);
+    // One sender's seals run in turn (its sessions advance); senders in parallel.
+    await mapConcurrent([...bySender], 8, async ([from, slots]) => {
+      const mine = contacts.get(from)!;
+      for (const slot of slots) {
+        const to = mine[Math.floor(Math.random() * mine.length)];
+        pool[slot] = { from, to, prepared: await from.client.prepareSend(to.address, this.ledger.content(slot)) };
+      }
+    });
+    this.pool = pool;
   }
 
   /** The schedule the phases are judged by (known once the ledger's clock has started). */
@@ -143,28 +174,17 @@ export class LegitLoad {
     histogramOf(this.latencyByPhase, `${phase.attack}:${phase.part}`).recordSince(this.ledger.intended(seq));
   }
 
-  /** Send `seq`: a random device to a random other device, sealed or identified at even odds. */
+  /** Send `seq`: the next pre-sealed message of the pool, sealed or identified at even odds. */
   async send(seq: number): Promise<void> {
     const phase = this.timeline?.phaseAt(this.ledger.intended(seq));
     if (phase) histogramOf(this.issueLagByPhase, `${phase.attack}:${phase.part}`).recordSince(this.ledger.intended(seq));
-    const from = this.devices[Math.floor(Math.random() * this.devices.length)];
-    let to = this.devices[Math.floor(Math.random() * (this.devices.length - 1))];
-    if (to === from) to = this.devices[this.devices.length - 1];
+    const { from, to, prepared } = this.pool[seq % this.pool.length];
     this.ledger.recipientOf[seq] = to.index;
+    for (const envelope of prepared.messages) this.ledger.bindSealed(seq, envelope.content);
     const sealed = Math.random() < 0.5;
-    const body = JSON.stringify({
-      timestamp: Date.now(),
-      messages: [
-        {
-          deviceId: 1,
-          registrationId: to.registrationId,
-          type: sealed ? SEALED_SENDER : WHISPER,
-          content: this.ledger.content(seq).toString('base64'),
-        },
-      ],
-    });
+    const body = JSON.stringify({ timestamp: Date.now(), messages: prepared.messages });
     const auth: Record<string, string> = sealed
-      ? { 'unidentified-access-key': to.unidentifiedAccessKey }
+      ? { 'unidentified-access-key': to.client.account.accessKey }
       : { authorization: `Bearer ${from.token}` };
     await this.ledger.send(from.relay, seq, {
       method: 'PUT',
@@ -201,5 +221,6 @@ export class LegitLoad {
 
   async close(): Promise<void> {
     await Promise.all(this.devices.map((d) => d.relay.close()));
+    await Promise.all(this.devices.map((d) => d.client.close()));
   }
 }

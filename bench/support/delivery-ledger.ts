@@ -29,6 +29,9 @@ export interface LedgerTally {
   deliveredMeasured: number;
 }
 
+/** The last 64 base64 characters of a sealed envelope: its MAC and ciphertext tail, unique per sealing. */
+const sealedKeyOf = (base64: string): string => base64.slice(-64);
+
 export class DeliveryLedger {
   readonly magic = randomBytes(4).readUInt32BE(0);
   readonly total: number;
@@ -54,6 +57,8 @@ export class DeliveryLedger {
   /** Per second since t0 (warm-up included): deliveries, 2xx answers, delivery latencies, outstanding at its end. */
   readonly perSecond: { delivered: number; ok: number; latency: LatencyHistogram; outstanding: number }[];
   private readonly randomPool = randomBytes(1 << 20);
+  /** Sealed content (its key, `sealedKeyOf`) → the seq it was last sent as: ciphertext cannot carry a readable header. */
+  private readonly sealedSeqs = new Map<string, number>();
 
   constructor(readonly options: { rate: number; warmup: number; seconds: number }) {
     this.total = Math.round(options.rate * (options.warmup + options.seconds));
@@ -92,18 +97,34 @@ export class DeliveryLedger {
   }
 
   /**
+   * Notes that send `seq` carries the pre-sealed `content` (base64). A pooled envelope sent again
+   * is bound to its newer seq: an arrival of the older send after that counts for the newer one,
+   * which only happens when a delivery takes longer than the pool lasts.
+   */
+  bindSealed(seq: number, content: string): void {
+    this.sealedSeqs.set(sealedKeyOf(content), seq);
+  }
+
+  private seqOf(base64: string): number | undefined {
+    const sealed = this.sealedSeqs.get(sealedKeyOf(base64));
+    if (sealed !== undefined) return sealed;
+    const content = Buffer.from(base64, 'base64');
+    if (content.length < HEADER_BYTES || content.readUInt32BE(0) !== this.magic) return undefined;
+    return content.readUInt32BE(4);
+  }
+
+  /**
    * Records an arrival on recipient `recipientIndex`'s socket. Returns its seq if it is one of this
    * run's sends (`reservedSeq`, when given, is returned without being counted), else undefined (foreign).
    */
   receive(envelope: ReceivedEnvelope, recipientIndex: number, now: bigint, reservedSeq?: number): number | undefined {
     if (this.seenIds.has(envelope.id)) this.duplicateIds++;
     else this.seenIds.add(envelope.id);
-    const content = Buffer.from(envelope.content, 'base64');
-    if (content.length < HEADER_BYTES || content.readUInt32BE(0) !== this.magic) {
+    const seq = this.seqOf(envelope.content);
+    if (seq === undefined) {
       this.foreign++;
       return undefined;
     }
-    const seq = content.readUInt32BE(4);
     if (seq === reservedSeq) return seq;
     if (seq >= this.total) {
       this.foreign++;

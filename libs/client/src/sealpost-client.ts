@@ -55,6 +55,13 @@ export interface SendReport {
   syncedDevices: number[];
 }
 
+/** A message sealed to every device of `address`, for PUT /v1/messages/{address} (sealed-sender envelopes, either authorisation). */
+export interface PreparedSend {
+  address: string;
+  timestamp: number;
+  messages: OutgoingEnvelope[];
+}
+
 export interface ClientEvents {
   message: [ReceivedMessage];
   'identity-changed': [{ address: string; previous: string; next: string }];
@@ -262,7 +269,29 @@ export class SealpostClient extends EventEmitter<ClientEvents> {
   /** Sends `body` to every device of `address` (and a sync copy to this account's other devices). */
   async send(address: string, body: string | Uint8Array, options: SendOptions = {}): Promise<SendReport> {
     parseAddress(address);
-    const content: MessageContent = {
+    const content = this.contentOf(body);
+    const sent = await this.deliver(address, content, options.sealed ?? true, options.urgent ?? false);
+    let syncedDevices: number[] = [];
+    if ((options.sync ?? true) && address !== this.account.address && (await this.hasOtherDevices())) {
+      syncedDevices = (await this.deliver(this.account.address, { ...content, syncTo: address }, false, false)).devices;
+    }
+    return { messageId: content.id, ...sent, syncedDevices };
+  }
+
+  /**
+   * Encrypts `body` to every device of `address` now (key transparency checked as for `send`)
+   * and returns the request for the caller to send later — a bench's pre-sealed pool. Each call
+   * advances the sessions like a send; nothing is sent and no sync copy is made.
+   */
+  async prepareSend(address: string, body: string | Uint8Array): Promise<PreparedSend> {
+    parseAddress(address);
+    const content = this.contentOf(body);
+    const contact = await this.sessions.ensure(address);
+    return { address, timestamp: content.sentAt, messages: await this.sealFor(contact.accountId, contact.devices, content) };
+  }
+
+  private contentOf(body: string | Uint8Array): MessageContent {
+    return {
       v: 1,
       id: randomUUID(),
       from: this.account.address,
@@ -271,12 +300,6 @@ export class SealpostClient extends EventEmitter<ClientEvents> {
       body: b64(typeof body === 'string' ? Buffer.from(body, 'utf8') : body),
       accessKey: this.account.accessKey,
     };
-    const sent = await this.deliver(address, content, options.sealed ?? true, options.urgent ?? false);
-    let syncedDevices: number[] = [];
-    if ((options.sync ?? true) && address !== this.account.address && (await this.hasOtherDevices())) {
-      syncedDevices = (await this.deliver(this.account.address, { ...content, syncTo: address }, false, false)).devices;
-    }
-    return { messageId: content.id, ...sent, syncedDevices };
   }
 
   private async deliver(
