@@ -225,7 +225,7 @@ async function main(holder: Holder): Promise<void> {
     `abuse bench: ${attacks.length} attacks × (${options.before} s before + ${options.seconds} s attack + ${options.settle} s settle) against alpha.test and beta.test (default limits) on this machine, ${cpus().length} cores, node ${process.version}`,
   );
   console.log(
-    `legitimate load: ${options.rate} sends/s open model, ${devices.length} devices on both servers (own source address each), SDK-sealed libsignal envelopes (64-512 B plaintext), half sent sealed / half identified, to a random other device; latency from the INTENDED send time to arrival`,
+    `legitimate load: ${options.rate} sends/s open model, ${devices.length} devices on both servers (own source address each), SDK-sealed libsignal envelopes (64-512 B plaintext), half sent sealed / half identified, each to one of its sender's 4 contacts; latency from the INTENDED send time to arrival`,
   );
   console.log(
     `machine during the run: ${fmt(machine.machinePct)} % of ${cpus().length * 100} %; the load generator (this process) ${fmt(machine.selfPct)} %, the attack processes ${fmt(machine.groups.attacks)} %; processes outside this bench ${fmt(machine.otherPct)} %` +

@@ -8,6 +8,7 @@ import {
   KtVerificationError,
   MemoryClientStore,
   OwnerAlert,
+  PreparedSend,
   ReceivedMessage,
   SealpostClient,
 } from '../../libs/client/src';
@@ -98,6 +99,28 @@ describe('client SDK on libsignal: two federated homeservers', () => {
     const bobInbox = await listening(bob);
     await eventually(() => bobInbox.messages.length === 3, 15_000);
     expect(bobInbox.texts()).toEqual(['one', 'two', 'three']);
+  }, 60_000);
+
+  it('prepareSend seals now for a later send (a bench pool): sent out of order, sealed or identified, each is decrypted once', async () => {
+    const alice = await register(ALPHA, 'alice');
+    const bob = await register(BETA, 'bob');
+    const bobInbox = await listening(bob);
+    const pool: PreparedSend[] = [];
+    for (const text of ['p1', 'p2', 'p3']) pool.push(await alice.prepareSend(bob.account.address, text));
+    expect(pool.every((p) => p.address === bob.account.address && p.messages.length === 1 && p.messages[0].type === 6)).toBe(true);
+    expect(bobInbox.messages).toHaveLength(0);
+    const send = (p: PreparedSend, sealed: boolean) =>
+      alice.api.send(
+        p.address,
+        { timestamp: p.timestamp, messages: p.messages },
+        sealed ? { kind: 'sealed', accessKey: bob.account.accessKey } : { kind: 'device' },
+      );
+    await send(pool[2], true);
+    await send(pool[0], false);
+    await send(pool[1], true);
+    await eventually(() => bobInbox.messages.length === 3, 15_000);
+    expect(bobInbox.texts().sort()).toEqual(['p1', 'p2', 'p3']);
+    expect(bobInbox.messages.every((m) => m.from === alice.account.address)).toBe(true);
   }, 60_000);
 
   it('a message whose handler fails is not acked: it comes again on the next connection, decrypted once', async () => {
