@@ -19,7 +19,7 @@ export type { KtStateStore, PendingMark } from './kt-state.store';
 
 // ---- the client SDK ----
 export { SealpostClient } from './sealpost-client';
-export type { SealpostClientOptions, SendOptions, SendReport, PreparedSend, ClientEvents } from './sealpost-client';
+export type { SealpostClientOptions, SendOptions, SendReport, PreparedSend, ClientEvents } from './client-types';
 export type { ReceivedMessage, UndecryptableEnvelope } from './messaging/received-message';
 export { discoverHomeserver, serverLocator } from './api/discovery';
 export type { HomeserverInfo, ServerLocator } from './api/discovery';

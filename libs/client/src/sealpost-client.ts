@@ -1,83 +1,30 @@
 import { EventEmitter } from 'node:events';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type * as Signal from '@signalapp/libsignal-client';
 import type { EnvelopeJson } from '@sealpost/contracts';
 import { parseAddress } from '@sealpost/contracts';
 import { libsignal } from '@sealpost/crypto';
-import { MismatchedDevicesError, OutcomeUnknownError, StaleDevicesError, UnauthorizedError } from './api/api-errors';
 import { HomeserverInfo, ServerLocator, discoverHomeserver, serverLocator } from './api/discovery';
-import { HomeserverApi, OutgoingEnvelope, SendAuthorisation } from './api/homeserver-api';
+import { HomeserverApi } from './api/homeserver-api';
 import { ServerDirectory } from './api/server-directory';
-import type { KtClientOptions } from './key-transparency.client';
 import { KtVerificationError } from './kt-errors';
 import { EnvelopeOpener } from './messaging/envelope-opener';
-import { MessageContent, encodeContent } from './messaging/message-content';
 import { MessageReceiver } from './messaging/message-receiver';
-import type { ReceivedMessage, UndecryptableEnvelope } from './messaging/received-message';
+import type { ReceivedMessage } from './messaging/received-message';
 import { RecipientSessions } from './messaging/recipient-sessions';
 import { OwnerMonitor } from './owner-monitor';
 import type { OwnerAlert } from './kt-errors';
 import { PreKeyGenerator, PREKEY_BATCH, PREKEY_LOW_WATER, newRegistrationId } from './signal/prekey-generator';
 import { SignalProtocolStores } from './signal/protocol-stores';
-import { SealedSessionCipher, SEALED_SENDER_ENVELOPE_TYPE } from './signal/sealed-session-cipher';
+import { SealedSessionCipher } from './signal/sealed-session-cipher';
 import { AccountRecords, AccountState } from './store/account-state';
+import type { ClientEvents, PreparedSend, SealpostClientOptions, SendOptions, SendReport } from './client-types';
+import { MessageSender } from './messaging/message-sender';
 import type { ClientStore } from './store/client-store';
 import { formatLinkCode, openProvisioning, parseLinkCode, sealProvisioning } from './provisioning/link-code';
 import { ProvisioningSocket } from './provisioning/provisioning-socket';
 
-export interface SealpostClientOptions {
-  store: ClientStore;
-  /** Where server names are found: a map for loopback setups (`{'alpha.test': 'http://127.0.0.1:8101'}`), else `https://{server}`. */
-  servers?: Record<string, string> | ServerLocator;
-  kt?: KtClientOptions;
-  /** One-time keys per kind uploaded at registration and at each replenishment (default 100, the server's maximum per upload). */
-  preKeyBatch?: number;
-  /** How often the signed prekey and the PQ last-resort key are replaced (default 7 days). */
-  rotateRepeatedUseKeysEveryMs?: number;
-}
-
-export interface SendOptions {
-  /** Sealed sender when the recipient's access key is known (default true). */
-  sealed?: boolean;
-  /** A copy to this account's other devices (default true). */
-  sync?: boolean;
-  urgent?: boolean;
-}
-
-export interface SendReport {
-  messageId: string;
-  /** Devices the message was encrypted to. */
-  devices: number[];
-  sealed: boolean;
-  /** Bytes of each device's sealed envelope. */
-  envelopeBytes: number[];
-  /** This account's other devices the sync copy went to. */
-  syncedDevices: number[];
-}
-
-/** A message sealed to every device of `address`, for PUT /v1/messages/{address} (sealed-sender envelopes, either authorisation). */
-export interface PreparedSend {
-  address: string;
-  timestamp: number;
-  messages: OutgoingEnvelope[];
-}
-
-export interface ClientEvents {
-  message: [ReceivedMessage];
-  'identity-changed': [{ address: string; previous: string; next: string }];
-  'kt-alert': [OwnerAlert];
-  undecryptable: [UndecryptableEnvelope];
-  'prekeys-replenished': [{ count: number; pqCount: number }];
-  connected: [];
-  disconnected: [{ code: number; final: boolean }];
-  'handler-failed': [{ envelopeId: string }];
-  /** A background task (key top-up or rotation, the own-account KT check) failed; it runs again at the next connect or interval. */
-  'maintenance-failed': [{ task: 'keys' | 'kt-monitor'; reason: string }];
-}
-
 const DEFAULT_ROTATION_MS = 7 * 24 * 3_600_000;
-const CERTIFICATE_MARGIN_MS = 60 * 60_000;
-const OUTCOME_RETRIES = 3;
 /** How long `approveLink` watches for the new device to appear, to trust it. */
 const LINK_APPEAR_WAIT_MS = 30_000;
 /** While connected, due key rotations and the own-account KT check run this often. */
@@ -100,6 +47,7 @@ export class SealpostClient extends EventEmitter<ClientEvents> {
   private readonly opener: EnvelopeOpener;
   private readonly cipher: SealedSessionCipher;
   private readonly protocol: SignalProtocolStores;
+  private readonly sender: MessageSender;
 
   private constructor(
     readonly account: AccountState,
@@ -121,6 +69,7 @@ export class SealpostClient extends EventEmitter<ClientEvents> {
     this.sessions = new RecipientSessions(api, servers, this.protocol, this.cipher, records, account, (change) =>
       this.emit('identity-changed', change),
     );
+    this.sender = new MessageSender(account, api, store, records, this.sessions, this.cipher);
     this.opener = new EnvelopeOpener(store, records, servers, this.cipher, (change) => this.emit('identity-changed', change));
   }
 
@@ -267,15 +216,8 @@ export class SealpostClient extends EventEmitter<ClientEvents> {
   // ---- sending ----
 
   /** Sends `body` to every device of `address` (and a sync copy to this account's other devices). */
-  async send(address: string, body: string | Uint8Array, options: SendOptions = {}): Promise<SendReport> {
-    parseAddress(address);
-    const content = this.contentOf(body);
-    const sent = await this.deliver(address, content, options.sealed ?? true, options.urgent ?? false);
-    let syncedDevices: number[] = [];
-    if ((options.sync ?? true) && address !== this.account.address && (await this.hasOtherDevices())) {
-      syncedDevices = (await this.deliver(this.account.address, { ...content, syncTo: address }, false, false)).devices;
-    }
-    return { messageId: content.id, ...sent, syncedDevices };
+  send(address: string, body: string | Uint8Array, options: SendOptions = {}): Promise<SendReport> {
+    return this.sender.send(address, body, options);
   }
 
   /**
@@ -283,143 +225,8 @@ export class SealpostClient extends EventEmitter<ClientEvents> {
    * and returns the request for the caller to send later — a bench's pre-sealed pool. Each call
    * advances the sessions like a send; nothing is sent and no sync copy is made.
    */
-  async prepareSend(address: string, body: string | Uint8Array): Promise<PreparedSend> {
-    parseAddress(address);
-    const content = this.contentOf(body);
-    const contact = await this.sessions.ensure(address);
-    return { address, timestamp: content.sentAt, messages: await this.sealFor(contact.accountId, contact.devices, content) };
-  }
-
-  private contentOf(body: string | Uint8Array): MessageContent {
-    return {
-      v: 1,
-      id: randomUUID(),
-      from: this.account.address,
-      fromDevice: this.account.deviceId,
-      sentAt: Date.now(),
-      body: b64(typeof body === 'string' ? Buffer.from(body, 'utf8') : body),
-      accessKey: this.account.accessKey,
-    };
-  }
-
-  private async deliver(
-    address: string,
-    content: MessageContent,
-    preferSealed: boolean,
-    urgent: boolean,
-  ): Promise<{ devices: number[]; sealed: boolean; envelopeBytes: number[] }> {
-    let contact = address === this.account.address ? await this.refreshOwnDevices() : await this.sessions.ensure(address);
-    let sealed = preferSealed && contact.accessKey !== undefined && address !== this.account.address;
-    for (let attempt = 0; ; attempt++) {
-      if (contact.devices.length === 0) return { devices: [], sealed, envelopeBytes: [] };
-      const envelopes = await this.sealFor(contact.accountId, contact.devices, content);
-      const authorisation: SendAuthorisation = sealed ? { kind: 'sealed', accessKey: contact.accessKey! } : { kind: 'device' };
-      try {
-        await this.sendWithRetries(address, { timestamp: content.sentAt, urgent, messages: envelopes }, authorisation);
-        return {
-          devices: envelopes.map((e) => e.deviceId),
-          sealed,
-          envelopeBytes: envelopes.map((e) => Buffer.byteLength(e.content, 'base64')),
-        };
-      } catch (error) {
-        if (attempt > 0) throw error;
-        if (error instanceof MismatchedDevicesError) {
-          contact = await this.sessions.repair(address, { missing: error.missingDevices, extra: error.extraDevices });
-        } else if (error instanceof StaleDevicesError) {
-          contact = await this.sessions.repair(address, { stale: error.staleDevices });
-        } else if (error instanceof UnauthorizedError && sealed) {
-          // The access key we hold is wrong or was replaced: forget it and send identified.
-          await this.records.saveContact({ ...contact, accessKey: undefined });
-          contact = { ...contact, accessKey: undefined };
-          sealed = false;
-        } else {
-          throw error;
-        }
-      }
-    }
-  }
-
-  private async sealFor(
-    accountId: string,
-    devices: { deviceId: number; registrationId: number }[],
-    content: MessageContent,
-  ): Promise<OutgoingEnvelope[]> {
-    const certificate = await this.senderCertificate();
-    const plaintext = encodeContent(content);
-    return this.store.atomically(async () => {
-      const envelopes: OutgoingEnvelope[] = [];
-      for (const device of devices) {
-        const sealed = await this.cipher.seal(accountId, device.deviceId, plaintext, certificate);
-        envelopes.push({
-          deviceId: device.deviceId,
-          registrationId: device.registrationId,
-          type: SEALED_SENDER_ENVELOPE_TYPE,
-          content: b64(sealed),
-        });
-      }
-      return envelopes;
-    });
-  }
-
-  /** `outcome_unknown` (and a dropped connection) are retried with the same Idempotency-Key: stored at most once. */
-  private async sendWithRetries(
-    address: string,
-    message: Parameters<HomeserverApi['send']>[1],
-    authorisation: SendAuthorisation,
-  ): Promise<void> {
-    const idempotencyKey = randomUUID();
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await this.api.send(address, message, authorisation, idempotencyKey);
-        return;
-      } catch (error) {
-        const retriable = error instanceof OutcomeUnknownError || (error instanceof TypeError && /fetch failed/.test(error.message));
-        if (!retriable || attempt >= OUTCOME_RETRIES) throw error;
-        await new Promise((resolve) => setTimeout(resolve, 250 * 2 ** attempt));
-      }
-    }
-  }
-
-  private async senderCertificate(): Promise<Signal.SenderCertificate> {
-    if (this.certificate && this.certificate.expiresAt - CERTIFICATE_MARGIN_MS > Date.now()) return this.certificate.value;
-    const answer = await this.api.senderCertificate();
-    const value = libsignal().SenderCertificate.deserialize(Buffer.from(answer.certificate, 'base64'));
-    this.certificate = { value, expiresAt: value.expiration() };
-    return value;
-  }
-
-  private async hasOtherDevices(): Promise<boolean> {
-    return (await this.refreshOwnDevices()).devices.length > 0;
-  }
-
-  /** This account's other devices, as the directory lists them now, with sessions (KT-verified) for the new ones. */
-  private async refreshOwnDevices() {
-    const listed = (await this.api.devices()).devices.filter((d) => d.deviceId !== this.account.deviceId);
-    const contact = await this.records.contact(this.account.address);
-    const known = contact?.devices ?? [];
-    const same =
-      contact?.identityKey !== undefined &&
-      listed.length === known.length &&
-      listed.every((d) => known.some((k) => k.deviceId === d.deviceId && k.registrationId === d.registrationId));
-    if (same) return contact!;
-    const missing = listed
-      .filter((d) => !known.some((k) => k.deviceId === d.deviceId && k.registrationId === d.registrationId))
-      .map((d) => d.deviceId);
-    const extra = known
-      .filter((k) => !listed.some((d) => d.deviceId === k.deviceId && d.registrationId === k.registrationId))
-      .map((k) => k.deviceId);
-    if (!contact?.identityKey) {
-      await this.records.saveContact({
-        address: this.account.address,
-        accountId: this.account.accountId,
-        identityKey: b64(
-          libsignal().IdentityKeyPair.deserialize(Buffer.from(this.account.identityKeyPair, 'base64')).publicKey.serialize(),
-        ),
-        devices: [],
-        accessKey: this.account.accessKey,
-      });
-    }
-    return this.sessions.repair(this.account.address, { missing: listed.length === 0 ? [] : missing, extra });
+  prepareSend(address: string, body: string | Uint8Array): Promise<PreparedSend> {
+    return this.sender.prepareSend(address, body);
   }
 
   // ---- receiving ----
