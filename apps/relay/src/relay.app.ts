@@ -3,6 +3,7 @@ import { busServerStrategy } from '@sealpost/bus';
 import type { RelayConfig } from '@sealpost/config';
 import { createHttpApp } from '@sealpost/http';
 import { WebSocketGateway } from './delivery/websocket.gateway';
+import { installRemoteSendAdmission } from './mailbox/remote-send-admission.hook';
 import { RelayModule } from './relay.module';
 
 /** Builds the relay (HTTP, WebSocket upgrades, bus listener) without listening, for main and tests. */
@@ -14,6 +15,7 @@ export async function createRelayApp(config: RelayConfig): Promise<NestFastifyAp
     trustProxy: config.trustProxy,
     http: config.http,
   });
+  installRemoteSendAdmission(app, config);
   app.get(WebSocketGateway).attach(app.getHttpServer());
   app.connectMicroservice(busServerStrategy({ redisUrl: config.redisUrl, namespace: config.redisPrefix }));
   await app.startAllMicroservices();

@@ -13,6 +13,7 @@ export class RelayMetrics {
   readonly expired;
   readonly notices;
   readonly handoffs;
+  readonly destinationVerdicts;
   readonly ackDeleteFailures;
   readonly queueErrors;
   readonly provisioningUpgrades;
@@ -48,7 +49,12 @@ export class RelayMetrics {
     this.notices = metrics.counter('sealpost_relay_socket_notices_total', 'Notice frames sent on sockets', ['type'] as const);
     this.handoffs = metrics.counter(
       'sealpost_relay_federation_handoffs_total',
-      'Sends handed to the federation gateway: answered, no_gateway (nothing stored), timed_out or gateway_failed (outcome unknown)',
+      'Sends handed to the federation gateway: answered, no_gateway (nothing stored), timed_out or gateway_failed (outcome unknown), vet_timed_out (the destination question unanswered; nothing stored)',
+      ['outcome'] as const,
+    );
+    this.destinationVerdicts = metrics.counter(
+      'sealpost_relay_remote_destination_verdicts_total',
+      'Verdicts on other homeservers as send destinations: accepted or refused (the gateway asked), refused_from_memory (a kept refusal; nothing read or handed over), unasked (the gateway gave none)',
       ['outcome'] as const,
     );
     this.ackDeleteFailures = metrics.counter(

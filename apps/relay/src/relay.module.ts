@@ -21,6 +21,7 @@ import { IdempotencyKeysRepository } from './mailbox/idempotency-keys.repository
 import { MessageIntake } from './mailbox/message-intake.service';
 import { MessagesController } from './mailbox/messages.controller';
 import { RelayBusController } from './mailbox/relay-bus.controller';
+import { DestinationVerdicts } from './federation-client/destination-verdicts.service';
 import { FederationClient } from './federation-client/federation-client.service';
 import { MessagesStore } from './mailbox/messages-store.repository';
 import { QueueDepthCache } from './mailbox/queue-depth.cache';
@@ -71,6 +72,7 @@ export class RelayModule {
         healthOptionsProvider(config.healthCheckTimeoutMs, [DirectoryReadinessCheck]),
         OptionalDeviceAuthGuard,
         FederationClient,
+        DestinationVerdicts,
         MessagesStore,
         QueueDepthCache,
         IdempotencyKeysRepository,

@@ -6,6 +6,12 @@ export const FederationPattern = {
   ClaimRemoteBundles: 'federation.claim-remote-bundles',
   /** OutboundDeliveryRequest → DeliveryReply: deliver now, or keep in the durable outbox (202). */
   Deliver: 'federation.deliver',
+  /**
+   * VetDestinationRequest → VetDestinationReply: may sends to this server go on? Asked by the
+   * relay before it ships envelopes to a server it has no recent verdict for, so a refused
+   * destination costs a few bytes on the bus, not the envelopes.
+   */
+  VetDestination: 'federation.vet-destination',
 } as const;
 
 /** Request/response patterns answered by the relay. */
@@ -21,6 +27,21 @@ export interface OutboundDeliveryRequest {
   delivery: RemoteDelivery;
   /** The local sending device, told if delivery finally fails (absent for sealed sends). */
   sender?: { accountId: string; deviceId: number };
+}
+
+export interface VetDestinationRequest {
+  /** A server name, as in an address after `@`. */
+  destination: string;
+}
+
+/**
+ * `refusal` null: sends to the destination may go on (the gateway still vets each delivery).
+ * Else the answer to give the sender, which holds for `refusalForMs` (its Retry-After, or the
+ * gateway's negative TTL): sends to it until then are refused the same way.
+ */
+export interface VetDestinationReply {
+  refusal: DeliveryReply | null;
+  refusalForMs: number;
 }
 
 export interface InboundDeliveryRequest {

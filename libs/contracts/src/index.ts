@@ -92,4 +92,11 @@ export type { JobPayloads, JobOf } from './jobs';
 export { parseRemoteDelivery, parseDeliveryBatch, MAX_DELIVERIES_PER_REQUEST, FEDERATION_MAX_CONTENT_BYTES } from './federation-api';
 export type { RemoteDelivery, DeliveryResult } from './federation-api';
 export { FederationPattern, RelayPattern } from './federation-bus';
-export type { OutboundDeliveryRequest, InboundDeliveryRequest, DeliveryReply, DeliveryNoticeRequest } from './federation-bus';
+export type {
+  OutboundDeliveryRequest,
+  InboundDeliveryRequest,
+  DeliveryReply,
+  DeliveryNoticeRequest,
+  VetDestinationRequest,
+  VetDestinationReply,
+} from './federation-bus';

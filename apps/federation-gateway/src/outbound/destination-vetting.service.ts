@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { GatewayConfig } from '@sealpost/config';
-import type { DeliveryReply } from '@sealpost/contracts';
+import type { DeliveryReply, VetDestinationReply } from '@sealpost/contracts';
 import { GATEWAY_CONFIG } from '../gateway.tokens';
 import { GatewayMetrics } from '../gateway.metrics';
 import { BoundedCache } from '../peers/bounded-cache';
@@ -68,13 +68,23 @@ export class DestinationVetting {
 
   /** Null when a send to `destination` may go on; else the refusal to answer the sender with. */
   async vet(destination: string): Promise<DeliveryReply | null> {
-    if (this.vetted.get(destination)) return null;
+    return (await this.verdict(destination)).refusal;
+  }
+
+  /**
+   * As `vet`, with how long a refusal holds (the relay keeps it that long and refuses sends to
+   * the destination itself, without shipping their envelopes here). `resolution_busy` is about
+   * this gateway, not the destination: it holds for 0 ms.
+   */
+  async verdict(destination: string): Promise<VetDestinationReply> {
+    if (this.vetted.get(destination)) return { refusal: null, refusalForMs: 0 };
     const refusal = this.refused.get(destination) ?? (await this.check(destination));
-    if (typeof refusal === 'string') return null;
+    if (typeof refusal === 'string') return { refusal: null, refusalForMs: 0 };
     this.metrics.outbound.inc({ outcome: refusal.outcome });
-    if (refusal.status === 422) return { status: 422, body: { error: refusal.error, message: refusal.message } };
+    const refusalForMs = refusal.error === 'resolution_busy' ? 0 : Math.max(0, refusal.until - Date.now());
+    if (refusal.status === 422) return { refusal: { status: 422, body: { error: refusal.error, message: refusal.message } }, refusalForMs };
     const retryAfter = Math.max(1, Math.ceil((refusal.until - Date.now()) / 1000));
-    return { status: 503, body: { error: refusal.error, message: refusal.message, retryAfter } };
+    return { refusal: { status: 503, body: { error: refusal.error, message: refusal.message, retryAfter } }, refusalForMs };
   }
 
   private check(destination: string): Promise<Verdict> {

@@ -6,6 +6,9 @@ import {
   DeliveryReply,
   FederationPattern,
   OutboundDeliveryRequest,
+  SERVER_PATTERN,
+  VetDestinationReply,
+  VetDestinationRequest,
   parseAddress,
   parseDeviceSelector,
   parseRemoteDelivery,
@@ -14,6 +17,7 @@ import { busErrorFrom, errorAnswer } from '@sealpost/http';
 import { FederationHttpClient } from '../peers/federation-http.client';
 import { PeerUnreachable } from '../peers/peer-resolver.service';
 import { PeerAddressRefused } from '../peers/ssrf-guard';
+import { DestinationVetting } from './destination-vetting.service';
 import { OutboundDelivery } from './outbound-delivery.service';
 
 /** What the directory and the relay of this homeserver ask of the gateway over the bus. */
@@ -22,6 +26,7 @@ export class FederationBusController {
   constructor(
     private readonly client: FederationHttpClient,
     private readonly delivery: OutboundDelivery,
+    private readonly vetting: DestinationVetting,
   ) {}
 
   @MessagePattern(FederationPattern.ClaimRemoteBundles)
@@ -57,5 +62,18 @@ export class FederationBusController {
       if (!answer) throw error;
       return answer;
     }
+  }
+
+  /** Asked before envelopes are shipped: a destination never heard from is checked (DestinationVetting) without them. */
+  @MessagePattern(FederationPattern.VetDestination)
+  async vetDestination(@Payload() request: VetDestinationRequest): Promise<VetDestinationReply> {
+    const destination = request?.destination;
+    if (typeof destination !== 'string' || !SERVER_PATTERN.test(destination)) {
+      return {
+        refusal: { status: 400, body: { error: 'invalid_request', message: 'destination: must be a server name' } },
+        refusalForMs: 0,
+      };
+    }
+    return this.vetting.verdict(destination);
   }
 }

@@ -3,7 +3,7 @@ import { ClientProxy } from '@nestjs/microservices';
 import { TimeoutError, firstValueFrom, timeout } from 'rxjs';
 import type { RelayConfig } from '@sealpost/config';
 import { BUS_CLIENT, NoBusReceiverError } from '@sealpost/bus';
-import { DeliveryReply, FederationPattern, OutboundDeliveryRequest } from '@sealpost/contracts';
+import { DeliveryReply, FederationPattern, OutboundDeliveryRequest, VetDestinationReply } from '@sealpost/contracts';
 import { ApiError } from '@sealpost/http';
 import { RelayMetrics } from '../relay.metrics';
 import { RELAY_CONFIG } from '../relay.tokens';
@@ -11,7 +11,8 @@ import { RELAY_CONFIG } from '../relay.tokens';
 const RETRY_AFTER = { 'retry-after': '1' };
 
 /**
- * The relay's one call to the federation gateway: hand over envelopes for another homeserver.
+ * The relay's calls to the federation gateway: hand over envelopes for another homeserver, and
+ * ask first whether sends to a server may go on at all (`vetDestination`, no envelopes).
  *
  * What a failed hand-off may claim depends on what the relay knows:
  * - the request reached no gateway (`PUBLISH` counted no subscriber): nothing was stored,
@@ -40,6 +41,29 @@ export class FederationClient {
       return reply;
     } catch (error) {
       throw this.failure(error, idempotent);
+    }
+  }
+
+  /**
+   * The gateway's verdict on `destination` (DestinationVerdicts), or null when the gateway could
+   * not give one (it failed, or does not know the question: an older gateway during an upgrade):
+   * the send then goes on and the gateway vets its delivery, as before. Nothing is stored by
+   * asking, so no gateway and no answer in time are 503 `federation_unavailable`.
+   */
+  async vetDestination(destination: string): Promise<VetDestinationReply | null> {
+    try {
+      return await firstValueFrom(
+        this.bus
+          .send<VetDestinationReply>(FederationPattern.VetDestination, { destination })
+          .pipe(timeout(this.config.federationHandoffTimeoutMs)),
+      );
+    } catch (error) {
+      if (error instanceof NoBusReceiverError || error instanceof TimeoutError) {
+        this.metrics.handoffs.inc({ outcome: error instanceof TimeoutError ? 'vet_timed_out' : 'no_gateway' });
+        const what = error instanceof TimeoutError ? 'the federation gateway did not answer in time' : 'no federation gateway is running';
+        throw new ApiError(503, 'federation_unavailable', `${what}; nothing was stored, retry later`, {}, RETRY_AFTER);
+      }
+      return null;
     }
   }
 

@@ -13,6 +13,7 @@ import { constantTimeEqual, sha256 } from '@sealpost/crypto';
 import { ApiError } from '@sealpost/http';
 import { DirectoryClient } from '../directory-client/directory-client.service';
 import { DeliveryNotifier } from '../delivery/delivery-notifier.service';
+import { DestinationVerdicts, refusalError } from '../federation-client/destination-verdicts.service';
 import { FederationClient } from '../federation-client/federation-client.service';
 import { QueueDepthCache } from './queue-depth.cache';
 import { RELAY_CONFIG } from '../relay.tokens';
@@ -51,6 +52,7 @@ export class MessageIntake {
     private readonly persister: EnvelopePersister,
     private readonly notifier: DeliveryNotifier,
     private readonly federation: FederationClient,
+    private readonly destinations: DestinationVerdicts,
     private readonly depths: QueueDepthCache,
   ) {}
 
@@ -85,12 +87,18 @@ export class MessageIntake {
     );
   }
 
-  /** A send to a user of another homeserver goes to the gateway: delivered now, or kept in its durable outbox. */
+  /**
+   * A send to a user of another homeserver goes to the gateway: delivered now, or kept in its
+   * durable outbox. A destination the gateway refuses is refused before the envelopes are encoded
+   * or handed over (DestinationVerdicts).
+   */
   private async sendRemote(target: string, request: SendMessagesRequest, context: SendContext): Promise<SendMessagesResponse> {
     const presentedHash = context.sender ? null : accessKeyHash(context.unidentifiedAccessKey);
     if (!context.sender && !presentedHash) throw sealedRefusal();
+    const destination = parseAddress(target).server;
     if (context.sender) await this.limiter.admit({ sender: context.sender }, `remote:${target}`);
-    else await this.limiter.admitSealedRemote(context.clientAddress, parseAddress(target).server);
+    else await this.limiter.admitSealedRemote(context.clientAddress, destination);
+    await this.destinations.admit(destination);
     const scope = context.sender ? `device:${context.sender.accountId}:${context.sender.deviceId}` : `sealed:${target}`;
     const delivery: RemoteDelivery = {
       id: context.idempotencyKey ? uuidFrom(sha256(`${scope}\n${context.idempotencyKey}`)) : randomUUID(),
@@ -109,24 +117,19 @@ export class MessageIntake {
     };
     const reply = await this.federation.deliver(
       {
-        destination: parseAddress(target).server,
+        destination,
         delivery,
         sender: context.sender ? { accountId: context.sender.accountId, deviceId: context.sender.deviceId } : undefined,
       },
       context.idempotencyKey !== undefined,
     );
-    if (reply.status === 200 || reply.status === 202) return { serverTimestamp: Date.now() };
-    const { error, message, ...extra } = reply.body as { error?: string; message?: string; retryAfter?: unknown };
+    if (reply.status === 200 || reply.status === 202) {
+      this.destinations.delivered(destination);
+      return { serverTimestamp: Date.now() };
+    }
+    this.destinations.deliveryRefused(destination, reply);
     // The gateway's own refusals (e.g. 429 outbox_full) carry retryAfter in seconds: passed on as Retry-After.
-    const retryAfter: Record<string, string> =
-      typeof extra.retryAfter === 'number' && extra.retryAfter > 0 ? { 'retry-after': String(extra.retryAfter) } : {};
-    throw new ApiError(
-      reply.status,
-      String(error ?? 'federation_refused'),
-      String(message ?? `the recipient's homeserver answered ${reply.status}`),
-      extra,
-      retryAfter,
-    );
+    throw refusalError(reply, Date.now());
   }
 
   private async storeForLocal(
