@@ -63,6 +63,19 @@ describe('federation: bounds on sealed sends to other homeservers', () => {
     expect(await outboxRows(db, 'dead1.test')).toBe(4);
   });
 
+  it('per client address, before the body is read: an address over its budget is 429 even for a body that is not JSON (never parsed)', async () => {
+    // 203.0.113.1 spent its burst above (1 token a minute comes back).
+    const answer = await fetch(`${hs.relayUrl}/v1/messages/bob@dead6.test`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json', 'unidentified-access-key': anyKey(), 'x-forwarded-for': '203.0.113.1' },
+      body: '{"messages": [not json',
+    });
+    expect(answer.status).toBe(429);
+    expect(await answer.json()).toMatchObject({ error: 'rate_limited', retryAfter: expect.any(Number) });
+    expect(Number(answer.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(await outboxRows(db, 'dead6.test')).toBe(0);
+  });
+
   it('per destination server: the 7th sealed send to one server (burst 6), each from its own address, is 429', async () => {
     expect(await statuses(6, (i) => sealed(`u${i}@dead2.test`, `198.51.100.${i + 1}`))).toEqual([200, 200, 200, 200, 200, 200]);
     const seventh = await sealed('u7@dead2.test', '198.51.100.77');

@@ -37,6 +37,8 @@ export interface SendContext {
   idempotencyKey?: string;
   /** The client's address (TRUST_PROXY applied): budgets sealed sends, which have no sender. Absent for federated deliveries. */
   clientAddress?: string;
+  /** A sealed send to another homeserver whose buckets were taken before its body was read (installRemoteSendAdmission). */
+  sealedRemoteAdmitted?: boolean;
 }
 
 /** The same answer for an unknown address and a wrong access key, so sealed sends reveal nothing. */
@@ -97,7 +99,7 @@ export class MessageIntake {
     if (!context.sender && !presentedHash) throw sealedRefusal();
     const destination = parseAddress(target).server;
     if (context.sender) await this.limiter.admit({ sender: context.sender }, `remote:${target}`);
-    else await this.limiter.admitSealedRemote(context.clientAddress, destination);
+    else if (!context.sealedRemoteAdmitted) await this.limiter.admitSealedRemote(context.clientAddress, destination);
     await this.destinations.admit(destination);
     const scope = context.sender ? `device:${context.sender.accountId}:${context.sender.deviceId}` : `sealed:${target}`;
     const delivery: RemoteDelivery = {

@@ -1,9 +1,10 @@
-import { Body, Controller, Headers, HttpCode, Inject, Ip, Param, Put, UseGuards } from '@nestjs/common';
+import { Body, Controller, Headers, HttpCode, Inject, Ip, Param, Put, Req, UseGuards } from '@nestjs/common';
 import type { RelayConfig } from '@sealpost/config';
 import { AuthenticatedDevice, SendMessagesResponse, ValidationError, parseSendMessagesRequest } from '@sealpost/contracts';
 import { OptionalDevice, OptionalDeviceAuthGuard } from '../directory-client/relay-auth.guard';
 import { RELAY_CONFIG } from '../relay.tokens';
 import { MessageIntake } from './message-intake.service';
+import type { RemoteSendRequest } from './remote-send-admission.hook';
 
 const IDEMPOTENCY_KEY = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -22,13 +23,15 @@ export class MessagesController {
     @Body() body: unknown,
     @OptionalDevice() sender: AuthenticatedDevice | null,
     @Ip() clientAddress: string,
-    @Headers('unidentified-access-key') unidentifiedAccessKey?: string,
+    @Headers('unidentified-access-key') unidentifiedAccessKey: string | undefined,
+    @Req() httpRequest: RemoteSendRequest,
     @Headers('idempotency-key') idempotencyKey?: string,
   ): Promise<SendMessagesResponse> {
     if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
       throw new ValidationError('Idempotency-Key', 'must be 1..128 characters of [A-Za-z0-9._:-]');
     }
     const request = parseSendMessagesRequest(body, this.config.maxContentBytes);
-    return this.intake.send(address, request, { sender, unidentifiedAccessKey, idempotencyKey, clientAddress });
+    const sealedRemoteAdmitted = httpRequest.sealedRemoteAdmitted === true;
+    return this.intake.send(address, request, { sender, unidentifiedAccessKey, idempotencyKey, clientAddress, sealedRemoteAdmitted });
   }
 }

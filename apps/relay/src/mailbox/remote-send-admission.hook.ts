@@ -4,9 +4,13 @@ import type { RelayConfig } from '@sealpost/config';
 import { SERVER_PATTERN } from '@sealpost/contracts';
 import { ApiError } from '@sealpost/http';
 import { DestinationVerdicts } from '../federation-client/destination-verdicts.service';
+import { SendRateLimiter } from './send-rate-limiter.service';
 
 /** The route of `PUT /v1/messages/{address}` as Fastify names it (MessagesController). */
 const SEND_ROUTE = '/v1/messages/:address';
+
+/** A send whose sealed-remote buckets (SendRateLimiter.admitSealedRemote) were taken here, before its body was read. */
+export type RemoteSendRequest = FastifyRequest & { sealedRemoteAdmitted?: boolean };
 
 /** The server part of a send's address parameter, if it names another homeserver. */
 function remoteServer(request: FastifyRequest, localServer: string): string | null {
@@ -17,8 +21,8 @@ function remoteServer(request: FastifyRequest, localServer: string): string | nu
   return server;
 }
 
-function answer(reply: FastifyReply, error: ApiError): void {
-  void reply
+function answer(reply: FastifyReply, error: ApiError): FastifyReply {
+  return reply
     .code(error.getStatus())
     .headers(error.headers)
     .type('application/json; charset=utf-8')
@@ -26,22 +30,34 @@ function answer(reply: FastifyReply, error: ApiError): void {
 }
 
 /**
- * Sends to a homeserver the gateway refused (DestinationVerdicts keeps its refusals) are answered
- * with that refusal as soon as their headers are read (`onRequest`): their body — up to
- * RELAY_MAX_BODY_BYTES of envelopes — takes no body budget, is never parsed, and Node discards it
- * as it arrives (the connection stays usable). What else a send is checked for (its token or
- * access key, its body, rate limits) is checked only for sends that could go anywhere, as before.
+ * What a send to another homeserver is checked for as soon as its headers are read (`onRequest`),
+ * before its body — up to RELAY_MAX_BODY_BYTES of envelopes — takes body budget or is parsed:
+ * - a destination the gateway refused (DestinationVerdicts keeps its refusals) gets that refusal;
+ * - a sealed send (no Authorization, an Unidentified-Access-Key) takes its per-address and
+ *   per-destination buckets here (`SEALED_REMOTE_RATE_*`, `REMOTE_DESTINATION_RATE_*`) and is
+ *   marked, so MessageIntake does not take them twice; a 429 is answered unread.
+ * A body answered here is discarded by Node as it arrives (the connection stays usable). A send
+ * this hook cannot place (an address it does not parse) is checked by MessageIntake as before.
  */
 export function installRemoteSendAdmission(app: NestFastifyApplication, config: RelayConfig): void {
   const verdicts = app.get(DestinationVerdicts);
+  const limiter = app.get(SendRateLimiter);
   app
     .getHttpAdapter()
     .getInstance()
-    .addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
-      if (request.method !== 'PUT' || request.routeOptions.url !== SEND_ROUTE) return done();
+    .addHook('onRequest', async (request: RemoteSendRequest, reply: FastifyReply) => {
+      if (request.method !== 'PUT' || request.routeOptions.url !== SEND_ROUTE) return;
       const server = remoteServer(request, config.serverName);
-      const refusal = server ? verdicts.refusalFor(server) : null;
-      if (!refusal) return done();
-      answer(reply, refusal);
+      if (!server) return;
+      const refusal = verdicts.refusalFor(server);
+      if (refusal) return answer(reply, refusal);
+      if (request.headers.authorization !== undefined || request.headers['unidentified-access-key'] === undefined) return;
+      try {
+        await limiter.admitSealedRemote(request.ip, server);
+      } catch (error) {
+        if (error instanceof ApiError) return answer(reply, error);
+        throw error;
+      }
+      request.sealedRemoteAdmitted = true;
     });
 }
