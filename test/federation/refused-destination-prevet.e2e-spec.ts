@@ -55,7 +55,7 @@ describe('sealed sends to a server the gateway refuses', () => {
     [alpha, beta] = await startFederation(
       ['alpha.test', 'beta.test'],
       { 'alpha.test': { FEDERATION_RESOLVE_TIMEOUT_MS: '1000' } },
-      { extraPeers: { 'void1.test': listening.url, 'void2.test': listening.url } },
+      { extraPeers: { 'void1.test': listening.url, 'void2.test': listening.url, 'void3.test': listening.url } },
     );
     delivers = await listenToBusEvent(alpha.relayConfig.redisUrl, alpha.relayConfig.redisPrefix, 'federation.deliver');
     vets = await listenToBusEvent(alpha.relayConfig.redisUrl, alpha.relayConfig.redisPrefix, 'federation.vet-destination');
@@ -103,6 +103,14 @@ describe('sealed sends to a server the gateway refuses', () => {
     for (const answer of answers) expect(answer.status).toBe(503);
     expect(deliversTo('void2.test')).toBe(0);
     expect(vetsOf('void2.test')).toBe(1);
+  });
+
+  it('a sealed first send to a server is vetted before its body is read: refused unparsed (503, not 400 for a body that is not JSON)', async () => {
+    const first = await raw('victim@void3.test', '{"messages": [oops');
+    expect(first.status).toBe(503);
+    expect(await first.json()).toMatchObject({ error: 'unknown_server' });
+    expect(deliversTo('void3.test')).toBe(0);
+    expect(vetsOf('void3.test')).toBe(1);
   });
 
   it('sends to a known peer are delivered, and asked about at most once', async () => {

@@ -90,8 +90,11 @@ export class DestinationVerdicts {
   private async ask(destination: string): Promise<void> {
     const verdict = await this.federation.vetDestination(destination);
     if (!verdict) {
+      // A gateway without the question (or that failed on it): deliveries are vetted there, as
+      // before; not asked again for a while, so sends pay no extra round trip meanwhile.
       this.metrics.destinationVerdicts.inc({ outcome: 'unasked' });
-      return; // a gateway without the question: the delivery is vetted there, as before
+      this.accepted.set(destination, true);
+      return;
     }
     if (!verdict.refusal) {
       this.metrics.destinationVerdicts.inc({ outcome: 'accepted' });

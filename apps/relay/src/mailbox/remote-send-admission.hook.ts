@@ -35,7 +35,12 @@ function answer(reply: FastifyReply, error: ApiError): FastifyReply {
  * - a destination the gateway refused (DestinationVerdicts keeps its refusals) gets that refusal;
  * - a sealed send (no Authorization, an Unidentified-Access-Key) takes its per-address and
  *   per-destination buckets here (`SEALED_REMOTE_RATE_*`, `REMOTE_DESTINATION_RATE_*`) and is
- *   marked, so MessageIntake does not take them twice; a 429 is answered unread.
+ *   marked, so MessageIntake does not take them twice; a 429 is answered unread. Then, for a
+ *   destination with no verdict yet, the gateway is asked (DestinationVerdicts.admit) while the
+ *   body waits unread in the socket (TCP back-pressure; no body budget taken): a refused first
+ *   send is not parsed either. Identified sends are asked about after their token is checked
+ *   (MessageIntake), so no one without an account or a token makes the gateway look up names
+ *   faster than the sealed-send buckets allow.
  * A body answered here is discarded by Node as it arrives (the connection stays usable). A send
  * this hook cannot place (an address it does not parse) is checked by MessageIntake as before.
  */
@@ -54,10 +59,11 @@ export function installRemoteSendAdmission(app: NestFastifyApplication, config: 
       if (request.headers.authorization !== undefined || request.headers['unidentified-access-key'] === undefined) return;
       try {
         await limiter.admitSealedRemote(request.ip, server);
+        request.sealedRemoteAdmitted = true;
+        await verdicts.admit(server);
       } catch (error) {
         if (error instanceof ApiError) return answer(reply, error);
         throw error;
       }
-      request.sealedRemoteAdmitted = true;
     });
 }
