@@ -54,7 +54,8 @@ describe('sealed sends to a server the gateway refuses', () => {
     await freshFederationServers(['alpha.test', 'beta.test']);
     [alpha, beta] = await startFederation(
       ['alpha.test', 'beta.test'],
-      { 'alpha.test': { FEDERATION_RESOLVE_TIMEOUT_MS: '1000' } },
+      // Long enough for beta's first probe on a loaded machine; each never-answering server costs it once.
+      { 'alpha.test': { FEDERATION_RESOLVE_TIMEOUT_MS: '3000' } },
       { extraPeers: { 'void1.test': listening.url, 'void2.test': listening.url, 'void3.test': listening.url } },
     );
     delivers = await listenToBusEvent(alpha.relayConfig.redisUrl, alpha.relayConfig.redisPrefix, 'federation.deliver');
