@@ -59,6 +59,11 @@ describe('a remote send whose hand-off to the gateway times out', () => {
     alphaDb = serverPool(alpha);
     betaDb = serverPool(beta);
     alice = await registerAccount(alpha.directoryUrl, { stem: 'handoff-alice' });
+    // A first send makes beta a destination alpha's relay has a verdict on: the sends below go
+    // straight to the hand-off (a destination never sent to is first asked about, and that
+    // question, waiting on the locked outbox too, would be answered "nothing was stored").
+    const warm = await registerAccount(beta.directoryUrl, { stem: 'handoff-warm' });
+    expect((await send(alpha.relayUrl, warm.address, [primary(warm)], 'warm-up', { token: alice.token })).status).toBe(200);
   });
   beforeEach(async () => {
     if (!beta.gateway) await beta.startGateway();
