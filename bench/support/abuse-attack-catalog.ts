@@ -12,7 +12,7 @@ export const ATTACK_OPTIONS = {
   'huge-bodies': { mib: 40, concurrent: 3, cap: 12 },
   'remote-sealed': { destinations: 100, messages: 8, contentKiB: 128, concurrent: 4, cap: 200 },
   'ack-flood': { sockets: 2, framesPerSocket: 2000, maxBufferedBytes: 4 * 1024 * 1024 },
-  'held-bodies': { connections: 200, declaredBytes: 4_000_000, sentBytes: 3_900_000, cap: 2000, reopenPerSecond: 20 },
+  'held-bodies': { connections: 200, declaredBytes: 4_000_000, sentBytes: 3_900_000, cap: 2000, opensPerSecond: 20 },
   'stranger-flood': { strangerRate: 100, maxOutstanding: 64, legitRate: 2 },
   'new-origins': { origins: 100, concurrent: 50, cap: 5000 },
   junk: { concurrent: 16, cap: 20_000 },

@@ -142,16 +142,16 @@ export function remoteSealedSends(
  */
 export function heldBodies(
   targets: AttackTargets,
-  options: { connections: number; declaredBytes: number; sentBytes: number; cap: number; reopenPerSecond: number },
+  options: { connections: number; declaredBytes: number; sentBytes: number; cap: number; opensPerSecond: number },
 ): Attack {
   const relay = new URL(targets.alpha.services.relay.baseUrl);
-  const reopenGapMs = 1000 / options.reopenPerSecond;
+  const reopenGapMs = 1000 / options.opensPerSecond;
   const prefix = '{"timestamp":1,"messages":[{"deviceId":1,"registrationId":1,"type":6,"content":"';
   const partial = Buffer.concat([Buffer.from(prefix), Buffer.alloc(options.sentBytes - prefix.length, 0x41)]);
   return {
     key: 'held-bodies',
     title: `${options.connections} connections to alpha's relay each sending ${(options.sentBytes / MiB).toFixed(1)} of ${(options.declaredBytes / MiB).toFixed(1)} MiB of a body, then stalling`,
-    offered: `${options.connections} connections held at once, each opened again when the server closes it, at most ${options.reopenPerSecond} reopened a second (≈ ${Math.round((options.reopenPerSecond * options.sentBytes) / MiB)} MiB/s of body bytes) and ${options.cap.toLocaleString('en')} opened in all`,
+    offered: `up to ${options.connections} connections held at once, each opened again when the server closes it, at most ${options.opensPerSecond} opened a second (≈ ${Math.round((options.opensPerSecond * options.sentBytes) / MiB)} MiB/s of body bytes) and ${options.cap.toLocaleString('en')} in all`,
     unit: 'connections',
     async run(signal) {
       const open = new Set<Socket>();
@@ -184,16 +184,14 @@ export function heldBodies(
           });
         });
       signal.addEventListener('abort', () => open.forEach((s) => s.destroy()), { once: true });
-      // The first `connections` open at once; every reopening after that waits for its turn, so the
-      // attack is a bounded stream of bodies (a network's worth), not a loopback memcpy at full speed.
-      let nextReopenAt = 0;
+      // Every opening waits for its turn (the first 200 too): the attack is a bounded stream of bodies
+      // — a network's worth — not 740 MB pushed through loopback in one second.
+      let nextOpenAt = 0;
       const paced = async (n: number): Promise<void> => {
-        if (n >= options.connections) {
-          const now = Date.now();
-          nextReopenAt = Math.max(nextReopenAt + reopenGapMs, now);
-          await pause(nextReopenAt - now, signal);
-          if (signal.aborted) return;
-        }
+        const now = Date.now();
+        nextOpenAt = Math.max(nextOpenAt + reopenGapMs, now);
+        await pause(nextOpenAt - now, signal);
+        if (signal.aborted) return;
         await holdOne(n);
       };
       await untilAborted(signal, options.connections, options.cap, paced);
