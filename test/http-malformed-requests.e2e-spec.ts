@@ -104,3 +104,25 @@ describe('malformed HTTP gets JSON {error, message} answers (raw sockets)', () =
     expect(tap.matching(/ERROR|\bat .+\(.+:\d+:\d+\)/)).toEqual([]);
   });
 });
+
+describe('an address that keeps sending malformed requests has its connections closed at accept, for a while', () => {
+  let hs: RunningHomeserver;
+  beforeAll(async () => {
+    hs = await startHomeserver({ env: { HTTP_MALFORMED_REQUEST_BURST: '3', HTTP_MALFORMED_REQUESTS_PER_SECOND: '1' } });
+  });
+  afterAll(async () => {
+    await hs?.close();
+  });
+
+  const junk = Buffer.from([0x16, 0x03, 0x01, 0x00, 0xff, 0x0d, 0x0a, 0x0d, 0x0a]);
+  const healthz = 'GET /healthz/live HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n';
+
+  it('boxes 127.0.0.7 after 3 junk requests (its well-formed request then gets no answer), not 127.0.0.8, and lets it back after a second', async () => {
+    for (let i = 0; i < 3; i++) expect((await rawExchange(hs.directoryUrl, junk, 3000, '127.0.0.7')).status).toBe(400);
+    const boxed = await rawExchange(hs.directoryUrl, healthz, 3000, '127.0.0.7');
+    expect({ status: boxed.status, raw: boxed.raw, closed: boxed.closed }).toEqual({ status: null, raw: '', closed: true });
+    expect((await rawExchange(hs.directoryUrl, healthz, 3000, '127.0.0.8')).status).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, 1_200));
+    expect((await rawExchange(hs.directoryUrl, healthz, 3000, '127.0.0.7')).status).toBe(200);
+  });
+});

@@ -31,10 +31,10 @@ export function parseRawAnswer(raw: string, closed: boolean, closedAfterMs: numb
 }
 
 /** Opens a raw TCP connection to an `http://host:port` URL. */
-export async function openRaw(url: string): Promise<Socket> {
+export async function openRaw(url: string, localAddress?: string): Promise<Socket> {
   const { hostname, port } = new URL(url);
   return new Promise((resolve, reject) => {
-    const socket = connect({ host: hostname, port: Number(port) }, () => resolve(socket));
+    const socket = connect({ host: hostname, port: Number(port), localAddress }, () => resolve(socket));
     socket.once('error', reject);
   });
 }
@@ -42,10 +42,11 @@ export async function openRaw(url: string): Promise<Socket> {
 /**
  * Sends `bytes` as they are (no Host or Content-Length added) on a fresh connection and collects
  * the answer until the server closes the connection or `waitMs` passes (then the client closes).
- * For malformed requests that `fetch` refuses to send, and for clients that stall mid-request.
+ * For malformed requests that `fetch` refuses to send, and for clients that stall mid-request;
+ * `localAddress` picks the loopback source address (127.0.0.x) the request comes from.
  */
-export async function rawExchange(url: string, bytes: string | Buffer, waitMs = 5000): Promise<RawAnswer> {
-  const socket = await openRaw(url);
+export async function rawExchange(url: string, bytes: string | Buffer, waitMs = 5000, localAddress?: string): Promise<RawAnswer> {
+  const socket = await openRaw(url, localAddress);
   return collect(socket, waitMs, () => socket.write(bytes));
 }
 

@@ -34,6 +34,13 @@ export interface HttpLimits {
    * connection closed (`HTTP_BODY_IDLE_TIMEOUT_MS`); above HTTP_REQUEST_TIMEOUT_MS it has no effect.
    */
   bodyIdleTimeoutMs: number;
+  /**
+   * Malformed requests (unparseable, headers too large, too slow, no Host) one client address may
+   * send (`HTTP_MALFORMED_REQUEST_BURST`), refilled at `HTTP_MALFORMED_REQUESTS_PER_SECOND`; past it
+   * the address's new connections are closed at accept until a token grows back. Off behind TRUST_PROXY.
+   */
+  malformedRequestBurst: number;
+  malformedRequestsPerSecond: number;
 }
 
 /**
@@ -57,6 +64,8 @@ export const DEFAULT_HTTP_LIMITS: HttpLimits = {
   keepAliveTimeoutMs: 65_000,
   idleTimeoutMs: 120_000,
   maxRequestsPerClient: 128,
+  malformedRequestBurst: 20,
+  malformedRequestsPerSecond: 2,
   // 64 MiB: the gateway's largest federation batch (~42.8 MiB) fits in the large-body share (48 MiB),
   // as do 12 relay bodies of 4 MiB at once; Fastify holds a body about once more as its parse, so a
   // full budget costs ~64-128 MiB of RSS, not the 700 MiB that 200 held relay bodies took (issue 9).
@@ -74,6 +83,8 @@ export function readHttpLimits(env: EnvReader): HttpLimits {
     keepAliveTimeoutMs: env.int('HTTP_KEEP_ALIVE_TIMEOUT_MS', DEFAULT_HTTP_LIMITS.keepAliveTimeoutMs, 100, HOUR_MS),
     idleTimeoutMs: env.int('HTTP_IDLE_TIMEOUT_MS', DEFAULT_HTTP_LIMITS.idleTimeoutMs, 100, HOUR_MS),
     maxRequestsPerClient: env.int('HTTP_MAX_REQUESTS_PER_CLIENT', DEFAULT_HTTP_LIMITS.maxRequestsPerClient, 1, 1_000_000),
+    malformedRequestBurst: env.int('HTTP_MALFORMED_REQUEST_BURST', DEFAULT_HTTP_LIMITS.malformedRequestBurst, 1, 1_000_000),
+    malformedRequestsPerSecond: env.int('HTTP_MALFORMED_REQUESTS_PER_SECOND', DEFAULT_HTTP_LIMITS.malformedRequestsPerSecond, 1, 1_000_000),
     maxBodyBytesInFlight: env.int(
       'HTTP_MAX_BODY_BYTES_IN_FLIGHT',
       DEFAULT_HTTP_LIMITS.maxBodyBytesInFlight,

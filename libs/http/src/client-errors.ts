@@ -7,6 +7,8 @@ export interface ClientErrorObserver {
   clientAborted(): void;
   /** A request refused before routing (bad syntax, oversized headers, timeout), by status. */
   refused(status: number): void;
+  /** The same refusal, charged to the client address that made it (the malformed-request penalty box). */
+  malformed?(address: string | undefined): void;
 }
 
 interface NodeClientError extends Error {
@@ -38,6 +40,7 @@ export function clientErrorHandler(observer: ClientErrorObserver): (error: NodeC
     }
     const status = clientErrorStatus(error.code);
     observer.refused(status);
+    observer.malformed?.(socket.remoteAddress);
     const head = Buffer.isBuffer(error.rawPacket) && error.rawPacket.subarray(0, 5).toString('latin1') === 'HEAD ';
     answerOnSocket(socket, status, frameworkAnswer(status), { head });
     // Whatever the client sends next is not read: the answer above is the last word.

@@ -14,6 +14,7 @@ import type { ServiceMetrics } from './service-metrics';
 export class HttpAbuseCounters implements ClientErrorObserver, ApiErrorObserver {
   private aborts?: Counter;
   private refusals?: Counter<'status'>;
+  private boxedConnections?: Counter;
 
   bind(metrics: ServiceMetrics, bodyBytesInFlight: () => number): void {
     this.aborts = metrics.counter('sealpost_http_client_aborts_total', 'Clients that hung up or reset the connection mid-request');
@@ -23,6 +24,11 @@ export class HttpAbuseCounters implements ClientErrorObserver, ApiErrorObserver 
       ['status'] as const,
     );
     this.aborts.inc(0);
+    this.boxedConnections = metrics.counter(
+      'sealpost_http_connections_refused_total',
+      'Connections closed at accept: their client address sent too many malformed requests (HTTP_MALFORMED_REQUEST_*)',
+    );
+    this.boxedConnections.inc(0);
     metrics.gauge(
       'sealpost_http_body_bytes_in_flight',
       'Request-body bytes being received now, by declared length (HTTP_MAX_BODY_BYTES_IN_FLIGHT bounds it)',
@@ -35,6 +41,10 @@ export class HttpAbuseCounters implements ClientErrorObserver, ApiErrorObserver 
 
   clientAborted(): void {
     this.aborts?.inc();
+  }
+
+  connectionRefused(): void {
+    this.boxedConnections?.inc();
   }
 
   refused(status: number): void {

@@ -6,6 +6,7 @@ import { PostgresAvailability } from '@sealpost/db';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiErrorFilter } from './api-error.filter';
 import { clientErrorHandler } from './client-errors';
+import { MalformedRequestPenalty } from './malformed-request-penalty';
 import { FRAMEWORK_ANSWERS } from './framework-answers';
 import { HttpAbuseCounters } from './http-abuse.metrics';
 import { QuietFrameworkLogger } from './quiet-framework.logger';
@@ -38,6 +39,12 @@ export async function createHttpApp(module: Type<unknown> | DynamicModule, optio
   const limits = options.http ?? DEFAULT_HTTP_LIMITS;
   const counters = new HttpAbuseCounters();
   const perClient = new RequestsPerClient(limits.maxRequestsPerClient, () => counters.refused(429));
+  // Behind a reverse proxy every connection comes from the proxy: the box would shut out everyone.
+  const penalty = options.trustProxy
+    ? undefined
+    : new MalformedRequestPenalty({ burst: limits.malformedRequestBurst, perSecond: limits.malformedRequestsPerSecond }, () =>
+        counters.connectionRefused(),
+      );
   const adapter = new FastifyAdapter({
     bodyLimit: options.bodyLimit,
     trustProxy: options.trustProxy ?? false,
@@ -61,7 +68,11 @@ export async function createHttpApp(module: Type<unknown> | DynamicModule, optio
       // A request without Host is answered by requireHost below in the API's shape, not by Node's empty 400.
       requireHostHeader: false,
     },
-    clientErrorHandler: clientErrorHandler(counters),
+    clientErrorHandler: clientErrorHandler({
+      clientAborted: () => counters.clientAborted(),
+      refused: (status) => counters.refused(status),
+      malformed: (address) => penalty?.charge(address),
+    }),
     // Malformed URLs (bad percent-encoding) never reach Nest: answer them here, in the API's shape.
     frameworkErrors: (_error: Error, _request: unknown, reply: FastifyReply) => {
       void reply
@@ -70,7 +81,7 @@ export async function createHttpApp(module: Type<unknown> | DynamicModule, optio
         .send(JSON.stringify({ error: FRAMEWORK_ANSWERS[400].error, message: 'the request URL is malformed' }));
     },
   });
-  adapter.getInstance().addHook('onRequest', requireHost);
+  adapter.getInstance().addHook('onRequest', requireHost(penalty));
   adapter.getInstance().addHook('onRequest', perClient.onRequest);
   adapter.getInstance().addHook('onRequest', refuseNonJsonBodies);
   const bodyBudget = installRequestBodyAdmission(adapter.getInstance(), limits, counters);
@@ -82,6 +93,7 @@ export async function createHttpApp(module: Type<unknown> | DynamicModule, optio
       options.logFormat === 'json',
     ),
   });
+  penalty?.guard(app.getHttpServer());
   const postgres = app.get(PostgresAvailability, { strict: false });
   counters.bind(app.get(ServiceMetrics, { strict: false }), () => bodyBudget.inFlight);
   app.useGlobalFilters(new ApiErrorFilter(postgres, counters));
@@ -92,18 +104,21 @@ export async function createHttpApp(module: Type<unknown> | DynamicModule, optio
   return app;
 }
 
-/** HTTP/1.1 requires Host (RFC 9112 §3.2): a request without one is 400 in the API's shape. */
-function requireHost(request: FastifyRequest, reply: FastifyReply, done: () => void): void {
-  if (request.headers.host === undefined && request.raw.httpVersion === '1.1') {
-    void reply
-      .code(400)
-      .header('connection', 'close')
-      .type('application/json; charset=utf-8')
-      .send(JSON.stringify({ error: FRAMEWORK_ANSWERS[400].error, message: 'the Host header is required' }));
-    return;
-  }
-  done();
-}
+/** HTTP/1.1 requires Host (RFC 9112 §3.2): a request without one is 400 in the API's shape (and a malformed request of its address). */
+const requireHost =
+  (penalty: MalformedRequestPenalty | undefined) =>
+  (request: FastifyRequest, reply: FastifyReply, done: () => void): void => {
+    if (request.headers.host === undefined && request.raw.httpVersion === '1.1') {
+      penalty?.charge(request.socket.remoteAddress);
+      void reply
+        .code(400)
+        .header('connection', 'close')
+        .type('application/json; charset=utf-8')
+        .send(JSON.stringify({ error: FRAMEWORK_ANSWERS[400].error, message: 'the Host header is required' }));
+      return;
+    }
+    done();
+  };
 
 const JSON_MEDIA_TYPE = /^application\/json\s*(;|$)/i;
 
