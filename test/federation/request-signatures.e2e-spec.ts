@@ -1,4 +1,5 @@
 import { FederatedHomeserver, startFederation } from '../support/federation-harness';
+import { freshFederationServers } from '../support/federation-databases';
 import { TestAccount, registerAccount } from '../support/accounts';
 import { DeviceSocket } from '../support/device-socket';
 import { eventually } from '../support/bus-listener';
@@ -237,6 +238,7 @@ describe('federation request signatures (raw signed requests alpha → beta)', (
 
 describe('federation origin allow and deny lists (403)', () => {
   it("beta with FEDERATION_DENY_ORIGINS=alpha.test refuses alpha 403, still admits gamma, and alice's send is refused, not queued", async () => {
+    await freshFederationServers(['alpha.test', 'beta.test', 'gamma.test']);
     const [alpha, beta, gamma] = await startFederation(['alpha.test', 'beta.test', 'gamma.test'], {
       'beta.test': { FEDERATION_DENY_ORIGINS: 'alpha.test' },
     });
@@ -283,6 +285,7 @@ describe('federation origin allow and deny lists (403)', () => {
   });
 
   it('beta with FEDERATION_ALLOW_ORIGINS=gamma.test refuses alpha 403 and admits gamma', async () => {
+    await freshFederationServers(['alpha.test', 'beta.test', 'gamma.test']);
     const [alpha, beta, gamma] = await startFederation(['alpha.test', 'beta.test', 'gamma.test'], {
       'beta.test': { FEDERATION_ALLOW_ORIGINS: 'gamma.test' },
     });

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Pool } from 'pg';
 import type { EnvelopeJson } from '../../libs/contracts/src';
 import { FederatedHomeserver, startFederation } from '../support/federation-harness';
+import { freshFederationServers } from '../support/federation-databases';
 import { TestAccount, registerAccount } from '../support/accounts';
 import { DeviceSocket } from '../support/device-socket';
 import { eventually } from '../support/bus-listener';
@@ -35,6 +36,8 @@ describe('three homeservers federating on loopback', () => {
   let gammaKey: ServerSigningKey;
 
   beforeAll(async () => {
+    // Peers pin each other's keys: a spec that ran earlier may have reset alpha or beta (new keys) while gamma kept the old pins.
+    await freshFederationServers(['alpha.test', 'beta.test', 'gamma.test']);
     [alpha, beta, gamma] = await startFederation(['alpha.test', 'beta.test', 'gamma.test']);
     betaDb = serverPool(beta);
     alphaKey = readSigningKey(alpha);
