@@ -45,10 +45,11 @@ export class FederationClient {
   }
 
   /**
-   * The gateway's verdict on `destination` (DestinationVerdicts), or null when the gateway could
-   * not give one (it failed, or does not know the question: an older gateway during an upgrade):
-   * the send then goes on and the gateway vets its delivery, as before. Nothing is stored by
-   * asking, so no gateway and no answer in time are 503 `federation_unavailable`.
+   * The gateway's verdict on `destination` (DestinationVerdicts), or null when no gateway could
+   * give one: nobody listens for the question (an older gateway during an upgrade — or no gateway
+   * at all, which the delivery then answers 503 `federation_unavailable`), or the gateway failed
+   * on it. The send then goes on and the gateway vets its delivery, as before. No answer in time
+   * is 503 `federation_unavailable`: nothing is stored by asking.
    */
   async vetDestination(destination: string): Promise<VetDestinationReply | null> {
     try {
@@ -58,10 +59,15 @@ export class FederationClient {
           .pipe(timeout(this.config.federationHandoffTimeoutMs)),
       );
     } catch (error) {
-      if (error instanceof NoBusReceiverError || error instanceof TimeoutError) {
-        this.metrics.handoffs.inc({ outcome: error instanceof TimeoutError ? 'vet_timed_out' : 'no_gateway' });
-        const what = error instanceof TimeoutError ? 'the federation gateway did not answer in time' : 'no federation gateway is running';
-        throw new ApiError(503, 'federation_unavailable', `${what}; nothing was stored, retry later`, {}, RETRY_AFTER);
+      if (error instanceof TimeoutError) {
+        this.metrics.handoffs.inc({ outcome: 'vet_timed_out' });
+        throw new ApiError(
+          503,
+          'federation_unavailable',
+          'the federation gateway did not answer in time; nothing was stored, retry later',
+          {},
+          RETRY_AFTER,
+        );
       }
       return null;
     }
