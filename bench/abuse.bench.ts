@@ -33,7 +33,7 @@ import { runBench } from './support/bench-main';
 import { BlackholeServer } from './support/blackhole-server';
 import { WindowCpuSampler } from './support/cpu-accounting';
 import { DeliveryLedger, fmt, round } from './support/delivery-ledger';
-import { RunningHomeserver, SERVICE_KINDS, startFederation } from './support/federated-homeservers';
+import { RunningHomeserver, SERVICE_KINDS, ServiceKind, startFederation } from './support/federated-homeservers';
 import { resetSchemas } from './support/homeserver';
 import { runOpenLoop } from './support/open-loop';
 import { PhaseLoopDelay } from './support/phase-loop-delay';
@@ -58,6 +58,8 @@ interface Options {
   devices: number;
   drain: number;
   attacks: AttackKey[];
+  /** `--cpu-prof DIR`: V8 CPU profiles of every relay and gateway (`<label>-<service>.cpuprofile`) written there at exit. */
+  cpuProfDir?: string;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -71,8 +73,11 @@ function parseOptions(argv: string[]): Options {
     '--devices': 'devices',
     '--drain': 'drain',
   };
-  const usage = `usage: [--attacks 1,2,${ATTACK_KEYS[2]},...] [${Object.keys(names).join(' N] [')} N]; attacks: ${ATTACK_KEYS.map((k, i) => `${i + 1}=${k}`).join(' ')}`;
+  const usage = `usage: [--attacks 1,2,${ATTACK_KEYS[2]},...] [${Object.keys(names).join(' N] [')} N] [--cpu-prof DIR]; attacks: ${ATTACK_KEYS.map((k, i) => `${i + 1}=${k}`).join(' ')}`;
   parseArgs(argv, options, names, usage, {
+    '--cpu-prof': (dir) => {
+      options.cpuProfDir = dir;
+    },
     '--attacks': (list) => {
       options.attacks = list.split(',').map((item) => {
         const key = /^\d+$/.test(item.trim()) ? ATTACK_KEYS[Number(item) - 1] : item.trim();
@@ -151,9 +156,13 @@ async function main(holder: Holder): Promise<void> {
   const { blackhole, url: blackholeUrl } = await BlackholeServer.listen();
   holder.stops.push(() => blackhole.close());
   const voidServers = Array.from({ length: VOID_SERVERS }, (_, i) => `void${i}.test`);
+  const profiled = options.cpuProfDir ? { cpuProfile: ['relay', 'gateway'] as ServiceKind[] } : {};
   const [alpha, beta] = await startFederation(
-    [ALPHA, BETA],
-    { extraPeers: Object.fromEntries(voidServers.map((s) => [s, blackholeUrl])) },
+    [
+      { ...ALPHA, ...profiled },
+      { ...BETA, ...profiled },
+    ],
+    { extraPeers: Object.fromEntries(voidServers.map((s) => [s, blackholeUrl])), cpuProfDir: options.cpuProfDir },
     holder,
   );
   holder.homeservers.push(alpha, beta);
