@@ -100,3 +100,4 @@ export type {
   VetDestinationRequest,
   VetDestinationReply,
 } from './federation-bus';
+export type { DiscoveryDocument } from './discovery-api';

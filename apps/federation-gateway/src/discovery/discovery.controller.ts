@@ -1,3 +1,4 @@
+import type { DiscoveryDocument } from '@sealpost/contracts';
 import { Controller, Get, Inject } from '@nestjs/common';
 import { ClientProxy } from '@nestjs/microservices';
 import { BUS_CLIENT } from '@sealpost/bus';
@@ -8,18 +9,6 @@ import { DirectoryPattern, SealedSenderTrustRootsReply } from '@sealpost/contrac
 const KEYS_CACHE_MS = 60_000;
 import { GATEWAY_CONFIG } from '../gateway.tokens';
 import { busAnswer } from '../inbound/bus-answer';
-
-export interface DiscoveryDocument {
-  server: string;
-  directory: string;
-  relay: string;
-  federation: string;
-  sealedSenderTrustRoot: string;
-  /** Replaced trust roots whose sender certificates may still be valid (newest first); usually empty. */
-  sealedSenderPreviousTrustRoots: string[];
-  /** The directory's key-transparency tree-head key (Ed25519, base64). */
-  ktPublicKey: string;
-}
 
 /** `GET /.well-known/sealpost`: where clients and peers find every other URL of this homeserver. */
 @Controller('.well-known/sealpost')

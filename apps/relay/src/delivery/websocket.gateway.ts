@@ -1,13 +1,13 @@
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { WebSocketServer } from 'ws';
 import { answerOnSocket } from '@sealpost/http';
 import { DirectoryClient } from '../directory-client/directory-client.service';
 import { deviceFromAuthorization } from '../directory-client/relay-auth.guard';
 import { PROVISIONING_WEBSOCKET_PATH, ProvisioningGateway } from '../provisioning/provisioning.gateway';
 import { ConnectionRegistry } from './connection-registry.service';
 import { handshakeProblem } from './websocket-handshake';
+import { detachedWebSocketServer } from './detached-websocket-server';
 
 const WEBSOCKET_PATH = '/v1/websocket';
 const MAX_CLIENT_FRAME_BYTES = 64 * 1024;
@@ -21,12 +21,7 @@ const MAX_CLIENT_FRAME_BYTES = 64 * 1024;
 @Injectable()
 export class WebSocketGateway implements OnApplicationShutdown {
   private readonly logger = new Logger(WebSocketGateway.name);
-  private readonly server = new WebSocketServer({
-    noServer: true,
-    perMessageDeflate: false,
-    clientTracking: false,
-    maxPayload: MAX_CLIENT_FRAME_BYTES,
-  });
+  private readonly server = detachedWebSocketServer(MAX_CLIENT_FRAME_BYTES);
 
   constructor(
     private readonly directory: DirectoryClient,

@@ -3,7 +3,6 @@ import type { IncomingMessage } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import Redis from 'ioredis';
-import { WebSocketServer } from 'ws';
 import { PROVISIONING_ADDRESS_BYTES } from '@sealpost/contracts';
 import type { RelayConfig } from '@sealpost/config';
 import { ApiError, UNAVAILABLE_RETRY_AFTER_SECONDS, answerOnSocket } from '@sealpost/http';
@@ -16,6 +15,7 @@ import { ProvisioningDelivery } from './provisioning-delivery.service';
 import { ProvisioningRateLimiter } from './provisioning-rate-limiter.service';
 import { ProvisioningRoutes } from './provisioning-routes.scripts';
 import { ProvisioningSockets } from './provisioning-sockets.service';
+import { detachedWebSocketServer } from '../delivery/detached-websocket-server';
 
 export const PROVISIONING_WEBSOCKET_PATH = '/v1/provisioning/websocket';
 /** A provisioning socket takes no frames but ping and close: anything bigger than this closes it (1009). */
@@ -31,12 +31,7 @@ const MAX_CLIENT_FRAME_BYTES = 4 * 1024;
 @Injectable()
 export class ProvisioningGateway implements OnApplicationShutdown {
   private readonly logger = new Logger(ProvisioningGateway.name);
-  private readonly server = new WebSocketServer({
-    noServer: true,
-    perMessageDeflate: false,
-    clientTracking: false,
-    maxPayload: MAX_CLIENT_FRAME_BYTES,
-  });
+  private readonly server = detachedWebSocketServer(MAX_CLIENT_FRAME_BYTES);
 
   constructor(
     @Inject(REDIS) private readonly redis: Redis,

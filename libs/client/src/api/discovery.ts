@@ -1,19 +1,10 @@
-import { parseAddress } from '@sealpost/contracts';
+import { DiscoveryDocument, parseAddress } from '@sealpost/contracts';
 import { apiErrorOf } from './api-errors';
 
-/** A homeserver as its `/.well-known/sealpost` describes it. */
-export interface HomeserverInfo {
-  server: string;
+/** A homeserver as its `/.well-known/sealpost` describes it, and where that document was found. */
+export interface HomeserverInfo extends DiscoveryDocument {
   /** The URL the discovery document was fetched from (without the well-known path). */
   baseUrl: string;
-  directory: string;
-  relay: string;
-  federation: string;
-  /** base64 of the sealed-sender trust root, and the ones it replaced in the last day (newest first). */
-  sealedSenderTrustRoot: string;
-  sealedSenderPreviousTrustRoots: string[];
-  /** base64 Ed25519 key the key-transparency tree heads are signed with. */
-  ktPublicKey: string;
 }
 
 /**
