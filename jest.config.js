@@ -1,7 +1,7 @@
 /** Two projects: fast unit specs beside the code, and integration/e2e specs against real Postgres and Redis. */
 const swc = ['@swc/jest', { ...require('./swc-jest.config') }];
 const moduleNameMapper = {
-  '^@sealpost/(config|contracts|crypto|db|http|bus|redis|http-signatures|transparency|client)$': '<rootDir>/libs/$1/src/index.ts',
+  '^@sealpost/(config|contracts|crypto|db|http|bus|redis|http-signatures|transparency|client|loadtest)$': '<rootDir>/libs/$1/src/index.ts',
 };
 const common = { rootDir: __dirname, transform: { '^.+\\.ts$': swc }, moduleNameMapper, testEnvironment: 'node' };
 
