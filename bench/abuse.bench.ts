@@ -58,12 +58,29 @@ interface Options {
   devices: number;
   drain: number;
   attacks: AttackKey[];
+  /**
+   * `--attacker-nice N` (default 19): the attack processes' scheduling priority. An attacker on the
+   * Internet spends its own CPU, not the homeserver's; on one machine its work would take the
+   * servers' cores as well as send them requests, so by default it gets only the CPU they leave
+   * idle. 0 puts attacker and servers on an equal footing (the attack then costs the servers both).
+   */
+  attackerNice: number;
   /** `--cpu-prof DIR`: V8 CPU profiles of every relay and gateway (`<label>-<service>.cpuprofile`) written there at exit. */
   cpuProfDir?: string;
 }
 
 function parseOptions(argv: string[]): Options {
-  const options: Options = { seconds: 20, before: 10, settle: 5, warmup: 5, rate: 200, devices: 20, drain: 30, attacks: ATTACK_KEYS };
+  const options: Options = {
+    seconds: 20,
+    before: 10,
+    settle: 5,
+    warmup: 5,
+    rate: 200,
+    devices: 20,
+    drain: 30,
+    attacks: ATTACK_KEYS,
+    attackerNice: 19,
+  };
   const names: Record<string, keyof Omit<Options, 'attacks'>> = {
     '--seconds': 'seconds',
     '--before': 'before',
@@ -72,6 +89,7 @@ function parseOptions(argv: string[]): Options {
     '--rate': 'rate',
     '--devices': 'devices',
     '--drain': 'drain',
+    '--attacker-nice': 'attackerNice',
   };
   const usage = `usage: [--attacks 1,2,${ATTACK_KEYS[2]},...] [${Object.keys(names).join(' N] [')} N] [--cpu-prof DIR]; attacks: ${ATTACK_KEYS.map((k, i) => `${i + 1}=${k}`).join(' ')}`;
   parseArgs(argv, options, names, usage, {
@@ -86,8 +104,8 @@ function parseOptions(argv: string[]): Options {
       });
     },
   });
-  if (options.seconds <= 0 || options.before <= 0 || options.rate <= 0 || options.devices < 2) {
-    throw new Error('--seconds, --before and --rate must be positive, --devices at least 2');
+  if (options.seconds <= 0 || options.before <= 0 || options.rate <= 0 || options.devices < 2 || options.attackerNice > 19) {
+    throw new Error('--seconds, --before and --rate must be positive, --devices at least 2, --attacker-nice 0-19');
   }
   return options;
 }
@@ -174,7 +192,14 @@ async function main(holder: Holder): Promise<void> {
   const targets: WireTargets = { alpha: wireHomeserver(alpha), beta: wireHomeserver(beta), voidServers };
   const attacks: AttackProcess[] = [];
   for (const key of options.attacks) {
-    const attack = await AttackProcess.start({ key, options: ATTACK_OPTIONS[key], targets, runTag, accepted: () => blackhole.accepted });
+    const attack = await AttackProcess.start({
+      key,
+      options: ATTACK_OPTIONS[key],
+      targets,
+      runTag,
+      accepted: () => blackhole.accepted,
+      nice: options.attackerNice,
+    });
     attacks.push(attack);
     holder.attacks.push(attack);
   }

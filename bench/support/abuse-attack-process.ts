@@ -11,6 +11,7 @@
  * killed).
  */
 import { ChildProcess, fork } from 'node:child_process';
+import { setPriority } from 'node:os';
 import { join } from 'node:path';
 import type { AttackKey, AttackOptions } from './abuse-attack-catalog';
 import { AttackOutcome, FromAttackProcess, ToAttackProcess, WireTargets } from './abuse-attack-ipc';
@@ -26,6 +27,8 @@ export interface AttackProcessOptions<K extends AttackKey = AttackKey> {
   runTag: string;
   /** The never-answering server's accepted connections so far (read when the attack asks). */
   accepted: () => number;
+  /** Scheduling priority of the attack process (os.setPriority; 0 = as the servers, 19 = only idle CPU). */
+  nice?: number;
   /** The built runner script (default: abuse-attack-runner.js beside this module). */
   runner?: string;
   graceMs?: number;
@@ -75,6 +78,7 @@ export class AttackProcess {
     const child = fork(options.runner ?? DEFAULT_RUNNER, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     live.add(child);
     child.once('exit', () => live.delete(child));
+    if (options.nice && child.pid !== undefined) setPriority(child.pid, options.nice);
     const prepared = await new Promise<Extract<FromAttackProcess, { type: 'prepared' }>>((resolvePrepared, reject) => {
       const onExit = (code: number | null, signal: NodeJS.Signals | null): void =>
         reject(new Error(`attack ${options.key}: its process exited (code ${code}, signal ${signal}) while preparing`));

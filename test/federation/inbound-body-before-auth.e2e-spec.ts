@@ -164,16 +164,24 @@ describe('federation gateway judges headers before reading a body (abuse: huge u
     }
   }
 
-  it('a refused request without a body leaves its keep-alive connection usable; one with a body says Connection: close before closing it', async () => {
+  it('a refused request without a body, or with a small one, leaves its keep-alive connection usable; one with a large body says Connection: close before closing it', async () => {
     // unsigned GET: refused 401 on its headers, nothing to discard — the connection must serve the next request
     const bodiless = await twoOnOneConnection({ method: 'GET', path: '/federation/v1/ping' }, 2_500);
     expect(bodiless.first).toMatchObject({ status: 401 });
     expect(bodiless.first.connection).not.toBe('close');
     expect(bodiless.second.status).toBe(401);
     expect(bodiless.sameSocket).toBe(true);
-    // unsigned PUT with a body: refused unread, so the connection is closed after a linger — and the answer says so
-    const withBody = await twoOnOneConnection({ method: 'PUT', path: '/federation/v1/messages', body: '{"deliveries":[]}' }, 2_500);
+    // unsigned PUT with a small body (a forged request's usual size): Node discards it, the connection stays
+    const small = await twoOnOneConnection({ method: 'PUT', path: '/federation/v1/messages', body: '{"deliveries":[]}' }, 2_500);
+    expect(small.first).toMatchObject({ status: 401 });
+    expect(small.first.connection).not.toBe('close');
+    expect(small.second.status).toBe(401);
+    expect(small.sameSocket).toBe(true);
+    // unsigned PUT with a body past 64 KiB: refused unread, so the connection is closed after a linger — and the answer says so
+    const large = JSON.stringify({ deliveries: [], pad: 'x'.repeat(200 * 1024) });
+    const withBody = await twoOnOneConnection({ method: 'PUT', path: '/federation/v1/messages', body: large }, 2_500);
     expect(withBody.first).toMatchObject({ status: 401, connection: 'close' });
     expect(withBody.second.status).toBe(401);
+    expect(withBody.sameSocket).toBe(false);
   });
 });

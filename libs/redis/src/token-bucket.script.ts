@@ -1,4 +1,5 @@
 import type Redis from 'ioredis';
+import { BoundedCache } from './bounded-cache';
 import { RedisUnavailableError, promptly } from './prompt-command';
 
 /**
@@ -47,8 +48,18 @@ export type WhenRedisDown = 'fail-open' | 'fail-closed';
 /** How long a refused caller is told to wait (Retry-After) while Redis is down. */
 const REDIS_DOWN_RETRY_AFTER_MS = 2000;
 
+/** Buckets whose refusal this process remembers at most (an LRU: a flood of new subjects evicts the oldest). */
+const REFUSAL_MEMO_MAX_ENTRIES = 100_000;
+
 export class TokenBucketScript {
   private readonly redis: WithTokenBucket;
+  /**
+   * Buckets Redis refused, until the refusal's Retry-After (when the next token is due). Until
+   * then Redis would refuse too — takes by other replicas can only empty the bucket further — so
+   * a caller who keeps knocking is answered from memory, without a Redis round trip: a flood of
+   * refused requests costs the answer alone.
+   */
+  private readonly refusedUntil = new BoundedCache<string, number>(REFUSAL_MEMO_MAX_ENTRIES);
 
   constructor(
     redis: Redis,
@@ -64,8 +75,11 @@ export class TokenBucketScript {
    * within PROMPT_COMMAND_TIMEOUT_MS, the verdict is given at once by `whenRedisDown`.
    */
   async take(key: string, capacity: number, perMinute: number): Promise<BucketVerdict> {
+    const until = this.refusedUntil.get(key);
+    if (until !== undefined) return { allowed: false, retryAfterMs: Math.max(1, until - Date.now()) };
     try {
       const [allowed, wait] = await promptly(this.redis, () => this.redis.sealpostTokenBucket(key, capacity, perMinute / 60_000));
+      if (allowed !== 1) this.refusedUntil.set(key, Date.now() + wait, wait);
       return { allowed: allowed === 1, retryAfterMs: wait };
     } catch (error) {
       if (!(error instanceof RedisUnavailableError)) throw error;

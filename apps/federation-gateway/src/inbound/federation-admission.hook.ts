@@ -21,6 +21,14 @@ function declaredLength(request: FastifyRequest): number | null {
 const LINGER_AFTER_REFUSAL_MS = 2000;
 
 /**
+ * A refused body of at most this many declared bytes is read and discarded by Node (as for any
+ * unconsumed request body) and its keep-alive connection serves the next request: a forged
+ * small request costs its answer, not a new connection. A larger or chunked one is not worth
+ * reading: its connection is closed (closeAfterAnswer).
+ */
+const DISCARDABLE_REFUSED_BODY_BYTES = 64 * 1024;
+
+/**
  * A refusal sent before the body was (fully) read: the answer says `Connection: close` (so the
  * client does not send its next request on this connection), the rest of the body is discarded,
  * then the connection is closed. Only for a request with a body: a refused request without one
@@ -42,7 +50,8 @@ function closeAfterAnswer(request: FastifyRequest, reply: FastifyReply): void {
  * is admitted by FederationAdmission on its headers alone, then its declared size is held to the
  * route's cap; the body is then read through DigestCheckedBody (cap and Content-Digest enforced
  * while streaming). Every other route of the gateway takes at most UNSIGNED_ROUTE_MAX_BODY_BYTES.
- * A refusal answers `{error, message}` JSON, discards what is still coming, and closes the connection.
+ * A refusal answers `{error, message}` JSON and discards what is still coming; past
+ * DISCARDABLE_REFUSED_BODY_BYTES (or chunked) it also closes the connection.
  */
 export function installFederationAdmission(app: NestFastifyApplication, config: GatewayConfig): void {
   const admission = app.get(FederationAdmission);
@@ -62,7 +71,7 @@ export function installFederationAdmission(app: NestFastifyApplication, config: 
         }
         if (hasBody && (cap === 0 || (declared !== null && declared > cap))) throw payloadTooLarge(cap);
       } catch (error) {
-        if (hasBody) closeAfterAnswer(request, reply);
+        if (hasBody && (declared === null || declared > DISCARDABLE_REFUSED_BODY_BYTES)) closeAfterAnswer(request, reply);
         throw error;
       }
       if (!hasBody) return payload;

@@ -3,7 +3,7 @@ import type { GatewayConfig } from '@sealpost/config';
 import type { DeliveryReply, VetDestinationReply } from '@sealpost/contracts';
 import { GATEWAY_CONFIG } from '../gateway.tokens';
 import { GatewayMetrics } from '../gateway.metrics';
-import { BoundedCache } from '../peers/bounded-cache';
+import { BoundedCache } from '@sealpost/redis';
 import { PeerAnswerTooLarge, PeerHttp, PeerNoAnswer } from '../peers/peer-http';
 import { PeerKeysRepository } from '../peers/peer-keys.repository';
 import { PeerResolver, PeerUnanswered, PeerUnreachable } from '../peers/peer-resolver.service';

@@ -3,7 +3,7 @@ import type { GatewayConfig } from '@sealpost/config';
 import { verifyEd25519 } from '@sealpost/crypto';
 import { GATEWAY_CONFIG } from '../gateway.tokens';
 import { ServerKeysDocument, serverKeysSigningBytes } from '../server-keys/server-keys.service';
-import { BoundedCache } from './bounded-cache';
+import { BoundedCache } from '@sealpost/redis';
 import { PeerHttp } from './peer-http';
 import { PeerKeysRepository, PinnedKey } from './peer-keys.repository';
 import { PeerResolver } from './peer-resolver.service';

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { GatewayConfig } from '@sealpost/config';
 import { SERVER_PATTERN } from '@sealpost/contracts';
 import { GATEWAY_CONFIG } from '../gateway.tokens';
-import { BoundedCache } from './bounded-cache';
+import { BoundedCache } from '@sealpost/redis';
 import { PeerHttp, PeerNoAnswer } from './peer-http';
 import { assertPublicPeer } from './ssrf-guard';
 

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { GatewayConfig } from '@sealpost/config';
 import { GATEWAY_CONFIG } from '../gateway.tokens';
-import { BoundedCache } from './bounded-cache';
+import { BoundedCache } from '@sealpost/redis';
 import { ProvenPeersRepository } from './proven-peers.repository';
 
 /** A peer noted as proven is written to Postgres at most this often per replica. */
