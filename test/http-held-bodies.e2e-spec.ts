@@ -18,8 +18,9 @@ const BUDGET = 4 * MiB;
 const HELD_BODY = MiB;
 const HELD_COUNT = 3;
 const IDLE_TIMEOUT_MS = 2000;
-/** The held bodies get a byte this often, so the idle timeout does not end them during the budget checks. */
+/** The held bodies get TRICKLE_BYTES this often (640 B/s, above the default 500 B/s minimum body rate), so they stay held during the budget checks. */
 const TRICKLE_MS = 200;
+const TRICKLE_BYTES = 128;
 /** Left at its default: a stalled body must be ended by the idle timeout, not this. */
 const REQUEST_TIMEOUT_MS = 30_000;
 
@@ -72,7 +73,7 @@ describe('held request bodies (body bytes in flight per process, body idle timeo
   async function holdLargeBodies(): Promise<void> {
     for (let i = 0; i < HELD_COUNT; i++) {
       const socket = await partialSend(hs.relayUrl, bob.address, HELD_BODY, HELD_BODY - 100 * 1024);
-      held.push({ socket, timer: setInterval(() => socket.write('A'), TRICKLE_MS) });
+      held.push({ socket, timer: setInterval(() => socket.write('A'.repeat(TRICKLE_BYTES)), TRICKLE_MS) });
     }
   }
 
@@ -135,5 +136,17 @@ describe('held request bodies (body bytes in flight per process, body idle timeo
     expect(answer.closedAfterMs).toBeGreaterThanOrEqual(IDLE_TIMEOUT_MS - 100);
     expect(jsonBody(answer)).toEqual({ error: 'request_timeout', message: expect.any(String) });
     expect(await metric(hs.relayUrl, 'sealpost_http_refused_total', 'status="408"')).toBeGreaterThanOrEqual(1);
+  });
+
+  it('a body that trickles (a byte every 200 ms, under the 500 B/s minimum) is answered 408 after one window, not the request timeout', async () => {
+    const socket = await partialSend(hs.relayUrl, bob.address, 100_000, 50_000);
+    const trickle = setInterval(() => socket.write('A'), 200);
+    try {
+      const answer = await collect(socket, IDLE_TIMEOUT_MS + 6000);
+      expect({ status: answer.status, closed: answer.closed }).toEqual({ status: 408, closed: true });
+      expect(jsonBody(answer)).toEqual({ error: 'request_timeout', message: expect.stringContaining('too slowly') });
+    } finally {
+      clearInterval(trickle);
+    }
   });
 });

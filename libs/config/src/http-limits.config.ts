@@ -35,6 +35,13 @@ export interface HttpLimits {
    */
   bodyIdleTimeoutMs: number;
   /**
+   * A body must also arrive at this average rate over each HTTP_BODY_IDLE_TIMEOUT_MS window
+   * (`HTTP_BODY_MIN_BYTES_PER_SECOND`, 0 = any byte will do), else 408 and the connection is
+   * closed: a client trickling a byte every few seconds holds nothing for long. The default, 500,
+   * is Apache mod_reqtimeout's MinRate; a phone on a poor link sends thousands of bytes a second.
+   */
+  bodyMinBytesPerSecond: number;
+  /**
    * Malformed requests (unparseable, headers too large, too slow, no Host) one client address may
    * send (`HTTP_MALFORMED_REQUEST_BURST`), refilled at `HTTP_MALFORMED_REQUESTS_PER_SECOND`; past it
    * the address's new connections are closed at accept until a token grows back. Off behind TRUST_PROXY.
@@ -72,6 +79,7 @@ export const DEFAULT_HTTP_LIMITS: HttpLimits = {
   maxBodyBytesInFlight: 64 * 1024 * 1024,
   // Clients write a body as fast as their link allows: 5 s without one byte is a stalled sender.
   bodyIdleTimeoutMs: 5_000,
+  bodyMinBytesPerSecond: 500,
 };
 
 const HOUR_MS = 3_600_000;
@@ -92,6 +100,7 @@ export function readHttpLimits(env: EnvReader): HttpLimits {
       64 * 1024 * 1024 * 1024,
     ),
     bodyIdleTimeoutMs: env.int('HTTP_BODY_IDLE_TIMEOUT_MS', DEFAULT_HTTP_LIMITS.bodyIdleTimeoutMs, 100, HOUR_MS),
+    bodyMinBytesPerSecond: env.int('HTTP_BODY_MIN_BYTES_PER_SECOND', DEFAULT_HTTP_LIMITS.bodyMinBytesPerSecond, 0, 1024 * 1024 * 1024),
   };
   if (limits.headersTimeoutMs > limits.requestTimeoutMs) {
     env.report(

@@ -17,8 +17,16 @@ const busy = () =>
     { 'retry-after': String(BUSY_RETRY_AFTER_SECONDS), connection: 'close' },
   );
 
-const bodyStalled = (idleMs: number) =>
-  new ApiError(408, 'request_timeout', `the request body stopped arriving (nothing for ${idleMs} ms)`, {}, { connection: 'close' });
+const bodyStalled = (windowMs: number, minBytesPerSecond: number, bytesInWindow: number) =>
+  new ApiError(
+    408,
+    'request_timeout',
+    bytesInWindow === 0
+      ? `the request body stopped arriving (nothing for ${windowMs} ms)`
+      : `the request body arrives too slowly (${bytesInWindow} bytes in ${windowMs} ms; at least ${minBytesPerSecond} bytes/s)`,
+    {},
+    { connection: 'close' },
+  );
 
 /** Methods whose body Fastify never reads (Node discards it): they take no budget. */
 const BODYLESS_METHODS = new Set(['GET', 'HEAD', 'TRACE']);
@@ -48,8 +56,9 @@ function declaredLength(request: FastifyRequest): number | null {
  *   not fit it is refused 503 `busy` with Retry-After and `Connection: close`, unread. A chunked
  *   body takes its bytes as they arrive and is cut off the same way when the next chunk does not fit.
  *   A declared length above the route's body limit takes nothing: Fastify answers it 413 unread.
- * - A body that gets no byte for HTTP_BODY_IDLE_TIMEOUT_MS is answered 408 `request_timeout` and
- *   its connection closed (Node's HTTP_REQUEST_TIMEOUT_MS still bounds a body that trickles).
+ * - A body that gets no byte for HTTP_BODY_IDLE_TIMEOUT_MS, or fewer than
+ *   HTTP_BODY_MIN_BYTES_PER_SECOND × that window in any such window (a trickle), is answered 408
+ *   `request_timeout` and its connection closed (HTTP_REQUEST_TIMEOUT_MS still bounds the whole).
  * - What a request took is given back exactly once: when its body has been parsed (preValidation),
  *   or its answer is sent, or its connection closes, whichever comes first.
  */
@@ -96,11 +105,12 @@ export function installRequestBodyAdmission(
       held += chunkBytes;
       return undefined;
     };
-    const stalled = () => {
+    const stalled = (bytesInWindow: number) => {
       observer.refused(408);
-      return bodyStalled(limits.bodyIdleTimeoutMs);
+      return bodyStalled(limits.bodyIdleTimeoutMs, limits.bodyMinBytesPerSecond, bytesInWindow);
     };
-    body = new WatchedBody(limits.bodyIdleTimeoutMs, stalled, takeChunk);
+    const minBytesPerWindow = Math.ceil((limits.bodyMinBytesPerSecond * limits.bodyIdleTimeoutMs) / 1000);
+    body = new WatchedBody(limits.bodyIdleTimeoutMs, minBytesPerWindow, stalled, takeChunk);
     body.on('error', afterTheParserLetGo);
     // Not `pipeline`: it would destroy the request (and its socket) on a refusal, losing the answer.
     // A refusal unpipes; the answer's `Connection: close` ends the connection; a client abort reaches the reader through `body`.
