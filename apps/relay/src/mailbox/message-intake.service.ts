@@ -140,6 +140,7 @@ export class MessageIntake {
     context: SendContext,
     idempotencyScope: (recipientAccountId: string) => string,
   ): Promise<SendMessagesResponse> {
+    if (context.sender) await this.limiter.admitSender(context.sender);
     let recipient = await this.directory.deviceList(target);
     if (!context.sender)
       this.checkUnidentifiedAccess(recipient, context.unidentifiedAccessKeyHash ?? accessKeyHash(context.unidentifiedAccessKey));
@@ -148,7 +149,7 @@ export class MessageIntake {
       recipient = (await this.directory.deviceList(target, true)) ?? recipient;
       this.assertDevicesMatch(recipient, request, context.sender);
     }
-    await this.limiter.admit({ sender: context.sender, clientAddress: context.clientAddress }, recipient.accountId);
+    await this.limiter.admitToRecipient({ sender: context.sender, clientAddress: context.clientAddress }, recipient.accountId);
     await this.assertQueuesNotFull(recipient.accountId, request);
 
     const serverTimestamp = Date.now();

@@ -46,9 +46,23 @@ export class SendRateLimiter {
    * client's address; a sealed delivery from another homeserver has neither and skips it.
    */
   async admit(origin: SendOrigin, recipient: string): Promise<void> {
+    if (origin.sender) await this.admitSender(origin.sender);
+    await this.admitToRecipient(origin, recipient);
+  }
+
+  /**
+   * The sending device's own budget alone: taken before the recipient is looked up, so a device
+   * over its budget costs no lookup (its refusals come from memory: TokenBucketScript).
+   */
+  async admitSender(sender: NonNullable<SendOrigin['sender']>): Promise<void> {
+    const c = this.config;
+    await this.take('send', [sender.accountId, sender.deviceId], c.senderRateBurst, c.senderRatePerMinute);
+  }
+
+  /** The pair and recipient budgets of a send whose sender budget (if any) was already taken. */
+  async admitToRecipient(origin: SendOrigin, recipient: string): Promise<void> {
     const { sender, clientAddress } = origin;
     const c = this.config;
-    if (sender) await this.take('send', [sender.accountId, sender.deviceId], c.senderRateBurst, c.senderRatePerMinute);
     const pairSource = sender ? ['device', sender.accountId, sender.deviceId] : clientAddress ? ['address', clientAddress] : null;
     if (pairSource) await this.take('pair', [...pairSource, recipient], c.pairRateBurst, c.pairRatePerMinute);
     await this.take('recv', [recipient], c.recipientRateBurst, c.recipientRatePerMinute);
