@@ -13,7 +13,12 @@ interface Figure {
   b: number | undefined;
   better: Better;
   unit: Unit;
+  /** A count of failures: any change is news, however small next to the total. */
+  exact?: boolean;
 }
+
+/** A relative change under this share of A is marked '≈' (run-to-run noise), not better or worse. */
+const NOISE_SHARE = 0.01;
 
 const FORMAT: Record<Unit, (value: number) => string> = {
   count: (v) => formatCount(v),
@@ -41,7 +46,8 @@ const STATISTICS = [
 /**
  * Run A against run B, figure by figure: totals, rates, every latency percentile overall and per
  * stage (stages paired by position), each service's CPU and RSS. Every row gives both values, the
- * change B − A, the relative change, and whether B is better or worse than A.
+ * change B − A, the relative change, and whether B is better or worse than A: changes under 1 % of A
+ * are marked ≈, except counts of failures (lost, duplicated, refused, ...), where any change counts.
  */
 export function compareReports(a: LoadReport, b: LoadReport): string {
   const sections: [string, Figure[]][] = [
@@ -76,15 +82,22 @@ const COLUMNS = [
   { header: 'B is', align: 'left' as const },
 ];
 
-function figureRow({ name, a, b, better, unit }: Figure): string[] {
+function figureRow({ name, a, b, better, unit, exact }: Figure): string[] {
   const format = FORMAT[unit];
   if (a === undefined || b === undefined) return [name, a === undefined ? '-' : format(a), b === undefined ? '-' : format(b), '', '', ''];
   const change = b - a;
   const sign = change > 0 ? '+' : change < 0 ? '-' : '';
-  const relative = a === 0 ? (b === 0 ? '0.0 %' : 'new') : `${sign}${Math.abs((change / a) * 100).toFixed(1)} %`;
-  const verdict =
-    change === 0 || better === 'neither' ? (change === 0 ? 'same' : '') : change < 0 === (better === 'lower') ? 'better' : 'WORSE';
-  return [name, format(a), format(b), `${sign}${format(Math.abs(change))}`, relative, verdict];
+  const share = Math.abs((change / a) * 100);
+  const relative =
+    a === 0 ? (b === 0 ? '0.0 %' : 'new') : `${sign}${share >= 0.1 || share === 0 ? share.toFixed(1) : share.toPrecision(1)} %`;
+  return [name, format(a), format(b), `${sign}${format(Math.abs(change))}`, relative, verdict(a, change, better, exact ?? false)];
+}
+
+function verdict(a: number, change: number, better: Better, exact: boolean): string {
+  if (change === 0) return 'same';
+  if (better === 'neither') return '';
+  if (!exact && a !== 0 && Math.abs(change / a) < NOISE_SHARE) return '≈';
+  return change < 0 === (better === 'lower') ? 'better' : 'WORSE';
 }
 
 function totalFigures(a: DeliveryTotals | undefined, b: DeliveryTotals | undefined): Figure[] {
@@ -94,6 +107,7 @@ function totalFigures(a: DeliveryTotals | undefined, b: DeliveryTotals | undefin
     b: b && read(b),
     better,
     unit,
+    exact: better === 'lower',
   });
   return [
     figure('sent', 'neither', (t) => t.sent),
@@ -115,7 +129,7 @@ function rateFigures(a: LoadReport, b: LoadReport): Figure[] {
     { name: 'accepted per second', a: acceptedPerSecond(a), b: acceptedPerSecond(b), better: 'higher', unit: 'rate' },
     { name: 'delivered per second', a: deliveredPerSecond(a), b: deliveredPerSecond(b), better: 'higher', unit: 'rate' },
     { name: 'connect rate', a: a.connect.ratePerSecond, b: b.connect.ratePerSecond, better: 'higher', unit: 'rate' },
-    { name: 'connect failures', a: a.connect.failed, b: b.connect.failed, better: 'lower', unit: 'count' },
+    { name: 'connect failures', a: a.connect.failed, b: b.connect.failed, better: 'lower', unit: 'count', exact: true },
   ];
 }
 

@@ -15,10 +15,10 @@ export function sendErrorsTotal(totals: DeliveryTotals): number {
   return refusedTotal(totals) + (totals.verifyFailures ?? 0);
 }
 
-/** Seconds the load ran: the timeline's length, else the stages' planned length, else 0. */
+/** Seconds the load ran: the timeline's length; without a timeline, the stages' length if they all ran, else 0. */
 export function loadSeconds(report: LoadReport): number {
   const lastSecond = report.timeline.length > 0 ? report.timeline[report.timeline.length - 1].t : 0;
-  if (lastSecond > 0) return lastSecond;
+  if (lastSecond > 0 || report.endedBy !== 'completed') return lastSecond;
   return report.stages.reduce((sum, stage) => sum + stage.durationSeconds, 0);
 }
 

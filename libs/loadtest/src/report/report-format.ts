@@ -26,9 +26,17 @@ export function formatRate(perSecond: number): string {
   return `${formatCount(perSecond, Math.abs(perSecond) < 10 && perSecond !== Math.round(perSecond) ? 1 : 0)}/s`;
 }
 
-/** A share already in percent: 99.9 → "99.90 %". */
+/**
+ * A share already in percent: 99.9 → "99.90 %". Never rounds onto 0 or 100 what is not: three lost
+ * in a million shows "0.0003 %", and 99.9997 % delivered never reads "100.00 %".
+ */
 export function formatPercent(percent: number): string {
-  return `${percent.toFixed(2)} %`;
+  for (let decimals = 2; decimals <= 6; decimals++) {
+    const text = percent.toFixed(decimals);
+    const roundedOntoEdge = (percent > 0 && Number(text) === 0) || (percent < 100 && Number(text) === 100);
+    if (!roundedOntoEdge) return `${text} %`;
+  }
+  return percent < 1 ? '< 0.000001 %' : '> 99.999999 %';
 }
 
 export function formatMiB(mib: number): string {
@@ -65,4 +73,10 @@ export function formatCommandLine(argv: string[]): string {
 function quoteShellWord(word: string): string {
   if (word !== '' && /^[A-Za-z0-9_@%+=:,./-]+$/.test(word)) return word;
   return `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+/** "2026-12-02T16:00:00.000Z" → "2026-12-02 16:00:00 UTC"; anything unparsable as given. */
+export function formatTimestamp(iso: string): string {
+  const time = Date.parse(iso);
+  return Number.isNaN(time) ? iso : `${new Date(time).toISOString().slice(0, 19).replace('T', ' ')} UTC`;
 }

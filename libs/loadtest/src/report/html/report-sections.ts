@@ -1,5 +1,14 @@
 import type { LoadReport } from '../load-report';
-import { formatCommandLine, formatCount, formatDuration, formatMs, formatPercent, formatRate, percentOf } from '../report-format';
+import {
+  formatCommandLine,
+  formatCount,
+  formatDuration,
+  formatMs,
+  formatPercent,
+  formatRate,
+  formatTimestamp,
+  percentOf,
+} from '../report-format';
 import { deliveredPerSecond, loadSeconds, refusedTotal } from '../report-figures';
 import { formatThresholdActual } from '../threshold.evaluator';
 import { escapeHtml } from './html-escape';
@@ -30,7 +39,8 @@ export function renderVerdictHeader(report: LoadReport): string {
   const verdict = report.passed ? 'PASSED' : 'FAILED';
   return (
     `<header class="top ${report.passed ? 'top-pass' : 'top-fail'}"><div><h1>Sealpost load report</h1>` +
-    `<p class="subtitle">${escapeHtml(environment.startedAt)} → ${escapeHtml(environment.endedAt)} · ${escapeHtml(formatDuration(loadSeconds(report)))} of load · ` +
+    `<p class="subtitle">${escapeHtml(formatTimestamp(environment.startedAt))} → ${escapeHtml(formatTimestamp(environment.endedAt))} · ` +
+    `${escapeHtml(formatDuration(loadSeconds(report)))} of load · ` +
     `${escapeHtml(report.targets.map((t) => t.serverName).join(', ') || 'no targets')}</p></div>` +
     `<div class="badge">${verdict}</div></header>${alerts.join('')}`
   );
@@ -41,7 +51,8 @@ export function renderKeyFigures(report: LoadReport): string {
   const ms = (count: number, value: number) => (count > 0 ? formatMs(value) : '–');
   const cards: [string, string, string, string?][] = [
     ['Delivered per second', formatRate(deliveredPerSecond(report)), 'over the run'],
-    ['Sent', formatCount(totals.sent), `${formatPercent(percentOf(totals.accepted, totals.sent))} accepted`],
+    ['Sent', formatCount(totals.sent), `over ${formatDuration(loadSeconds(report))}`],
+    ['Accepted', formatCount(totals.accepted), `${formatPercent(percentOf(totals.accepted, totals.sent))} of sent`],
     ['Delivered', formatCount(totals.delivered), `${formatPercent(percentOf(totals.delivered, totals.expectedDeliveries))} of expected`],
     ['Lost', formatCount(totals.lost), 'accepted, never delivered', totals.lost > 0 ? 'card-bad' : 'card-good'],
     ['Duplicated', formatCount(totals.duplicated), 'received twice', totals.duplicated > 0 ? 'card-warn' : undefined],

@@ -18,7 +18,7 @@ section.panel { background: #fff; border: 1px solid var(--line); border-radius: 
 .alert-lost { background: #fdecea; border-color: var(--fail); color: #8e1b1b; font-size: 17px; border-width: 2px; }
 .alert-fail { background: #fdf0ef; border-color: #f1b5b0; color: #8e1b1b; }
 .alert-warn { background: #fff7e6; border-color: #f3cf8c; color: #7a4a05; }
-.cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(180px, 1fr)); gap: 12px; margin: 16px 0; }
+.cards { display: grid; grid-template-columns: repeat(5, 1fr); gap: 12px; margin: 16px 0; }
 .card { background: #fff; border: 1px solid var(--line); border-radius: 10px; padding: 12px 14px; }
 .card-label { color: var(--muted); font-size: 12px; text-transform: uppercase; letter-spacing: .04em; }
 .card-value { font-size: 24px; font-weight: 700; font-variant-numeric: tabular-nums; margin: 2px 0; }
@@ -58,7 +58,7 @@ svg.chart .hover { fill: transparent; }
 svg.chart .hover:hover { fill: rgba(47, 111, 222, .08); }
 svg.chart .bar { fill: #15945a; opacity: .85; }
 svg.chart .bar:hover { opacity: 1; }
-.scale-toggle { position: absolute; top: 16px; right: 96px; }
+.scale-toggle { position: absolute; top: 15px; right: 84px; margin: 0; }
 .scale-label { position: absolute; top: 14px; right: 16px; font-size: 12px; color: var(--muted); cursor: pointer; }
 .scale-toggle:checked ~ .scale-linear, .scale-toggle:not(:checked) ~ .scale-log { display: none; }
 .no-data { color: var(--muted); font-style: italic; background: var(--soft); border: 1px dashed var(--line); border-radius: 6px; padding: 18px; margin: 6px 0; }
@@ -66,6 +66,7 @@ svg.chart .bar:hover { opacity: 1; }
 .pill-pass { background: var(--pass); }
 .pill-fail { background: var(--fail); }
 footer { color: var(--muted); font-size: 12px; margin: 24px 0; text-align: center; }
-@media (max-width: 800px) { .two-col { grid-template-columns: 1fr; } }
+@media (max-width: 900px) { .two-col { grid-template-columns: 1fr; } .cards { grid-template-columns: repeat(2, 1fr); } }
+table.narrow { width: auto; min-width: 50%; }
 @media print { body { background: #fff; } section.panel, figure.chart-box { break-inside: avoid; } }
 `;

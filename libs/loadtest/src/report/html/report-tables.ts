@@ -112,7 +112,7 @@ export function renderTotalsTable(report: LoadReport): string {
   ];
   if (t.verified !== undefined)
     rows.push({ cells: ['Verified (--verify)', formatCount(t.verified), `${formatCount(t.verifyFailures ?? 0)} failed`] });
-  return htmlTable([{ label: 'Figure' }, { label: 'Count', numeric: true }, { label: 'Share' }], rows);
+  return htmlTable([{ label: 'Figure' }, { label: 'Count', numeric: true }, { label: 'Share' }], rows, 'data narrow');
 }
 
 export function renderThresholdTable(report: LoadReport): string {
@@ -125,5 +125,5 @@ export function renderThresholdTable(report: LoadReport): string {
       { html: result.passed ? '<span class="pill pill-pass">PASS</span>' : '<span class="pill pill-fail">FAIL</span>' },
     ],
   }));
-  return htmlTable([{ label: 'Threshold' }, { label: 'Actual', numeric: true }, { label: 'Result' }], rows);
+  return htmlTable([{ label: 'Threshold' }, { label: 'Actual', numeric: true }, { label: 'Result' }], rows, 'data narrow');
 }

@@ -30,7 +30,7 @@ export interface LineChartSpec {
   timeRange: [number, number];
 }
 
-export const CHART = { width: 960, height: 280, left: 72, right: 16, top: 26, bottom: 34 };
+export const CHART = { width: 960, height: 280, left: 72, right: 28, top: 26, bottom: 34 };
 const PLOT = {
   x: [CHART.left, CHART.width - CHART.right] as [number, number],
   y: [CHART.height - CHART.bottom, CHART.top] as [number, number],
@@ -54,7 +54,8 @@ export function renderLineChart(spec: LineChartSpec): string {
     `<svg class="chart" viewBox="0 0 ${CHART.width} ${CHART.height}" role="img" aria-label="${escapeHtml(spec.title)}">`,
     renderGrid(x, y, spec.formatY, formatDuration),
     ...spec.markers.map((marker) => renderMarker(x.toPixel(marker.t), marker.label)),
-    ...spec.series.map((series) => renderSeries(series, x, y, spec.yScale)),
+    // Drawn last to first, so the legend's first series lies on top.
+    ...[...spec.series].reverse().map((series) => renderSeries(series, x, y, spec.yScale)),
     renderHoverColumns(times, spec, x),
     '</svg>',
   ].join('');
@@ -67,13 +68,13 @@ export function renderGrid(x: Scale, y: Scale, formatY: (v: number) => string, f
     const py = y.toPixel(tick).toFixed(1);
     parts.push(`<line class="grid" x1="${PLOT.x[0]}" x2="${PLOT.x[1]}" y1="${py}" y2="${py}"/>`);
     parts.push(
-      `<text class="tick" x="${PLOT.x[0] - 6}" y="${py}" text-anchor="end" dominant-baseline="middle">${escapeHtml(formatY(tick))}</text>`,
+      `<text class="tick" x="${PLOT.x[0] - 6}" y="${py}" text-anchor="end" dominant-baseline="middle">${escapeHtml(trimZeros(formatY(tick)))}</text>`,
     );
   }
   for (const tick of x.ticks) {
     const px = x.toPixel(tick).toFixed(1);
     parts.push(`<line class="axis" x1="${px}" x2="${px}" y1="${PLOT.y[0]}" y2="${PLOT.y[0] + 4}"/>`);
-    parts.push(`<text class="tick" x="${px}" y="${PLOT.y[0] + 18}" text-anchor="middle">${escapeHtml(formatX(tick))}</text>`);
+    parts.push(`<text class="tick" x="${px}" y="${PLOT.y[0] + 18}" text-anchor="middle">${escapeHtml(trimZeros(formatX(tick)))}</text>`);
   }
   parts.push(`<line class="axis" x1="${PLOT.x[0]}" x2="${PLOT.x[1]}" y1="${PLOT.y[0]}" y2="${PLOT.y[0]}"/>`);
   return parts.join('');
@@ -122,4 +123,9 @@ function renderHoverColumns(times: number[], spec: LineChartSpec, x: Scale): str
       return `<rect class="hover" x="${left.toFixed(1)}" y="${PLOT.y[1]}" width="${Math.max(right - left, 0.5).toFixed(1)}" height="${PLOT.y[0] - PLOT.y[1]}"><title>${title}</title></rect>`;
     })
     .join('');
+}
+
+/** Axis labels read best short: "10.0 ms" → "10 ms", "0.80 cores" → "0.8 cores". */
+function trimZeros(label: string): string {
+  return label.replace(/(\.\d*?)0+(?=\s|$)/, '$1').replace(/\.(?=\s|$)/, '');
 }
