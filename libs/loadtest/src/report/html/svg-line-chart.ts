@@ -108,19 +108,31 @@ function renderSeries(series: LineSeries, x: Scale, y: Scale, kind: ScaleKind): 
     .join('');
 }
 
-/** One invisible column per second; hovering it highlights it and shows its values as a tooltip. */
+/** At most this many hover columns per chart: a long run groups its seconds, so the file stays small. */
+const MAX_HOVER_COLUMNS = 480;
+
+/**
+ * Invisible columns over the plot; hovering one highlights it and shows its values as a tooltip:
+ * one column per second, or per group of seconds on a long run (then each series' lowest–highest).
+ */
 function renderHoverColumns(times: number[], spec: LineChartSpec, x: Scale): string {
   const byTime = spec.series.map((s) => new Map(s.points));
-  return times
-    .map((t, i) => {
-      const left = i === 0 ? PLOT.x[0] : (x.toPixel(times[i - 1]) + x.toPixel(t)) / 2;
-      const right = i === times.length - 1 ? PLOT.x[1] : (x.toPixel(t) + x.toPixel(times[i + 1])) / 2;
+  const size = Math.ceil(times.length / MAX_HOVER_COLUMNS);
+  const groups = Array.from({ length: Math.ceil(times.length / size) }, (_, i) => times.slice(i * size, (i + 1) * size));
+  return groups
+    .map((group, i) => {
+      const [first, last] = [group[0], group[group.length - 1]];
+      const left = i === 0 ? PLOT.x[0] : (x.toPixel(groups[i - 1][groups[i - 1].length - 1]) + x.toPixel(first)) / 2;
+      const right = i === groups.length - 1 ? PLOT.x[1] : (x.toPixel(last) + x.toPixel(groups[i + 1][0])) / 2;
       const lines = spec.series.map((s, j) => {
-        const v = byTime[j].get(t);
-        return v === undefined ? '' : `\n${s.name}: ${v === null ? 'no data' : spec.formatY(v)}`;
+        const values = group.map((t) => byTime[j].get(t)).filter((v): v is number => typeof v === 'number');
+        if (values.length === 0) return group.some((t) => byTime[j].has(t)) ? `\n${s.name}: no data` : '';
+        const [low, high] = [Math.min(...values), Math.max(...values)];
+        return `\n${s.name}: ${low === high ? spec.formatY(low) : `${spec.formatY(low)} – ${spec.formatY(high)}`}`;
       });
-      const title = escapeHtml(`${formatDuration(t)}${lines.join('')}`);
-      return `<rect class="hover" x="${left.toFixed(1)}" y="${PLOT.y[1]}" width="${Math.max(right - left, 0.5).toFixed(1)}" height="${PLOT.y[0] - PLOT.y[1]}"><title>${title}</title></rect>`;
+      const when = first === last ? formatDuration(first) : `${formatDuration(first)} – ${formatDuration(last)}`;
+      const width = Math.max(right - left, 0.5).toFixed(1);
+      return `<rect class="hover" x="${left.toFixed(1)}" y="${PLOT.y[1]}" width="${width}" height="${PLOT.y[0] - PLOT.y[1]}"><title>${escapeHtml(when + lines.join(''))}</title></rect>`;
     })
     .join('');
 }
