@@ -1,6 +1,14 @@
 import type { DeliveryTotals, LatencySet, LoadReport, StageReport } from './load-report';
 import { formatCommandLine, formatCores, formatCount, formatMiB, formatMs, formatPercent, formatRate, percentOf } from './report-format';
-import { acceptedPerSecond, deliveredPerSecond, loadSeconds, refusedTotal, serviceStats, stageDeliveredPerSecond } from './report-figures';
+import {
+  acceptedPerSecond,
+  deliveredPerSecond,
+  loadSeconds,
+  refusedTotal,
+  runPassed,
+  serviceStats,
+  stageDeliveredPerSecond,
+} from './report-figures';
 import { renderTextTable } from './text-table';
 
 /** Which way a figure should move: latency, loss and errors down; delivery up; load itself is neither. */
@@ -64,7 +72,7 @@ export function compareReports(a: LoadReport, b: LoadReport): string {
   const lines = [
     `A: ${a.environment.startedAt}  ${formatCommandLine(a.command)}`,
     `B: ${b.environment.startedAt}  ${formatCommandLine(b.command)}`,
-    `A ${a.passed ? 'passed' : 'FAILED'}, B ${b.passed ? 'passed' : 'FAILED'}`,
+    `A ${runPassed(a) ? 'passed' : 'FAILED'}, B ${runPassed(b) ? 'passed' : 'FAILED'}`,
   ];
   for (const [title, figures] of sections) {
     if (figures.length === 0) continue;

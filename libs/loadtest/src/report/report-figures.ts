@@ -5,6 +5,11 @@ import type { DeliveryTotals, LoadReport, ServiceSample, StageReport } from './l
  * the summary and the HTML show them, the comparison diffs them.
  */
 
+/** The verdict to show: the run's own, and never a pass for a run that lost anything (loss is a failure by definition). */
+export function runPassed(report: LoadReport): boolean {
+  return report.passed && report.totals.lost === 0;
+}
+
 /** Sends refused, all statuses together (HTTP statuses and "transport"). */
 export function refusedTotal(totals: DeliveryTotals): number {
   return Object.values(totals.refusedByStatus).reduce((sum, count) => sum + count, 0);

@@ -38,6 +38,12 @@ describe('renderSummaryTable', () => {
     expect(summary).toMatch(/FAIL {2}delivered>=99\.999% {2}actual 99\.99 %/);
   });
 
+  it('never says PASSED for a run that lost anything, whatever its passed flag', () => {
+    const lossy = createSampleReport({ lost: 1 });
+    lossy.passed = true;
+    expect(renderSummaryTable(lossy)).toContain('sealpost loadtest: FAILED');
+  });
+
   it('colours only when asked', () => {
     const report = createSampleReport({ lost: 1 });
     expect(renderSummaryTable(report)).not.toMatch(ANSI);

@@ -1,6 +1,6 @@
 import type { LatencySet, LoadReport, StageReport } from './load-report';
 import { formatCommandLine, formatCount, formatDuration, formatMs, formatPercent, formatRate, percentOf } from './report-format';
-import { deliveredPerSecond, loadSeconds, refusedTotal, stageDeliveredPerSecond } from './report-figures';
+import { deliveredPerSecond, loadSeconds, refusedTotal, runPassed, stageDeliveredPerSecond } from './report-figures';
 import { formatThresholdActual } from './threshold.evaluator';
 import { paint, renderTextTable } from './text-table';
 
@@ -22,7 +22,7 @@ const LATENCY_ROWS: [keyof LatencySet, string][] = [
 export function renderSummaryTable(report: LoadReport, options: SummaryTableOptions = {}): string {
   const color = options.color ?? false;
   const { totals } = report;
-  const verdict = report.passed ? paint('PASSED', 'green', color) : paint('FAILED', 'red', color);
+  const verdict = runPassed(report) ? paint('PASSED', 'green', color) : paint('FAILED', 'red', color);
   const lines = [
     paint(`sealpost loadtest: ${verdict}`, 'bold', color) + `  (${report.endedBy}, ${formatDuration(loadSeconds(report))} of load)`,
     `  ${formatCommandLine(report.command)}`,

@@ -61,6 +61,13 @@ describe('renderHtmlReport', () => {
     expect(page).toContain('<span class="pill pill-fail">FAIL</span>');
   });
 
+  it('never shows PASSED for a run that lost anything, whatever its passed flag', () => {
+    const lossy = createSampleReport({ lost: 1 });
+    lossy.passed = true;
+    expect(renderHtmlReport(lossy)).toContain('<div class="badge">FAILED</div>');
+    expect(renderHtmlReport(createSampleReport())).toContain('<div class="badge">PASSED</div>');
+  });
+
   it('draws the charts as inline SVG: throughput, latency (linear and log), histogram, CPU, RSS', () => {
     const page = withoutData(renderHtmlReport(createSampleReport()));
     expect(page.match(/<svg class="chart"/g)).toHaveLength(6);

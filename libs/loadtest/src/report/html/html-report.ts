@@ -1,4 +1,5 @@
 import type { LoadReport } from '../load-report';
+import { runPassed } from '../report-figures';
 import { escapeHtml, jsonForScriptElement } from './html-escape';
 import { renderHistogram, renderLatencyChart, renderServiceCharts, renderThroughputChart } from './report-charts';
 import { renderKeyFigures, renderRunDetails, renderTargets, renderVerdictHeader } from './report-sections';
@@ -15,7 +16,7 @@ export const REPORT_DATA_ELEMENT_ID = 'sealpost-load-report';
  * `<script type="application/json" id="sealpost-load-report">` element for tools to read back.
  */
 export function renderHtmlReport(report: LoadReport): string {
-  const title = `Sealpost load report · ${report.passed ? 'passed' : 'FAILED'} · ${report.environment.startedAt}`;
+  const title = `Sealpost load report · ${runPassed(report) ? 'passed' : 'FAILED'} · ${report.environment.startedAt}`;
   const panel = (id: string, heading: string, body: string) =>
     `<section class="panel" id="${id}"><h2>${escapeHtml(heading)}</h2>${body}</section>`;
   return [

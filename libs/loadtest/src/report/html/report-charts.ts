@@ -10,6 +10,13 @@ import { renderLineChart, type LineSeries, type TimeMarker } from './svg-line-ch
 const SERVICE_COLORS = { directory: '#7b4fc9', relay: '#2f6fde', gateway: '#d9822b' } as const;
 const SERVER_DASHES = ['', '6 3', '2 3', '10 3 2 3'];
 const NO_TIMELINE = 'the run recorded no second of load.';
+type LatencyField = 'acceptP50' | 'acceptP99' | 'deliverP50' | 'deliverP99';
+const LATENCY_SERIES: [string, string, LatencyField, string?][] = [
+  ['send→accept p50', '#2f6fde', 'acceptP50', '4 3'],
+  ['send→accept p99', '#2f6fde', 'acceptP99'],
+  ['send→deliver p50', '#15945a', 'deliverP50', '4 3'],
+  ['send→deliver p99', '#15945a', 'deliverP99'],
+];
 
 export function renderThroughputChart(report: LoadReport): string {
   const series = [
@@ -39,35 +46,10 @@ export function renderThroughputChart(report: LoadReport): string {
 
 /** Latency percentiles per second, with a log/linear switch that needs no script (a checkbox and CSS). */
 export function renderLatencyChart(report: LoadReport): string {
-  const zeroIsNoData = (read: (s: TimelineSecond) => number) => (s: TimelineSecond) => (read(s) > 0 ? read(s) : null);
-  const series = [
-    timelineSeries(
-      report.timeline,
-      'send→accept p50',
-      '#2f6fde',
-      zeroIsNoData((s) => s.acceptP50),
-      '4 3',
-    ),
-    timelineSeries(
-      report.timeline,
-      'send→accept p99',
-      '#2f6fde',
-      zeroIsNoData((s) => s.acceptP99),
-    ),
-    timelineSeries(
-      report.timeline,
-      'send→deliver p50',
-      '#15945a',
-      zeroIsNoData((s) => s.deliverP50),
-      '4 3',
-    ),
-    timelineSeries(
-      report.timeline,
-      'send→deliver p99',
-      '#15945a',
-      zeroIsNoData((s) => s.deliverP99),
-    ),
-  ];
+  const series = LATENCY_SERIES.map(([name, color, field, dash]) =>
+    // A second with no sample has percentile 0: a gap in the line, not a dive to zero.
+    timelineSeries(report.timeline, name, color, (s) => (s[field] > 0 ? s[field] : null), dash),
+  );
   const anyValue = report.timeline.some((s) => s.acceptP99 > 0 || s.deliverP99 > 0);
   const spec = {
     title: 'Latency percentiles per second',

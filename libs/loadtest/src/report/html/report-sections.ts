@@ -9,7 +9,7 @@ import {
   formatTimestamp,
   percentOf,
 } from '../report-format';
-import { deliveredPerSecond, loadSeconds, refusedTotal } from '../report-figures';
+import { deliveredPerSecond, loadSeconds, refusedTotal, runPassed } from '../report-figures';
 import { formatThresholdActual } from '../threshold.evaluator';
 import { escapeHtml } from './html-escape';
 import { definitionTable, htmlTable } from './html-table';
@@ -36,13 +36,13 @@ export function renderVerdictHeader(report: LoadReport): string {
       `<div class="alert alert-warn"><strong>Ended early (${escapeHtml(report.endedBy)}):</strong> the figures cover only what ran.</div>`,
     );
   if (report.error) alerts.push(`<div class="alert alert-fail"><strong>Error:</strong> ${escapeHtml(report.error)}</div>`);
-  const verdict = report.passed ? 'PASSED' : 'FAILED';
+  const passed = runPassed(report);
   return (
-    `<header class="top ${report.passed ? 'top-pass' : 'top-fail'}"><div><h1>Sealpost load report</h1>` +
+    `<header class="top ${passed ? 'top-pass' : 'top-fail'}"><div><h1>Sealpost load report</h1>` +
     `<p class="subtitle">${escapeHtml(formatTimestamp(environment.startedAt))} → ${escapeHtml(formatTimestamp(environment.endedAt))} · ` +
     `${escapeHtml(formatDuration(loadSeconds(report)))} of load · ` +
     `${escapeHtml(report.targets.map((t) => t.serverName).join(', ') || 'no targets')}</p></div>` +
-    `<div class="badge">${verdict}</div></header>${alerts.join('')}`
+    `<div class="badge">${passed ? 'PASSED' : 'FAILED'}</div></header>${alerts.join('')}`
   );
 }
 
