@@ -1,5 +1,5 @@
 import { createEmptyReport, createSampleReport } from './testing/sample-report';
-import { evaluateThresholds } from './threshold.evaluator';
+import { evaluateThresholds, formatThresholdActual } from './threshold.evaluator';
 import { parseThreshold } from './threshold.parser';
 
 const judge = (expression: string, report = createSampleReport()) => evaluateThresholds([parseThreshold(expression)], report)[0];
@@ -74,5 +74,15 @@ describe('evaluateThresholds', () => {
   it('keeps the order of the thresholds given', () => {
     const results = evaluateThresholds(['lost==0', 'p99<50ms', 'rate>=1'].map(parseThreshold), report);
     expect(results.map((r) => r.expression)).toEqual(['lost==0', 'p99<50ms', 'rate>=1']);
+  });
+
+  it('writes an actual value in the unit of its expression', () => {
+    const written = (expression: string, actual: number) => formatThresholdActual({ expression, actual, passed: true });
+    expect(written('p99<50ms', 22.681)).toBe('22.7 ms');
+    expect(written('p99<0.05s', 0.022681)).toBe('0.0227 s');
+    expect(written('delivered>=99.9%', 99.997)).toBe('99.997 %');
+    expect(written('rate>=900', 937.4)).toBe('937/s');
+    expect(written('lost==0', 1000)).toBe('1,000');
+    expect(written('some future metric', 1.5)).toBe('1.5');
   });
 });

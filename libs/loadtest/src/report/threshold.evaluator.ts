@@ -1,7 +1,7 @@
 import type { DeliveryTotals, LatencySet, LoadReport, ThresholdResult } from './load-report';
 import { loadSeconds, refusedTotal, sendErrorsTotal } from './report-figures';
-import { formatCount, percentOf } from './report-format';
-import { parseThreshold, type Threshold, type ThresholdCount, type ThresholdOperator } from './threshold.parser';
+import { formatCount, formatMs, formatPercent, formatRate, percentOf } from './report-format';
+import { parseThreshold, type Threshold, type ThresholdCount, type ThresholdOperator, type ThresholdUnit } from './threshold.parser';
 
 /** What one threshold judges: the whole run or one stage. */
 interface ThresholdScope {
@@ -93,13 +93,24 @@ function roundForDisplay(value: number): number {
   return Math.round(value * 1e6) / 1e6;
 }
 
-/** A result's actual value with the unit its expression was written in: "22.7 ms", "99.95 %", "3". */
+/** A result's actual value written as the report writes that figure elsewhere: "22.7 ms", "0.023 s", "99.95 %", "3", "937/s". */
 export function formatThresholdActual(result: ThresholdResult): string {
-  const figure = formatCount(result.actual, 3).replace(/\.?0+$/, '');
+  let unit: ThresholdUnit | undefined;
   try {
-    const { unit } = parseThreshold(result.expression);
-    return unit === 'count' ? figure : unit === '/s' ? `${figure}/s` : `${figure} ${unit}`;
+    unit = parseThreshold(result.expression).unit;
   } catch {
-    return figure;
+    unit = undefined; // written by a newer or older tool: show the bare figure
+  }
+  switch (unit) {
+    case 'ms':
+      return formatMs(result.actual);
+    case 's':
+      return `${Number(result.actual.toPrecision(3))} s`;
+    case '%':
+      return formatPercent(result.actual);
+    case '/s':
+      return formatRate(result.actual);
+    default:
+      return formatCount(result.actual, 3).replace(/\.?0+$/, '');
   }
 }
