@@ -1,1 +1,1 @@
-export * from './report/load-report';
+export * from './report';
