@@ -78,11 +78,13 @@ export class SocketSends implements SendFrameHandler {
       }
     }
     inFlight.add(requestId);
-    void this.outcome(from, frame).then((outcome) => {
-      inFlight.delete(requestId);
-      release?.();
-      this.answer(from, requestId, outcome);
-    });
+    void this.outcome(from, frame)
+      .then((outcome) => {
+        inFlight.delete(requestId);
+        release?.();
+        this.answer(from, requestId, outcome);
+      })
+      .catch((error: Error) => this.logger.error(`a socket send's answer could not be sent: ${error.message}`));
   }
 
   /** The checks of `PUT /v1/messages/{address}`, in its order (MessagesController and its onRequest hook). */
