@@ -67,11 +67,44 @@ export function send(
   });
 }
 
+/** The frame fields of the same send as `send()` makes over HTTP (`message` is its body). */
+export function sendFrameFields(
+  address: string,
+  devices: Recipient[],
+  content: string,
+  opts: { idempotencyKey?: string; accessKey?: string; timestamp?: number; type?: number } = {},
+): Record<string, unknown> {
+  return {
+    address,
+    ...(opts.idempotencyKey !== undefined ? { idempotencyKey: opts.idempotencyKey } : {}),
+    ...(opts.accessKey !== undefined ? { unidentifiedAccessKey: opts.accessKey } : {}),
+    message: {
+      timestamp: opts.timestamp ?? Date.now(),
+      messages: devices.map((d) => ({
+        deviceId: d.deviceId,
+        registrationId: d.registrationId,
+        type: opts.type ?? 1,
+        content: b64(content),
+      })),
+    },
+  };
+}
+
 /** The primary device of an account as a send target. */
 export const primary = (account: { registrationId: number }): Recipient => ({ deviceId: 1, registrationId: account.registrationId });
 
+/** A `send-result` frame (the relay's answer to a send frame), as a test reads it. */
+export interface SendResult {
+  type: 'send-result';
+  requestId: string;
+  status: number;
+  body: any;
+  retryAfter?: number;
+}
+
 export type Frame =
   | { type: 'envelope'; envelope: EnvelopeJson }
+  | SendResult
   | { type: 'queue-empty' }
   | { type: 'error'; error?: string; message?: string }
   | { type: string; [k: string]: unknown };
@@ -96,16 +129,25 @@ export class RecordingSocket {
   /** When set, each envelope is acked as soon as it arrives. */
   autoAck = false;
   readonly socket: WebSocket;
+  private readonly waiting = new Map<string, { resolve: (result: SendResult) => void; reject: (error: Error) => void }>();
+  private nextRequestId = 1;
   private constructor(socket: WebSocket) {
     this.socket = socket;
     socket.on('message', (data) => {
       const frame = JSON.parse(data.toString()) as Frame;
       this.frames.push(frame);
       if (this.autoAck && frame.type === 'envelope') this.ack([(frame as { envelope: EnvelopeJson }).envelope.id]);
+      if (frame.type === 'send-result') {
+        const result = frame as SendResult;
+        this.waiting.get(result.requestId)?.resolve(result);
+        this.waiting.delete(result.requestId);
+      }
     });
     socket.on('close', (code, reason) => {
       this.closeCode = code;
       this.closeReason = reason.toString();
+      for (const waiter of this.waiting.values()) waiter.reject(new Error(`socket closed (${code}) before the send-result`));
+      this.waiting.clear();
     });
     socket.on('error', () => undefined);
     openSockets.add(this);
@@ -113,10 +155,16 @@ export class RecordingSocket {
   }
 
   static async connect(relayUrl: string, token: string, options: { autoPong?: boolean } = {}): Promise<RecordingSocket> {
-    const ws = new WebSocket(`${relayUrl.replace(/^http/, 'ws')}/v1/websocket`, {
-      headers: { authorization: `Bearer ${token}` },
-      ...options,
-    });
+    return RecordingSocket.open(`${relayUrl.replace(/^http/, 'ws')}/v1/websocket`, { authorization: `Bearer ${token}` }, options);
+  }
+
+  /** `GET /v1/websocket/unidentified` (no token; `headers` are sent as given). */
+  static async connectUnidentified(relayUrl: string, headers: Record<string, string> = {}): Promise<RecordingSocket> {
+    return RecordingSocket.open(`${relayUrl.replace(/^http/, 'ws')}/v1/websocket/unidentified`, headers);
+  }
+
+  private static async open(url: string, headers: Record<string, string>, options: { autoPong?: boolean } = {}): Promise<RecordingSocket> {
+    const ws = new WebSocket(url, { headers, ...options });
     const recording = new RecordingSocket(ws);
     await new Promise<void>((resolve, reject) => {
       ws.once('open', () => resolve());
@@ -136,6 +184,22 @@ export class RecordingSocket {
 
   get errors(): Frame[] {
     return this.frames.filter((f) => f.type === 'error');
+  }
+
+  /** The send-result frames, in arrival order. */
+  get results(): SendResult[] {
+    return this.frames.filter((f): f is SendResult => f.type === 'send-result');
+  }
+
+  /**
+   * Sends `{"type":"send", requestId, ...fields}` (a fresh requestId unless `fields` has one) and
+   * resolves with the send-result of that requestId; rejects if the socket closes first.
+   */
+  request(fields: Record<string, unknown>): Promise<SendResult> {
+    const requestId = typeof fields.requestId === 'string' ? fields.requestId : `r${this.nextRequestId++}`;
+    const answered = new Promise<SendResult>((resolve, reject) => this.waiting.set(requestId, { resolve, reject }));
+    this.socket.send(JSON.stringify({ type: 'send', requestId, ...fields }));
+    return answered;
   }
 
   get isOpen(): boolean {
@@ -159,12 +223,13 @@ export class RecordingSocket {
   }
 }
 
-/** The answer to a WebSocket upgrade that the relay refused: status and the body text. */
+/** The answer to a WebSocket upgrade that the relay refused: status, Retry-After and the body text. */
 export async function refusedUpgrade(
   relayUrl: string,
   headers: Record<string, string>,
-): Promise<{ status: number; contentType: string | undefined; body: string }> {
-  const ws = new WebSocket(`${relayUrl.replace(/^http/, 'ws')}/v1/websocket`, { headers });
+  path = '/v1/websocket',
+): Promise<{ status: number; contentType: string | undefined; retryAfter?: string; body: string }> {
+  const ws = new WebSocket(`${relayUrl.replace(/^http/, 'ws')}${path}`, { headers });
   return new Promise((resolve, reject) => {
     ws.once('open', () => {
       ws.close();
@@ -178,7 +243,8 @@ export async function refusedUpgrade(
         body += chunk;
       });
       res.on('end', () => {
-        resolve({ status: res.statusCode ?? 0, contentType: res.headers['content-type'], body });
+        const retryAfter = res.headers['retry-after'];
+        resolve({ status: res.statusCode ?? 0, contentType: res.headers['content-type'], ...(retryAfter ? { retryAfter } : {}), body });
         ws.terminate();
       });
     });

@@ -11,7 +11,7 @@ void runService(
     const app = await createRelayApp(config);
     await app.listen(config.port, config.host);
     new Logger('Relay').log(
-      `relay of ${config.serverName} listening on ${listeningUrl(app)} (WebSockets at /v1/websocket, /v1/provisioning/websocket)`,
+      `relay of ${config.serverName} listening on ${listeningUrl(app)} (WebSockets at /v1/websocket, /v1/websocket/unidentified, /v1/provisioning/websocket)`,
     );
   },
 );

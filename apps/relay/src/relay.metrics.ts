@@ -19,6 +19,9 @@ export class RelayMetrics {
   readonly provisioningUpgrades;
   readonly provisioningMessages;
   readonly provisioningSocketsClosed;
+  readonly sends;
+  readonly sendFramesRefused;
+  readonly unidentifiedUpgrades;
 
   constructor(private readonly metrics: ServiceMetrics) {
     this.stored = metrics.counter(
@@ -38,7 +41,7 @@ export class RelayMetrics {
     );
     this.socketsOverFrameRate = metrics.counter(
       'sealpost_relay_sockets_closed_frame_rate_total',
-      'Device sockets closed (4429) for sending frames faster than WS_FRAME_RATE_PER_SECOND',
+      'Device and unidentified sockets closed (4429) for sending frames faster than WS_FRAME_RATE_PER_SECOND',
     );
     this.expired = metrics.counter('sealpost_relay_envelopes_expired_total', 'Unacknowledged envelopes deleted by the TTL job');
     this.queueErrors = metrics.counter(
@@ -75,6 +78,33 @@ export class RelayMetrics {
       'sealpost_relay_provisioning_sockets_closed_total',
       'Provisioning sockets closed by the server: delivered (1000), expired (4408), frame_rate (4429)',
       ['reason'] as const,
+    );
+    this.sends = metrics.counter(
+      'sealpost_relay_sends_total',
+      'Sends answered, by transport (http: PUT /v1/messages/{address}; websocket: send frames on /v1/websocket and /v1/websocket/unidentified) and status',
+      ['transport', 'status'] as const,
+    );
+    this.sendFramesRefused = metrics.counter(
+      'sealpost_relay_send_frames_refused_total',
+      'Send frames refused before any check: socket_in_flight (429, WS_MAX_SENDS_IN_FLIGHT), client_in_flight (429, HTTP_MAX_REQUESTS_PER_CLIENT, unidentified sockets), request_id (no usable or a duplicate requestId: socket closed 4400)',
+      ['reason'] as const,
+    );
+    this.unidentifiedUpgrades = metrics.counter(
+      'sealpost_relay_unidentified_upgrades_total',
+      'Unidentified socket upgrades (no auth): opened, rate_limited (per client address), full (UNIDENTIFIED_MAX_SOCKETS), unavailable (Redis)',
+      ['outcome'] as const,
+    );
+  }
+
+  /** Unidentified (sealed-send) sockets this instance holds, read at scrape time. */
+  watchUnidentifiedSockets(count: () => number): void {
+    this.metrics.gauge(
+      'sealpost_relay_unidentified_websockets',
+      'Unauthenticated sockets for sealed sends (/v1/websocket/unidentified) held by this instance',
+      [],
+      function collect() {
+        this.set(count());
+      },
     );
   }
 

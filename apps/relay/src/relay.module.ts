@@ -26,6 +26,11 @@ import { FederationClient } from './federation-client/federation-client.service'
 import { MessagesStore } from './mailbox/messages-store.repository';
 import { QueueDepthCache } from './mailbox/queue-depth.cache';
 import { SendRateLimiter } from './mailbox/send-rate-limiter.service';
+import { RemoteSendAdmission } from './mailbox/remote-send-admission.service';
+import { SocketSends } from './socket-sends/socket-sends.service';
+import { UnidentifiedSocketGateway } from './socket-sends/unidentified-socket.gateway';
+import { UnidentifiedSockets } from './socket-sends/unidentified-sockets.service';
+import { UnidentifiedUpgradeLimiter } from './socket-sends/unidentified-upgrade-limiter.service';
 import { RELAY_MIGRATIONS } from './migrations';
 import { ProvisioningController } from './provisioning/provisioning.controller';
 import { ProvisioningDelivery } from './provisioning/provisioning-delivery.service';
@@ -79,6 +84,11 @@ export class RelayModule {
         EnvelopePersister,
         SendRateLimiter,
         MessageIntake,
+        RemoteSendAdmission,
+        SocketSends,
+        UnidentifiedUpgradeLimiter,
+        UnidentifiedSockets,
+        UnidentifiedSocketGateway,
         AckBatcher,
         ConnectionRegistry,
         DeliveryNotifier,

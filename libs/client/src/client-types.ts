@@ -14,6 +14,13 @@ export interface SealpostClientOptions {
   preKeyBatch?: number;
   /** How often the signed prekey and the PQ last-resort key are replaced (default 7 days). */
   rotateRepeatedUseKeysEveryMs?: number;
+  /**
+   * Send over the relay's WebSockets instead of one HTTP request per message (default false):
+   * identified sends on this device's socket while `connect()`ed, sealed sends on an
+   * unauthenticated socket opened on the first sealed send; HTTP whenever no socket is at hand.
+   * Same answers and errors either way.
+   */
+  sendOverSocket?: boolean;
 }
 
 export interface SendOptions {

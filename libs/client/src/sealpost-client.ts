@@ -6,6 +6,7 @@ import { parseAddress } from '@sealpost/contracts';
 import { libsignal } from '@sealpost/crypto';
 import { HomeserverInfo, ServerLocator, discoverHomeserver, serverLocator } from './api/discovery';
 import { HomeserverApi } from './api/homeserver-api';
+import { UnidentifiedSendSocket } from './api/unidentified-send-socket';
 import { ServerDirectory } from './api/server-directory';
 import { KtVerificationError } from './kt-errors';
 import { EnvelopeOpener } from './messaging/envelope-opener';
@@ -20,6 +21,7 @@ import { SealedSessionCipher } from './signal/sealed-session-cipher';
 import { AccountRecords, AccountState } from './store/account-state';
 import type { ClientEvents, PreparedSend, SealpostClientOptions, SendOptions, SendReport } from './client-types';
 import { MessageSender } from './messaging/message-sender';
+import { SocketFirstTransport } from './messaging/send-transport';
 import type { ClientStore } from './store/client-store';
 import { formatLinkCode, openProvisioning, parseLinkCode, sealProvisioning } from './provisioning/link-code';
 import { ProvisioningSocket } from './provisioning/provisioning-socket';
@@ -48,6 +50,7 @@ export class SealpostClient extends EventEmitter<ClientEvents> {
   private readonly cipher: SealedSessionCipher;
   private readonly protocol: SignalProtocolStores;
   private readonly sender: MessageSender;
+  private readonly unidentifiedSocket?: UnidentifiedSendSocket;
 
   private constructor(
     readonly account: AccountState,
@@ -69,7 +72,11 @@ export class SealpostClient extends EventEmitter<ClientEvents> {
     this.sessions = new RecipientSessions(api, servers, this.protocol, this.cipher, records, account, (change) =>
       this.emit('identity-changed', change),
     );
-    this.sender = new MessageSender(account, api, store, records, this.sessions, this.cipher);
+    if (options.sendOverSocket) this.unidentifiedSocket = new UnidentifiedSendSocket(api.relaySocketUrl('/v1/websocket/unidentified'));
+    const transport = this.unidentifiedSocket
+      ? new SocketFirstTransport(api, () => this.receiver?.sendChannel, this.unidentifiedSocket)
+      : api;
+    this.sender = new MessageSender(account, api, store, records, this.sessions, this.cipher, transport);
     this.opener = new EnvelopeOpener(store, records, servers, this.cipher, (change) => this.emit('identity-changed', change));
   }
 
@@ -401,6 +408,7 @@ export class SealpostClient extends EventEmitter<ClientEvents> {
 
   async close(): Promise<void> {
     await this.disconnect();
+    await this.unidentifiedSocket?.close();
     await this.store.close();
   }
 }

@@ -102,7 +102,7 @@ describe('deploy/kubernetes manifests', () => {
     const routes = byKind('Ingress')[0].spec.rules[0].http.paths as Doc[];
     for (const { component, app } of SERVICES) {
       const paths = controllerPaths(app);
-      if (component === 'relay') paths.push('/v1/websocket', '/v1/provisioning/websocket');
+      if (component === 'relay') paths.push('/v1/websocket', '/v1/websocket/unidentified', '/v1/provisioning/websocket');
       expect(paths.length).toBeGreaterThan(0);
       for (const path of paths) {
         const route = routes.find((r) => path === r.path || (r.pathType === 'Prefix' && path.startsWith(`${r.path}/`)));

@@ -5,7 +5,7 @@ export type { CommonConfig } from './common.config';
 export { loadDirectoryConfig } from './directory.config';
 export type { DirectoryConfig } from './directory.config';
 export { loadRelayConfig } from './relay.config';
-export type { RelayConfig, ProvisioningConfig } from './relay.config';
+export type { RelayConfig, ProvisioningConfig, UnidentifiedSocketsConfig } from './relay.config';
 export { loadGatewayConfig } from './gateway.config';
 export type { FederationLimits, GatewayConfig } from './gateway.config';
 export { readEnvFile } from './env-file';

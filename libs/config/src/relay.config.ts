@@ -18,6 +18,10 @@ export interface RelayConfig extends CommonConfig {
   /** Per socket: frames the client may send at once, and the rate they refill at; past it the socket is closed with 4429. */
   wsFrameBurst: number;
   wsFrameRatePerSecond: number;
+  /** Per socket: send frames in flight (received, not yet answered) at most; past it a send-result 429, the socket stays open. */
+  wsMaxSendsInFlight: number;
+  /** Sealed sends over `/v1/websocket/unidentified`: see UnidentifiedSocketsConfig. */
+  unidentifiedSockets: UnidentifiedSocketsConfig;
   /** Token buckets: sends per sender device, and per recipient account. */
   senderRateBurst: number;
   senderRatePerMinute: number;
@@ -50,6 +54,15 @@ export interface RelayConfig extends CommonConfig {
   dbPoolSize: number;
   /** Bounds on every wait for Postgres (DB_* / RELAY_DB_*). */
   dbTimeouts: DatabaseTimeouts;
+}
+
+/** Unauthenticated sockets that carry sealed sends (`GET /v1/websocket/unidentified`). */
+export interface UnidentifiedSocketsConfig {
+  /** Unidentified sockets one replica holds at once at most (503 beyond). */
+  maxSockets: number;
+  /** Token bucket per client address on the unauthenticated upgrade. */
+  rateBurst: number;
+  ratePerMinute: number;
 }
 
 /** Provisioning sockets of new devices and the sealed messages primary devices put to them. */
@@ -86,6 +99,14 @@ export function loadRelayConfig(source: Env = process.env): RelayConfig {
     // a full window (MAX_IN_FLIGHT_PER_SOCKET 100) twice over.
     wsFrameBurst: env.int('WS_FRAME_BURST', 200, 1, 1_000_000),
     wsFrameRatePerSecond: env.number('WS_FRAME_RATE_PER_SECOND', 100, 0.01, 1_000_000),
+    // A client waiting for each answer has one send in flight; 64 lets one pipeline a burst without holding unbounded parsed frames.
+    wsMaxSendsInFlight: env.int('WS_MAX_SENDS_IN_FLIGHT', 64, 1, 10_000),
+    unidentifiedSockets: {
+      maxSockets: env.int('UNIDENTIFIED_MAX_SOCKETS', 20_000, 1, 1_000_000),
+      // Every client keeps one open and reopens it after a drop (with backoff): 60 at once, then one every 2 s per address.
+      rateBurst: env.int('UNIDENTIFIED_SOCKET_RATE_BURST', 60, 1, 100_000_000),
+      ratePerMinute: env.number('UNIDENTIFIED_SOCKET_RATE_PER_MINUTE', 30, 0.01, 1e9),
+    },
     senderRateBurst: env.int('SEND_RATE_BURST', 600, 1, 100_000_000),
     senderRatePerMinute: env.number('SEND_RATE_PER_MINUTE', 600, 0.01, 1e9),
     recipientRateBurst: env.int('RECEIVE_RATE_BURST', 1200, 1, 100_000_000),

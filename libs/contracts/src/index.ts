@@ -70,7 +70,7 @@ export type {
   DeviceRemovedEvent,
   SealedSenderTrustRootsReply,
 } from './directory-bus';
-export { parseSendMessagesRequest, parseAckFrame, MAX_ACK_IDS } from './relay-api';
+export { parseSendMessagesRequest, parseAckFrame, ackFrameOf, MAX_ACK_IDS } from './relay-api';
 export type {
   OutgoingMessage,
   SendMessagesRequest,
@@ -80,6 +80,8 @@ export type {
   StaleDevicesBody,
   AckFrame,
 } from './relay-api';
+export { parseIdempotencyKey, parseSendFrameFields, usableRequestId, MAX_REQUEST_ID_CHARS } from './socket-send-frames';
+export type { SendFrame, SendResultFrame } from './socket-send-frames';
 export {
   parseProvisioningAddress,
   parseProvisioningMessageRequest,

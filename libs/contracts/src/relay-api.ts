@@ -18,9 +18,13 @@ export interface SendMessagesRequest {
 
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
-/** `content` over `maxContentBytes` is 413; every other problem 400, naming the field. */
-export function parseSendMessagesRequest(body: unknown, maxContentBytes: number): SendMessagesRequest {
-  const obj = requireObject(body, 'body');
+/**
+ * `content` over `maxContentBytes` is 413; every other problem 400, naming the field (fields
+ * inside the body are named from the body: `messages[0].content`). `field` names the body itself:
+ * `body` over HTTP, `message` in a send frame.
+ */
+export function parseSendMessagesRequest(body: unknown, maxContentBytes: number, field = 'body'): SendMessagesRequest {
+  const obj = requireObject(body, field);
   rejectUnknownFields(obj, ['timestamp', 'urgent', 'messages', 'online'], '');
   const timestamp = requireInt(obj.timestamp, 'timestamp', 0, Number.MAX_SAFE_INTEGER);
   const list = requireArray(obj.messages, 'messages', MAX_DEVICE_ID);
@@ -97,6 +101,11 @@ export function parseAckFrame(raw: string): AckFrame | null {
   } catch {
     return null;
   }
+  return ackFrameOf(value);
+}
+
+/** A parsed client frame as an ack; null for anything that is not a well-formed ack. */
+export function ackFrameOf(value: unknown): AckFrame | null {
   if (typeof value !== 'object' || value === null) return null;
   const frame = value as { type?: unknown; ids?: unknown };
   if (frame.type !== 'ack' || !Array.isArray(frame.ids) || frame.ids.length > MAX_ACK_IDS) return null;

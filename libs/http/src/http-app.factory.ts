@@ -10,7 +10,7 @@ import { MalformedRequestPenalty } from './malformed-request-penalty';
 import { FRAMEWORK_ANSWERS } from './framework-answers';
 import { HttpAbuseCounters } from './http-abuse.metrics';
 import { QuietFrameworkLogger } from './quiet-framework.logger';
-import { RequestsPerClient } from './requests-per-client';
+import { RequestsPerClient, rememberRequestsPerClient } from './requests-per-client';
 import { installRequestBodyAdmission } from './request-body-admission';
 import { ServiceMetrics, installDependencyMetrics, installHttpMetrics } from './service-metrics';
 
@@ -94,6 +94,7 @@ export async function createHttpApp(module: Type<unknown> | DynamicModule, optio
     ),
   });
   penalty?.guard(app.getHttpServer());
+  rememberRequestsPerClient(app, perClient);
   const postgres = app.get(PostgresAvailability, { strict: false });
   counters.bind(app.get(ServiceMetrics, { strict: false }), () => bodyBudget.inFlight);
   app.useGlobalFilters(new ApiErrorFilter(postgres, counters));

@@ -19,4 +19,4 @@ export type { ErrorAnswer } from './error-answer';
 export { ServiceMetrics, MetricsController, installHttpMetrics, installDependencyMetrics } from './service-metrics';
 export { FRAMEWORK_ANSWERS, INVALID_JSON, frameworkAnswer, answerOnSocket } from './framework-answers';
 export type { FrameworkAnswer } from './framework-answers';
-export { RequestsPerClient } from './requests-per-client';
+export { RequestsPerClient, requestsPerClientOf, IN_FLIGHT_RETRY_AFTER_SECONDS } from './requests-per-client';

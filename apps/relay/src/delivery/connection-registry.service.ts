@@ -2,7 +2,7 @@ import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationShu
 import Redis from 'ioredis';
 import type WebSocket from 'ws';
 import type { RelayConfig } from '@sealpost/config';
-import { AuthenticatedDevice, parseAckFrame } from '@sealpost/contracts';
+import { AuthenticatedDevice, ackFrameOf } from '@sealpost/contracts';
 import { REDIS, REDIS_PREFIX } from '@sealpost/redis';
 import { MessagesStore } from '../mailbox/messages-store.repository';
 import { RelayMetrics } from '../relay.metrics';
@@ -11,8 +11,14 @@ import { AckBatcher } from './ack-batcher.service';
 import { CLOSE_DEVICE_REMOVED, CLOSE_REPLACED, CLOSE_TOO_MANY_FRAMES, DeviceConnection } from './device-connection';
 import { PresenceScripts } from './presence.scripts';
 import { SocketFrameBudget } from './socket-frame-budget';
+import { SendFrameHandler, clientFrameOf } from '../socket-sends/sending-socket';
 
 const SHUTDOWN_GRACE_MS = 2000;
+const INVALID_FRAME = JSON.stringify({
+  type: 'error',
+  error: 'invalid_frame',
+  message: 'expected {"type":"ack","ids":[...]} or {"type":"send","requestId":...}',
+});
 
 /** Every Nth sweep also re-fetches for every socket, in case a wake-up was lost. */
 const SAFETY_POLL_EVERY_SWEEPS = 10;
@@ -40,6 +46,7 @@ export class ConnectionRegistry implements OnModuleInit, BeforeApplicationShutdo
   private sweeps = 0;
   private missedWakeups = false;
   private closing = false;
+  private sends?: SendFrameHandler;
 
   constructor(
     @Inject(REDIS) private readonly redis: Redis,
@@ -122,9 +129,15 @@ export class ConnectionRegistry implements OnModuleInit, BeforeApplicationShutdo
     return this.connections.get(`${accountId}/${deviceId}`);
   }
 
-  open(socket: WebSocket, device: AuthenticatedDevice): void {
+  /** Who answers the devices' send frames (SocketSends; set by the gateway, as it depends on this registry through MessageIntake). */
+  takeSendFramesWith(handler: SendFrameHandler): void {
+    this.sends = handler;
+  }
+
+  /** `clientAddress`: the client's address at the upgrade (TRUST_PROXY applied). */
+  open(socket: WebSocket, device: AuthenticatedDevice, clientAddress: string): void {
     const budget = new SocketFrameBudget(this.config.wsFrameBurst, this.config.wsFrameRatePerSecond);
-    const connection = new DeviceConnection(socket, device, {
+    const connection = new DeviceConnection(socket, device, clientAddress, {
       store: this.store,
       maxInFlight: this.config.maxInFlightPerSocket,
       onAck: (c, ids) => this.acks.acknowledge(c.device.accountId, c.device.deviceId, ids),
@@ -226,12 +239,17 @@ export class ConnectionRegistry implements OnModuleInit, BeforeApplicationShutdo
       connection.close(CLOSE_TOO_MANY_FRAMES, 'too many frames; slow down and reconnect');
       return;
     }
-    const frame = isBinary ? null : parseAckFrame(data.toString('utf8'));
-    if (!frame) {
-      connection.socket.send('{"type":"error","error":"invalid_frame","message":"expected {\\"type\\":\\"ack\\",\\"ids\\":[...]}"}');
+    const frame = clientFrameOf(data, isBinary);
+    if (frame?.type === 'send' && this.sends) {
+      this.sends.take(connection, frame);
       return;
     }
-    connection.acknowledge(frame.ids);
+    const ack = ackFrameOf(frame);
+    if (!ack) {
+      connection.socket.send(INVALID_FRAME);
+      return;
+    }
+    connection.acknowledge(ack.ids);
   }
 
   private onClose(connection: DeviceConnection): void {

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type WebSocket from 'ws';
 import type { AuthenticatedDevice, EnvelopeJson } from '@sealpost/contracts';
 import type { MessagesStore, StoredEnvelope } from '../mailbox/messages-store.repository';
+import type { SendingSocket } from '../socket-sends/sending-socket';
 
 export const CLOSE_REPLACED = 4409;
 export const CLOSE_DEVICE_REMOVED = 4410;
@@ -27,9 +28,9 @@ export interface ConnectionDeps {
  * a time (backpressure), says `queue-empty` once the backlog is drained, and follows new
  * envelopes on wake-ups. Because per device the commit order is the seq order, following
  * `seq > lastSentSeq` never skips an envelope. Unacked envelopes stay stored and come again on
- * the next connection.
+ * the next connection. The device may send on it too (SendingSocket: its sends are identified as it).
  */
-export class DeviceConnection {
+export class DeviceConnection implements SendingSocket {
   readonly openedAt = Date.now();
   /** Random id of this connection: presence names it, so a kick closes exactly the displaced one. */
   readonly connectionId = randomBytes(9).toString('base64url');
@@ -39,12 +40,18 @@ export class DeviceConnection {
   private draining = false;
   private wakeAgain = false;
   private sentQueueEmpty = false;
+  sendsInFlight?: Set<string>;
 
   constructor(
     readonly socket: WebSocket,
     readonly device: AuthenticatedDevice,
+    readonly clientAddress: string,
     private readonly deps: ConnectionDeps,
   ) {}
+
+  get sender(): AuthenticatedDevice {
+    return this.device;
+  }
 
   get key(): string {
     return `${this.device.accountId}/${this.device.deviceId}`;

@@ -213,11 +213,11 @@ describe('relay: WebSocket delivery', () => {
     await socket.close();
   });
 
-  it('closes a socket that sends a frame over the size limit (64 KiB) instead of buffering it', async () => {
+  it('closes a socket that sends a frame over the size limit (RELAY_MAX_BODY_BYTES + 2 KiB, for send frames) instead of buffering it', async () => {
     const bob = await registerAccount(hs.directoryUrl);
     const socket = await RecordingSocket.connect(hs.relayUrl, bob.token);
     await eventually(() => socket.queueEmptyCount === 1);
-    socket.sendRaw(JSON.stringify({ type: 'ack', ids: [], pad: 'x'.repeat(70_000) }));
+    socket.sendRaw(JSON.stringify({ type: 'ack', ids: [], pad: 'x'.repeat(hs.relayConfig.maxBodyBytes + 2048) }));
     await eventually(() => socket.closeCode !== null);
     expect(socket.closeCode).toBe(1009);
   });

@@ -1,12 +1,10 @@
 import { Body, Controller, Headers, HttpCode, Inject, Ip, Param, Put, Req, UseGuards } from '@nestjs/common';
 import type { RelayConfig } from '@sealpost/config';
-import { AuthenticatedDevice, SendMessagesResponse, ValidationError, parseSendMessagesRequest } from '@sealpost/contracts';
+import { AuthenticatedDevice, SendMessagesResponse, parseIdempotencyKey, parseSendMessagesRequest } from '@sealpost/contracts';
 import { OptionalDevice, OptionalDeviceAuthGuard } from '../directory-client/relay-auth.guard';
 import { RELAY_CONFIG } from '../relay.tokens';
 import { MessageIntake } from './message-intake.service';
 import type { RemoteSendRequest } from './remote-send-admission.hook';
-
-const IDEMPOTENCY_KEY = /^[A-Za-z0-9._:-]{1,128}$/;
 
 @Controller('v1/messages')
 export class MessagesController {
@@ -27,9 +25,7 @@ export class MessagesController {
     @Req() httpRequest: RemoteSendRequest,
     @Headers('idempotency-key') idempotencyKey?: string,
   ): Promise<SendMessagesResponse> {
-    if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
-      throw new ValidationError('Idempotency-Key', 'must be 1..128 characters of [A-Za-z0-9._:-]');
-    }
+    parseIdempotencyKey(idempotencyKey, 'Idempotency-Key');
     const request = parseSendMessagesRequest(body, this.config.maxContentBytes);
     const sealedRemoteAdmitted = httpRequest.sealedRemoteAdmitted === true;
     return this.intake.send(address, request, { sender, unidentifiedAccessKey, idempotencyKey, clientAddress, sealedRemoteAdmitted });

@@ -1,6 +1,7 @@
 import { randomInt } from 'node:crypto';
 import type { EnvelopeJson } from '@sealpost/contracts';
 import WebSocket from 'ws';
+import { SendFrameChannel } from '../api/send-frame-channel';
 
 /** What the receiver hands its owner, one frame at a time, in order. */
 export interface ReceiverHandlers {
@@ -21,10 +22,12 @@ const FINAL_CLOSE_CODES = new Set([4409, 4410]);
  * The device's WebSocket to its relay: processes frames strictly in order (the next envelope is
  * not looked at before the previous one was handled and acked), acks an envelope only when its
  * handler resolved, and reconnects after a drop with jittered exponential backoff (0.5 s doubling
- * to 30 s, each wait drawn between half and all of it) until `stop()`.
+ * to 30 s, each wait drawn between half and all of it) until `stop()`. The device may send over
+ * it too (`sendChannel`): send-results are settled as they arrive, never queued behind envelopes.
  */
 export class MessageReceiver {
   private socket?: WebSocket;
+  private channel?: SendFrameChannel;
   private stopped = false;
   private attempt = 0;
   private chain: Promise<void> = Promise.resolve();
@@ -58,9 +61,16 @@ export class MessageReceiver {
     return this.socket?.readyState === WebSocket.OPEN;
   }
 
+  /** Send frames over the current connection; undefined while it is not open. */
+  get sendChannel(): SendFrameChannel | undefined {
+    return this.channel?.open ? this.channel : undefined;
+  }
+
   private connect(opened?: () => void, refused?: (error: Error) => void): void {
     const socket = new WebSocket(this.url, { headers: { authorization: `Bearer ${this.token()}` } });
+    const channel = new SendFrameChannel(socket);
     this.socket = socket;
+    this.channel = channel;
     let wasOpen = false;
     socket.on('open', () => {
       wasOpen = true;
@@ -81,6 +91,7 @@ export class MessageReceiver {
       } catch {
         return;
       }
+      if (channel.settle(frame)) return;
       if (frame.type === 'envelope' && frame.envelope) {
         const envelope = frame.envelope;
         this.enqueue(async () => {
@@ -96,6 +107,7 @@ export class MessageReceiver {
       // the close that follows decides what happens; the error text may carry the URL only
     });
     socket.on('close', (code) => {
+      channel.closed();
       const final = this.stopped || FINAL_CLOSE_CODES.has(code) || (!wasOpen && refused !== undefined);
       this.handlers.disconnected(code, final);
       if (final) return;

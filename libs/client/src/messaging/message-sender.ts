@@ -10,6 +10,7 @@ import type { AccountRecords, AccountState } from '../store/account-state';
 import type { ClientStore } from '../store/client-store';
 import { MessageContent, encodeContent } from './message-content';
 import type { RecipientSessions } from './recipient-sessions';
+import type { SendTransport } from './send-transport';
 
 const CERTIFICATE_MARGIN_MS = 60 * 60_000;
 const OUTCOME_RETRIES = 3;
@@ -31,6 +32,8 @@ export class MessageSender {
     private readonly records: AccountRecords,
     private readonly sessions: RecipientSessions,
     private readonly cipher: SealedSessionCipher,
+    /** How requests reach the relay (default: HTTP). */
+    private readonly transport: SendTransport = api,
   ) {}
 
   /** Sends `body` to every device of `address` (and a sync copy to this account's other devices). */
@@ -137,7 +140,7 @@ export class MessageSender {
     const idempotencyKey = randomUUID();
     for (let attempt = 0; ; attempt++) {
       try {
-        await this.api.send(address, message, authorisation, idempotencyKey);
+        await this.transport.send(address, message, authorisation, idempotencyKey);
         return;
       } catch (error) {
         const retriable = error instanceof OutcomeUnknownError || (error instanceof TypeError && /fetch failed/.test(error.message));
