@@ -125,4 +125,27 @@ describe('an address that keeps sending malformed requests has its connections c
     await new Promise((resolve) => setTimeout(resolve, 1_200));
     expect((await rawExchange(hs.directoryUrl, healthz, 3000, '127.0.0.7')).status).toBe(200);
   });
+
+  it('malformed WebSocket upgrades (no key, a route that does not upgrade) count too: 127.0.0.9 is boxed on the relay after 3', async () => {
+    const noKey = 'GET /v1/websocket HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n';
+    const noRoute =
+      'GET /v1/nothing HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n';
+    expect((await rawExchange(hs.relayUrl, noKey, 3000, '127.0.0.9')).status).toBe(400);
+    expect((await rawExchange(hs.relayUrl, noRoute, 3000, '127.0.0.9')).status).toBe(404);
+    expect((await rawExchange(hs.relayUrl, noKey, 3000, '127.0.0.9')).status).toBe(400);
+    const boxed = await rawExchange(hs.relayUrl, healthz, 3000, '127.0.0.9');
+    expect({ status: boxed.status, raw: boxed.raw, closed: boxed.closed }).toEqual({ status: null, raw: '', closed: true });
+  });
+
+  it('a service without WebSocket routes answers any upgrade 404 JSON and charges it: 127.0.0.10 is boxed on the directory after 3', async () => {
+    const upgrade =
+      'GET /v1/websocket HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n';
+    for (let i = 0; i < 3; i++) {
+      const answer = await rawExchange(hs.directoryUrl, upgrade, 3000, '127.0.0.10');
+      expect(answer.status).toBe(404);
+      expect(answer.raw).toContain('"error":"not_found"');
+    }
+    const boxed = await rawExchange(hs.directoryUrl, healthz, 3000, '127.0.0.10');
+    expect({ status: boxed.status, raw: boxed.raw, closed: boxed.closed }).toEqual({ status: null, raw: '', closed: true });
+  });
 });

@@ -16,6 +16,7 @@ export async function createRelayApp(config: RelayConfig): Promise<NestFastifyAp
     logFormat: config.logFormat,
     trustProxy: config.trustProxy,
     http: config.http,
+    acceptsUpgrades: true,
   });
   installRemoteSendAdmission(app);
   installSendMetrics(app);

@@ -1,3 +1,5 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { DynamicModule, INestApplication, LogLevel, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -7,7 +9,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiErrorFilter } from './api-error.filter';
 import { clientErrorHandler } from './client-errors';
 import { MalformedRequestPenalty } from './malformed-request-penalty';
-import { FRAMEWORK_ANSWERS } from './framework-answers';
+import { FRAMEWORK_ANSWERS, answerOnSocket } from './framework-answers';
 import { HttpAbuseCounters } from './http-abuse.metrics';
 import { QuietFrameworkLogger } from './quiet-framework.logger';
 import { RequestsPerClient, rememberRequestsPerClient } from './requests-per-client';
@@ -24,6 +26,12 @@ export interface HttpAppOptions {
   rawBody?: boolean;
   /** Timeouts and the per-client cap on requests in flight (CommonConfig.http); defaults when absent. */
   http?: HttpLimits;
+  /**
+   * The service handles WebSocket upgrades itself (the relay). Otherwise every upgrade is answered
+   * 404 JSON before routing and charged to the malformed-request penalty box: no client of the API
+   * asks this service for one.
+   */
+  acceptsUpgrades?: boolean;
 }
 
 const LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
@@ -94,6 +102,13 @@ export async function createHttpApp(module: Type<unknown> | DynamicModule, optio
     ),
   });
   penalty?.guard(app.getHttpServer());
+  if (!options.acceptsUpgrades) {
+    app.getHttpServer().on('upgrade', (request: IncomingMessage, socket: Duplex) => {
+      socket.on('error', () => undefined);
+      penalty?.charge(request.socket.remoteAddress);
+      answerOnSocket(socket, 404, { error: 'not_found', message: 'this service has no WebSocket routes' });
+    });
+  }
   rememberRequestsPerClient(app, perClient);
   const postgres = app.get(PostgresAvailability, { strict: false });
   counters.bind(app.get(ServiceMetrics, { strict: false }), () => bodyBudget.inFlight);

@@ -20,3 +20,4 @@ export { ServiceMetrics, MetricsController, installHttpMetrics, installDependenc
 export { FRAMEWORK_ANSWERS, INVALID_JSON, frameworkAnswer, answerOnSocket } from './framework-answers';
 export type { FrameworkAnswer } from './framework-answers';
 export { RequestsPerClient, requestsPerClientOf, IN_FLIGHT_RETRY_AFTER_SECONDS } from './requests-per-client';
+export { chargeMalformedRequest } from './malformed-request-penalty';

@@ -18,6 +18,17 @@ interface Bucket {
  */
 const NEVER_BOXED = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
 
+/** The box of each HTTP server it guards, for the server's other listeners (WebSocket upgrades) to charge. */
+const BOX_OF_SERVER = new WeakMap<Server, MalformedRequestPenalty>();
+
+/**
+ * Charges one malformed request from `address` to the penalty box guarding `server` (none behind
+ * TRUST_PROXY: then nothing happens). For what Fastify never sees: a malformed WebSocket upgrade.
+ */
+export function chargeMalformedRequest(server: Server, address: string | undefined): void {
+  BOX_OF_SERVER.get(server)?.charge(address);
+}
+
 /** Addresses tracked at most; the fullest buckets (well-behaved addresses) are forgotten first. */
 const MAX_TRACKED_ADDRESSES = 100_000;
 
@@ -56,6 +67,7 @@ export class MalformedRequestPenalty {
 
   /** Closes new connections of boxed addresses as they are accepted. */
   guard(server: Server): void {
+    BOX_OF_SERVER.set(server, this);
     server.prependListener('connection', (socket: Socket) => {
       if (!this.boxed(socket.remoteAddress)) return;
       this.onRefusedConnection();

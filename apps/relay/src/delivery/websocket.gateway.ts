@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/commo
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { RelayConfig } from '@sealpost/config';
-import { answerOnSocket } from '@sealpost/http';
+import { answerOnSocket, chargeMalformedRequest } from '@sealpost/http';
 import { DirectoryClient } from '../directory-client/directory-client.service';
 import { deviceFromAuthorization } from '../directory-client/relay-auth.guard';
 import { PROVISIONING_WEBSOCKET_PATH, ProvisioningGateway } from '../provisioning/provisioning.gateway';
@@ -16,6 +16,7 @@ import { detachedWebSocketServer } from './detached-websocket-server';
 import { upgradeClientAddress } from './upgrade-client-address';
 
 const WEBSOCKET_PATH = '/v1/websocket';
+const UPGRADE_PATHS = new Set([WEBSOCKET_PATH, PROVISIONING_WEBSOCKET_PATH, UNIDENTIFIED_WEBSOCKET_PATH]);
 
 /**
  * Every WebSocket upgrade of the relay: `/v1/provisioning/websocket` goes to ProvisioningGateway,
@@ -43,7 +44,12 @@ export class WebSocketGateway implements OnApplicationShutdown {
   }
 
   attach(httpServer: Server): void {
-    httpServer.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => void this.upgrade(request, socket, head));
+    httpServer.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+      // No client that follows the API sends these: charged to the address's malformed-request penalty box.
+      const path = (request.url ?? '').split('?')[0];
+      if (!UPGRADE_PATHS.has(path) || handshakeProblem(request)) chargeMalformedRequest(httpServer, request.socket.remoteAddress);
+      void this.upgrade(request, socket, head);
+    });
   }
 
   onApplicationShutdown(): void {
