@@ -21,3 +21,4 @@ export { FRAMEWORK_ANSWERS, INVALID_JSON, frameworkAnswer, answerOnSocket } from
 export type { FrameworkAnswer } from './framework-answers';
 export { RequestsPerClient, requestsPerClientOf, IN_FLIGHT_RETRY_AFTER_SECONDS } from './requests-per-client';
 export { chargeMalformedRequest } from './malformed-request-penalty';
+export { answerEarly } from './early-answer';

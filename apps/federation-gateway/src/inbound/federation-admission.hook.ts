@@ -1,6 +1,7 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { GatewayConfig } from '@sealpost/config';
+import { ApiError, answerEarly } from '@sealpost/http';
 import { claimedSha256 } from '@sealpost/http-signatures';
 import { AdmittedRequest, FederationAdmission } from './federation-admission.service';
 import { DigestCheckedBody, FederationRouteConfig, UNSIGNED_ROUTE_MAX_BODY_BYTES, bodyCap, payloadTooLarge } from './federation-body';
@@ -72,7 +73,10 @@ export function installFederationAdmission(app: NestFastifyApplication, config: 
         if (hasBody && (cap === 0 || (declared !== null && declared > cap))) throw payloadTooLarge(cap);
       } catch (error) {
         if (hasBody && (declared === null || declared > DISCARDABLE_REFUSED_BODY_BYTES)) closeAfterAnswer(request, reply);
-        throw error;
+        if (!(error instanceof ApiError)) throw error;
+        // Forged and unwanted requests come in bulk: answered here, not through the error handler and filter chain.
+        answerEarly(reply, error);
+        return payload;
       }
       if (!hasBody) return payload;
       const body = new DigestCheckedBody(cap, record ? claimedSha256(header(request, 'content-digest')) : null, record, () =>

@@ -1,6 +1,6 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { ApiError } from '@sealpost/http';
+import { ApiError, answerEarly } from '@sealpost/http';
 import { RemoteSendAdmission } from './remote-send-admission.service';
 
 /** The route of `PUT /v1/messages/{address}` as Fastify names it (MessagesController). */
@@ -8,14 +8,6 @@ export const SEND_ROUTE = '/v1/messages/:address';
 
 /** A send whose sealed-remote buckets (SendRateLimiter.admitSealedRemote) were taken here, before its body was read. */
 export type RemoteSendRequest = FastifyRequest & { sealedRemoteAdmitted?: boolean };
-
-function answer(reply: FastifyReply, error: ApiError): FastifyReply {
-  return reply
-    .code(error.getStatus())
-    .headers(error.headers)
-    .type('application/json; charset=utf-8')
-    .send(JSON.stringify(error.getResponse()));
-}
 
 /**
  * RemoteSendAdmission for `PUT /v1/messages/{address}`, run as soon as its headers are read
@@ -36,7 +28,7 @@ export function installRemoteSendAdmission(app: NestFastifyApplication): void {
       try {
         if (await admission.admitEarly(address, sealed, request.ip)) request.sealedRemoteAdmitted = true;
       } catch (error) {
-        if (error instanceof ApiError) return answer(reply, error);
+        if (error instanceof ApiError) return answerEarly(reply, error);
         throw error;
       }
     });
