@@ -29,6 +29,7 @@ import { AttackProcess, AttackRunResult } from './support/abuse-attack-process';
 import { LegitLoad, PhaseFigures, registerLegitDevices } from './support/abuse-legit-load';
 import { AbuseTimeline, PhasePart, sleepUntil } from './support/abuse-timeline';
 import { parseArgs } from './support/bench-args';
+import { judgeRounds } from './support/abuse-rounds';
 import { runBench } from './support/bench-main';
 import { BlackholeServer } from './support/blackhole-server';
 import { WindowCpuSampler } from './support/cpu-accounting';
@@ -65,6 +66,8 @@ interface Options {
    * idle. 0 puts attacker and servers on an equal footing (the attack then costs the servers both).
    */
   attackerNice: number;
+  /** `--rounds N` (default 1): each attack runs N times, interleaved; judged on the median ratio (abuse-rounds.ts). */
+  rounds: number;
   /** `--cpu-prof DIR`: V8 CPU profiles of every relay and gateway (`<label>-<service>.cpuprofile`) written there at exit. */
   cpuProfDir?: string;
 }
@@ -80,6 +83,7 @@ function parseOptions(argv: string[]): Options {
     drain: 30,
     attacks: ATTACK_KEYS,
     attackerNice: 19,
+    rounds: 1,
   };
   const names: Record<string, keyof Omit<Options, 'attacks'>> = {
     '--seconds': 'seconds',
@@ -90,6 +94,7 @@ function parseOptions(argv: string[]): Options {
     '--devices': 'devices',
     '--drain': 'drain',
     '--attacker-nice': 'attackerNice',
+    '--rounds': 'rounds',
   };
   const usage = `usage: [--attacks 1,2,${ATTACK_KEYS[2]},...] [${Object.keys(names).join(' N] [')} N] [--cpu-prof DIR]; attacks: ${ATTACK_KEYS.map((k, i) => `${i + 1}=${k}`).join(' ')}`;
   parseArgs(argv, options, names, usage, {
@@ -107,6 +112,8 @@ function parseOptions(argv: string[]): Options {
   if (options.seconds <= 0 || options.before <= 0 || options.rate <= 0 || options.devices < 2 || options.attackerNice > 19) {
     throw new Error('--seconds, --before and --rate must be positive, --devices at least 2, --attacker-nice 0-19');
   }
+  if (!Number.isInteger(options.rounds) || options.rounds < 1) throw new Error('--rounds must be a whole number of at least 1');
+  options.attacks = Array.from({ length: options.rounds }, () => options.attacks).flat();
   return options;
 }
 
@@ -330,8 +337,20 @@ async function main(holder: Holder): Promise<void> {
   console.log(ledger.scheduleLine(loopDelay, run.peakOutstanding(), 20_000, run.waitedForSlot()));
   console.log(ledger.perSecondLines());
   if (ledger.firstError) console.log(`first legitimate error: ${ledger.firstError}`);
+  const judged = judgeRounds(
+    rows.map((r) => ({ key: r.result.attack.key, beforeP99Ms: r.before.p99Ms, duringP99Ms: r.during.p99Ms, reasons: r.verdict.reasons })),
+  );
+  if (options.rounds > 1) {
+    console.log(
+      `\nover ${options.rounds} rounds (median of the during/before p99 ratios; any loss, error rise or attack rule in a round fails):`,
+    );
+    for (const v of judged)
+      console.log(
+        `  ${v.key.padEnd(15)} ${(v.pass ? 'pass' : 'FAIL').padEnd(5)} median ${fmt(v.medianRatio)}× (rounds ${v.ratios.map((x) => `${fmt(x)}×`).join(', ')})${v.pass ? '' : `: ${v.reasons.join('; ')}`}`,
+      );
+  }
   console.log(
-    `verdict: ${rows.filter((r) => r.verdict.pass).length} of ${rows.length} attacks held (p99 ≤ 2× a before-p99 of at most 1 s, errors ≤ max(1 %, before), nothing lost)`,
+    `verdict: ${judged.filter((v) => v.pass).length} of ${judged.length} attacks held (p99 ≤ 2× a before-p99 of at most 1 s${options.rounds > 1 ? `, median of ${options.rounds} rounds` : ''}, errors ≤ max(1 %, before), nothing lost)`,
   );
   const figures = (f: PhaseFigures) => ({
     sends: f.sends,
@@ -348,6 +367,8 @@ async function main(holder: Holder): Promise<void> {
   console.log(
     JSON.stringify({
       rate: options.rate,
+      rounds: options.rounds,
+      verdicts: judged,
       seconds: options.seconds,
       before: options.before,
       devices: devices.length,
