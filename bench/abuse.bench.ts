@@ -198,12 +198,13 @@ async function main(holder: Holder): Promise<void> {
   const devices = await registerLegitDevices([alpha, beta], options.devices, runTag);
   const targets: WireTargets = { alpha: wireHomeserver(alpha), beta: wireHomeserver(beta), voidServers };
   const attacks: AttackProcess[] = [];
-  for (const key of options.attacks) {
+  for (const [round, key] of options.attacks.entries()) {
     const attack = await AttackProcess.start({
       key,
       options: ATTACK_OPTIONS[key],
       targets,
-      runTag,
+      // Each entry its own accounts (a repeated attack, --rounds, registers its own).
+      runTag: `${runTag}${round.toString(36)}`,
       accepted: () => blackhole.accepted,
       nice: options.attackerNice,
     });
