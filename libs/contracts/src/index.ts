@@ -80,7 +80,13 @@ export type {
   StaleDevicesBody,
   AckFrame,
 } from './relay-api';
-export { parseIdempotencyKey, parseSendFrameFields, usableRequestId, MAX_REQUEST_ID_CHARS } from './socket-send-frames';
+export {
+  parseIdempotencyKey,
+  parseSendFrameFields,
+  usableRequestId,
+  MAX_REQUEST_ID_CHARS,
+  SEND_FRAME_MAX_BYTES,
+} from './socket-send-frames';
 export type { SendFrame, SendResultFrame } from './socket-send-frames';
 export {
   parseProvisioningAddress,

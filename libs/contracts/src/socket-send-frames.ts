@@ -6,6 +6,15 @@ import { ValidationError, rejectUnknownFields } from './validation';
  * the unidentified socket the Unidentified-Access-Key); the relay answers each with a
  * `send-result` of the same `requestId`, holding the status and JSON body the HTTP route gives.
  */
+/**
+ * The largest send frame a relay accepts (bytes of its JSON text): a message of up to 64 KiB plus
+ * 2 KiB for the frame's own fields. A larger frame closes the socket (1009) before it is buffered;
+ * larger messages go over `PUT /v1/messages/{address}`, whose bodies the relay budgets
+ * (HTTP_MAX_BODY_BYTES_IN_FLIGHT) — a frame being received is held per socket, unbudgeted, so it
+ * is kept small: 20,000 sockets each mid-frame hold at most 1.3 GB.
+ */
+export const SEND_FRAME_MAX_BYTES = 66 * 1024;
+
 export interface SendFrame {
   type: 'send';
   /** Chosen by the client, 1..64 characters: pairs the answer (answers may come out of order). */

@@ -1,5 +1,5 @@
 import type WebSocket from 'ws';
-import type { AuthenticatedDevice } from '@sealpost/contracts';
+import { SEND_FRAME_MAX_BYTES, type AuthenticatedDevice } from '@sealpost/contracts';
 
 /**
  * A send frame without a usable `requestId` (a string of 1..64 characters), or with one that is
@@ -43,8 +43,9 @@ const SEND_FRAME_FIELDS_BYTES = 2048;
 /**
  * The largest frame a socket that takes sends accepts (ws `maxPayload`; a larger one closes the
  * socket with 1009 before it is buffered whole): the HTTP body cap, RELAY_MAX_BODY_BYTES, plus
- * room for the frame's own fields, so every message the HTTP route takes fits in a frame.
+ * room for the frame's own fields, but never more than SEND_FRAME_MAX_BYTES (larger messages go
+ * over HTTP, where the bytes being received are budgeted per process).
  */
 export function sendFrameMaxBytes(maxBodyBytes: number): number {
-  return maxBodyBytes + SEND_FRAME_FIELDS_BYTES;
+  return Math.min(maxBodyBytes + SEND_FRAME_FIELDS_BYTES, SEND_FRAME_MAX_BYTES);
 }

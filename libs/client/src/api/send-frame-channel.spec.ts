@@ -1,5 +1,6 @@
 import { AddressInfo } from 'node:net';
 import WebSocket, { WebSocketServer } from 'ws';
+import { SEND_FRAME_MAX_BYTES } from '@sealpost/contracts';
 import { SendFrameChannel, SocketSendUnanswered } from './send-frame-channel';
 
 /** A loopback relay stand-in that holds each send frame until the test answers it. */
@@ -61,5 +62,23 @@ describe('SendFrameChannel', () => {
     const refused = await relay.channel.request({ address: 'a@x.test', message: {} }).catch((error: unknown) => error);
     expect((refused as SocketSendUnanswered).maybeStored).toBe(false);
     await relay.close();
+  });
+
+  it('a send too large for a frame is not sent on the socket: it fails as never stored, so the transport uses HTTP', async () => {
+    const relay = await relayStandIn();
+    try {
+      const large = await relay.channel
+        .request({ address: 'a@x.test', message: { pad: 'x'.repeat(SEND_FRAME_MAX_BYTES) } })
+        .catch((error: unknown) => error);
+      expect(large).toBeInstanceOf(SocketSendUnanswered);
+      expect((large as SocketSendUnanswered).maybeStored).toBe(false);
+      const small = relay.channel.request({ address: 'b@x.test', message: {} });
+      await relay.arrived(1);
+      expect(relay.frames.map((f) => f.address)).toEqual(['b@x.test']);
+      relay.frames[0].socket.send(JSON.stringify({ type: 'send-result', requestId: relay.frames[0].requestId, status: 200, body: {} }));
+      expect((await small).status).toBe(200);
+    } finally {
+      await relay.close();
+    }
   });
 });

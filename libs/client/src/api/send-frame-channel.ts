@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type WebSocket from 'ws';
-import type { SendResultFrame } from '@sealpost/contracts';
+import { SEND_FRAME_MAX_BYTES, type SendResultFrame } from '@sealpost/contracts';
 
 /** The relay's answer to one send frame: the status, JSON body and Retry-After of the HTTP answer to the same send. */
 export type SocketSendAnswer = Omit<SendResultFrame, 'type' | 'requestId'>;
@@ -49,11 +49,14 @@ export class SendFrameChannel {
   }): Promise<SocketSendAnswer> {
     if (!this.open) return Promise.reject(new SocketSendUnanswered(false));
     const requestId = randomUUID();
+    const frame = JSON.stringify({ type: 'send', requestId, ...fields });
+    // Too large for a frame (the relay would close the socket): never sent here, so it goes over HTTP.
+    if (Buffer.byteLength(frame) > SEND_FRAME_MAX_BYTES) return Promise.reject(new SocketSendUnanswered(false));
     return new Promise<SocketSendAnswer>((resolve, reject) => {
       const timer = setTimeout(() => this.fail(requestId), ANSWER_TIMEOUT_MS);
       timer.unref();
       this.waiting.set(requestId, { resolve, reject, timer });
-      this.socket.send(JSON.stringify({ type: 'send', requestId, ...fields }), (error) => {
+      this.socket.send(frame, (error) => {
         if (error) this.fail(requestId);
       });
     });
