@@ -50,6 +50,10 @@ export interface DeliveryTotals {
   /** With `--verify`: envelopes decrypted with libsignal and matched to what was sealed, and failures. */
   verified?: number;
   verifyFailures?: number;
+  /** With `--verify`, the failures by reason ("undecryptable: …", "another send", "content", …). */
+  verifyFailuresByReason?: Record<string, number>;
+  /** Envelopes of sends NOT answered 2xx that were delivered all the same (e.g. the answer timed out after the commit). */
+  deliveredUnaccepted?: number;
 }
 
 /** Opening the devices' WebSockets before the load. */
@@ -64,6 +68,8 @@ export interface ConnectReport {
   /** Worker processes and the loopback source addresses they bound (empty when not bound). */
   workers: number;
   sourceAddresses: string[];
+  /** Sockets that closed during the run (and were reopened), by close code. */
+  dropsByCloseCode?: Record<string, number>;
 }
 
 /** One `--stage DURATION:RATE` (the rate ramps linearly from the previous stage's end rate to RATE). */
@@ -84,6 +90,8 @@ export interface TimelineSecond {
   /** Seconds since the load started (end of this second). */
   t: number;
   stage: number;
+  /** A second of the drain after the last stage (`stage` is then the last stage). */
+  drain?: boolean;
   offeredPerSecond: number;
   acceptedPerSecond: number;
   deliveredPerSecond: number;
