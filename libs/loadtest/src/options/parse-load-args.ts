@@ -132,4 +132,4 @@ function stagesOf(rate: string | undefined, duration: string | undefined, stageT
   return [{ label: `${duration ?? '30s'}:${perSecond}`, durationSeconds: seconds, rateTo: perSecond }];
 }
 
-export { stagesDurationSeconds };
+
