@@ -30,14 +30,19 @@ export async function provisionAccounts(
 ): Promise<StoredAccount[]> {
   const kept = options.accountsFile ? readAccountsFile(options.accountsFile) : [];
   const unused = [...kept];
-  const wanted = Array.from({ length: options.accounts }, (_, i) => ({ target: targets[i % targets.length], devices: devicesOfAccount(i, options) }));
+  const wanted = Array.from({ length: options.accounts }, (_, i) => ({
+    target: targets[i % targets.length],
+    devices: devicesOfAccount(i, options),
+  }));
   const result: (StoredAccount | undefined)[] = wanted.map(({ target, devices }) => {
     const at = unused.findIndex((a) => a.server === target.serverName && a.devices.length === devices);
     return at >= 0 ? unused.splice(at, 1)[0] : undefined;
   });
   const missing = result.flatMap((a, i) => (a ? [] : [i]));
   if (missing.length > 0) {
-    progress(`registering ${missing.length} accounts (${kept.length > 0 ? `${options.accounts - missing.length} reused from the accounts file` : 'none reused'})`);
+    progress(
+      `registering ${missing.length} accounts (${kept.length > 0 ? `${options.accounts - missing.length} reused from the accounts file` : 'none reused'})`,
+    );
     const servers = Object.fromEntries(targets.map((t) => [t.serverName, t.discoveryUrl]));
     const runId = randomBytes(4).toString('hex');
     let done = 0;

@@ -84,7 +84,8 @@ function readReport(path: string): LoadReport {
   } catch (error) {
     throw new LoadUsageError(`${path}: ${(error as { code?: string }).code === 'ENOENT' ? 'no such file' : 'not JSON'}`);
   }
-  if (report.tool !== 'sealpost loadtest' || typeof report.version !== 'number') throw new LoadUsageError(`${path}: not a sealpost loadtest report`);
+  if (report.tool !== 'sealpost loadtest' || typeof report.version !== 'number')
+    throw new LoadUsageError(`${path}: not a sealpost loadtest report`);
   return report as LoadReport;
 }
 

@@ -107,7 +107,9 @@ export class LiveProgress {
       errorsByStatus: m.errorsByStatus,
     };
     this.timeline.push(second);
-    const errors = Object.entries(m.errorsByStatus).map(([status, n]) => `${status}×${n}`).join(' ');
+    const errors = Object.entries(m.errorsByStatus)
+      .map(([status, n]) => `${status}×${n}`)
+      .join(' ');
     const line =
       `[${String(t + 1).padStart(4)}s ${draining ? 'drain' : `stage ${second.stage + 1}/${this.schedule.stages.length}`}] ` +
       `offered ${m.offered}/s accepted ${m.accepted}/s delivered ${m.delivered}/s in-flight ${m.inFlight} | ` +

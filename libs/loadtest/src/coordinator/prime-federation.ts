@@ -26,7 +26,8 @@ export async function primeFederation(accounts: StoredAccount[], targets: Resolv
             await client.send(recipient.address, 'loadtest: federation prime', { sealed: false, sync: false });
             break;
           } catch (error) {
-            if (attempt >= ATTEMPTS) throw new Error(`${from.serverName} → ${to.serverName}: the priming send failed: ${(error as Error).message}`);
+            if (attempt >= ATTEMPTS)
+              throw new Error(`${from.serverName} → ${to.serverName}: the priming send failed: ${(error as Error).message}`);
             await new Promise((resolve) => setTimeout(resolve, 1000 * attempt));
           }
         }

@@ -126,7 +126,18 @@ function emptyTotals(verify: boolean): DeliveryTotals {
 }
 
 function addTotals(into: DeliveryTotals, t: DeliveryTotals): void {
-  for (const key of ['sent', 'accepted', 'delivered', 'duplicated', 'lost', 'expectedDeliveries', 'delayedByInFlightCap', 'deliveredUnaccepted', 'verified', 'verifyFailures'] as const) {
+  for (const key of [
+    'sent',
+    'accepted',
+    'delivered',
+    'duplicated',
+    'lost',
+    'expectedDeliveries',
+    'delayedByInFlightCap',
+    'deliveredUnaccepted',
+    'verified',
+    'verifyFailures',
+  ] as const) {
     if (t[key] !== undefined) into[key] = (into[key] ?? 0) + t[key];
   }
   addCounts(into.refusedByStatus, t.refusedByStatus);

@@ -29,7 +29,11 @@ export async function setUpWorkers(args: {
   stores: Map<number, StoreSnapshot>;
   runTag: number;
   log: (line: string) => void;
-}): Promise<{ workers: WorkerProcess[]; connect: ConnectReport; route: (handler: (worker: number, second: WorkerSecond) => void) => void }> {
+}): Promise<{
+  workers: WorkerProcess[];
+  connect: ConnectReport;
+  route: (handler: (worker: number, second: WorkerSecond) => void) => void;
+}> {
   const { options, targets, population } = args;
   let onSecond: (worker: number, second: WorkerSecond) => void = () => undefined;
   const workers = Array.from(
@@ -76,7 +80,8 @@ export async function setUpWorkers(args: {
     connect.attempted += f.attempted;
     connect.connected += f.connected;
     connect.failed += f.failed;
-    for (const [reason, n] of Object.entries(f.failuresByReason)) connect.failuresByReason[reason] = (connect.failuresByReason[reason] ?? 0) + n;
+    for (const [reason, n] of Object.entries(f.failuresByReason))
+      connect.failuresByReason[reason] = (connect.failuresByReason[reason] ?? 0) + n;
     connect.sourceAddresses.push(...f.sourceAddresses);
   }
   connect.ratePerSecond = Math.round((connect.connected / Math.max(1, connect.durationMs)) * 1000 * 10) / 10;

@@ -1,16 +1,7 @@
 import { parseArgs } from 'node:util';
 import type { StagePlan } from '../schedule/arrival-schedule';
 import { MAX_WORKERS } from '../schedule/send-key';
-import {
-  LoadUsageError,
-  parseDuration,
-  parseMetrics,
-  parseNumber,
-  parseShare,
-  parseSize,
-  parseStage,
-  parseUrl,
-} from './load-args-values';
+import { LoadUsageError, parseDuration, parseMetrics, parseNumber, parseShare, parseSize, parseStage, parseUrl } from './load-args-values';
 import { LoadOptions, MAX_DEVICES_PER_ACCOUNT, MAX_VERIFY_SENDS, defaultLoadOptions, stagesDurationSeconds } from './load-options';
 import { ArrivalSchedule } from '../schedule/arrival-schedule';
 
@@ -82,8 +73,7 @@ export function parseLoadArgs(argv: string[]): LoadCommand {
   const accounts = v.accounts === undefined ? 100 : parseNumber(v.accounts, '--accounts', 1, 1_000_000);
   const devicesPerAccount =
     v['devices-per-account'] === undefined ? 1 : parseNumber(v['devices-per-account'], '--devices-per-account', 1, MAX_DEVICES_PER_ACCOUNT);
-  const share = (flag: keyof typeof v, fallback: number) =>
-    v[flag] === undefined ? fallback : parseShare(v[flag] as string, `--${flag}`);
+  const share = (flag: keyof typeof v, fallback: number) => (v[flag] === undefined ? fallback : parseShare(v[flag] as string, `--${flag}`));
   const federatedShare = share('federated-share', targets > 1 ? 0.5 : 0);
   const multiDeviceShare = share('multi-device-share', devicesPerAccount > 1 ? 1 : 0);
   if (federatedShare > 0 && targets < 2) throw new LoadUsageError('--federated-share needs two or more targets');
@@ -100,7 +90,8 @@ export function parseLoadArgs(argv: string[]): LoadCommand {
     senders: v.senders === undefined ? 0 : parseNumber(v.senders, '--senders', 1, accounts * devicesPerAccount),
     workers: v.workers === undefined ? 1 : parseNumber(v.workers, '--workers', 1, MAX_WORKERS),
     stages,
-    startRate: v['start-rate'] !== undefined ? parseNumber(v['start-rate'], '--start-rate', 0, 1_000_000, false) : v.stage ? 0 : stages[0].rateTo,
+    startRate:
+      v['start-rate'] !== undefined ? parseNumber(v['start-rate'], '--start-rate', 0, 1_000_000, false) : v.stage ? 0 : stages[0].rateTo,
     federatedShare,
     multiDeviceShare,
     sealedShare: share('sealed-share', 1),
@@ -110,14 +101,18 @@ export function parseLoadArgs(argv: string[]): LoadCommand {
     verify: v.verify ?? false,
     drainSeconds,
     maxDurationSeconds: v['max-duration'] === undefined ? 0 : parseDuration(v['max-duration'], '--max-duration'),
-    connectConcurrency: v['connect-concurrency'] === undefined ? 200 : parseNumber(v['connect-concurrency'], '--connect-concurrency', 1, 100_000),
+    connectConcurrency:
+      v['connect-concurrency'] === undefined ? 200 : parseNumber(v['connect-concurrency'], '--connect-concurrency', 1, 100_000),
     thresholds: v.threshold ?? [],
     quiet: v.quiet ?? false,
   });
-  if (options.workers > options.senders) throw new LoadUsageError(`--workers ${options.workers} is more than the ${options.senders} sending devices`);
+  if (options.workers > options.senders)
+    throw new LoadUsageError(`--workers ${options.workers} is more than the ${options.senders} sending devices`);
   const total = new ArrivalSchedule(options.stages, options.startRate).totalArrivals;
   if (options.verify && total > MAX_VERIFY_SENDS)
-    throw new LoadUsageError(`--verify seals every send before the clock starts: at most ${MAX_VERIFY_SENDS} sends (this plan has ${total})`);
+    throw new LoadUsageError(
+      `--verify seals every send before the clock starts: at most ${MAX_VERIFY_SENDS} sends (this plan has ${total})`,
+    );
   return { kind: 'run', options, jsonFile: v.json, htmlFile: v.html, outDir: v.out };
 }
 
@@ -131,5 +126,3 @@ function stagesOf(rate: string | undefined, duration: string | undefined, stageT
   if (seconds <= 0) throw new LoadUsageError('--duration must be more than 0');
   return [{ label: `${duration ?? '30s'}:${perSecond}`, durationSeconds: seconds, rateTo: perSecond }];
 }
-
-

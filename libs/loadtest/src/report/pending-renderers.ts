@@ -26,7 +26,8 @@ function actualOf(t: Threshold, report: LoadReport): number {
   const d = report.latency.sendToDeliver as unknown as Record<string, number>;
   if (t.metric in d) return t.unit === 's' ? d[t.metric] / 1000 : d[t.metric];
   const totals = report.totals as unknown as Record<string, number>;
-  if (t.unit === '%' && t.metric === 'delivered') return report.totals.expectedDeliveries === 0 ? 100 : (100 * report.totals.delivered) / report.totals.expectedDeliveries;
+  if (t.unit === '%' && t.metric === 'delivered')
+    return report.totals.expectedDeliveries === 0 ? 100 : (100 * report.totals.delivered) / report.totals.expectedDeliveries;
   return totals[t.metric] ?? Number.NaN;
 }
 
@@ -34,7 +35,15 @@ export function evaluateThresholds(thresholds: Threshold[], report: LoadReport):
   return thresholds.map((t) => {
     const actual = actualOf(t, report);
     const passed =
-      t.op === '<' ? actual < t.value : t.op === '<=' ? actual <= t.value : t.op === '>' ? actual > t.value : t.op === '>=' ? actual >= t.value : actual === t.value;
+      t.op === '<'
+        ? actual < t.value
+        : t.op === '<='
+          ? actual <= t.value
+          : t.op === '>'
+            ? actual > t.value
+            : t.op === '>='
+              ? actual >= t.value
+              : actual === t.value;
     return { expression: t.expression, actual, passed };
   });
 }

@@ -107,7 +107,10 @@ export class SpawnedHomeservers {
         directoryUrl: local(port.directory),
         relayUrl: local(port.relay),
         federationUrl: local(port.gateway),
-        metrics: (['directory', 'relay', 'gateway'] as ServiceKind[]).map((service) => ({ service, url: `${local(port[service])}/metrics` })),
+        metrics: (['directory', 'relay', 'gateway'] as ServiceKind[]).map((service) => ({
+          service,
+          url: `${local(port[service])}/metrics`,
+        })),
       });
     }
     await Promise.all(waits);

@@ -50,7 +50,8 @@ export class DeviceSockets {
     const lane = async (): Promise<void> => {
       while (next < devices.length) {
         const i = next++;
-        const localAddress = sourceAddresses.length > 0 ? sourceAddresses[Math.min(sourceAddresses.length - 1, Math.floor(i / perAddress))] : undefined;
+        const localAddress =
+          sourceAddresses.length > 0 ? sourceAddresses[Math.min(sourceAddresses.length - 1, Math.floor(i / perAddress))] : undefined;
         if (localAddress) used.add(localAddress);
         figures.attempted++;
         const failure = await this.open(devices[i], localAddress);

@@ -72,9 +72,21 @@ export class LoadWorker {
     const senders = new Map([...this.clients].filter(([index]) => this.population.devices[index].sender));
     const total = this.schedule.totalForWorker(this.init.worker, this.init.workers);
     const size = options.verify ? total : Math.min(total, options.poolSize);
-    const entries = size === 0 ? [] : await sealPool({ size, worker: this.init.worker, runTag: this.init.runTag, options, population: this.population, clients: senders });
+    const entries =
+      size === 0
+        ? []
+        : await sealPool({
+            size,
+            worker: this.init.worker,
+            runTag: this.init.runTag,
+            options,
+            population: this.population,
+            clients: senders,
+          });
     if (options.verify) {
-      this.verifier = new DeliveryVerifier(this.clients, this.population, this.init.runTag, options.size, (stage, ok) => this.book.verified(stage, ok));
+      this.verifier = new DeliveryVerifier(this.clients, this.population, this.init.runTag, options.size, (stage, ok) =>
+        this.book.verified(stage, ok),
+      );
     }
     const home = this.init.targets.map((t) => t.relayUrl);
     this.generator = new SendGenerator({
@@ -99,10 +111,13 @@ export class LoadWorker {
     this.t0 = t0EpochMs;
     this.generator!.start(t0EpochMs);
     const next = (s: number) => {
-      this.secondTimer = setTimeout(() => {
-        onSecond(this.book.closeSecond(this.generator!.inFlight()));
-        next(s + 1);
-      }, Math.max(0, this.t0 + (s + 1) * 1000 - nowMs()));
+      this.secondTimer = setTimeout(
+        () => {
+          onSecond(this.book.closeSecond(this.generator!.inFlight()));
+          next(s + 1);
+        },
+        Math.max(0, this.t0 + (s + 1) * 1000 - nowMs()),
+      );
     };
     next(0);
   }

@@ -39,9 +39,16 @@ export function readBody(
 ): { sender: number } | { mismatch: string } {
   const bytes = Buffer.from(body);
   if (bytes.length < BODY_HEADER_BYTES || bytes.readUInt16BE(0) !== MAGIC) return { mismatch: 'not a load-test message' };
-  const found: BodyIdentity = { worker: bytes.readUInt8(2), slot: bytes.readUInt32BE(4), sender: bytes.readUInt32BE(8), runTag: bytes.readUInt16BE(12) };
-  if (found.runTag !== expected.runTag || found.worker !== expected.worker || found.slot !== expected.slot) return { mismatch: 'another send' };
-  if (bytes.length < Math.max(BODY_HEADER_BYTES, size.min) || bytes.length > Math.max(BODY_HEADER_BYTES, size.max)) return { mismatch: 'size' };
+  const found: BodyIdentity = {
+    worker: bytes.readUInt8(2),
+    slot: bytes.readUInt32BE(4),
+    sender: bytes.readUInt32BE(8),
+    runTag: bytes.readUInt16BE(12),
+  };
+  if (found.runTag !== expected.runTag || found.worker !== expected.worker || found.slot !== expected.slot)
+    return { mismatch: 'another send' };
+  if (bytes.length < Math.max(BODY_HEADER_BYTES, size.min) || bytes.length > Math.max(BODY_HEADER_BYTES, size.max))
+    return { mismatch: 'size' };
   for (let i = BODY_HEADER_BYTES; i < bytes.length; i++) if (bytes[i] !== fillerByte(found, i)) return { mismatch: 'content' };
   return { sender: found.sender };
 }

@@ -40,7 +40,13 @@ export async function sealPool(args: {
   const plan = Array.from({ length: args.size }, (_, slot) => {
     const sender = population.devices[senders[slot % senders.length]];
     const home = population.accounts[sender.account];
-    const recipient = pickContact(contacts, population, home, Math.random() < options.federatedShare, Math.random() < options.multiDeviceShare);
+    const recipient = pickContact(
+      contacts,
+      population,
+      home,
+      Math.random() < options.federatedShare,
+      Math.random() < options.multiDeviceShare,
+    );
     const size = options.size.min + Math.floor(Math.random() * (options.size.max - options.size.min + 1));
     return { slot, sender: sender.index, home, recipient, size };
   });
@@ -77,7 +83,13 @@ export async function sealPool(args: {
  * A contact of `home`'s account of the kind asked for (remote or local, multi- or single-device);
  * a kind the population does not have falls back to the nearest one (single-device first, then local).
  */
-function pickContact(cache: Map<string, LoadAccount[]>, population: LoadPopulation, home: LoadAccount, remote: boolean, multi: boolean): LoadAccount {
+function pickContact(
+  cache: Map<string, LoadAccount[]>,
+  population: LoadPopulation,
+  home: LoadAccount,
+  remote: boolean,
+  multi: boolean,
+): LoadAccount {
   const kinds: [boolean, boolean][] = [
     [remote, multi],
     [remote, !multi],
@@ -89,7 +101,7 @@ function pickContact(cache: Map<string, LoadAccount[]>, population: LoadPopulati
     let list = cache.get(key);
     if (!list) {
       const candidates = population.accounts.filter(
-        (a) => a.index !== home.index && (a.target !== home.target) === r && (a.devices.length > 1) === m,
+        (a) => a.index !== home.index && (a.target !== home.target) === r && a.devices.length > 1 === m,
       );
       list = shuffled(candidates).slice(0, CONTACTS_PER_KIND);
       cache.set(key, list);

@@ -93,7 +93,8 @@ export class SendGenerator {
   /** Resolves once every issued request is answered and nothing waits (after the last arrival or `stop()`). */
   whenIdle(): Promise<void> {
     return new Promise((resolve) => {
-      const check = () => (this.outstanding === 0 && this.waiting.length === 0 && (this.stopped || this.issued >= this.total) ? resolve() : undefined);
+      const check = () =>
+        this.outstanding === 0 && this.waiting.length === 0 && (this.stopped || this.issued >= this.total) ? resolve() : undefined;
       this.idle = check;
       check();
     });
