@@ -50,7 +50,7 @@ export class LiveProgress {
     if (!entry) {
       entry = {
         reported: new Set(),
-        merged: { t: second.t, offered: 0, accepted: 0, delivered: 0, inFlight: 0, errorsByStatus: {} },
+        merged: { t: second.t, offered: 0, accepted: 0, delivered: 0, inFlight: 0, errorsByStatus: {}, cpuMs: 0 },
         accept: LatencyHistogram.empty(),
         deliver: LatencyHistogram.empty(),
       };
@@ -62,6 +62,7 @@ export class LiveProgress {
     m.accepted += second.accepted;
     m.delivered += second.delivered;
     m.inFlight += second.inFlight;
+    m.cpuMs += second.cpuMs;
     for (const [status, n] of Object.entries(second.errorsByStatus)) m.errorsByStatus[status] = (m.errorsByStatus[status] ?? 0) + n;
     if (second.accept) entry.accept.add(LatencyHistogram.decode(second.accept));
     if (second.deliver) entry.deliver.add(LatencyHistogram.decode(second.deliver));
@@ -88,7 +89,7 @@ export class LiveProgress {
     const entry = this.pending.get(t);
     this.pending.delete(t);
     this.nextSecond = t + 1;
-    const m = entry?.merged ?? { t, offered: 0, accepted: 0, delivered: 0, inFlight: 0, errorsByStatus: {} };
+    const m = entry?.merged ?? { t, offered: 0, accepted: 0, delivered: 0, inFlight: 0, errorsByStatus: {}, cpuMs: 0 };
     const accept = entry?.accept ?? LatencyHistogram.empty();
     const deliver = entry?.deliver ?? LatencyHistogram.empty();
     const draining = t >= this.schedule.durationSeconds;
@@ -105,6 +106,7 @@ export class LiveProgress {
       deliverP50: round1(deliver.percentileMs(50)),
       deliverP99: round1(deliver.percentileMs(99)),
       errorsByStatus: m.errorsByStatus,
+      loadtestCpuCores: Math.round(m.cpuMs / 10) / 100,
     };
     this.timeline.push(second);
     const errors = Object.entries(m.errorsByStatus)
@@ -114,7 +116,8 @@ export class LiveProgress {
       `[${String(t + 1).padStart(4)}s ${draining ? 'drain' : `stage ${second.stage + 1}/${this.schedule.stages.length}`}] ` +
       `offered ${m.offered}/s accepted ${m.accepted}/s delivered ${m.delivered}/s in-flight ${m.inFlight} | ` +
       `accept p50 ${second.acceptP50} p99 ${second.acceptP99} ms | deliver p50 ${second.deliverP50} p99 ${second.deliverP99} ms` +
-      (errors ? ` | errors ${errors}` : '');
+      (errors ? ` | errors ${errors}` : '') +
+      ` | workers ${second.loadtestCpuCores} cpu`;
     this.onSecond(second, line);
   }
 }

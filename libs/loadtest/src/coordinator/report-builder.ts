@@ -102,7 +102,7 @@ export function buildReport(parts: ReportParts): LoadReport {
     timeline: parts.timeline,
     services: parts.services,
     thresholds: [],
-    passed: totals.lost === 0 && parts.endedBy !== 'error',
+    passed: totals.lost === 0 && (parts.endedBy === 'completed' || parts.endedBy === 'interrupted'),
   };
 }
 

@@ -29,7 +29,13 @@ export class WorkerProcess {
     readonly index: number,
     onMessage: (index: number, message: WorkerMessage) => void,
   ) {
-    this.child = fork(workerEntry(), [], { serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    // LOADTEST_WORKER_CPU_PROF=DIR: a V8 CPU profile of each worker, written into DIR when it exits.
+    const profileDir = process.env.LOADTEST_WORKER_CPU_PROF;
+    this.child = fork(workerEntry(), [], {
+      serialization: 'advanced',
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      execArgv: profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
+    });
     this.child.on('message', (message: WorkerMessage) => {
       if (message.type === 'failed') {
         this.fail(new Error(`worker ${index}: ${message.message}`));

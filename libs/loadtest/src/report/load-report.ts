@@ -101,6 +101,8 @@ export interface TimelineSecond {
   deliverP50: number;
   deliverP99: number;
   errorsByStatus: RefusedByStatus;
+  /** CPU the load tester's workers used in this second, in cores (1.0 = one core busy): a busy generator skews what it measures. */
+  loadtestCpuCores?: number;
 }
 
 /** A histogram for drawing: `counts[i]` deliveries took at most `upperBoundsMs[i]` (and more than the bound before). */

@@ -44,6 +44,8 @@ export interface WorkerSecond {
   /** Since t0: accepted sends × their recipient's devices (sender side), and first deliveries (receiver side), for the drain. */
   expectedTotal: number;
   deliveredTotal: number;
+  /** CPU this worker process used in the second (user + system), ms. */
+  cpuMs: number;
 }
 
 /** Per stage of the run (by the INTENDED time of the send), one worker's share. */

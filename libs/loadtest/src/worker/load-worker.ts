@@ -83,7 +83,11 @@ export class LoadWorker {
             population: this.population,
             clients: senders,
           });
-    if (options.verify) {
+    if (!options.verify) {
+      // The pool is sealed: the clients' stores are no longer needed, and closing them stops Node's async-context tracking.
+      await Promise.all([...this.clients.values()].map((c) => c.close()));
+      this.clients.clear();
+    } else {
       this.verifier = new DeliveryVerifier(this.clients, this.population, this.init.runTag, options.size, (stage, ok) =>
         this.book.verified(stage, ok),
       );
@@ -110,10 +114,13 @@ export class LoadWorker {
   start(t0EpochMs: number, onSecond: (second: WorkerSecond) => void): void {
     this.t0 = t0EpochMs;
     this.generator!.start(t0EpochMs);
+    let cpu = process.cpuUsage();
     const next = (s: number) => {
       this.secondTimer = setTimeout(
         () => {
-          onSecond(this.book.closeSecond(this.generator!.inFlight()));
+          const used = process.cpuUsage(cpu);
+          cpu = process.cpuUsage();
+          onSecond(this.book.closeSecond(this.generator!.inFlight(), Math.round((used.user + used.system) / 1000)));
           next(s + 1);
         },
         Math.max(0, this.t0 + (s + 1) * 1000 - nowMs()),

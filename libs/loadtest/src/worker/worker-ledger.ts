@@ -146,7 +146,7 @@ export class WorkerBook {
   }
 
   /** Closes second `t` and returns its figures (the next second starts counting). */
-  closeSecond(inFlight: number): WorkerSecond {
+  closeSecond(inFlight: number, cpuMs: number): WorkerSecond {
     const s = this.current;
     const second: WorkerSecond = {
       t: this.currentSecond,
@@ -159,6 +159,7 @@ export class WorkerBook {
       deliver: s.deliver.encode(),
       expectedTotal: this.expectedTotal,
       deliveredTotal: this.deliveredTotal,
+      cpuMs,
     };
     this.current = newSecond();
     this.currentSecond++;
