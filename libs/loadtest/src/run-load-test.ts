@@ -6,6 +6,7 @@ import { primeFederation } from './coordinator/prime-federation';
 import { buildReport } from './coordinator/report-builder';
 import { ServiceSampler } from './coordinator/service-sampler';
 import { setUpWorkers } from './coordinator/worker-setup';
+import { warmUpPhase } from './coordinator/warm-up-phase';
 import type { LoadOptions } from './options/load-options';
 import type { LoadReport, TimelineSecond } from './report/load-report';
 import { ArrivalSchedule } from './schedule/arrival-schedule';
@@ -60,6 +61,8 @@ export async function runLoadTest(options: LoadOptions, hooks: LoadHooks = {}): 
     const schedule = new ArrivalSchedule(options.stages, options.startRate);
     const setup = await setUpWorkers({ options, targets, population, stores, runTag: newRunTag(), log });
     workers = setup.workers;
+    checkpoint();
+    if (options.warmupSends > 0) await warmUpPhase(workers, options.warmupSends, log);
     checkpoint();
     const sampler = new ServiceSampler(targets);
     const phase = await runLoadPhase({

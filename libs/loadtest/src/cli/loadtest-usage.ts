@@ -33,6 +33,7 @@ load
   --size B | MIN-MAX        plaintext bytes per message (default 64-512)
   --max-in-flight N         requests in flight per worker before due sends wait (default 10000)
   --pool-size N             pre-sealed messages per worker, reused in turn (default 2048)
+  --warmup N                N unmeasured sends (closed loop) before the clock, drained before it starts
   --verify                  decrypt every delivery with libsignal and check it (seals one message
                             per send before the clock: at most 30000 sends)
   --connect-concurrency N   WebSocket upgrades in flight per worker (default 200)

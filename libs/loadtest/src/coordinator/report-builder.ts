@@ -84,6 +84,7 @@ export function buildReport(parts: ReportParts): LoadReport {
       latency: latencySet(hist),
     };
   });
+  totals.foreign = live.reduce((n, l) => n + l.foreign, 0);
   if (options.verify && Object.keys(parts.verifyFailures).length > 0) totals.verifyFailuresByReason = parts.verifyFailures;
   return {
     version: LOAD_REPORT_VERSION,

@@ -37,6 +37,8 @@ export interface LoadOptions {
   size: { min: number; max: number };
   /** Requests in flight per worker; due sends beyond wait (counted, latency still from the intended time). */
   maxInFlight: number;
+  /** Unmeasured sends (all workers) before the clock starts, closed loop, drained before t0 (not with `verify`). */
+  warmupSends: number;
   /** Pre-sealed envelopes per worker, reused in turn (ignored with `verify`: every send is sealed for itself). */
   poolSize: number;
   verify: boolean;
@@ -81,6 +83,7 @@ export function defaultLoadOptions(overrides: Partial<LoadOptions> = {}): LoadOp
     size: { min: 64, max: 512 },
     maxInFlight: 10_000,
     poolSize: 2048,
+    warmupSends: 0,
     verify: false,
     drainSeconds: 10,
     maxDurationSeconds: 0,

@@ -31,6 +31,7 @@ const FLAGS = {
   size: { type: 'string' },
   'max-in-flight': { type: 'string' },
   'pool-size': { type: 'string' },
+  warmup: { type: 'string' },
   verify: { type: 'boolean' },
   drain: { type: 'string' },
   'max-duration': { type: 'string' },
@@ -98,6 +99,7 @@ export function parseLoadArgs(argv: string[]): LoadCommand {
     size: v.size === undefined ? { min: 64, max: 512 } : parseSize(v.size),
     maxInFlight: v['max-in-flight'] === undefined ? 10_000 : parseNumber(v['max-in-flight'], '--max-in-flight', 1),
     poolSize: v['pool-size'] === undefined ? 2048 : parseNumber(v['pool-size'], '--pool-size', 1, 1_000_000),
+    warmupSends: v.warmup === undefined ? 0 : parseNumber(v.warmup, '--warmup', 0, 10_000_000),
     verify: v.verify ?? false,
     drainSeconds,
     maxDurationSeconds: v['max-duration'] === undefined ? 0 : parseDuration(v['max-duration'], '--max-duration'),
@@ -108,6 +110,7 @@ export function parseLoadArgs(argv: string[]): LoadCommand {
   });
   if (options.workers > options.senders)
     throw new LoadUsageError(`--workers ${options.workers} is more than the ${options.senders} sending devices`);
+  if (options.verify && options.warmupSends > 0) throw new LoadUsageError('--warmup reuses pooled envelopes: not with --verify');
   const total = new ArrivalSchedule(options.stages, options.startRate).totalArrivals;
   if (options.verify && total > MAX_VERIFY_SENDS)
     throw new LoadUsageError(

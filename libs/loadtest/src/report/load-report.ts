@@ -52,6 +52,8 @@ export interface DeliveryTotals {
   verifyFailures?: number;
   /** With `--verify`, the failures by reason ("undecryptable: …", "another send", "content", …). */
   verifyFailuresByReason?: Record<string, number>;
+  /** Run totals only: envelopes on the run's sockets that were none of its sends (an earlier run's leftovers, the federation priming). */
+  foreign?: number;
   /** Envelopes of sends NOT answered 2xx that were delivered all the same (e.g. the answer timed out after the commit). */
   deliveredUnaccepted?: number;
 }

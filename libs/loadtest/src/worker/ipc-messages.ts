@@ -26,6 +26,9 @@ export type CoordinatorMessage =
     }
   | { type: 'connect' }
   | { type: 'seal' }
+  /** Unmeasured closed-loop sends before the clock (JIT, pools, caches, connections), then counts of what arrived. */
+  | { type: 'warm-up'; sends: number }
+  | { type: 'warm-count' }
   /** t0 as epoch milliseconds (performance.timeOrigin + performance.now() in every process). */
   | { type: 'start'; t0EpochMs: number }
   | { type: 'stop-sending' }
@@ -90,6 +93,8 @@ export type WorkerMessage =
   | { type: 'ready' }
   | { type: 'connected'; figures: ConnectFigures }
   | { type: 'sealed'; envelopes: number; ms: number }
+  | { type: 'warmed'; accepted: number; expected: number; refused: number }
+  | { type: 'warm-count'; delivered: number }
   | { type: 'second'; second: WorkerSecond }
   | { type: 'ledger'; ledger: WorkerLedger; drops: Record<string, number>; verifyFailures: Record<string, number> }
   | { type: 'failed'; message: string };

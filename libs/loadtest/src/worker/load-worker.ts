@@ -6,7 +6,8 @@ import { decodeSendKey } from '../schedule/send-key';
 import { DeliveryVerifier } from './delivery-verifier';
 import { ArrivedEnvelope, DeviceSockets } from './device-sockets';
 import type { ConnectFigures, CoordinatorMessage, WorkerLedger, WorkerSecond } from './ipc-messages';
-import { sealPool } from './sealed-pool';
+import { PoolEntry, sealPool } from './sealed-pool';
+import { warmUp, warmUpTag } from './warm-up';
 import { SendGenerator } from './send-generator';
 import { WorkerBook } from './worker-ledger';
 
@@ -27,6 +28,8 @@ export class LoadWorker {
   private generator?: SendGenerator;
   private verifier?: DeliveryVerifier;
   private t0 = 0;
+  private entries: PoolEntry[] = [];
+  warmDelivered = 0;
   private secondTimer?: NodeJS.Timeout;
 
   constructor(private readonly init: Init) {
@@ -72,7 +75,7 @@ export class LoadWorker {
     const senders = new Map([...this.clients].filter(([index]) => this.population.devices[index].sender));
     const total = this.schedule.totalForWorker(this.init.worker, this.init.workers);
     const size = options.verify ? total : Math.min(total, options.poolSize);
-    const entries =
+    const entries = (this.entries =
       size === 0
         ? []
         : await sealPool({
@@ -82,7 +85,7 @@ export class LoadWorker {
             options,
             population: this.population,
             clients: senders,
-          });
+          }));
     if (!options.verify) {
       // The pool is sealed: the clients' stores are no longer needed, and closing them stops Node's async-context tracking.
       await Promise.all([...this.clients.values()].map((c) => c.close()));
@@ -108,6 +111,19 @@ export class LoadWorker {
       ...(this.init.sourceAddresses.length > 0 ? { localAddress: this.init.sourceAddresses[0] } : {}),
     });
     return { envelopes: entries.length, ms: Math.round(nowMs() - started) };
+  }
+
+  /** Unmeasured closed-loop sends from the pool (`--warmup`): their arrivals are counted apart, in `warmDelivered`. */
+  warmUp(sends: number): Promise<{ accepted: number; expected: number; refused: number }> {
+    const generator = this.generator!;
+    return warmUp({
+      sends,
+      concurrency: Math.min(32, this.init.options.maxInFlight),
+      entries: this.entries,
+      runTag: this.init.runTag,
+      worker: this.init.worker,
+      send: (entry, timestamp) => generator.sendEntry(entry, timestamp),
+    });
   }
 
   /** Starts the load at `t0EpochMs`; `onSecond` gets each second's figures as it closes. */
@@ -144,6 +160,10 @@ export class LoadWorker {
   }
 
   private onEnvelope(device: number, envelope: ArrivedEnvelope, arrivedMs: number): number {
+    if (decodeSendKey(warmUpTag(this.init.runTag), envelope.clientTimestamp)) {
+      this.warmDelivered++;
+      return -1;
+    }
     const key = this.t0 === 0 ? undefined : decodeSendKey(this.init.runTag, envelope.clientTimestamp);
     if (!key) {
       this.book.foreign++;

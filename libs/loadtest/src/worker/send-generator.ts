@@ -109,13 +109,9 @@ export class SendGenerator {
     const { args } = this;
     const entry = args.entries[args.uniqueEntries ? seq : seq % args.entries.length];
     const intended = this.t0 + 1000 * args.book.intendedSeconds(args.worker, seq);
-    const headers: Record<string, string> = { 'content-type': 'application/json' };
-    if (Math.random() < args.sealedShare) headers['unidentified-access-key'] = args.population.accounts[entry.recipient].accessKey;
-    else headers.authorization = `Bearer ${args.population.devices[entry.sender].token}`;
-    const body = `{"timestamp":${encodeSendKey(args.runTag, args.worker, seq)}${entry.bodyTail}`;
     this.outstanding++;
     args.book.issued(seq);
-    void this.exchange(entry.target, entry.path, headers, body).then((status) => {
+    void this.sendEntry(entry, encodeSendKey(args.runTag, args.worker, seq)).then((status) => {
       args.book.answered(seq, status, entry.devices, nowMs() - intended);
       this.outstanding--;
       const next = this.stopped ? undefined : this.waiting.shift();
@@ -124,10 +120,24 @@ export class SendGenerator {
     });
   }
 
-  /** The answer's status, or 0 when there was none (refused connection, reset, timeout). Never rejects. */
-  private async exchange(target: number, path: string, headers: Record<string, string>, body: string): Promise<number> {
+  /**
+   * Sends one pooled entry with `timestamp` (the send's key), sealed with `sealedShare` odds;
+   * resolves with the answer's status, or 0 when there was none (refused connection, reset,
+   * timeout). Never rejects.
+   */
+  async sendEntry(entry: PoolEntry, timestamp: number): Promise<number> {
+    const { args } = this;
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    if (Math.random() < args.sealedShare) headers['unidentified-access-key'] = args.population.accounts[entry.recipient].accessKey;
+    else headers.authorization = `Bearer ${args.population.devices[entry.sender].token}`;
+    const body = `{"timestamp":${timestamp}${entry.bodyTail}`;
     try {
-      const answer = await this.pools[target].request({ method: 'PUT', path: this.prefixes[target] + path, headers, body });
+      const answer = await this.pools[entry.target].request({
+        method: 'PUT',
+        path: this.prefixes[entry.target] + entry.path,
+        headers,
+        body,
+      });
       await answer.body.dump().catch(() => undefined);
       return answer.statusCode;
     } catch {

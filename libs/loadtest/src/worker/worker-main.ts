@@ -25,6 +25,12 @@ async function handle(message: CoordinatorMessage): Promise<void> {
     case 'seal':
       send({ type: 'sealed', ...(await worker!.seal()) });
       return;
+    case 'warm-up':
+      send({ type: 'warmed', ...(await worker!.warmUp(message.sends)) });
+      return;
+    case 'warm-count':
+      send({ type: 'warm-count', delivered: worker!.warmDelivered });
+      return;
     case 'start':
       worker!.start(message.t0EpochMs, (second) => send({ type: 'second', second }));
       return;
