@@ -46,11 +46,11 @@ export async function runLoadtestCli(argv: string[]): Promise<number> {
     const stamp = report.environment.startedAt.replace(/[:.]/g, '-');
     const outDir = command.outDir ?? '.';
     const jsonFile = resolve(command.jsonFile ?? join(outDir, `loadtest-${stamp}.json`));
-    const htmlFile = command.htmlFile ?? (command.outDir ? join(outDir, `loadtest-${stamp}.html`) : undefined);
+    const htmlFile = resolve(command.htmlFile ?? jsonFile.replace(/\.json$/i, '') + '.html');
     writeReport(jsonFile, `${JSON.stringify(report, null, 2)}\n`);
-    if (htmlFile) writeReport(resolve(htmlFile), renderHtmlReport(report));
+    writeReport(htmlFile, renderHtmlReport(report));
     process.stdout.write(renderSummaryTable(report));
-    process.stderr.write(`report: ${jsonFile}${htmlFile ? `, ${resolve(htmlFile)}` : ''}\n`);
+    process.stderr.write(`report: ${jsonFile}, ${htmlFile}\n`);
     if (report.totals.lost > 0) process.stderr.write(`LOST: ${report.totals.lost} accepted envelopes were never delivered\n`);
     if (report.endedBy === 'interrupted') return EXIT_INTERRUPTED;
     return report.passed ? 0 : EXIT_FAILED;

@@ -42,7 +42,7 @@ bounds and output
   --drain D                 after the last stage, wait up to D for deliveries (default 10s)
   --max-duration D          hard cap on the load part (default: stages + drain + 60s)
   --json FILE               the JSON report (default loadtest-<time>.json in --out or the cwd)
-  --html FILE               the self-contained HTML report (default with --out: loadtest-<time>.html)
+  --html FILE               the self-contained HTML report (default: the JSON file's name with .html)
   --out DIR                 folder for the default report files
   --threshold EXPR          e.g. 'p99<50ms', 'lost==0', 'delivered>=99.9%' (repeatable)
   --quiet                   no progress line per second on stderr

@@ -89,8 +89,8 @@ export function buildReport(parts: ReportParts): LoadReport {
   return {
     version: LOAD_REPORT_VERSION,
     tool: 'sealpost loadtest',
-    command: parts.command,
-    options: { ...options } as unknown as Record<string, unknown>,
+    command: redactedCommand(parts.command),
+    options: { ...options, registrationTokens: options.registrationTokens.map(() => '<redacted>') } as unknown as Record<string, unknown>,
     environment: environment(parts.startedAt),
     endedBy: parts.endedBy,
     ...(parts.error ? { error: parts.error } : {}),
@@ -105,6 +105,13 @@ export function buildReport(parts: ReportParts): LoadReport {
     thresholds: [],
     passed: totals.lost === 0 && (parts.endedBy === 'completed' || parts.endedBy === 'interrupted'),
   };
+}
+
+/** The command line with the value of every `--registration-token` replaced: a report is shared, a token is a secret. */
+export function redactedCommand(argv: string[]): string[] {
+  return argv.map((arg, i) =>
+    argv[i - 1] === '--registration-token' ? '<redacted>' : arg.startsWith('--registration-token=') ? '--registration-token=<redacted>' : arg,
+  );
 }
 
 function latencySet(h: { accept: LatencyHistogram; deliver: LatencyHistogram; ack: LatencyHistogram }): LatencySet {

@@ -65,6 +65,8 @@ export function parseLoadArgs(argv: string[]): LoadCommand {
   const spawn = v.spawn === undefined ? 0 : parseNumber(v.spawn, '--spawn', 1, 8);
   if (servers.length === 0 && spawn === 0) throw new LoadUsageError('no target: give --server URL (repeatable) or --spawn N');
   if (servers.length > 0 && spawn > 0) throw new LoadUsageError('--server and --spawn exclude each other');
+  if (spawn > 0 && v['accounts-file'] !== undefined)
+    throw new LoadUsageError('--accounts-file needs --server targets: spawned homeservers start empty on every run');
   const targets = spawn || servers.length;
   const tokens = v['registration-token'] ?? [];
   if (tokens.length > 1 && tokens.length !== targets)
