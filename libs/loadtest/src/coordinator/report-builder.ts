@@ -110,7 +110,11 @@ export function buildReport(parts: ReportParts): LoadReport {
 /** The command line with the value of every `--registration-token` replaced: a report is shared, a token is a secret. */
 export function redactedCommand(argv: string[]): string[] {
   return argv.map((arg, i) =>
-    argv[i - 1] === '--registration-token' ? '<redacted>' : arg.startsWith('--registration-token=') ? '--registration-token=<redacted>' : arg,
+    argv[i - 1] === '--registration-token'
+      ? '<redacted>'
+      : arg.startsWith('--registration-token=')
+        ? '--registration-token=<redacted>'
+        : arg,
   );
 }
 
