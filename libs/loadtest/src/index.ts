@@ -9,3 +9,5 @@ export { LoadUsageError } from './options/load-args-values';
 export type { StagePlan } from './schedule/arrival-schedule';
 export { runLoadtestCli } from './cli/loadtest-cli';
 export { LatencyHistogram } from './metrics/latency-histogram';
+export type { ResolvedTarget } from './targets/resolved-target';
+export type { SpawnedService } from './targets/spawned-homeservers';

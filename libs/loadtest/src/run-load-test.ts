@@ -12,7 +12,8 @@ import type { LoadReport, TimelineSecond } from './report/load-report';
 import { ArrivalSchedule } from './schedule/arrival-schedule';
 import { newRunTag } from './schedule/send-key';
 import { discoverTargets } from './targets/discover-targets';
-import { SpawnedHomeservers } from './targets/spawned-homeservers';
+import { SpawnedHomeservers, SpawnedService } from './targets/spawned-homeservers';
+import type { ResolvedTarget } from './targets/resolved-target';
 import type { WorkerProcess } from './coordinator/worker-processes';
 
 export interface LoadHooks {
@@ -22,6 +23,8 @@ export interface LoadHooks {
   log?: (line: string) => void;
   /** Each second of the run once merged across workers. */
   onSecond?: (second: TimelineSecond) => void;
+  /** The targets once found or started (with `--spawn`, also their service processes: a preset may watch their CPU or databases). */
+  onTargets?: (targets: ResolvedTarget[], spawned: SpawnedService[]) => void;
   /** The command line to record in the report. */
   command?: string[];
 }
@@ -51,6 +54,7 @@ export async function runLoadTest(options: LoadOptions, hooks: LoadHooks = {}): 
   try {
     if (spawned) log(`starting ${options.spawn} homeservers on loopback`);
     const targets = spawned ? await spawned.start(options.spawn) : await discoverTargets(options);
+    hooks.onTargets?.(targets, spawned?.services ?? []);
     log(`targets: ${targets.map((t) => `${t.serverName} (${t.discoveryUrl}, ${t.metrics.length} metrics endpoints)`).join(', ')}`);
     checkpoint();
     const stored = await provisionAccounts(options, targets, log);

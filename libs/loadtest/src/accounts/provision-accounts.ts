@@ -5,8 +5,12 @@ import type { ResolvedTarget } from '../targets/resolved-target';
 import { StoredAccount, readAccountsFile, writeAccountsFile } from './accounts-file';
 import { SnapshotClientStore } from './snapshot-client-store';
 
-/** One-time keys of each kind uploaded per device: the run's few contacts per device use them; the last-resort keys cover the rest. */
-const PREKEY_BATCH = 4;
+/**
+ * One-time keys of each kind uploaded per device: one. Its other contacts get the last-resort PQ
+ * key and no one-time EC key (X3DH allows it), and the state kept per device — in the accounts
+ * file and in the workers' memory — stays small (a Kyber key pair is ~6 KiB of base64).
+ */
+const PREKEY_BATCH = 1;
 const REGISTER_CONCURRENCY = 8;
 
 /** How many devices account `i` has: the first share of the accounts (spread over the targets) are the multi-device ones. */

@@ -57,8 +57,11 @@ export class SpawnedHomeservers {
   private readonly redisPrefix = `sp:loadtest:${process.pid}:`;
   private readonly databases: string[] = [];
   private stopped?: Promise<void>;
+  /** Every service process started, with what a caller needs to watch it (CPU of its pid, its database). */
+  readonly services: SpawnedService[] = [];
 
   constructor(
+    /** The services' environment (the caller's; tuning variables such as GROUP_COMMIT_* pass through), under the load limits and the run's own settings. */
     private readonly env: NodeJS.ProcessEnv = process.env,
     private readonly onLine: (name: string, line: string) => void = (name, line) => process.stderr.write(`[${name}] ${line}\n`),
   ) {}
@@ -77,8 +80,8 @@ export class SpawnedHomeservers {
       this.databases.push(databaseUrl);
       await dropDatabase(databaseUrl);
       const env: NodeJS.ProcessEnv = {
-        ...this.env,
         ...LOAD_ENV,
+        ...this.env,
         SERVER_NAME: server,
         DATABASE_URL: databaseUrl,
         REDIS_PREFIX: `${this.redisPrefix}${i + 1}:`,
@@ -94,11 +97,11 @@ export class SpawnedHomeservers {
       // The directory first (it creates the database), then the relay and the gateway.
       waits.push(
         (async () => {
-          await this.startService(`hs${i + 1}-directory`, ENTRIES.directory, env, local(port.directory));
-          await Promise.all([
-            this.startService(`hs${i + 1}-relay`, ENTRIES.relay, env, local(port.relay)),
-            this.startService(`hs${i + 1}-gateway`, ENTRIES.gateway, env, local(port.gateway)),
-          ]);
+          const start = (kind: ServiceKind) =>
+            this.startService(`hs${i + 1}-${kind}`, { server, kind, databaseUrl }, env, local(port[kind]));
+          await start('directory');
+          const back = await Promise.allSettled([start('relay'), start('gateway')]);
+          for (const outcome of back) if (outcome.status === 'rejected') throw outcome.reason;
         })(),
       );
       targets.push({
@@ -113,7 +116,9 @@ export class SpawnedHomeservers {
         })),
       });
     }
-    await Promise.all(waits);
+    // Every start-up settles before a failure is passed on, so stop() finds every process that was spawned.
+    const outcomes = await Promise.allSettled(waits);
+    for (const outcome of outcomes) if (outcome.status === 'rejected') throw outcome.reason;
     return targets;
   }
 
@@ -123,9 +128,15 @@ export class SpawnedHomeservers {
     return this.stopped;
   }
 
-  private async startService(name: string, entry: string, env: NodeJS.ProcessEnv, baseUrl: string): Promise<void> {
-    const child = spawn(process.execPath, [join(repositoryRoot(), entry)], { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  private async startService(name: string, what: Omit<SpawnedService, 'pid'>, env: NodeJS.ProcessEnv, baseUrl: string): Promise<void> {
+    if (this.stopped) throw new Error(`${name} not started: the homeservers are stopping`);
+    const child = spawn(process.execPath, [join(repositoryRoot(), ENTRIES[what.kind])], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
     this.children.push(child);
+    this.services.push({ ...what, pid: child.pid ?? 0 });
     let pending = '';
     const forward = (chunk: Buffer) => {
       pending += chunk.toString('utf8');
@@ -165,6 +176,14 @@ export class SpawnedHomeservers {
       );
     rmSync(this.keysRoot, { recursive: true, force: true });
   }
+}
+
+/** One spawned service process. */
+export interface SpawnedService {
+  server: string;
+  kind: ServiceKind;
+  pid: number;
+  databaseUrl: string;
 }
 
 export function loadtestDatabaseUrl(base: string, n: number): string {
