@@ -16,7 +16,7 @@ import {
   TimelineSecond,
 } from '../report/load-report';
 import type { ArrivalSchedule } from '../schedule/arrival-schedule';
-import { repositoryRoot } from '../targets/spawned-homeservers';
+import { repositoryRoot } from '../targets/spawn-resources';
 import type { WorkerLedger } from '../worker/ipc-messages';
 import type { JoinedStage } from './delivery-join';
 

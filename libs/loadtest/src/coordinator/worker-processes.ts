@@ -1,7 +1,7 @@
 import { ChildProcess, fork } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { repositoryRoot } from '../targets/spawned-homeservers';
+import { repositoryRoot } from '../targets/spawn-resources';
 import type { CoordinatorMessage, WorkerMessage } from '../worker/ipc-messages';
 
 type Reply<T extends WorkerMessage['type']> = Extract<WorkerMessage, { type: T }>;

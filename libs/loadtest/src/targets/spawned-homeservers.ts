@@ -1,46 +1,16 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import Redis from 'ioredis';
-import { Client } from 'pg';
+import { join } from 'node:path';
 import type { ServiceKind } from '../options/load-options';
+import { LOAD_ENV } from './load-limits.env';
 import type { ResolvedTarget } from './resolved-target';
+import { deleteRedisKeys, dropDatabase, freePort, loadtestDatabaseUrl, repositoryRoot } from './spawn-resources';
 
 const ENTRIES: Record<ServiceKind, string> = {
   directory: 'dist/apps/prekey-directory/src/main.js',
   relay: 'dist/apps/relay/src/main.js',
   gateway: 'dist/apps/federation-gateway/src/main.js',
-};
-
-/**
- * Limits of a spawned homeserver raised out of the load's way: it measures delivery, and every
- * account and socket of the run comes from a few loopback addresses.
- */
-const LOAD_ENV: Record<string, string> = {
-  OPEN_REGISTRATION: 'true',
-  REGISTRATION_RATE_BURST: '1000000000',
-  REGISTRATION_RATE_PER_HOUR: '1000000000',
-  CLAIM_RATE_BURST: '10000000',
-  CLAIM_RATE_PER_MINUTE: '100000000',
-  SEND_RATE_BURST: '100000000',
-  SEND_RATE_PER_MINUTE: '1000000000',
-  RECEIVE_RATE_BURST: '100000000',
-  RECEIVE_RATE_PER_MINUTE: '1000000000',
-  SEND_PAIR_RATE_BURST: '100000000',
-  SEND_PAIR_RATE_PER_MINUTE: '1000000000',
-  SEALED_REMOTE_RATE_BURST: '100000000',
-  SEALED_REMOTE_RATE_PER_MINUTE: '1000000000',
-  REMOTE_DESTINATION_RATE_BURST: '100000000',
-  REMOTE_DESTINATION_RATE_PER_MINUTE: '1000000000',
-  PROVISIONING_SOCKET_RATE_BURST: '100000000',
-  PROVISIONING_SOCKET_RATE_PER_MINUTE: '1000000000',
-  PROVISIONING_PUT_RATE_BURST: '100000000',
-  PROVISIONING_PUT_RATE_PER_MINUTE: '1000000000',
-  HTTP_MAX_REQUESTS_PER_CLIENT: '1000000',
-  KT_EPOCH_SECONDS: '1',
-  LOG_LEVEL: 'warn',
 };
 
 /**
@@ -184,54 +154,4 @@ export interface SpawnedService {
   kind: ServiceKind;
   pid: number;
   databaseUrl: string;
-}
-
-export function loadtestDatabaseUrl(base: string, n: number): string {
-  return base.replace(/\/([^/?]*)(\?.*)?$/, (_m, name: string, query = '') => `/${name || 'sealpost'}_loadtest_${n}${query}`);
-}
-
-/** The folder holding the project's package.json (dist/ or the sources may be the one running). */
-export function repositoryRoot(): string {
-  for (let dir = __dirname; dir !== dirname(dir); dir = dirname(dir)) {
-    const file = join(dir, 'package.json');
-    if (existsSync(file) && (JSON.parse(readFileSync(file, 'utf8')) as { name?: string }).name === 'sealpost') return dir;
-  }
-  throw new Error('cannot find the sealpost repository root (package.json) above the load tester');
-}
-
-async function dropDatabase(databaseUrl: string): Promise<void> {
-  const name = new URL(databaseUrl).pathname.slice(1);
-  const admin = new Client({ connectionString: databaseUrl.replace(/\/[^/?]*(\?.*)?$/, '/postgres$1') });
-  await admin.connect();
-  try {
-    await admin.query(`DROP DATABASE IF EXISTS "${name.replace(/"/g, '')}" WITH (FORCE)`);
-  } finally {
-    await admin.end();
-  }
-}
-
-async function deleteRedisKeys(redisUrl: string, prefix: string): Promise<void> {
-  const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
-  try {
-    await redis.connect();
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-      if (keys.length > 0) await redis.del(...keys);
-      cursor = next;
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
