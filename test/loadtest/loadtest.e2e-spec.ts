@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Client } from 'pg';
 import type { DeliveryTotals, LoadReport } from '@sealpost/loadtest';
 import { assertBuilt } from '../support/service-process';
 
@@ -13,8 +14,11 @@ interface Run {
   stderr: string;
 }
 
-/** Runs the built `sealpost loadtest` with the test database server and Redis (its spawned homeservers get databases of their own). */
-function loadtest(args: string[], timeoutMs = 170_000): Promise<Run> {
+/**
+ * Runs the built `sealpost loadtest` with the test database server and Redis (its spawned
+ * homeservers get databases of their own); `interruptWhen` sends it SIGINT once its stderr matches.
+ */
+function loadtest(args: string[], interruptWhen?: RegExp, timeoutMs = 170_000): Promise<Run> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [SEALPOST, 'loadtest', ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -22,8 +26,15 @@ function loadtest(args: string[], timeoutMs = 170_000): Promise<Run> {
     });
     let stdout = '';
     let stderr = '';
+    let interrupted = false;
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      if (interruptWhen && !interrupted && interruptWhen.test(stderr)) {
+        interrupted = true;
+        child.kill('SIGINT');
+      }
+    });
     const timer = setTimeout(() => {
       child.kill('SIGINT');
       reject(new Error(`sealpost loadtest did not finish in ${timeoutMs} ms:\n${stdout}\n${stderr}`));
