@@ -51,6 +51,7 @@ export async function runLoadTest(options: LoadOptions, hooks: LoadHooks = {}): 
   const startedAt = new Date();
   const spawned = options.spawn > 0 ? new SpawnedHomeservers(process.env, (name, line) => log(`[${name}] ${line}`)) : undefined;
   let workers: WorkerProcess[] = [];
+  let sampler: ServiceSampler | undefined;
   try {
     if (spawned) log(`starting ${options.spawn} homeservers on loopback`);
     const targets = spawned ? await spawned.start(options.spawn) : await discoverTargets(options);
@@ -68,7 +69,7 @@ export async function runLoadTest(options: LoadOptions, hooks: LoadHooks = {}): 
     checkpoint();
     if (options.warmupSends > 0) await warmUpPhase(workers, options.warmupSends, log);
     checkpoint();
-    const sampler = new ServiceSampler(targets);
+    sampler = new ServiceSampler(targets);
     const phase = await runLoadPhase({
       workers,
       schedule,
@@ -103,6 +104,7 @@ export async function runLoadTest(options: LoadOptions, hooks: LoadHooks = {}): 
       services: sampler.samples,
     });
   } finally {
+    sampler?.stop();
     await Promise.all(workers.map((w) => w.stop()));
     await spawned?.stop();
   }

@@ -18,6 +18,7 @@ function metricValue(text: string, name: string): number | undefined {
 export class ServiceSampler {
   readonly samples: ServiceSample[] = [];
   private timer?: NodeJS.Timeout;
+  private running = false;
   private readonly last = new Map<string, { cpu: number; at: number }>();
   private readonly endpoints: { server: string; service: ServiceSample['service']; url: string }[];
 
@@ -32,14 +33,16 @@ export class ServiceSampler {
   /** Samples from now on; `t` of each sample is seconds since `t0EpochMs`. */
   start(t0EpochMs: number): void {
     if (this.endpoints.length === 0) return;
+    this.running = true;
     const round = async () => {
       await Promise.all(this.endpoints.map((e) => this.scrape(e, t0EpochMs)));
-      this.timer = setTimeout(() => void round(), 1000);
+      if (this.running) this.timer = setTimeout(() => void round(), 1000);
     };
     void round();
   }
 
   stop(): void {
+    this.running = false;
     clearTimeout(this.timer);
     this.timer = undefined;
   }
@@ -60,7 +63,7 @@ export class ServiceSampler {
     const key = `${endpoint.server}/${endpoint.service}`;
     const previous = this.last.get(key);
     this.last.set(key, { cpu, at });
-    if (!previous || !this.timer) return;
+    if (!previous || !this.running) return;
     this.samples.push({
       t: Math.round((at - t0EpochMs) / 100) / 10,
       server: endpoint.server,

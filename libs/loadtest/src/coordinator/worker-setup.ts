@@ -1,7 +1,7 @@
 import type { LoadPopulation, StoreSnapshot } from '../accounts/load-accounts.types';
 import type { LoadOptions } from '../options/load-options';
 import type { ConnectReport } from '../report/load-report';
-import { ResolvedTarget, isLoopbackUrl } from '../targets/resolved-target';
+import { ResolvedTarget, isIpv4LoopbackUrl } from '../targets/resolved-target';
 import type { WorkerSecond } from '../worker/ipc-messages';
 import { WorkerProcess } from './worker-processes';
 
@@ -34,7 +34,7 @@ export async function setUpWorkers(args: {
   connect: ConnectReport;
   route: (handler: (worker: number, second: WorkerSecond) => void) => void;
 }> {
-  const { options, targets, population } = args;
+  const { options } = args;
   let onSecond: (worker: number, second: WorkerSecond) => void = () => undefined;
   const workers = Array.from(
     { length: options.workers },
@@ -43,7 +43,26 @@ export async function setUpWorkers(args: {
         if (message.type === 'second') onSecond(index, message.second);
       }),
   );
-  const loopback = targets.some((t) => isLoopbackUrl(t.relayUrl));
+  try {
+    const connect = await prepareWorkers(workers, args);
+    return {
+      workers,
+      connect,
+      route: (handler) => {
+        onSecond = handler;
+      },
+    };
+  } catch (error) {
+    // Nothing forked here outlives a failed set-up.
+    await Promise.all(workers.map((w) => w.stop()));
+    throw error;
+  }
+}
+
+/** Init, connect and seal on every worker; the run's connect figures. */
+async function prepareWorkers(workers: WorkerProcess[], args: Parameters<typeof setUpWorkers>[0]): Promise<ConnectReport> {
+  const { options, targets, population } = args;
+  const loopback = targets.some((t) => isIpv4LoopbackUrl(t.relayUrl));
   await Promise.all(
     workers.map((worker, w) => {
       const own = population.devices.filter((d) => d.worker === w);
@@ -93,11 +112,5 @@ export async function setUpWorkers(args: {
   const sealed = await Promise.all(workers.map((w) => w.request({ type: 'seal' }, 'sealed')));
   const envelopes = sealed.reduce((sum, s) => sum + s.envelopes, 0);
   args.log(`sealed ${envelopes} messages in ${(Math.max(...sealed.map((s) => s.ms)) / 1000).toFixed(1)} s`);
-  return {
-    workers,
-    connect,
-    route: (handler) => {
-      onSecond = handler;
-    },
-  };
+  return connect;
 }

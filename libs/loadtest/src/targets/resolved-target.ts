@@ -20,8 +20,11 @@ export function metricsFor(serverName: string, endpoints: MetricsEndpoint[], tar
     .map((e) => ({ service: e.service, url: e.url }));
 }
 
-/** True when the URL's host is a loopback address: the run then spreads its sockets over 127.0.x.y source addresses. */
-export function isLoopbackUrl(url: string): boolean {
-  const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
-  return host === 'localhost' || host === '::1' || /^127\./.test(host);
+/**
+ * True when the URL's host is an IPv4 loopback address (127.x.y.z): the run then spreads its
+ * sockets over 127.0.x.y source addresses. Not for `localhost`, which may resolve to ::1, where an
+ * IPv4 source address cannot be bound.
+ */
+export function isIpv4LoopbackUrl(url: string): boolean {
+  return /^127\.\d+\.\d+\.\d+$/.test(new URL(url).hostname);
 }

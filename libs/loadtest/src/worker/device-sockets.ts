@@ -10,6 +10,8 @@ export interface SocketDevice {
   token: string;
   /** ws(s):// URL of the device's relay socket. */
   url: string;
+  /** The relay is on IPv4 loopback: bind one of the worker's 127.0.x.y source addresses. */
+  bindLoopback: boolean;
 }
 
 /**
@@ -20,6 +22,7 @@ export type EnvelopeHandler = (device: number, envelope: ArrivedEnvelope, arrive
 
 const OPEN_TIMEOUT_MS = 30_000;
 const RECONNECT_MS = 500;
+const RECONNECT_MAX_MS = 8000;
 const SEEN_KEEP = 512;
 const nowMs = () => performance.timeOrigin + performance.now();
 
@@ -28,7 +31,7 @@ const nowMs = () => performance.timeOrigin + performance.now();
  * source addresses, every envelope handed on and acked at once (acks batched per event-loop
  * turn, one frame); each ack frame is followed by a ping, and the pong — which the relay sends
  * only after it has read the ack before it — times the ack round trip of that frame's envelopes.
- * A dropped socket reconnects after 0.5 s; an envelope id seen again on the same device (the
+ * A dropped socket reconnects (0.5 s, doubling to 8 s while it fails); an envelope id seen again on the same device (the
  * relay redelivers unacked envelopes after a reconnect) is passed over, not counted twice.
  */
 export class DeviceSockets {
@@ -51,7 +54,9 @@ export class DeviceSockets {
       while (next < devices.length) {
         const i = next++;
         const localAddress =
-          sourceAddresses.length > 0 ? sourceAddresses[Math.min(sourceAddresses.length - 1, Math.floor(i / perAddress))] : undefined;
+          devices[i].bindLoopback && sourceAddresses.length > 0
+            ? sourceAddresses[Math.min(sourceAddresses.length - 1, Math.floor(i / perAddress))]
+            : undefined;
         if (localAddress) used.add(localAddress);
         figures.attempted++;
         const failure = await this.open(devices[i], localAddress);
@@ -75,8 +80,12 @@ export class DeviceSockets {
     this.sockets.clear();
   }
 
-  /** Opens one device's socket; resolves with undefined once the relay said queue-empty, or with the failure's reason. */
-  private open(device: SocketDevice, localAddress: string | undefined): Promise<string | undefined> {
+  /**
+   * Opens one device's socket; resolves with undefined once the relay said queue-empty, or with
+   * the failure's reason. A socket that was open and closes is opened again (`retry`: the
+   * attempt, for the backoff); a first connection that fails is not (it is a connect failure).
+   */
+  private open(device: SocketDevice, localAddress: string | undefined, retry = 0): Promise<string | undefined> {
     return new Promise((resolve) => {
       const socket = new WebSocket(device.url, {
         headers: { authorization: `Bearer ${device.token}` },
@@ -102,12 +111,16 @@ export class DeviceSockets {
         socket.terminate();
       });
       socket.on('error', (error: Error & { code?: string }) => settle(error.code ?? 'error'));
+      let opened = false;
+      socket.once('open', () => (opened = true));
       socket.on('close', (code) => {
         settle(`closed ${code}`);
         if (this.sockets.get(device.index) !== socket || this.closing) return;
         this.sockets.delete(device.index);
-        this.drops[String(code)] = (this.drops[String(code)] ?? 0) + 1;
-        setTimeout(() => void this.open(device, localAddress), RECONNECT_MS).unref();
+        if (opened) this.drops[String(code)] = (this.drops[String(code)] ?? 0) + 1;
+        if (!opened && retry === 0) return;
+        const next = opened ? 1 : retry + 1;
+        setTimeout(() => void this.open(device, localAddress, next), Math.min(RECONNECT_MAX_MS, RECONNECT_MS * 2 ** (next - 1))).unref();
       });
       this.sockets.set(device.index, socket);
     });

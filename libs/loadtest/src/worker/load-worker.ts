@@ -10,6 +10,7 @@ import { PoolEntry, sealPool } from './sealed-pool';
 import { warmUp, warmUpTag } from './warm-up';
 import { SendGenerator } from './send-generator';
 import { WorkerBook } from './worker-ledger';
+import { isIpv4LoopbackUrl } from '../targets/resolved-target';
 
 type Init = Extract<CoordinatorMessage, { type: 'init' }>;
 const nowMs = () => performance.timeOrigin + performance.now();
@@ -52,6 +53,7 @@ export class LoadWorker {
       index: d.index,
       token: d.token,
       url: `${relayOf(d.account).replace(/^http/i, 'ws').replace(/\/+$/, '')}/v1/websocket`,
+      bindLoopback: isIpv4LoopbackUrl(relayOf(d.account)),
     }));
     return this.sockets.connectAll(devices, this.init.options.connectConcurrency, this.init.sourceAddresses);
   }

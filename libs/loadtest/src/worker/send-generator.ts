@@ -2,6 +2,7 @@ import { Pool } from 'undici';
 import type { LoadPopulation } from '../accounts/load-accounts.types';
 import { encodeSendKey } from '../schedule/send-key';
 import type { ArrivalSchedule } from '../schedule/arrival-schedule';
+import { isIpv4LoopbackUrl } from '../targets/resolved-target';
 import type { PoolEntry } from './sealed-pool';
 import type { WorkerBook } from './worker-ledger';
 
@@ -22,6 +23,7 @@ export interface GeneratorArgs {
   workers: number;
   maxInFlight: number;
   sealedShare: number;
+  /** Source address for the requests to relays on IPv4 loopback (others: the system's choice). */
   localAddress?: string;
 }
 
@@ -54,7 +56,7 @@ export class SendGenerator {
           pipelining: 1,
           headersTimeout: REQUEST_TIMEOUT_MS,
           bodyTimeout: REQUEST_TIMEOUT_MS,
-          ...(args.localAddress ? { localAddress: args.localAddress } : {}),
+          ...(args.localAddress && isIpv4LoopbackUrl(url) ? { localAddress: args.localAddress } : {}),
         }),
     );
     this.prefixes = args.relayUrls.map((url) => new URL(url).pathname.replace(/\/+$/, ''));
