@@ -47,9 +47,10 @@ export async function runLoadtestCli(argv: string[]): Promise<number> {
     const outDir = command.outDir ?? '.';
     const jsonFile = resolve(command.jsonFile ?? join(outDir, `loadtest-${stamp}.json`));
     const htmlFile = resolve(command.htmlFile ?? jsonFile.replace(/\.json$/i, '') + '.html');
+    // The summary first: a report file that cannot be written must not hide what the run measured.
+    process.stdout.write(renderSummaryTable(report));
     writeReport(jsonFile, `${JSON.stringify(report, null, 2)}\n`);
     writeReport(htmlFile, renderHtmlReport(report));
-    process.stdout.write(renderSummaryTable(report));
     process.stderr.write(`report: ${jsonFile}, ${htmlFile}\n`);
     if (report.totals.lost > 0) process.stderr.write(`LOST: ${report.totals.lost} accepted envelopes were never delivered\n`);
     if (report.endedBy === 'interrupted') return EXIT_INTERRUPTED;

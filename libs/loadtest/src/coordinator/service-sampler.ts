@@ -5,7 +5,7 @@ const SCRAPE_TIMEOUT_MS = 900;
 const nowMs = () => performance.timeOrigin + performance.now();
 
 /** The value of a Prometheus sample line `name value` (prom-client's process metrics, with or without the `sealpost_` prefix). */
-function metricValue(text: string, name: string): number | undefined {
+export function metricValue(text: string, name: string): number | undefined {
   const match = new RegExp(`^(?:sealpost_)?${name}(?:\\{[^}]*\\})?\\s+([0-9.eE+-]+)\\s*$`, 'm').exec(text);
   return match ? Number(match[1]) : undefined;
 }
