@@ -115,28 +115,41 @@ describe('sealpost loadtest against two spawned homeservers', () => {
     for (const stage of stages) expect(page).toContain(stage);
   }, 180_000);
 
-  it('exits 1 when a threshold is breached, and still writes the report', async () => {
+  it('exits 1 when a threshold is breached, and still writes the report (here with every delivery decrypted and checked)', async () => {
     const json = join(dir, 'breached.json');
     const run = await loadtest([
-      '--spawn',
-      '2',
-      '--accounts',
-      '4',
-      '--rate',
-      '5',
-      '--duration',
-      '2s',
-      '--threshold',
-      'p99<0.001ms',
-      '--json',
-      json,
-      '--quiet',
+      ...['--spawn', '2', '--accounts', '4', '--rate', '5', '--duration', '2s', '--verify'],
+      ...['--threshold', 'p99<0.001ms', '--json', json, '--quiet'],
     ]);
     expect(run.code).toBe(1);
     const report = JSON.parse(readFileSync(json, 'utf8')) as LoadReport;
     expect(report.thresholds).toEqual([expect.objectContaining({ expression: 'p99<0.001ms', passed: false })]);
     expect(report.passed).toBe(false);
     expect(report.totals.lost).toBe(0);
+    expect(report.totals.delivered).toBe(10);
+    expect(report.totals).toMatchObject({ verified: 10, verifyFailures: 0 });
+  }, 180_000);
+
+  it('on Ctrl-C stops sending, drains, stops everything it started and still writes the report of what ran', async () => {
+    const json = join(dir, 'interrupted.json');
+    const run = await loadtest(['--spawn', '1', '--accounts', '4', '--rate', '10', '--duration', '60s', '--json', json], /\[\s+3s stage/);
+    expect(run.code).toBe(130);
+    const report = JSON.parse(readFileSync(json, 'utf8')) as LoadReport;
+    expect(report.endedBy).toBe('interrupted');
+    expect(report.totals.sent).toBeGreaterThanOrEqual(30);
+    expect(report.totals.sent).toBeLessThan(100);
+    expect(report.totals.lost).toBe(0);
+    expect(report.totals.delivered).toBe(report.totals.expectedDeliveries);
+    // The spawned homeserver's database is gone.
+    const database = `${new URL(process.env.TEST_DATABASE_URL!).pathname.slice(1)}_loadtest_1`;
+    const admin = new Client({ connectionString: process.env.TEST_DATABASE_URL });
+    await admin.connect();
+    try {
+      const { rowCount } = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
+      expect(rowCount).toBe(0);
+    } finally {
+      await admin.end();
+    }
   }, 180_000);
 
   it('refuses an unknown flag with exit code 2 and the usage, without a stack trace', async () => {
