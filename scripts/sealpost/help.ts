@@ -23,6 +23,7 @@ export function helpText(command?: Command): string {
     '',
     'commands:',
     ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    `  ${'loadtest'.padEnd(width)}  load-test homeservers with real sealed envelopes (sealpost loadtest --help)`,
     '',
     'global options:',
     ...indent(GLOBAL_HELP),

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { KtVerificationError, SealpostApiError } from '@sealpost/client';
+import { runLoadtestCli } from '@sealpost/loadtest';
 import { Command, UsageError } from './command';
 import { COMMANDS } from './commands';
 import { GLOBAL_OPTIONS, GLOBAL_VALUE_OPTIONS, globalOptionsOf } from './global-options';
@@ -12,6 +13,8 @@ export async function runCli(argv: string[]): Promise<number> {
   let command: Command | undefined;
   try {
     const at = commandIndex(argv);
+    // The load tester parses its own flags (its --server is repeatable and names targets, not one device's server).
+    if (at >= 0 && argv[at] === 'loadtest') return await runLoadtestCli([...argv.slice(0, at), ...argv.slice(at + 1)]);
     if (at < 0) {
       if (argv.includes('--help') || argv.includes('-h')) {
         process.stdout.write(helpText());

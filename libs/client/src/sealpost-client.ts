@@ -275,6 +275,21 @@ export class SealpostClient extends EventEmitter<ClientEvents> {
     );
   }
 
+  /**
+   * Opens one envelope that the caller received on a socket it holds itself (a tool such as the
+   * load tester's `--verify`, which keeps thousands of sockets without a client each): decrypted,
+   * the sender checked as for `connect`, remembered as handled — also when it cannot be read (it
+   * throws then, once: as `connect` reports it undecryptable and acks it). Null when it was
+   * handled already. Acknowledging it on the socket is the caller's job.
+   */
+  async openEnvelope(envelope: EnvelopeJson): Promise<ReceivedMessage | null> {
+    try {
+      return await this.opener.open(envelope);
+    } finally {
+      await this.opener.settle(envelope.id);
+    }
+  }
+
   private async receive(envelope: EnvelopeJson): Promise<void> {
     let message: ReceivedMessage | null;
     try {

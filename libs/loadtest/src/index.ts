@@ -1,1 +1,13 @@
 export * from './report';
+export { runLoadTest, InterruptedBeforeLoadError } from './run-load-test';
+export type { LoadHooks } from './run-load-test';
+export { defaultLoadOptions, SERVICE_KINDS } from './options/load-options';
+export type { LoadOptions, MetricsEndpoint, ServiceKind } from './options/load-options';
+export { parseLoadArgs } from './options/parse-load-args';
+export type { LoadCommand } from './options/parse-load-args';
+export { LoadUsageError } from './options/load-args-values';
+export type { StagePlan } from './schedule/arrival-schedule';
+export { runLoadtestCli } from './cli/loadtest-cli';
+export { LatencyHistogram } from './metrics/latency-histogram';
+export type { ResolvedTarget } from './targets/resolved-target';
+export type { SpawnedService } from './targets/spawned-homeservers';

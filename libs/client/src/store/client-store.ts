@@ -103,8 +103,14 @@ export abstract class StagedClientStore implements ClientStore {
     return run;
   }
 
+  /**
+   * Waits for the transactions under way. Also stops tracking async contexts for this store: an
+   * AsyncLocalStorage in use makes Node follow every promise of the process (a load generator
+   * measured 18 % of its CPU in that bookkeeping); a later transaction turns it on again.
+   */
   async close(): Promise<void> {
     await this.queue;
+    this.transaction.disable();
   }
 
   private async write(kind: RecordKind, key: string, value: string | typeof DELETED): Promise<void> {

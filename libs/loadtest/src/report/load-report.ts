@@ -50,6 +50,12 @@ export interface DeliveryTotals {
   /** With `--verify`: envelopes decrypted with libsignal and matched to what was sealed, and failures. */
   verified?: number;
   verifyFailures?: number;
+  /** With `--verify`, the failures by reason ("undecryptable: …", "another send", "content", …). */
+  verifyFailuresByReason?: Record<string, number>;
+  /** Run totals only: envelopes on the run's sockets that were none of its sends (an earlier run's leftovers, the federation priming). */
+  foreign?: number;
+  /** Envelopes of sends NOT answered 2xx that were delivered all the same (e.g. the answer timed out after the commit). */
+  deliveredUnaccepted?: number;
 }
 
 /** Opening the devices' WebSockets before the load. */
@@ -64,6 +70,8 @@ export interface ConnectReport {
   /** Worker processes and the loopback source addresses they bound (empty when not bound). */
   workers: number;
   sourceAddresses: string[];
+  /** Sockets that closed during the run (and were reopened), by close code. */
+  dropsByCloseCode?: Record<string, number>;
 }
 
 /** One `--stage DURATION:RATE` (the rate ramps linearly from the previous stage's end rate to RATE). */
@@ -84,6 +92,8 @@ export interface TimelineSecond {
   /** Seconds since the load started (end of this second). */
   t: number;
   stage: number;
+  /** A second of the drain after the last stage (`stage` is then the last stage). */
+  drain?: boolean;
   offeredPerSecond: number;
   acceptedPerSecond: number;
   deliveredPerSecond: number;
@@ -93,6 +103,8 @@ export interface TimelineSecond {
   deliverP50: number;
   deliverP99: number;
   errorsByStatus: RefusedByStatus;
+  /** CPU the load tester's workers used in this second, in cores (1.0 = one core busy): a busy generator skews what it measures. */
+  loadtestCpuCores?: number;
 }
 
 /** A histogram for drawing: `counts[i]` deliveries took at most `upperBoundsMs[i]` (and more than the bound before). */
