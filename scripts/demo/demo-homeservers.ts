@@ -1,11 +1,9 @@
 import { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Redis from 'ioredis';
-import { Client } from 'pg';
 import { DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL } from '@sealpost/config';
+import { deleteRedisKeys, dropDatabase, freePort } from '@sealpost/loadtest';
 import { spawnService, waitUntilHealthy } from '../service-processes';
 
 /** One demo homeserver: three services, as `npm start` runs them, on free loopback ports. */
@@ -100,39 +98,3 @@ function demoDatabaseUrl(base: string, server: string): string {
 }
 
 /** The demo's own database starts empty each run (each service creates it and migrates as it starts). */
-async function dropDatabase(databaseUrl: string): Promise<void> {
-  const name = new URL(databaseUrl).pathname.slice(1);
-  const admin = new Client({ connectionString: databaseUrl.replace(/\/[^/?]*(\?.*)?$/, '/postgres$1') });
-  await admin.connect();
-  try {
-    await admin.query(`DROP DATABASE IF EXISTS "${name.replace(/"/g, '')}" WITH (FORCE)`);
-  } finally {
-    await admin.end();
-  }
-}
-
-async function deleteRedisKeys(redisUrl: string, prefix: string): Promise<void> {
-  const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
-  try {
-    await redis.connect();
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-      if (keys.length > 0) await redis.del(...keys);
-      cursor = next;
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}

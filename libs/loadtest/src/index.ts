@@ -11,3 +11,4 @@ export { runLoadtestCli } from './cli/loadtest-cli';
 export { LatencyHistogram } from './metrics/latency-histogram';
 export type { ResolvedTarget } from './targets/resolved-target';
 export type { SpawnedService } from './targets/spawned-homeservers';
+export { dropDatabase, deleteRedisKeys, freePort } from './targets/spawn-resources';
