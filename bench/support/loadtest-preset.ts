@@ -179,9 +179,13 @@ export function serviceLine(report: LoadReport, server: string, service: Service
 export function deliveryLines(report: LoadReport): string[] {
   const seconds = stagesSeconds(report);
   const offered = report.stages.reduce((sum, s) => sum + s.totals.sent, 0);
+  // Deliveries while the stages ran (the timeline's seconds before the drain): a backlog delivered in the drain is not a rate achieved.
+  const inStages = report.timeline.filter((s) => !s.drain).reduce((sum, s) => sum + s.deliveredPerSecond, 0);
+  const inDrain = report.timeline.filter((s) => s.drain).reduce((sum, s) => sum + s.deliveredPerSecond, 0);
   return [
     `offered          ${(offered / Math.max(1, seconds)).toFixed(0)} sends/s for ${seconds} s (${offered} sends)`,
-    `achieved         ${(report.totals.delivered / Math.max(1, seconds)).toFixed(0)} deliveries/s; ${report.totals.delivered} of ${report.totals.expectedDeliveries} expected deliveries (${report.totals.accepted} of ${report.totals.sent} sends accepted)`,
+    `achieved         ${(inStages / Math.max(1, seconds)).toFixed(0)} deliveries/s while the load ran (${inStages} delivered then, ${inDrain} in the drain); ` +
+      `${report.totals.delivered} of ${report.totals.expectedDeliveries} expected deliveries in all (${report.totals.accepted} of ${report.totals.sent} sends accepted)`,
     `send→accept      ${latencyLine(report.latency.sendToAccept)}`,
     `send→deliver     ${latencyLine(report.latency.sendToDeliver)}`,
     `lost ${report.totals.lost}   duplicates ${report.totals.duplicated}   refused ${JSON.stringify(report.totals.refusedByStatus)}`,
