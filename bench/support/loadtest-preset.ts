@@ -102,6 +102,8 @@ export async function runPreset<F extends string>(preset: PresetDefinition<F>, a
       return 0;
     }
     options = preset.options(parsed.values);
+    if (options.workers > options.senders)
+      throw new PresetUsageError(`--workers ${options.workers} is more than the ${options.senders} sending devices`);
   } catch (error) {
     if (!(error instanceof PresetUsageError)) throw error;
     process.stderr.write(`error: ${error.message}\n\n${presetUsage(preset)}`);
