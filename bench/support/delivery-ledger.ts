@@ -249,24 +249,3 @@ export class DeliveryLedger {
     );
   }
 }
-
-/** Opens the measured window at `windowStart` and closes it at `windowEnd` (call `tick` on every timer turn). */
-export class MeasuredWindow {
-  opened = false;
-  closed = false;
-  constructor(
-    private readonly ledger: DeliveryLedger,
-    private readonly hooks: { open(): void; close(): void },
-  ) {}
-
-  tick(now: bigint): void {
-    if (!this.opened && now >= this.ledger.windowStart) {
-      this.opened = true;
-      this.hooks.open();
-    }
-    if (this.opened && !this.closed && now >= this.ledger.windowEnd) {
-      this.closed = true;
-      this.hooks.close();
-    }
-  }
-}

@@ -8,10 +8,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Client } from 'pg';
 import { request } from 'undici';
 import { REDIS_URL, exitOnSigtermPreload, resetSchemas } from './homeserver';
-import { pidsByName } from './proc-stats';
 import { ServiceProcess, spawnService } from './service-process';
 
 /**
@@ -42,13 +40,6 @@ const ENTRIES: Record<ServiceKind, string> = {
   directory: 'dist/apps/prekey-directory/src/main.js',
   relay: 'dist/apps/relay/src/main.js',
   gateway: 'dist/apps/federation-gateway/src/main.js',
-};
-
-/** The Postgres application_name each service's pool uses (libs/db createPool). */
-export const APPLICATION_NAMES: Record<ServiceKind, string> = {
-  directory: 'sealpost-directory',
-  relay: 'sealpost-relay',
-  gateway: 'sealpost-gateway',
 };
 
 export interface HomeserverSpec {
@@ -275,37 +266,4 @@ export async function startFederation(
     throw failed.reason;
   }
   return outcomes.map((o) => (o as PromiseFulfilledResult<RunningHomeserver>).value);
-}
-
-/**
- * Postgres processes working for one homeserver: its client backends by service (application
- * name) in its own database. Background processes (WAL writer, checkpointer...) serve every
- * database: see `postgresBackgroundPids`.
- */
-export async function postgresBackendsByService(databaseUrl: string): Promise<Record<ServiceKind, number[]>> {
-  const client = new Client({ connectionString: databaseUrl });
-  await client.connect();
-  try {
-    const { rows } = await client.query<{ pid: number; application_name: string }>(
-      `SELECT pid, application_name FROM pg_stat_activity
-        WHERE pid <> pg_backend_pid() AND datname = current_database() AND backend_type = 'client backend'`,
-    );
-    const of = (kind: ServiceKind) => rows.filter((r) => r.application_name === APPLICATION_NAMES[kind]).map((r) => r.pid);
-    return { directory: of('directory'), relay: of('relay'), gateway: of('gateway') };
-  } finally {
-    await client.end();
-  }
-}
-
-/** Postgres' own background processes (shared by all databases of the cluster). */
-export async function postgresBackgroundPids(databaseUrl: string): Promise<number[]> {
-  const client = new Client({ connectionString: databaseUrl });
-  await client.connect();
-  try {
-    const { rows } = await client.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE backend_type <> 'client backend'`);
-    const running = new Set(pidsByName('postgres'));
-    return rows.map((r) => r.pid).filter((pid) => running.has(pid));
-  } finally {
-    await client.end();
-  }
 }

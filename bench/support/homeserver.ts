@@ -5,7 +5,6 @@
 import { resolve } from 'node:path';
 import { Client } from 'pg';
 import type { Pool } from 'undici';
-import { pidsByName } from './proc-stats';
 import { ServiceProcess, freePort, spawnService } from './service-process';
 
 export const BENCH_SERVER_NAME = 'bench.sealpost';
@@ -135,62 +134,4 @@ export async function postJson<T>(
   const text = await answer.body.text();
   if (answer.statusCode !== expected) throw new Error(`POST ${path}: ${answer.statusCode} ${text.slice(0, 300)}`);
   return JSON.parse(text) as T;
-}
-
-/**
- * Pids of the Postgres processes working for this bench: client backends of the bench database
- * by application name (the relay's and the directory's pools) and Postgres' own background
- * processes (WAL writer, checkpointer, ...). Other databases' backends are left out.
- */
-export async function postgresPids(databaseUrl: string): Promise<{ relay: number[]; directory: number[]; background: number[] }> {
-  const client = new Client({ connectionString: databaseUrl });
-  await client.connect();
-  try {
-    const { rows } = await client.query<{ pid: number; application_name: string; backend_type: string; datname: string | null }>(
-      'SELECT pid, application_name, backend_type, datname FROM pg_stat_activity WHERE pid <> pg_backend_pid()',
-    );
-    const mine = rows.filter((r) => r.datname === new URL(databaseUrl).pathname.slice(1) && r.backend_type === 'client backend');
-    const running = new Set(pidsByName('postgres'));
-    return {
-      relay: mine.filter((r) => r.application_name === 'sealpost-relay').map((r) => r.pid),
-      directory: mine.filter((r) => r.application_name === 'sealpost-directory').map((r) => r.pid),
-      background: rows.filter((r) => r.backend_type !== 'client backend' && running.has(r.pid)).map((r) => r.pid),
-    };
-  } finally {
-    await client.end();
-  }
-}
-
-export interface DbCounters {
-  xactCommit: number;
-  xactRollback: number;
-  tupInserted: number;
-  tupDeleted: number;
-  tupUpdated: number;
-  tupReturned: number;
-  blksWritten: number;
-}
-
-/** Cumulative pg_stat_database counters of the bench database (transactions: each statement outside BEGIN..COMMIT is one). */
-export async function databaseCounters(databaseUrl: string): Promise<DbCounters> {
-  const client = new Client({ connectionString: databaseUrl });
-  await client.connect();
-  try {
-    const { rows } = await client.query(
-      `SELECT xact_commit, xact_rollback, tup_inserted, tup_deleted, tup_updated, tup_returned, blks_hit + blks_read AS blks
-       FROM pg_stat_database WHERE datname = current_database()`,
-    );
-    const r = rows[0] as Record<string, string>;
-    return {
-      xactCommit: Number(r.xact_commit),
-      xactRollback: Number(r.xact_rollback),
-      tupInserted: Number(r.tup_inserted),
-      tupDeleted: Number(r.tup_deleted),
-      tupUpdated: Number(r.tup_updated),
-      tupReturned: Number(r.tup_returned),
-      blksWritten: Number(r.blks),
-    };
-  } finally {
-    await client.end();
-  }
 }

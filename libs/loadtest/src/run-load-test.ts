@@ -25,6 +25,8 @@ export interface LoadHooks {
   onSecond?: (second: TimelineSecond) => void;
   /** The targets once found or started (with `--spawn`, also their service processes: a preset may watch their CPU or databases). */
   onTargets?: (targets: ResolvedTarget[], spawned: SpawnedService[]) => void;
+  /** Awaited once the accounts exist and before any device socket opens (a preset reads a service's memory before the sockets). */
+  beforeConnect?: (targets: ResolvedTarget[]) => Promise<void>;
   /** The command line to record in the report. */
   command?: string[];
 }
@@ -64,6 +66,8 @@ export async function runLoadTest(options: LoadOptions, hooks: LoadHooks = {}): 
     if (targets.length > 1) await primeFederation(stored, targets, log);
     checkpoint();
     const schedule = new ArrivalSchedule(options.stages, options.startRate);
+    await hooks.beforeConnect?.(targets);
+    checkpoint();
     const setup = await setUpWorkers({ options, targets, population, stores, runTag: newRunTag(), log });
     workers = setup.workers;
     checkpoint();

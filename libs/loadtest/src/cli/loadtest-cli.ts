@@ -1,11 +1,11 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { LoadUsageError } from '../options/load-args-values';
 import { parseLoadArgs } from '../options/parse-load-args';
 import type { LoadReport } from '../report/load-report';
 import { InterruptedBeforeLoadError, runLoadTest } from '../run-load-test';
 import { LOADTEST_HELP, LOADTEST_USAGE_LINE } from './loadtest-usage';
-import { Threshold, compareReports, evaluateThresholds, parseThreshold, renderHtmlReport, renderSummaryTable } from './report-renderers';
+import { writeReportFiles } from './report-files';
+import { Threshold, compareReports, evaluateThresholds, parseThreshold, renderSummaryTable } from './report-renderers';
 
 export const EXIT_FAILED = 1;
 export const EXIT_USAGE = 2;
@@ -43,14 +43,9 @@ export async function runLoadtestCli(argv: string[]): Promise<number> {
     const report = await runLoadTest(command.options, { signal: controller.signal, command: argv });
     report.thresholds = evaluateThresholds(thresholds!, report);
     report.passed = report.passed && report.thresholds.every((t) => t.passed);
-    const stamp = report.environment.startedAt.replace(/[:.]/g, '-');
-    const outDir = command.outDir ?? '.';
-    const jsonFile = resolve(command.jsonFile ?? join(outDir, `loadtest-${stamp}.json`));
-    const htmlFile = resolve(command.htmlFile ?? jsonFile.replace(/\.json$/i, '') + '.html');
     // The summary first: a report file that cannot be written must not hide what the run measured.
     process.stdout.write(renderSummaryTable(report));
-    writeReport(jsonFile, `${JSON.stringify(report, null, 2)}\n`);
-    writeReport(htmlFile, renderHtmlReport(report));
+    const { jsonFile, htmlFile } = writeReportFiles(report, command);
     process.stderr.write(`report: ${jsonFile}, ${htmlFile}\n`);
     if (report.totals.lost > 0) process.stderr.write(`LOST: ${report.totals.lost} accepted envelopes were never delivered\n`);
     if (report.endedBy === 'interrupted') return EXIT_INTERRUPTED;
@@ -88,11 +83,6 @@ function readReport(path: string): LoadReport {
   if (report.tool !== 'sealpost loadtest' || typeof report.version !== 'number')
     throw new LoadUsageError(`${path}: not a sealpost loadtest report`);
   return report as LoadReport;
-}
-
-function writeReport(path: string, text: string): void {
-  mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(path, text);
 }
 
 /** The error's message, with the network code for an unreachable target; never a stack. */
