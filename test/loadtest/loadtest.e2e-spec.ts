@@ -115,10 +115,10 @@ describe('sealpost loadtest against two spawned homeservers', () => {
     for (const stage of stages) expect(page).toContain(stage);
   }, 180_000);
 
-  it('exits 1 when a threshold is breached, and still writes the report (here with every delivery decrypted and checked)', async () => {
+  it('exits 1 when a threshold is breached, and still writes the report (here: conversation messages, each delivery decrypted and checked)', async () => {
     const json = join(dir, 'breached.json');
     const run = await loadtest([
-      ...['--spawn', '2', '--accounts', '4', '--rate', '5', '--duration', '2s', '--verify'],
+      ...['--spawn', '2', '--accounts', '4', '--rate', '5', '--duration', '2s', '--verify', '--conversations'],
       ...['--threshold', 'p99<0.001ms', '--json', json, '--quiet'],
     ]);
     expect(run.code).toBe(1);

@@ -1,5 +1,7 @@
 import { provisionAccounts } from './accounts/provision-accounts';
 import { buildPopulation } from './accounts/load-population';
+import { planContacts } from './accounts/contact-plan';
+import { establishSessions } from './coordinator/session-handshake';
 import { joinDeliveries } from './coordinator/delivery-join';
 import { runLoadPhase } from './coordinator/load-phase';
 import { primeFederation } from './coordinator/prime-federation';
@@ -62,8 +64,11 @@ export async function runLoadTest(options: LoadOptions, hooks: LoadHooks = {}): 
     checkpoint();
     const stored = await provisionAccounts(options, targets, log);
     const { population, stores } = buildPopulation(stored, targets, options.senders, options.workers);
+    planContacts(population, options);
     checkpoint();
     if (targets.length > 1) await primeFederation(stored, targets, log);
+    checkpoint();
+    if (options.conversations) await establishSessions(population, stores, targets, log);
     checkpoint();
     const schedule = new ArrivalSchedule(options.stages, options.startRate);
     await hooks.beforeConnect?.(targets);

@@ -24,6 +24,8 @@ export interface LoadDevice {
   worker: number;
   sender: boolean;
   token: string;
+  /** A sender's contacts (account indexes) by kind of recipient (`contactKind`): the only accounts it sends to. */
+  contacts?: number[][];
 }
 
 /** The run's population, as the coordinator hands it to the workers. */

@@ -34,6 +34,9 @@ load
   --max-in-flight N         requests in flight per worker before due sends wait (default 10000)
   --pool-size N             pre-sealed messages per worker, reused in turn (default 2048)
   --warmup N                N unmeasured sends (closed loop) before the clock, drained before it starts
+  --conversations           each sender and its contacts' devices exchange a message before the load,
+                            so it sends conversation messages (~1 KiB sealed), not first-contact
+                            PreKey messages (a few KiB); set-up takes ~0.1-0.2 s per pair
   --verify                  decrypt every delivery with libsignal and check it (seals one message
                             per send before the clock: at most 30000 sends)
   --connect-concurrency N   WebSocket upgrades in flight per worker (default 200)

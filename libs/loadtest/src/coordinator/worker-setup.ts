@@ -111,6 +111,9 @@ async function prepareWorkers(workers: WorkerProcess[], args: Parameters<typeof 
   args.log(`sealing envelope pools with the client SDK${options.verify ? ' (--verify: one per send)' : ''}`);
   const sealed = await Promise.all(workers.map((w) => w.request({ type: 'seal' }, 'sealed')));
   const envelopes = sealed.reduce((sum, s) => sum + s.envelopes, 0);
-  args.log(`sealed ${envelopes} messages in ${(Math.max(...sealed.map((s) => s.ms)) / 1000).toFixed(1)} s`);
+  const meanBody = Math.round(sealed.reduce((sum, s) => sum + s.bodyBytes, 0) / Math.max(1, envelopes));
+  args.log(
+    `sealed ${envelopes} messages in ${(Math.max(...sealed.map((s) => s.ms)) / 1000).toFixed(1)} s (request bodies ${meanBody} bytes on average)`,
+  );
   return connect;
 }

@@ -42,6 +42,12 @@ export interface LoadOptions {
   /** Pre-sealed envelopes per worker, reused in turn (ignored with `verify`: every send is sealed for itself). */
   poolSize: number;
   verify: boolean;
+  /**
+   * Each sender and every device of its contacts exchange a message before the load, so the pool
+   * holds conversation messages (Double Ratchet, ~1 KiB sealed) instead of first-contact PreKey
+   * messages (with the PQXDH ciphertext, a few KiB). Costs set-up time per sender → device pair.
+   */
+  conversations: boolean;
   drainSeconds: number;
   /** Hard cap on the load part (clock start → report), seconds. */
   maxDurationSeconds: number;
@@ -85,6 +91,7 @@ export function defaultLoadOptions(overrides: Partial<LoadOptions> = {}): LoadOp
     poolSize: 2048,
     warmupSends: 0,
     verify: false,
+    conversations: false,
     drainSeconds: 10,
     maxDurationSeconds: 0,
     connectConcurrency: 200,

@@ -33,6 +33,7 @@ const FLAGS = {
   'pool-size': { type: 'string' },
   warmup: { type: 'string' },
   verify: { type: 'boolean' },
+  conversations: { type: 'boolean' },
   drain: { type: 'string' },
   'max-duration': { type: 'string' },
   'connect-concurrency': { type: 'string' },
@@ -103,6 +104,7 @@ export function parseLoadArgs(argv: string[]): LoadCommand {
     poolSize: v['pool-size'] === undefined ? 2048 : parseNumber(v['pool-size'], '--pool-size', 1, 1_000_000),
     warmupSends: v.warmup === undefined ? 0 : parseNumber(v.warmup, '--warmup', 0, 10_000_000),
     verify: v.verify ?? false,
+    conversations: v.conversations ?? false,
     drainSeconds,
     maxDurationSeconds: v['max-duration'] === undefined ? 0 : parseDuration(v['max-duration'], '--max-duration'),
     connectConcurrency:

@@ -92,7 +92,7 @@ export interface ConnectFigures {
 export type WorkerMessage =
   | { type: 'ready' }
   | { type: 'connected'; figures: ConnectFigures }
-  | { type: 'sealed'; envelopes: number; ms: number }
+  | { type: 'sealed'; envelopes: number; bodyBytes: number; ms: number }
   | { type: 'warmed'; accepted: number; expected: number; refused: number }
   | { type: 'warm-count'; delivered: number }
   | { type: 'second'; second: WorkerSecond }

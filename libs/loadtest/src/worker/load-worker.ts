@@ -59,7 +59,7 @@ export class LoadWorker {
   }
 
   /** Opens the SDK clients (senders; with --verify every own device) and seals the pool. */
-  async seal(): Promise<{ envelopes: number; ms: number }> {
+  async seal(): Promise<{ envelopes: number; bodyBytes: number; ms: number }> {
     const started = nowMs();
     const { options } = this.init;
     const stores = new Map(this.init.stores);
@@ -112,7 +112,9 @@ export class LoadWorker {
       sealedShare: options.sealedShare,
       ...(this.init.sourceAddresses.length > 0 ? { localAddress: this.init.sourceAddresses[0] } : {}),
     });
-    return { envelopes: entries.length, ms: Math.round(nowMs() - started) };
+    // Request body bytes after the timestamp: the sealed envelopes, base64, one per recipient device.
+    const bodyBytes = entries.reduce((n, e) => n + e.bodyTail.length, 0);
+    return { envelopes: entries.length, bodyBytes, ms: Math.round(nowMs() - started) };
   }
 
   /** Unmeasured closed-loop sends from the pool (`--warmup`): their arrivals are counted apart, in `warmDelivered`. */

@@ -1,5 +1,6 @@
 import type { SealpostClient } from '@sealpost/client';
-import type { LoadAccount, LoadPopulation } from '../accounts/load-accounts.types';
+import { contactKind } from '../accounts/contact-plan';
+import type { LoadPopulation } from '../accounts/load-accounts.types';
 import type { LoadOptions } from '../options/load-options';
 import { messageBody } from './message-body';
 
@@ -15,14 +16,12 @@ export interface PoolEntry {
   devices: number;
 }
 
-/** Contacts each sender has per kind of recipient (local or remote, one or several devices): sessions are set up with these only. */
-const CONTACTS_PER_KIND = 4;
 const SEAL_CONCURRENCY = 4;
 
 /**
  * A worker's pre-sealed messages, made with the client SDK before the clock starts (sealing is
  * the client's CPU, not the servers' load): entry k is sent by the worker's sender k mod S to one
- * of that sender's contacts, drawn with the run's federated and multi-device shares, with a
+ * of that sender's contacts (planContacts), drawn with the run's federated and multi-device shares, with a
  * plaintext size drawn from the size range. One sender's entries are sealed in order (its
  * sessions advance); senders in parallel.
  */
@@ -36,17 +35,11 @@ export async function sealPool(args: {
 }): Promise<PoolEntry[]> {
   const { population, options } = args;
   const senders = [...args.clients.keys()].sort((a, b) => a - b);
-  const contacts = new Map<string, LoadAccount[]>();
   const plan = Array.from({ length: args.size }, (_, slot) => {
     const sender = population.devices[senders[slot % senders.length]];
     const home = population.accounts[sender.account];
-    const recipient = pickContact(
-      contacts,
-      population,
-      home,
-      Math.random() < options.federatedShare,
-      Math.random() < options.multiDeviceShare,
-    );
+    const recipient =
+      population.accounts[pickContact(sender.contacts!, Math.random() < options.federatedShare, Math.random() < options.multiDeviceShare)];
     const size = options.size.min + Math.floor(Math.random() * (options.size.max - options.size.min + 1));
     return { slot, sender: sender.index, home, recipient, size };
   });
@@ -79,43 +72,17 @@ export async function sealPool(args: {
   return entries;
 }
 
-/**
- * A contact of `home`'s account of the kind asked for (remote or local, multi- or single-device);
- * a kind the population does not have falls back to the nearest one (single-device first, then local).
- */
-function pickContact(
-  cache: Map<string, LoadAccount[]>,
-  population: LoadPopulation,
-  home: LoadAccount,
-  remote: boolean,
-  multi: boolean,
-): LoadAccount {
-  const kinds: [boolean, boolean][] = [
+/** One of the sender's contacts, of the kind drawn if it has one, else of the nearest kind it has (same side first). */
+function pickContact(contacts: number[][], remote: boolean, multi: boolean): number {
+  const order: [boolean, boolean][] = [
     [remote, multi],
     [remote, !multi],
     [!remote, multi],
     [!remote, !multi],
   ];
-  for (const [r, m] of kinds) {
-    const key = `${home.index}:${r}:${m}`;
-    let list = cache.get(key);
-    if (!list) {
-      const candidates = population.accounts.filter(
-        (a) => a.index !== home.index && (a.target !== home.target) === r && a.devices.length > 1 === m,
-      );
-      list = shuffled(candidates).slice(0, CONTACTS_PER_KIND);
-      cache.set(key, list);
-    }
+  for (const [r, m] of order) {
+    const list = contacts[contactKind(r, m)];
     if (list.length > 0) return list[Math.floor(Math.random() * list.length)];
   }
-  throw new Error('the run needs at least two accounts: a sender has nobody to send to');
-}
-
-function shuffled<T>(items: T[]): T[] {
-  const out = [...items];
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = Math.floor(Math.random() * (i + 1));
-    [out[i], out[j]] = [out[j], out[i]];
-  }
-  return out;
+  throw new Error('a sender without contacts');
 }
