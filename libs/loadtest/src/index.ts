@@ -15,3 +15,4 @@ export type { ResolvedTarget } from './targets/resolved-target';
 export type { SpawnedService } from './targets/spawned-homeservers';
 export { dropDatabase, deleteRedisKeys, freePort } from './targets/spawn-resources';
 export { metricValue } from './coordinator/service-sampler';
+export { UNLIMITED_RELAY_RATES } from './targets/load-limits.env';
